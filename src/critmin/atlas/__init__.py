@@ -1,0 +1,1 @@
+"""The supply-chain atlas: validated, unit-normalised production and trade with provenance."""

@@ -1,0 +1,12 @@
+"""critmin's command line. Each command module registers its commands on the shared Typer app.
+
+Command modules must stay cheap to import: heavy libraries (dask, linopy, fastapi) are imported inside the
+command functions, so ``critmin exposure`` starts fast.
+"""
+
+from critmin.cli.app import app
+
+# command modules (imported for their registrations)
+from critmin.cli import atlas_cmds  # noqa: E402, F401
+
+__all__ = ["app"]

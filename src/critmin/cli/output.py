@@ -1,0 +1,77 @@
+"""Rendering of command results as a rich table, CSV or JSON (the ``--format`` option of every data command)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+
+class Format(StrEnum):
+    """Output formats accepted by ``--format``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _clean(obj: Any) -> Any:
+    """Make numpy / pandas scalars and NaN JSON-safe (NaN -> null)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """JSON text of a result object (dicts, lists, numpy scalars; NaN becomes null)."""
+    return json.dumps(_clean(obj), indent=2, ensure_ascii=False)
+
+
+def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
+    """Print a DataFrame as a rich table, CSV or JSON records."""
+    if fmt is Format.csv:
+        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    if fmt is Format.json:
+        sys.stdout.write(to_json(df.to_dict(orient="records")) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None, caption=caption or None)
+    for col in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[col])
+        table.add_column(str(col), justify="right" if numeric else "left")
+    for row in df.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    Console().print(table)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "-"
+        return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
+    return str(v)
+
+
+def emit_object(obj: dict[str, Any], fmt: Format) -> None:
+    """Print a result object: JSON as is; table/CSV as key-value pairs."""
+    if fmt is Format.json:
+        sys.stdout.write(to_json(obj) + "\n")
+        return
+    flat = pd.DataFrame(
+        [(k, v if not isinstance(v, dict | list) else to_json(v)) for k, v in obj.items()],
+        columns=["field", "value"],
+    )
+    emit_frame(flat, fmt)
