@@ -1,0 +1,70 @@
+"""The :class:`SupplyChain` container: the atlas tables plus a few label-based accessors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from critmin.atlas.schema import STAGES
+
+
+@dataclass(frozen=True, eq=False)
+class SupplyChain:
+    """Validated, unit-normalised supply-chain tables (columns in :data:`critmin.atlas.schema.COLUMNS`).
+
+    ``production`` holds tonnes of contained content by (material, stage, iso3, year) with provenance;
+    ``primary`` marks the rows of the source chosen for each (material, stage, year). World totals are kept
+    apart in ``world_totals`` and never summed into shares.
+    """
+
+    production: pd.DataFrame
+    world_totals: pd.DataFrame
+    reconciliation: pd.DataFrame
+    materials: pd.DataFrame
+    groups: dict[str, frozenset[str]]
+    trade: pd.DataFrame
+    wgi: pd.DataFrame
+    us_nir: pd.DataFrame
+    us_import_sources: pd.DataFrame
+    prices: pd.DataFrame
+    editions: dict[str, str] = field(default_factory=dict)
+
+    def _primary(self) -> pd.DataFrame:
+        p = self.production
+        return p[p["primary"].astype(bool)]
+
+    def stage_series(self, material: str, stage: str, year: int) -> pd.Series:
+        """Primary-source tonnes by iso3 (``OTH`` and combined codes kept, NaN rows dropped)."""
+        p = self._primary()
+        sel = p[(p["material"] == material) & (p["stage"] == stage) & (p["year"] == int(year))]
+        sel = sel.dropna(subset=["tonnes"])
+        s = sel.groupby("iso3", sort=True)["tonnes"].sum()
+        s.name = f"{material}/{stage}/{year}"
+        s.index.name = "iso3"
+        return s.astype("float64")
+
+    def stages_of(self, material: str) -> list[str]:
+        """Stages with any production row for ``material``, in supply-chain order."""
+        p = self.production
+        have = set(p.loc[p["material"] == material, "stage"])
+        return [s for s in STAGES if s in have]
+
+    def years_of(self, material: str, stage: str) -> list[int]:
+        """Years with primary rows for (material, stage), ascending."""
+        p = self._primary()
+        yrs = p.loc[(p["material"] == material) & (p["stage"] == stage), "year"]
+        return sorted(int(y) for y in set(yrs))
+
+    def missing_stages(self) -> pd.DataFrame:
+        """Stages the registry declares for a material (``materials.stages``) that have no primary
+        production rows (columns ``material, stage``). A missing stage is reported, never filled."""
+        p = self._primary()
+        have = set(zip(p["material"], p["stage"], strict=True))
+        rows = [
+            (str(m.slug), s)
+            for m in self.materials.itertuples(index=False)
+            for s in str(m.stages).split(";")
+            if s and (str(m.slug), s) not in have
+        ]
+        return pd.DataFrame(rows, columns=["material", "stage"])
