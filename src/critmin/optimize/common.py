@@ -8,8 +8,13 @@ constraints of an irreducible infeasible subsystem (IIS) computed by HiGHS, prin
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextlib import nullcontext as _nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +59,34 @@ class SolveResult:
             "build_seconds": self.build_seconds,
             "solve_seconds": self.solve_seconds,
         }
+
+
+@contextmanager
+def quiet_native_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to /dev/null for the block (HiGHS prints its banner from C++ on creation).
+
+    Keeps ``--format json`` output clean. Process-wide while active; Python-level ``sys.stdout``
+    replacements (pytest, Typer's CliRunner) are not affected.
+    """
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    libc = ctypes.CDLL(None)
+    if sys.__stdout__ is not None:
+        sys.__stdout__.flush()
+    libc.fflush(None)
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        libc.fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 def explain_infeasibility(model: linopy.Model, max_constraints: int = 20) -> str:
@@ -103,13 +136,16 @@ def solve(
     if threads is not None:
         options["threads"] = int(threads)
     start = time.perf_counter()
-    status, condition = model.solve(solver_name="highs", io_api="direct", progress=False, **options)
-    seconds = time.perf_counter() - start
-    status, condition = str(status), str(condition)
+    with quiet_native_stdout() if not output else _nullcontext():
+        status, condition = model.solve(solver_name="highs", io_api="direct", progress=False, **options)
+        seconds = time.perf_counter() - start
+        status, condition = str(status), str(condition)
+        infeasible = condition in {"infeasible", "infeasible_or_unbounded"}
+        iis_text = explain_infeasibility(model) if infeasible else ""
     objective: float | None = None
     explanation = ""
-    if condition == "infeasible" or condition == "infeasible_or_unbounded":
-        explanation = explain_infeasibility(model)
+    if infeasible:
+        explanation = iis_text
     elif condition == "unbounded":
         explanation = "the objective is unbounded: some variable can grow without limit and improve it"
     elif condition not in _NO_SOLUTION and status in {"ok", "warning"}:
