@@ -1,0 +1,1 @@
+"""Pricing: reference prices, price histories and paths, floor / CfD / levy mechanisms, members' stake."""
