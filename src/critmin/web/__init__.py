@@ -1,0 +1,31 @@
+"""The dashboard: server-rendered pages over the library and the service's endpoints.
+
+The dashboard adds no modelling of its own: every page calls library functions (atlas, analytics,
+disruption, ...) and every chart or table on a page is also served as CSV by ``/csv/<page>/<table>.csv``
+from the same builder. Static files (styles, scripts, the world topojson) and Plotly's bundled JavaScript
+are served from this package: a page makes no request outside the server it came from.
+
+Use :func:`mount` to add the dashboard to a FastAPI app.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+STATIC_PATH = "/assets"
+
+
+def mount(app: FastAPI) -> None:
+    """Add the dashboard's pages, CSV downloads and static files to ``app``."""
+    from fastapi.staticfiles import StaticFiles
+
+    from critmin.web.routes import build_router
+
+    app.include_router(build_router())
+    app.mount(STATIC_PATH, StaticFiles(packages=[("critmin.web", "static")]), name="dashboard-static")
+
+
+__all__ = ["STATIC_PATH", "mount"]

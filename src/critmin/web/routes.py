@@ -1,0 +1,101 @@
+"""The dashboard's FastAPI router: one GET route per page, CSV downloads of every block, Plotly's JS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from critmin.web.page import Builder, PageError
+from critmin.web.render import NAV, render_error, render_page
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+
+
+@dataclass(frozen=True)
+class PageRoute:
+    """A page: its name (used in CSV links), URL path (may hold ``{params}``) and builder."""
+
+    name: str
+    path: str
+    builder: Builder
+
+
+def page_routes() -> list[PageRoute]:
+    """Every page the dashboard serves."""
+    from critmin.web.material import build_material
+
+    return [
+        PageRoute("material", "/materials/{material}", build_material),
+    ]
+
+
+def _nav(routes: list[PageRoute]) -> list[tuple[str, str, str]]:
+    have = {r.name for r in routes}
+    return [item for item in NAV if item[0] in have]
+
+
+def _params(request: Request) -> dict[str, str]:
+    params = dict(request.query_params)
+    params.update({k: str(v) for k, v in request.path_params.items()})
+    return params
+
+
+def plotly_js() -> Response:
+    """Plotly's bundled JavaScript, from the installed plotly package (no CDN)."""
+    data = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    return Response(data, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def build_router() -> APIRouter:
+    """The dashboard router (pages, ``/csv/<page>/<block>.csv``, ``/vendor/plotly.min.js``)."""
+    routes = page_routes()
+    nav = _nav(routes)
+    by_name = {r.name: r for r in routes}
+    router = APIRouter(include_in_schema=False)
+
+    def html_handler(route: PageRoute) -> Callable[[Request], HTMLResponse]:
+        def handler(request: Request) -> HTMLResponse:
+            try:
+                page = route.builder(_params(request))
+            except PageError as err:
+                return HTMLResponse(render_error(str(err), err.status, nav), status_code=err.status)
+            return HTMLResponse(render_page(page, nav))
+
+        handler.__name__ = f"page_{route.name}"
+        return handler
+
+    for route in routes:
+        router.add_api_route(route.path, html_handler(route), methods=["GET"], response_class=HTMLResponse)
+
+    def csv_download(page: str, key: str, request: Request) -> Response:
+        route = by_name.get(page)
+        if route is None:
+            return Response(
+                f"no page {page!r}; expected one of {sorted(by_name)}\n", 404, media_type="text/plain"
+            )
+        params = {k: v for k, v in _params(request).items() if k not in ("page", "key")}
+        try:
+            frame = route.builder(params).block(key).frame
+        except PageError as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        text = frame.to_csv(index=False, lineterminator="\n")
+        headers = {"Content-Disposition": f'attachment; filename="{page}-{key}.csv"'}
+        return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+
+    def choose_material(material: str = "") -> Response:
+        """Target of the material selector form: redirect to ``/materials/<slug>``."""
+        if not _SLUG.fullmatch(material):
+            msg = f"material {material!r} is not a slug; expected lowercase letters, digits and '-'"
+            return HTMLResponse(render_error(msg, 422, nav), status_code=422)
+        return RedirectResponse(f"/materials/{material}", status_code=303)
+
+    if "material" in by_name:
+        router.add_api_route("/materials", choose_material, methods=["GET"])
+    router.add_api_route("/csv/{page}/{key}.csv", csv_download, methods=["GET"])
+    router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
+    return router

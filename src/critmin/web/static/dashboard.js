@@ -1,0 +1,50 @@
+/* critmin dashboard: draws the embedded Plotly figures and makes tables sortable. No external request. */
+"use strict";
+(function () {
+  var self = document.currentScript;
+  var topojsonURL = self ? self.getAttribute("data-topojson") : "/assets/topojson/";
+
+  function drawCharts(root) {
+    var specs = (root || document).querySelectorAll('script[type="application/json"][data-chart]');
+    var pending = [];
+    specs.forEach(function (spec) {
+      var div = document.getElementById(spec.getAttribute("data-chart"));
+      if (!div || div.getAttribute("data-rendered")) { return; }
+      var fig = JSON.parse(spec.textContent);
+      var config = { responsive: true, displaylogo: false, topojsonURL: topojsonURL };
+      pending.push(window.Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+        div.setAttribute("data-rendered", "1");
+      }));
+    });
+    return Promise.all(pending);
+  }
+
+  function sortTable(button) {
+    var th = button.closest("th");
+    var table = th.closest("table");
+    var col = parseInt(button.getAttribute("data-col"), 10);
+    var numeric = button.getAttribute("data-numeric") === "1";
+    var asc = th.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th").forEach(function (h) { h.setAttribute("aria-sort", "none"); });
+    th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].getAttribute("data-sort"), y = b.cells[col].getAttribute("data-sort");
+      if (x === "" && y === "") { return 0; }
+      if (x === "") { return 1; }          /* gaps always last */
+      if (y === "") { return -1; }
+      var c = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest ? ev.target.closest("table.sortable th button") : null;
+    if (b) { sortTable(b); }
+  });
+
+  window.critmin = { drawCharts: drawCharts };
+  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+})();

@@ -1,0 +1,156 @@
+"""Fixtures of the dashboard tests: a real uvicorn server on a free loopback port and headless Chromium.
+
+The browser is Debian's ``/usr/bin/chromium`` driven by Playwright (never a downloaded build). Every request
+a page makes is recorded by route interception; a request that would leave 127.0.0.1 is aborted and kept
+in ``Visit.external``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """Base URL of a uvicorn server (subprocess) serving the dashboard on a free 127.0.0.1 port."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    cmd = [
+        sys.executable, "-m", "uvicorn", "--factory", "app_under_test:create_app",
+        "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        try:
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    out = log.read().decode(errors="replace")
+                    raise RuntimeError(f"dashboard server exited with {proc.returncode}:\n{out}")
+                try:
+                    if httpx.get(url + "/vendor/plotly.min.js", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("dashboard server did not answer within 60 s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium (session-wide)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class Visit:
+    """What one browser context saw: every request URL, the external ones, console errors."""
+
+    page: Any
+    base: str
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> Any:
+        """Open ``path`` and wait until every chart on it is drawn."""
+        response = self.page.goto(self.base + path, wait_until="load")
+        self.wait_charts()
+        return response
+
+    def wait_charts(self) -> None:
+        """Wait until every ``.chart`` element has been drawn by Plotly."""
+        self.page.wait_for_function(
+            "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')",
+            timeout=30_000,
+        )
+
+    def screenshot(self, name: str) -> Path:
+        """Screenshot of the viewport (1366x768) into ``artifacts/screenshots/<name>.png``."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def assert_clean(self) -> None:
+        """No console error, no page error, no request that left 127.0.0.1."""
+        assert self.external == [], f"requests leaving 127.0.0.1: {self.external}"
+        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.requests, "no request was recorded"
+
+
+@pytest.fixture
+def visit(browser: Any, server_url: str) -> Iterator[Visit]:
+    """A fresh 1366x768 browser context recording requests and console errors."""
+    context = browser.new_context(viewport=VIEWPORT)
+    v = Visit(page=None, base=server_url)
+
+    def on_route(route: Any) -> None:
+        url = route.request.url
+        v.requests.append(url)
+        host = urlparse(url).hostname
+        if url.startswith("data:") or host == "127.0.0.1":
+            route.continue_()
+        else:
+            v.external.append(url)
+            route.abort()
+
+    context.route("**/*", on_route)
+    page = context.new_page()
+    page.on("console", lambda m: v.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: v.errors.append(f"page error: {e}"))
+    v.page = page
+    yield v
+    context.close()
