@@ -1,0 +1,409 @@
+"""Stockpile sizing as a two-stage stochastic linear programme (linopy + HiGHS).
+
+First stage: tonnes ``x[m]`` held per material, bought at the atlas price within a budget and a cap.
+Second stage, per scenario ``s`` and month ``t``: releases ``r[s, m, t]`` that cover the alliance's
+shortfall ``D[s, m, t]`` (``0 <= r <= D``, ``sum_t r[s, m, t] <= x[m]``). Objective::
+
+    min  sum_m k[m] x[m]                                   carrying cost over the horizon
+       + (1 - w) * sum_s p[s] loss[s]                      expected economic loss
+       + w * (eta + 1 / (1 - alpha) * sum_s p[s] z[s])     CVaR_alpha of the loss (Rockafellar-Uryasev)
+    loss[s] = sum_{m,t} L[m] (D[s, m, t] - r[s, m, t]),   z[s] >= loss[s] - eta,  z[s] >= 0
+
+with ``k[m] = P[m] * rate[m] * T / 12`` (``rate`` = financing + storage + price risk, per year), budget
+``sum_m P[m] x[m] <= B`` and cap ``x[m] <= cap[m]``. The model is built by :func:`build_stockpile_model`
+apart from being solved by :func:`solve_stockpile` (with an optional hook between the two). Every
+parameter is aligned by material label to the model's coordinates and checked for missing values before
+it enters an equation. See ``docs/methods/stockpile.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from critmin.optimize.common import Hook, SolveResult, solve
+from critmin.provenance import RunMetadata
+
+if TYPE_CHECKING:
+    import linopy
+    import xarray as xr
+
+DIMS = ("scenario", "material", "month")
+DAYS_PER_YEAR = 365.0
+
+
+class StockpileInputError(ValueError):
+    """Inputs that cannot enter the model (missing labels, NaN, negative or mis-shaped values)."""
+
+
+class CVaRSpec(BaseModel):
+    """Risk term: ``weight * CVaR_alpha(loss)`` replaces ``weight`` of the expected loss."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alpha: float = Field(gt=0.0, lt=1.0, description="confidence level, e.g. 0.95")
+    weight: float = Field(ge=0.0, le=1.0, description="0 = risk-neutral, 1 = pure CVaR")
+
+    @classmethod
+    def parse(cls, text: str) -> CVaRSpec:
+        """``"0.95:0.5"`` -> alpha 0.95, weight 0.5 (the CLI's ``--cvar ALPHA:WEIGHT``)."""
+        parts = text.split(":")
+        if len(parts) != 2:
+            raise ValueError(f"--cvar {text!r}: expected ALPHA:WEIGHT, e.g. 0.95:0.5")
+        try:
+            alpha, weight = float(parts[0]), float(parts[1])
+        except ValueError as exc:
+            raise ValueError(f"--cvar {text!r}: ALPHA and WEIGHT must be numbers, e.g. 0.95:0.5") from exc
+        return cls(alpha=alpha, weight=weight)
+
+
+class StockpileConfig(BaseModel):
+    """Run settings: budget (USD) and the optional CVaR term."""
+
+    model_config = ConfigDict(frozen=True)
+
+    budget_usd: float = Field(ge=0.0)
+    cvar: CVaRSpec | None = None
+
+    @model_validator(mode="after")
+    def _finite(self) -> StockpileConfig:
+        if not np.isfinite(self.budget_usd):
+            raise ValueError(f"budget_usd must be finite, got {self.budget_usd}")
+        return self
+
+
+@dataclass(frozen=True)
+class StockpileInputs:
+    """Everything the LP needs, labelled.
+
+    ``shortfall_t`` has dims ``(scenario, material, month)``; the Series are indexed by material
+    (``probability`` by scenario; ``None`` = equally likely). ``carry_rate_per_year`` is the annual
+    carrying cost as a share of the value held. ``days_basis_t_per_year`` (optional) is the annual tonnage
+    that days of cover refer to (alliance consumption); materials without it get no days of cover.
+    """
+
+    shortfall_t: xr.DataArray
+    loss_per_tonne_usd: pd.Series
+    price_usd_per_t: pd.Series
+    max_holding_t: pd.Series
+    carry_rate_per_year: pd.Series
+    probability: pd.Series | None = None
+    days_basis_t_per_year: pd.Series | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def materials(self) -> list[str]:
+        return [str(m) for m in self.shortfall_t.coords["material"].values]
+
+    @property
+    def horizon_years(self) -> float:
+        return self.shortfall_t.sizes["month"] / 12.0
+
+
+def shortfall_array(values: np.ndarray, materials: list[str], scenarios: int | None = None) -> xr.DataArray:
+    """Label a ``[scenario, material, month]`` array (months numbered from 1)."""
+    import xarray as xr
+
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 3:
+        raise StockpileInputError(f"shortfall must be [scenario, material, month], got shape {arr.shape}")
+    n_s, n_m, n_t = arr.shape
+    if n_m != len(materials):
+        raise StockpileInputError(f"shortfall has {n_m} materials but {len(materials)} names were given")
+    return xr.DataArray(
+        arr,
+        dims=DIMS,
+        coords={"scenario": np.arange(n_s), "material": list(materials), "month": np.arange(1, n_t + 1)},
+        name="shortfall_t",
+    )
+
+
+def align(series: pd.Series, index: pd.Index, name: str) -> pd.Series:
+    """``series`` reindexed to ``index``; raises naming the labels left without a value."""
+    out = series.astype(float).reindex(index)
+    missing = [str(k) for k in out.index[out.isna()]]
+    if missing:
+        raise StockpileInputError(
+            f"{name}: no value for {missing} (expected a number for every {index.name})"
+        )
+    return out
+
+
+def validate_inputs(inputs: StockpileInputs) -> dict[str, pd.Series]:
+    """Aligned, checked parameters by name (material-indexed, plus ``probability`` by scenario)."""
+    d = inputs.shortfall_t
+    if tuple(d.dims) != DIMS:
+        raise StockpileInputError(f"shortfall_t dims {tuple(d.dims)}; expected {DIMS}")
+    values = d.values
+    if not np.isfinite(values).all():
+        bad = np.argwhere(~np.isfinite(values))[0]
+        raise StockpileInputError(f"shortfall_t has a non-finite value at index {tuple(int(i) for i in bad)}")
+    if (values < 0).any():
+        bad = np.argwhere(values < 0)[0]
+        raise StockpileInputError(
+            f"shortfall_t is negative ({values[tuple(bad)]}) at index {tuple(int(i) for i in bad)}"
+        )
+    materials = pd.Index(inputs.materials, name="material")
+    if materials.has_duplicates:
+        raise StockpileInputError(f"duplicate materials in shortfall_t: {materials[materials.duplicated()]}")
+    out = {
+        "loss_per_tonne_usd": align(inputs.loss_per_tonne_usd, materials, "loss_per_tonne_usd"),
+        "price_usd_per_t": align(inputs.price_usd_per_t, materials, "price_usd_per_t"),
+        "max_holding_t": align(inputs.max_holding_t, materials, "max_holding_t"),
+        "carry_rate_per_year": align(inputs.carry_rate_per_year, materials, "carry_rate_per_year"),
+    }
+    for name, s in out.items():
+        if (s < 0).any():
+            m = s.index[s < 0][0]
+            raise StockpileInputError(f"{name}[{m}] = {s[m]}; expected a value >= 0")
+    if (out["price_usd_per_t"] <= 0).any():
+        m = out["price_usd_per_t"].index[out["price_usd_per_t"] <= 0][0]
+        raise StockpileInputError(f"price_usd_per_t[{m}] = {out['price_usd_per_t'][m]}; expected > 0")
+    scen = pd.Index(d.coords["scenario"].values, name="scenario")
+    if inputs.probability is None:
+        prob = pd.Series(1.0 / len(scen), index=scen)
+    else:
+        prob = align(inputs.probability, scen, "probability")
+        if (prob < 0).any() or not np.isclose(prob.sum(), 1.0, atol=1e-9):
+            raise StockpileInputError(f"probability must be >= 0 and sum to 1, sums to {prob.sum()}")
+    out["probability"] = prob
+    return out
+
+
+@dataclass
+class StockpileModel:
+    """A built (not yet solved) stockpile LP with the aligned data it was built from."""
+
+    model: linopy.Model
+    inputs: StockpileInputs
+    config: StockpileConfig
+    params: dict[str, pd.Series]
+    build_seconds: float
+
+
+def _da(series: pd.Series, dim: str) -> xr.DataArray:
+    import xarray as xr
+
+    return xr.DataArray(series.to_numpy(dtype=float), dims=[dim], coords={dim: series.index.to_numpy()})
+
+
+def build_stockpile_model(inputs: StockpileInputs, config: StockpileConfig) -> StockpileModel:
+    """Build the two-stage LP (see the module docstring); nothing is solved here."""
+    import linopy
+
+    start = time.perf_counter()
+    params = validate_inputs(inputs)
+    d = inputs.shortfall_t
+    materials = pd.Index(inputs.materials, name="material")
+    scenarios = pd.Index(d.coords["scenario"].values, name="scenario")
+    price = _da(params["price_usd_per_t"], "material")
+    loss = _da(params["loss_per_tonne_usd"], "material")
+    prob = _da(params["probability"], "scenario")
+    carry = _da(params["price_usd_per_t"] * params["carry_rate_per_year"] * inputs.horizon_years, "material")
+    for name, arr in (("price", price), ("loss", loss), ("probability", prob), ("carry", carry)):
+        assert not bool(arr.isnull().any()), f"{name} has NaN after alignment"
+
+    m = linopy.Model()
+    cap = _da(params["max_holding_t"], "material")
+    x = m.add_variables(lower=0.0, upper=cap, coords=[materials], name="hold")
+    active = d > 0
+    r = m.add_variables(lower=0.0, upper=d, name="release", mask=active)
+    released = r.fillna(0)
+    m.add_constraints(released.sum("month") - x <= 0, name="release_within_holding", mask=active.any("month"))
+    m.add_constraints((price * x).sum() <= config.budget_usd, name="budget")
+
+    # loss[s] = C[s] - sum_{m,t} L[m] r[s,m,t]; the constant C enters only the CVaR rows
+    covered = (released * loss).sum(["material", "month"])
+    carry_term = (carry * x).sum()
+    w = 0.0 if config.cvar is None else config.cvar.weight
+    objective = carry_term - (1.0 - w) * (covered * prob).sum()
+    if config.cvar is not None:
+        base_loss = (d * loss).sum(["material", "month"])
+        eta = m.add_variables(name="cvar_eta")
+        z = m.add_variables(lower=0.0, coords=[scenarios], name="cvar_excess")
+        m.add_constraints(z + covered + eta >= base_loss, name="cvar_excess_def")
+        objective = objective + w * eta + (w / (1.0 - config.cvar.alpha)) * (z * prob).sum()
+    m.add_objective(objective)
+    return StockpileModel(m, inputs, config, params, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class StockpilePlan:
+    """Holdings per material and what they do in the scenarios (``table``), totals, solve status."""
+
+    table: pd.DataFrame
+    totals: dict[str, float]
+    solve: SolveResult
+    metadata: RunMetadata
+    name: str = "optimised"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.name,
+            "solve": self.solve.as_dict(),
+            "totals": self.totals,
+            "materials": self.table.to_dict(orient="records"),
+            "metadata": self.metadata.model_dump(),
+        }
+
+
+def cvar(losses: np.ndarray, prob: np.ndarray, alpha: float) -> float:
+    """CVaR_alpha of a discrete loss distribution (mean of the worst ``1 - alpha`` probability mass)."""
+    order = np.argsort(losses)[::-1]
+    tail = 1.0 - alpha
+    taken, total = 0.0, 0.0
+    for i in order:
+        take = min(prob[i], tail - taken)
+        if take <= 0:
+            break
+        total += take * losses[i]
+        taken += take
+    return total / tail
+
+
+def evaluate_holdings(
+    inputs: StockpileInputs,
+    holdings_t: pd.Series,
+    config: StockpileConfig | None = None,
+    params: dict[str, pd.Series] | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per-material table and totals for fixed holdings, releasing optimally in every scenario.
+
+    With a linear loss the best release covers ``min(x[m], sum_t D[s, m, t])`` in scenario ``s``, so the
+    evaluation is exact for the LP's second stage.
+    """
+    params = params or validate_inputs(inputs)
+    materials = pd.Index(inputs.materials, name="material")
+    x = align(holdings_t, materials, "holdings_t")
+    price, loss = params["price_usd_per_t"], params["loss_per_tonne_usd"]
+    prob = params["probability"].to_numpy()
+    total_short = inputs.shortfall_t.sum("month").transpose("scenario", "material").values  # [s, m]
+    covered = np.minimum(total_short, x.to_numpy()[None, :])  # [s, m]
+    lossv = loss.to_numpy()
+    without = (prob[:, None] * total_short * lossv[None, :]).sum(axis=0)
+    avoided = (prob[:, None] * covered * lossv[None, :]).sum(axis=0)
+    cost = x * price
+    carry = cost * params["carry_rate_per_year"] * inputs.horizon_years
+    basis = inputs.days_basis_t_per_year
+    days = (
+        pd.Series(np.nan, index=materials)
+        if basis is None
+        else x / basis.astype(float).reindex(materials).where(lambda b: b > 0) * DAYS_PER_YEAR
+    )
+    table = pd.DataFrame(
+        {
+            "material": materials,
+            "tonnes": x.to_numpy(),
+            "cost_usd": cost.to_numpy(),
+            "carry_usd": carry.to_numpy(),
+            "days_of_cover": days.to_numpy(),
+            "expected_shortfall_t": (prob[:, None] * total_short).sum(axis=0),
+            "expected_loss_without_usd": without,
+            "expected_loss_avoided_usd": avoided,
+            "expected_loss_with_usd": without - avoided,
+        }
+    )
+    scen_without = total_short @ lossv
+    scen_with = scen_without - covered @ lossv
+    cost_total = float(cost.sum())
+    totals: dict[str, float] = {
+        "tonnes": float(x.sum()),
+        "cost_usd": cost_total,
+        "carry_usd": float(carry.sum()),
+        "expected_loss_without_usd": float(without.sum()),
+        "expected_loss_avoided_usd": float(avoided.sum()),
+        "expected_loss_with_usd": float(without.sum() - avoided.sum()),
+        "loss_avoided_per_dollar": float(avoided.sum() / cost_total) if cost_total > 0 else float("nan"),
+        "net_benefit_usd": float(avoided.sum() - carry.sum()),
+    }
+    if config is not None:
+        totals["budget_usd"] = config.budget_usd
+        if config.cvar is not None:
+            totals["cvar_alpha"] = config.cvar.alpha
+            totals["cvar_loss_without_usd"] = float(cvar(scen_without, prob, config.cvar.alpha))
+            totals["cvar_loss_with_usd"] = float(cvar(scen_with, prob, config.cvar.alpha))
+    return table, totals
+
+
+def solve_stockpile(
+    built: StockpileModel,
+    hook: Hook | None = None,
+    metadata: RunMetadata | None = None,
+    **solver_options: Any,
+) -> StockpilePlan:
+    """Solve a built model with HiGHS and write the plan back (never raises on infeasibility)."""
+    result = solve(built.model, hook, build_seconds=built.build_seconds, **solver_options)
+    materials = pd.Index(built.inputs.materials, name="material")
+    if result.ok:
+        sol = built.model.variables["hold"].solution.to_series()
+        holdings = sol.reindex(materials).clip(lower=0.0)
+        table, totals = evaluate_holdings(built.inputs, holdings, built.config, built.params)
+        released = built.model.variables["release"].solution.fillna(0.0)
+        lp_avoided = float(
+            (released * _da(built.params["loss_per_tonne_usd"], "material")).sum(["material", "month"]).values
+            @ built.params["probability"].to_numpy()
+        )
+        totals["lp_expected_loss_avoided_usd"] = lp_avoided
+    else:
+        nothing = pd.Series(0.0, index=materials)
+        table, totals = evaluate_holdings(built.inputs, nothing, built.config, built.params)
+        table = table.iloc[0:0]
+    # the solver's objective leaves out the constant (1 - w) * E[loss without stock]; add it back
+    w = 0.0 if built.config.cvar is None else built.config.cvar.weight
+    constant = (1.0 - w) * totals["expected_loss_without_usd"]
+    totals["objective_usd"] = float("nan") if result.objective is None else result.objective + constant
+    return StockpilePlan(table, totals, result, metadata or RunMetadata())
+
+
+def size_stockpile(
+    inputs: StockpileInputs,
+    config: StockpileConfig,
+    hook: Hook | None = None,
+    metadata: RunMetadata | None = None,
+) -> StockpilePlan:
+    """Build then solve (the one-call form)."""
+    return solve_stockpile(build_stockpile_model(inputs, config), hook, metadata)
+
+
+# ---------------------------------------------------------------------------------------------- rules
+RuleBasis = Callable[[StockpileInputs], pd.Series]
+
+
+def days_of_cover_plan(
+    inputs: StockpileInputs,
+    days: float,
+    basis_t_per_year: pd.Series,
+    config: StockpileConfig,
+    name: str,
+    metadata: RunMetadata | None = None,
+    fit_budget: bool = True,
+) -> StockpilePlan:
+    """A rule of thumb: hold ``days / 365`` of an annual tonnage per material, evaluated like the LP plan.
+
+    Materials without a basis (NaN) hold nothing. With ``fit_budget`` the whole plan is scaled down pro
+    rata when it costs more than the budget (``totals['budget_scale']`` says by how much).
+    """
+    if days < 0 or not np.isfinite(days):
+        raise StockpileInputError(f"days = {days}; expected a finite number >= 0")
+    params = validate_inputs(inputs)
+    materials = pd.Index(inputs.materials, name="material")
+    basis = basis_t_per_year.astype(float).reindex(materials)
+    holdings = (basis.fillna(0.0).clip(lower=0.0) * days / DAYS_PER_YEAR).rename("tonnes")
+    full_cost = float((holdings * params["price_usd_per_t"]).sum())
+    scale = 1.0
+    if fit_budget and full_cost > config.budget_usd:
+        scale = config.budget_usd / full_cost
+        holdings = holdings * scale
+    table, totals = evaluate_holdings(inputs, holdings, config, params)
+    totals["unscaled_cost_usd"] = full_cost
+    totals["budget_scale"] = scale
+    totals["days"] = float(days)
+    totals["materials_without_basis"] = float(basis.isna().sum())
+    status = SolveResult("ok", "rule", None, "rule of thumb: no optimisation")
+    return StockpilePlan(table, totals, status, metadata or RunMetadata(), name=name)
