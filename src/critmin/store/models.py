@@ -1,0 +1,144 @@
+"""SQLAlchemy 2 models of the service: members and tokens, submissions, jobs, reserves and ledgers, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO-8601 text (microseconds): the form every timestamp column stores."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+ROLES = ("secretariat", "member", "reserve_operator", "participant", "public")
+
+
+class Member(Base):
+    """An account: the secretariat, a member country (scoped to its ISO3), an operator, a participant."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    iso3: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class ApiToken(Base):
+    """An API token: public id plus the SHA-256 of its random secret (the secret itself is never stored)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class Submission(Base):
+    """One member upload of production, demand, stocks or transactions (all rows or none)."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    iso3: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(32))
+    source_format: Mapped[str] = mapped_column(String(8))
+    row_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class SubmissionRow(Base):
+    """A validated row of a submission; the columns a kind does not use stay NULL."""
+
+    __tablename__ = "submission_rows"
+    __table_args__ = (Index("ix_submission_rows_sub_row", "submission_id", "row_number", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    material: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    year: Mapped[int] = mapped_column(Integer)
+    date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    tonnes: Mapped[float] = mapped_column(Float)
+    price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    counterparty: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Job(Base):
+    """A background computation with its progress, status and stored result."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class Reserve(Base):
+    """A reserve inventory of one material: tonnes held, changed only through ledgered operations."""
+
+    __tablename__ = "reserves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    material: Mapped[str] = mapped_column(String(64))
+    tonnes: Mapped[float] = mapped_column(Float, default=0.0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class LedgerEntry(Base):
+    """One reserve operation; ``balance_after`` replays from the entries, an idempotency key is used once."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("reserve_id", "idempotency_key", name="uq_ledger_idempotency"),
+        UniqueConstraint("reserve_id", "seq", name="uq_ledger_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reserve_id: Mapped[int] = mapped_column(ForeignKey("reserves.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(32))
+    tonnes: Mapped[float] = mapped_column(Float)
+    balance_after: Mapped[float] = mapped_column(Float)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained audit log: ``hash = sha256(canonical fields + prev_hash)``."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

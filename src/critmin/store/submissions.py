@@ -1,0 +1,210 @@
+"""Member submissions: all-or-nothing validation with per-row errors, then one transactional insert."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import date as Date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from critmin.store import audit
+from critmin.store.members import Principal
+from critmin.store.models import Submission, SubmissionRow
+
+KINDS = ("production", "demand", "stocks", "transactions")
+MAX_ROWS = 1_000_000
+SLUG = r"^[a-z][a-z0-9-]{0,63}$"
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    material: str = Field(pattern=SLUG, description="material slug, e.g. gallium")
+    tonnes: float = Field(ge=0, description="tonnes of contained content")
+
+    @field_validator("tonnes")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class ProductionRow(_Row):
+    """Production of a material at a stage in a year (tonnes of contained content)."""
+
+    stage: Literal["mine", "refine", "magnet"]
+    year: int = Field(ge=1900, le=2100)
+
+
+class DemandRow(_Row):
+    """Apparent consumption of a material in a year."""
+
+    year: int = Field(ge=1900, le=2100)
+
+
+class StocksRow(_Row):
+    """Stocks held at the end of a year (optionally per stage)."""
+
+    year: int = Field(ge=1900, le=2100)
+    stage: Literal["mine", "refine", "magnet"] | None = None
+
+
+class TransactionRow(_Row):
+    """A reported deal: date, material, stage, volume, price per tonne, currency and counterparty."""
+
+    date: Date
+    stage: Literal["mine", "refine", "magnet"]
+    tonnes: float = Field(gt=0, description="volume in tonnes")
+    price: float = Field(gt=0, description="price per tonne in `currency`")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    counterparty: str = Field(min_length=1, max_length=200)
+
+    @field_validator("price")
+    @classmethod
+    def _finite_price(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+ROW_MODELS: dict[str, type[_Row]] = {
+    "production": ProductionRow,
+    "demand": DemandRow,
+    "stocks": StocksRow,
+    "transactions": TransactionRow,
+}
+
+
+class RowError(BaseModel):
+    """One rejected value: data row (1-based), field, the value received and why it was rejected."""
+
+    row: int
+    field: str
+    value: Any = None
+    reason: str
+
+
+class SubmissionInvalid(ValueError):
+    """The upload was rejected as a whole; ``errors`` lists every bad value."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(
+            f"{len(errors)} invalid value(s); first: {errors[0].model_dump() if errors else None}"
+        )
+        self.errors = errors
+
+
+def parse_csv(text: str) -> list[dict[str, Any]]:
+    """CSV text (header row + data rows) as a list of dicts; blank cells become absent fields."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None:
+        raise SubmissionInvalid(
+            [RowError(row=0, field="(header)", value="", reason="empty CSV: no header row")]
+        )
+    rows: list[dict[str, Any]] = []
+    for raw in reader:
+        extra = raw.pop(None, None)
+        row: dict[str, Any] = {k: v for k, v in raw.items() if v not in (None, "")}
+        if extra:
+            row["(extra cells)"] = extra
+        rows.append(row)
+    return rows
+
+
+def validate_rows(kind: str, rows: list[dict[str, Any]]) -> list[_Row]:
+    """Every row validated; raises :class:`SubmissionInvalid` listing all errors when any row is bad."""
+    if kind not in ROW_MODELS:
+        raise SubmissionInvalid(
+            [RowError(row=0, field="kind", value=kind, reason=f"expected one of {list(KINDS)}")]
+        )
+    if not rows:
+        raise SubmissionInvalid(
+            [RowError(row=0, field="rows", value=0, reason="a submission needs at least one row")]
+        )
+    if len(rows) > MAX_ROWS:
+        raise SubmissionInvalid(
+            [RowError(row=0, field="rows", value=len(rows), reason=f"at most {MAX_ROWS} rows per submission")]
+        )
+    model = ROW_MODELS[kind]
+    good: list[_Row] = []
+    errors: list[RowError] = []
+    for i, raw in enumerate(rows, start=1):
+        if not isinstance(raw, dict):
+            errors.append(
+                RowError(row=i, field="(row)", value=raw, reason="expected an object of field values")
+            )
+            continue
+        try:
+            good.append(model.model_validate(raw))
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = ".".join(str(p) for p in err["loc"]) or "(row)"
+                value = None if err["type"] == "missing" else raw.get(name)
+                errors.append(RowError(row=i, field=name, value=_jsonable(value), reason=err["msg"]))
+    if errors:
+        raise SubmissionInvalid(errors)
+    return good
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def _row_values(kind: str, row: _Row) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "material": row.material,
+        "tonnes": row.tonnes,
+        "stage": getattr(row, "stage", None),
+    }
+    if isinstance(row, TransactionRow):
+        values.update(
+            year=row.date.year,
+            date=row.date.isoformat(),
+            price=row.price,
+            currency=row.currency,
+            counterparty=row.counterparty,
+        )
+    else:
+        values["year"] = row.year  # type: ignore[attr-defined]
+    return values
+
+
+def save_submission(
+    session: Session, who: Principal, kind: str, rows: list[dict[str, Any]], source_format: str
+) -> Submission:
+    """Validate every row, then insert the submission and its rows and append the audit entry.
+
+    Runs inside the caller's write transaction: on any error nothing is written.
+    """
+    if who.role != "member" or who.iso3 is None or who.member_id is None:
+        raise PermissionError("only member accounts (scoped to a country) submit data")
+    valid = validate_rows(kind, rows)
+    sub = Submission(
+        member_id=who.member_id, iso3=who.iso3, kind=kind, source_format=source_format, row_count=len(valid)
+    )
+    session.add(sub)
+    session.flush()
+    payload = [
+        {"submission_id": sub.id, "row_number": i, **_row_values(kind, r)}
+        for i, r in enumerate(valid, start=1)
+    ]
+    for start in range(0, len(payload), 5000):
+        session.execute(insert(SubmissionRow), payload[start : start + 5000])
+    audit.append(
+        session,
+        who.label,
+        "submission.create",
+        f"submission:{sub.id}",
+        {"kind": kind, "rows": len(valid), "iso3": who.iso3, "format": source_format},
+    )
+    return sub

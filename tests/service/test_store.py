@@ -1,0 +1,131 @@
+"""Store: migrations match the models, tokens are hashed, the audit chain detects tampering."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select, text, update
+
+from critmin.store import Store, audit
+from critmin.store.members import authenticate, create_member, issue_token
+from critmin.store.models import ApiToken, AuditEntry, Base
+from service.support import ADMIN
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
+    s.upgrade()
+    yield s
+    s.dispose()
+
+
+def test_migrations_produce_exactly_the_models(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent(store: Store) -> None:
+    store.upgrade()
+    with store.read() as s:
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+
+
+def test_token_is_stored_only_as_sha256_and_authenticates(store: Store) -> None:
+    with store.write() as s:
+        member = create_member(s, ADMIN, "Australia", "member", "AUS")
+        token = issue_token(s, ADMIN, member)
+    _, token_id, secret = token.split("_", 2)
+    with store.read() as s:
+        row = s.get(ApiToken, token_id)
+        assert row is not None
+        assert row.secret_sha256 == hashlib.sha256(secret.encode()).hexdigest()
+        assert secret not in row.secret_sha256
+        who = authenticate(s, token)
+        assert who is not None and who.iso3 == "AUS" and who.role == "member"
+        assert authenticate(s, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        assert authenticate(s, f"cm_nosuchid_{secret}") is None
+        assert authenticate(s, "garbage") is None
+    with store.write() as s:
+        s.execute(update(ApiToken).values(revoked_at="2026-01-01T00:00:00"))
+    with store.read() as s:
+        assert authenticate(s, token) is None
+
+
+def test_member_role_requires_country_and_others_refuse_one(store: Store) -> None:
+    with pytest.raises(ValueError, match="needs an iso3"), store.write() as s:
+        create_member(s, ADMIN, "X", "member", None)
+    with pytest.raises(ValueError, match="not scoped to a country"), store.write() as s:
+        create_member(s, ADMIN, "Y", "participant", "USA")
+    with pytest.raises(ValueError, match="role 'admin'"), store.write() as s:
+        create_member(s, ADMIN, "Z", "admin", None)
+    with store.read() as s:
+        assert s.execute(select(AuditEntry)).first() is None  # refused writes leave no audit trace
+
+
+def _append_n(store: Store, n: int) -> None:
+    for i in range(n):
+        with store.write() as s:
+            audit.append(s, "tester", "test.write", f"thing:{i}", {"i": i, "text": "é"})
+
+
+def test_audit_chain_links_every_entry(store: Store) -> None:
+    _append_n(store, 5)
+    with store.read() as s:
+        report = audit.verify(s)
+        entries = list(s.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars())
+    assert report.ok and report.checked == 5
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
+    assert entries[0].prev_hash == audit.GENESIS_HASH
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("payload", '{"i":99}'), ("actor", "intruder"), ("created_at", "2020-01-01T00:00:00")],
+)
+def test_audit_verify_names_first_altered_entry(store: Store, column: str, value: str) -> None:
+    _append_n(store, 6)
+    with store.write() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == 3).values({column: value}))
+    with store.read() as s:
+        report = audit.verify(s)
+    assert not report.ok
+    assert report.first_broken == 3
+    assert report.checked == 2
+    assert "altered" in report.reason
+
+
+def test_audit_verify_detects_deleted_and_relinked_entries(store: Store) -> None:
+    _append_n(store, 5)
+    with store.write() as s:
+        s.execute(AuditEntry.__table__.delete().where(AuditEntry.seq == 2))
+    with store.read() as s:
+        assert audit.verify(s).first_broken == 3
+    with store.write() as s:  # a forger renumbers entry 3 as 2 and recomputes its hash
+        e = s.get(AuditEntry, 3)
+        assert e is not None
+        s.delete(e)
+        s.flush()
+        prev = s.get(AuditEntry, 1)
+        assert prev is not None
+        forged = AuditEntry(
+            seq=2,
+            created_at=e.created_at,
+            actor=e.actor,
+            action=e.action,
+            target=e.target,
+            payload=e.payload,
+            prev_hash=prev.hash,
+            hash=audit.entry_hash(2, e.created_at, e.actor, e.action, e.target, e.payload, prev.hash),
+        )
+        s.add(forged)
+    with store.read() as s:
+        report = audit.verify(s)
+    assert report.first_broken == 4 and report.checked == 2
