@@ -1,0 +1,93 @@
+"""``critmin exposure``: who produces each material and stage, how concentrated, how exposed the alliance."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from critmin.cli.app import app
+from critmin.cli.output import Format, emit_frame, emit_object
+
+DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
+
+
+def _render_detail(d: dict[str, Any]) -> None:
+    """Rich view of one material and stage: headline figures, then shares by country and group."""
+    import pandas as pd
+
+    keys = [
+        "material",
+        "stage",
+        "year",
+        "requested_year",
+        "group",
+        "total_t",
+        "hhi",
+        "hhi_upper",
+        "top1_iso3",
+        "top1_share",
+        "china_share",
+        "alliance_share",
+        "other_share",
+        "supply_risk",
+        "import_year",
+        "import_dependency_china",
+        "geopolrisk",
+        "us_nir",
+        "source",
+        "parameter_digest",
+    ]
+    head = pd.DataFrame([(k, "-" if d.get(k) is None else d[k]) for k in keys], columns=["field", "value"])
+    head["value"] = head["value"].map(lambda v: f"{v:,.4g}" if isinstance(v, float) else str(v))
+    emit_frame(head, Format.table, title=f"Exposure: {d['material']} / {d['stage']} / {d['year']}")
+    shares = pd.DataFrame(list(d["shares"].items()), columns=["iso3", "share"])
+    emit_frame(shares, Format.table, title="Shares of production (OTH = published 'Other countries')")
+    groups = pd.DataFrame(list(d["group_shares"].items()), columns=["group", "share"])
+    emit_frame(groups, Format.table, title="Group shares")
+    if d.get("withheld"):
+        typer.echo(f"Withheld / not available (left out of the shares): {', '.join(d['withheld'])}")
+
+
+@app.command()
+def exposure(
+    material: str | None = typer.Option(None, "--material", "-m", help="Material slug, e.g. gallium."),
+    stage: str | None = typer.Option(None, "--stage", "-s", help="Stage: mine, refine or magnet."),
+    year: int = typer.Option(2024, "--year", "-y", help="Year (falls back to the latest earlier year)."),
+    group: str = typer.Option(DEFAULT_GROUP, "--group", "-g", help="Group whose share is 'alliance_share'."),
+    groups_file: str | None = typer.Option(None, "--groups-file", help="YAML file with extra groups."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json."),
+) -> None:
+    """Exposure report. With --material and --stage: one object (shares by country and group, HHI,
+    supply risk, source). Otherwise a table of every material and stage (filtered by --material or
+    --stage when given): total_t, hhi, top1_iso3, top1_share, china_share, alliance_share."""
+    from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
+    from critmin.atlas import load_atlas
+
+    atlas = load_atlas(groups_file)
+    try:
+        if material is not None and stage is not None:
+            d = exposure_detail(atlas, material, stage, year, group)
+            if fmt is Format.table:
+                _render_detail(d)
+            else:
+                emit_object(d, fmt)
+            return
+        table = exposure_table(atlas, year, group)
+    except ExposureError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    if material is not None:
+        table = table[table["material"] == material]
+        if table.empty:
+            typer.echo(f"error: material {material!r} has no production data in the atlas", err=True)
+            raise typer.Exit(2)
+    if stage is not None:
+        table = table[table["stage"] == stage]
+    caption = (
+        f"alliance_share = share of {group!r}; hhi excludes 'Other countries' (lower bound), hhi_upper "
+        "counts it as one producer; year = latest year with data on or before the requested one"
+    )
+    emit_frame(table.reset_index(drop=True), fmt, title=f"Exposure {year}", caption=caption)
+    sys.stdout.flush()
