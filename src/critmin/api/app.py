@@ -1,0 +1,78 @@
+"""The FastAPI application: ``/healthz``, the versioned API under ``/api/v1`` and a ``/`` mount point
+for the dashboard. Migrations run on start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+import critmin
+from critmin.api.jobs import JobKind, JobRunner
+from critmin.api.routers import audit, jobs, members, reserves, submissions
+from critmin.store import Store, database_url
+
+API_PREFIX = "/api/v1"
+
+
+def default_job_kinds() -> dict[str, JobKind]:
+    """The job kinds wired to the library (see :mod:`critmin.api.job_kinds`)."""
+    from critmin.api.job_kinds import library_job_kinds
+
+    return library_job_kinds()
+
+
+def create_app(
+    store: Store | None = None, *, job_kinds: Mapping[str, JobKind] | None = None, job_workers: int = 2
+) -> FastAPI:
+    """The service app on ``store`` (default: :func:`critmin.store.database_url`)."""
+    store = store if store is not None else Store(database_url())
+    kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.upgrade()
+        app.state.jobs = JobRunner(store, kinds, workers=job_workers)
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
+
+    app = FastAPI(
+        title="critmin alliance service",
+        version=critmin.__version__,
+        description="Exposure and analytics reads, background jobs, confidential member submissions, "
+        "reserve operations with their ledger, and a hash-chained audit log.",
+        lifespan=lifespan,
+    )
+    app.state.store = store
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers and the database is reachable."""
+        from sqlalchemy import text
+
+        with store.read() as s:
+            s.execute(text("SELECT 1"))
+        return {"status": "ok", "version": critmin.__version__, "database": store.dialect}
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (members, submissions, reserves, jobs, audit):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    _mount_dashboard(app)
+    return app
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    """Mount the dashboard at ``/`` (mount point kept for ``critmin.web``)."""
+    from fastapi.responses import HTMLResponse
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index() -> str:
+        return (
+            "<!doctype html><title>critmin</title><h1>critmin alliance service</h1>"
+            f'<p>API: <a href="/docs">/docs</a> · <a href="/openapi.json">/openapi.json</a> · '
+            f'<a href="{API_PREFIX}/aggregates">{API_PREFIX}/aggregates</a></p>'
+        )
