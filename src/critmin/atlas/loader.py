@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from functools import cache
 from importlib import resources
@@ -32,7 +33,7 @@ def read_table(text: str, table: str) -> pd.DataFrame:
     df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_values=[])
     df = check_columns(table, df).copy()
     for col, kind in NUMERIC.get(table, {}).items():
-        num = pd.to_numeric(df[col].replace("", "nan"), errors="raise")
+        num = df[col].map(lambda v: float(v) if v != "" else math.nan)
         df[col] = num.astype("int64") if kind == "int64" else num.astype("float64")
     for col in BOOLEAN.get(table, []):
         df[col] = df[col].map({"True": True, "False": False}).astype(bool)

@@ -1,0 +1,160 @@
+"""Parse USGS Mineral Commodity Summaries world-production tables into atlas rows.
+
+MCS 2026 (long CSV) gives 2024 and 2025e; MCS 2025 (wide CSV, ``PROD_2023``) gives 2023. The rows taken
+are those of :data:`critmin.atlas.usgs_selection.SELECTION`. Country rows and ``Other countries`` go to
+production; ``World total`` rows go to world totals only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from io import StringIO
+
+import pandas as pd
+
+from critmin.atlas.countries import resolve
+from critmin.atlas.usgs_selection import SELECTION, UsgsRow
+from critmin.atlas.valuetext import parse_value_text
+
+MCS2026_FILE = "usgs_mcs2026/MCS2026_Commodities_Data.csv"
+MCS2025_FILE = "usgs_mcs2025/MCS2025_World_Data.csv"
+ED_2026 = "usgs-mcs2026"
+ED_2025 = "usgs-mcs2025"
+
+UNIT_TO_TONNES: dict[str, float] = {
+    "metric tons": 1.0,
+    "kilograms": 1e-3,
+    "thousand metric tons": 1e3,
+    "thousand metric dry tons": 1e3,
+    "million metric tons": 1e6,
+}
+
+
+class UsgsDataError(ValueError):
+    """A USGS row the parser cannot take as documented (file, row, column, value, expectation)."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Production rows and world-total rows from one file."""
+
+    production: pd.DataFrame
+    world_totals: pd.DataFrame
+
+
+def tonnes_factor(unit: str, where: str) -> float:
+    """Multiplier from a USGS unit text to metric tonnes."""
+    u = unit.strip()
+    if u not in UNIT_TO_TONNES:
+        raise UsgsDataError(f"{where}, column unit: {unit!r}; expected one of {sorted(UNIT_TO_TONNES)}")
+    return UNIT_TO_TONNES[u]
+
+
+def _flag(parse_flag: str, estimated: bool) -> str:
+    if parse_flag in ("number", "zero"):
+        return "estimated" if estimated else "observed"
+    return parse_flag
+
+
+def _row(
+    sel: UsgsRow,
+    year: int,
+    country: str,
+    value_text: str,
+    unit: str,
+    estimated: bool,
+    edition: str,
+    where: str,
+) -> tuple[str, dict[str, object]]:
+    ref = resolve(country, "usgs")
+    pv = parse_value_text(value_text)
+    factor = tonnes_factor(unit, where)
+    tonnes = pv.value * factor if pv.is_number else math.nan
+    base: dict[str, object] = {
+        "material": sel.material,
+        "stage": sel.stage,
+        "year": year,
+        "tonnes": tonnes,
+        "source": "usgs",
+        "edition": edition,
+        "value_text": value_text,
+    }
+    if ref.kind == "world":
+        return "world", base
+    if ref.kind not in ("country", "other", "combined"):
+        raise UsgsDataError(f"{where}, column country: {country!r} is a {ref.kind} row; expected a country")
+    base.update(
+        iso3=ref.code,
+        flag=_flag(pv.flag, estimated),
+        primary=False,
+        unit_text=unit.strip(),
+        basis=sel.basis,
+    )
+    return "production", base
+
+
+def _frames(rows: Iterable[tuple[str, dict[str, object]]]) -> Parsed:
+    prod: list[dict[str, object]] = []
+    world: list[dict[str, object]] = []
+    for kind, r in rows:
+        (world if kind == "world" else prod).append(r)
+    return Parsed(pd.DataFrame(prod), pd.DataFrame(world))
+
+
+def _is_total_detail(detail: str, sel: UsgsRow) -> bool:
+    d = detail.casefold()
+    base = sel.detail.casefold()
+    return d in (f"{base}: rounded", f"{base}, rounded")
+
+
+def parse_mcs2026(raw: Traversable) -> Parsed:
+    """World production rows of the selection from the MCS 2026 long CSV (years 2024 and 2025)."""
+    text = raw.joinpath(MCS2026_FILE).read_text(encoding="utf-8")
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    df = df[df["Section"].str.startswith("World") & (df["Statistics"] == "Production")]
+    rows = []
+    for sel in SELECTION:
+        chap = df[df["MCS chapter"] == sel.chapter]
+        for i, r in chap.iterrows():
+            country = r["Country"]
+            is_total = country.startswith("World total")
+            if not (
+                (not is_total and r["Statistics_detail"] == sel.detail)
+                or (is_total and _is_total_detail(r["Statistics_detail"], sel))
+            ):
+                continue
+            where = f"{MCS2026_FILE} row {int(str(i)) + 2}"
+            year = int(r["Year"])
+            estimated = r["Notes"].startswith("Estimated")
+            rows.append(_row(sel, year, country, r["Value"], r["Unit"], estimated, ED_2026, where))
+    return _frames(rows)
+
+
+def parse_mcs2025(raw: Traversable) -> Parsed:
+    """2023 world production rows of the selection from the MCS 2025 wide CSV (``PROD_2023``)."""
+    text = raw.joinpath(MCS2025_FILE).read_text(encoding="utf-8")
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    df["_commodity"] = df["COMMODITY"].str.strip()
+    df["_type"] = df["TYPE"].str.strip()
+    rows = []
+    for sel in SELECTION:
+        if sel.mcs2025_type is None:
+            continue
+        part = df[(df["_commodity"] == sel.mcs2025_commodity) & (df["_type"] == sel.mcs2025_type)]
+        totals = part[part["COUNTRY"].str.strip().str.startswith("World total")]
+        if len(totals) > 1:
+            raise UsgsDataError(
+                f"{MCS2025_FILE}: {sel.mcs2025_commodity} / {sel.mcs2025_type} has {len(totals)} "
+                "world-total rows; expected one"
+            )
+        for i, r in part.iterrows():
+            value = r["PROD_2023"]
+            if value.strip() == "":
+                continue  # no 2023 figure published for this row (e.g. a reserves-only country)
+            where = f"{MCS2025_FILE} row {int(str(i)) + 2}"
+            estimated = "estimat" in (r["TYPE"] + " " + r["PROD_NOTES"]).casefold()
+            rows.append(_row(sel, 2023, r["COUNTRY"], value, r["UNIT_MEAS"], estimated, ED_2025, where))
+    return _frames(rows)

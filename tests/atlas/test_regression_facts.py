@@ -1,0 +1,163 @@
+"""Facts on the bundled real data (2024) that would be false if parsing, units or selection were wrong.
+
+Shares = tonnes / (sum of country rows + Other countries) of the primary source.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from critmin.atlas import SupplyChain, load_atlas
+from critmin.atlas.schema import COLUMNS
+
+
+@pytest.fixture(scope="module")
+def atlas() -> SupplyChain:
+    return load_atlas()
+
+
+def share(atlas: SupplyChain, material: str, stage: str, iso3: str, year: int = 2024) -> float:
+    s = atlas.stage_series(material, stage, year)
+    return float(s.get(iso3, 0.0) / s.sum())
+
+
+def test_china_gallium_refining_share_at_least_098(atlas: SupplyChain) -> None:
+    assert share(atlas, "gallium", "refine", "CHN") >= 0.98
+    # USGS MCS 2026: China 839,000 kg of a 848,000 kg world total
+    assert atlas.stage_series("gallium", "refine", 2024)["CHN"] == pytest.approx(839.0)
+
+
+def test_china_rare_earth_mine_share_between_065_and_075(atlas: SupplyChain) -> None:
+    assert 0.65 <= share(atlas, "rare-earths", "mine", "CHN") <= 0.75
+    assert atlas.stage_series("rare-earths", "mine", 2024)["CHN"] == 270_000.0
+
+
+@pytest.mark.parametrize(
+    ("material", "iea_share"),
+    [("cobalt", 0.78), ("lithium", 0.70), ("battery-graphite", 0.96), ("magnet-rare-earths", 0.91)],
+)
+def test_china_refining_shares_match_iea(atlas: SupplyChain, material: str, iea_share: float) -> None:
+    assert abs(share(atlas, material, "refine", "CHN") - iea_share) <= 0.01
+    primary = atlas.production[
+        atlas.production["primary"] & (atlas.production["material"] == material)
+        & (atlas.production["stage"] == "refine") & (atlas.production["year"] == 2024)
+    ]  # fmt: skip
+    assert set(primary["edition"]) == {"iea-cm-2025"}
+
+
+def test_indonesia_is_the_top_nickel_refiner_in_iea(atlas: SupplyChain) -> None:
+    s = atlas.stage_series("nickel", "refine", 2024).drop("OTH")
+    assert s.idxmax() == "IDN"
+    assert s["IDN"] == pytest.approx(1_493_200.0)
+    # it is IEA that makes it true: USGS MCS 2026 has no nickel refinery table
+    usgs = atlas.production[
+        (atlas.production["material"] == "nickel") & (atlas.production["source"] == "usgs")
+    ]
+    assert set(usgs["stage"]) == {"mine"}
+
+
+def test_at_least_40_materials_with_lowercase_slugs(atlas: SupplyChain) -> None:
+    m = atlas.materials
+    assert len(m) >= 40
+    assert all(s == s.lower() and " " not in s for s in m["slug"])
+    for slug in (
+        "gallium",
+        "rare-earths",
+        "magnet-rare-earths",
+        "graphite",
+        "lithium",
+        "platinum-group-metals",
+    ):
+        assert slug in set(m["slug"])
+
+
+def test_contract_columns(atlas: SupplyChain) -> None:
+    for table, cols in COLUMNS.items():
+        assert list(getattr(atlas, table).columns) == cols, table
+
+
+def test_world_totals_never_in_production(atlas: SupplyChain) -> None:
+    assert "WLD" not in set(atlas.production["iso3"])
+    assert len(atlas.world_totals) > 100
+
+
+def test_one_primary_source_per_material_stage_year(atlas: SupplyChain) -> None:
+    p = atlas.production[atlas.production["primary"]]
+    per = p.groupby(["material", "stage", "year"])["edition"].nunique()
+    assert (per == 1).all()
+    years = set(p["year"])
+    assert years == {2023, 2024, 2025}
+    # 2023 comes from MCS 2025, 2024 and 2025 from MCS 2026 (for USGS rows)
+    usgs = p[p["source"] == "usgs"]
+    assert set(usgs.loc[usgs["year"] == 2023, "edition"]) == {"usgs-mcs2025"}
+    assert set(usgs.loc[usgs["year"] >= 2024, "edition"]) == {"usgs-mcs2026"}
+
+
+def test_gallium_has_no_mine_stage_and_it_is_reported_missing(atlas: SupplyChain) -> None:
+    assert atlas.stages_of("gallium") == ["refine"]
+    miss = atlas.missing_stages()
+    assert ((miss["material"] == "gallium") & (miss["stage"] == "mine")).any()
+    assert ((miss["material"] == "germanium") & (miss["stage"] == "refine")).any()  # world data withheld
+
+
+def test_units_converted_to_tonnes(atlas: SupplyChain) -> None:
+    p = atlas.production.set_index(["material", "stage", "iso3", "year", "edition"])["tonnes"]
+    assert p[("copper", "mine", "CHL", 2024, "usgs-mcs2026")] == 5_510_000.0  # '5,510' thousand metric tons
+    assert p[("gallium", "refine", "JPN", 2024, "usgs-mcs2026")] == 3.0  # '3,000' kilograms
+    assert p[("lithium", "refine", "CHN", 2024, "iea-cm-2025")] == pytest.approx(
+        169_677.59096410308
+    )  # kt -> t
+
+
+def test_withheld_rows_are_nan_with_flag(atlas: SupplyChain) -> None:
+    w = atlas.production[atlas.production["flag"] == "withheld"]
+    assert len(w) > 0
+    assert w["tonnes"].isna().all()
+    assert (w["value_text"] == "W").all()
+
+
+def test_reconciliation_facts(atlas: SupplyChain) -> None:
+    r = atlas.reconciliation.set_index(["material", "stage", "year", "source"])
+    ga = r.loc[("gallium", "refine", 2024, "usgs-mcs2026")]
+    assert ga["sum_t"] == pytest.approx(848.0) and ga["world_t"] == pytest.approx(848.0)
+    assert bool(ga["within_rounding"])
+    # IEA's nickel blocks: listed countries + Rest of world exceed the published Total by exactly one listed
+    # country (refining: Canada 113.1 kt; mining: Australia 100 kt)
+    ni = r.loc[("nickel", "refine", 2024, "iea-cm-2025")]
+    assert not bool(ni["within_rounding"])
+    assert ni["diff_t"] == pytest.approx(113_100.0)
+    assert r.loc[("nickel", "mine", 2024, "iea-cm-2025")]["diff_t"] == pytest.approx(100_000.0)
+    assert r["within_rounding"].mean() > 0.9
+
+
+def test_derived_pgm_is_platinum_plus_palladium(atlas: SupplyChain) -> None:
+    pgm = atlas.stage_series("platinum-group-metals", "mine", 2024)
+    pt = atlas.stage_series("platinum", "mine", 2024)
+    pd_ = atlas.stage_series("palladium", "mine", 2024)
+    both = pt.index.intersection(pd_.index)
+    assert (pgm[both] == (pt[both] + pd_[both])).all()
+
+
+def test_us_tables(atlas: SupplyChain) -> None:
+    nir = atlas.us_nir.set_index(["material", "year"])
+    assert nir.loc[("gallium", 2024), "nir_pct"] == 100.0
+    assert nir.loc[("beryllium", 2024), "flag"] == "net_exporter"
+    assert nir.loc[("lithium", 2024), "flag"] == "bound" and nir.loc[("lithium", 2024), "value_text"] == ">50"
+    src = atlas.us_import_sources
+    ga = src[src["material"] == "gallium"]
+    assert ga["share"].sum() == pytest.approx(1.0, abs=0.02)
+    prices = atlas.prices
+    nd = prices[(prices["material"] == "magnet-rare-earths") & (prices["year"] == 2024)]
+    series = set(nd["series"])
+    assert any("Neodymium oxide" in s for s in series) and any("Praseodymium oxide" in s for s in series)
+    li = prices[(prices["material"] == "lithium") & (prices["year"] == 2024)]
+    assert li["usd_per_t"].iloc[0] == 11_800.0
+    cu = prices[
+        (prices["material"] == "copper")
+        & (prices["year"] == 2024)
+        & prices["series"].str.contains("London Metal Exchange")
+    ]
+    # cents per pound -> USD/t: x c/lb * 22.0462 = USD/t
+    assert float(cu["usd_per_t"].iloc[0]) == pytest.approx(9142.57001281)
+    assert isinstance(prices, pd.DataFrame)
