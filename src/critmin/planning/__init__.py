@@ -1,0 +1,1 @@
+"""FORGE investment planning: project pipeline, expansion plans, independence timelines, burden sharing."""

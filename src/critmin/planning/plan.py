@@ -1,0 +1,289 @@
+"""An expansion plan for one (material, stage): atlas baseline + pipeline + IEA demand -> MILP -> result.
+
+:func:`make_problem` assembles an :class:`~critmin.optimize.expansion.ExpansionProblem` (aligned by label,
+no NaN left); :func:`run_plan` solves it and returns a :class:`PlanResult` that names every chosen project
+with its source, flags the figures that came from class defaults, and carries :class:`RunMetadata`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field, field_validator
+
+from critmin.optimize.expansion import ExpansionProblem, ExpansionResult, Target, solve_expansion
+from critmin.parameters import ParameterSet
+from critmin.planning.pipeline import Pipeline, ProjectDataError, build_pipeline
+from critmin.provenance import RunMetadata
+
+#: IEA Critical Minerals Dataset 2025 mineral names for the atlas slugs they measure (total demand)
+IEA_DEMAND_MINERALS = {
+    "copper": "Copper",
+    "cobalt": "Cobalt",
+    "lithium": "Lithium",
+    "nickel": "Nickel",
+    "graphite": "Graphite",
+    "magnet-rare-earths": "Rare Earth Elements",
+}
+PLAN_PARAMETERS = [
+    "plan_lead_time_years_construction",
+    "plan_lead_time_years_financed",
+    "plan_lead_time_years_feasibility",
+    "plan_lead_time_years_announced",
+    "plan_ramp_up_years",
+    "plan_unit_opex_usd_per_t",
+    "plan_discount_rate",
+    "plan_third_country_cap",
+    "plan_first_year",
+    "plan_last_year",
+]
+
+
+class PlanRequest(BaseModel):
+    """What the user asks: a target for one material and stage, by a year, within a budget."""
+
+    material: str
+    stage: str
+    target: float = Field(0.5, gt=0, lt=1, description="non-China share of supply to reach")
+    by: int = Field(2035, ge=2026, le=2100)
+    budget_per_year: float | None = Field(None, gt=0, description="USD of capex a year; None = no limit")
+    third_country_cap: bool = Field(True, description="also cap any single non-alliance country (CRMA 65%)")
+    alliance_share: float | None = Field(None, gt=0, description="alliance output / alliance demand to reach")
+    alliance_demand_t: float | None = Field(None, gt=0, description="alliance demand in the baseline year, t")
+    group: str = "ministerial-2026"
+    scenario: str = "STEPS"
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: str) -> str:
+        if v not in {"STEPS", "APS", "NZE"}:
+            raise ValueError(f"scenario {v!r}; expected STEPS, APS or NZE")
+        return v
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Production by ISO3 in the baseline year, with where it came from."""
+
+    tonnes: pd.Series
+    year: int
+    source: str
+
+
+def atlas_baseline(material: str, stage: str) -> Baseline:
+    """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
+    from critmin.atlas import load_atlas
+
+    atlas = load_atlas()
+    years = atlas.years_of(material, stage)
+    if not years:
+        raise ValueError(
+            f"the atlas has no production for material {material!r} at stage {stage!r}; "
+            f"stages with data: {atlas.stages_of(material)}"
+        )
+    year = max(years)
+    s = atlas.stage_series(material, stage, year).astype(float)
+    return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
+
+
+def read_baseline_csv(path: str | Path) -> Baseline:
+    """A user baseline: CSV with columns ``iso3, tonnes`` and optional ``year`` (one year)."""
+    p = Path(path)
+    df = pd.read_csv(p, dtype={"iso3": str})
+    for col in ("iso3", "tonnes"):
+        if col not in df.columns:
+            raise ProjectDataError([f"{p}: missing column {col}; expected columns iso3, tonnes[, year]"])
+    vals = pd.to_numeric(df["tonnes"], errors="coerce")
+    bad = df.index[vals.isna() | (vals < 0)]
+    if len(bad):
+        i = int(bad[0])
+        raise ProjectDataError(
+            [f"{p} row {i + 2}, column tonnes: {df['tonnes'].iloc[i]!r}; expected a number >= 0"]
+        )
+    year = int(df["year"].iloc[0]) if "year" in df.columns else 2024
+    return Baseline(pd.Series(vals.to_numpy(), index=df["iso3"].to_numpy()), year, f"user file {p.name}")
+
+
+def demand_index(material: str, years: list[int], base_year: int, scenario: str) -> tuple[pd.Series, str]:
+    """IEA total demand relative to ``base_year`` for each year (linear between published years).
+
+    Materials without an IEA total-demand series get a flat index (1.0) and a note saying so.
+    """
+    name = IEA_DEMAND_MINERALS.get(material)
+    if name is None:
+        return pd.Series(1.0, index=years), f"no IEA total-demand projection for {material}: demand held flat"
+    text = (
+        resources.files("critmin.data")
+        .joinpath("raw/iea_critical_minerals_2025/iea_cm_total_demand_key_minerals.csv")
+        .read_text(encoding="utf-8")
+    )
+    df = pd.read_csv(StringIO(text))
+    d = df[(df["mineral"] == name) & (df["sector"] == "Total demand")]
+    d = d[(d["scenario"] == scenario) | (d["scenario"] == "Base year (observed)")]
+    series = d.set_index("year")["value_kt"].sort_index()
+    grid = np.arange(min(series.index.min(), base_year), max(max(years), series.index.max()) + 1)
+    interp = np.interp(grid, series.index.to_numpy(), series.to_numpy())
+    full = pd.Series(interp, index=grid)
+    idx = full.reindex(years) / full[base_year]
+    note = (
+        f"IEA Critical Minerals Dataset 2025, {name} total demand, {scenario}, relative to {base_year} "
+        "(linear between published years; held at the last published year beyond it)"
+    )
+    return idx, note
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan with everything needed to trace it."""
+
+    request: PlanRequest
+    result: ExpansionResult
+    projects: pd.DataFrame
+    baseline: Baseline
+    notes: list[str]
+    metadata: RunMetadata
+
+    @property
+    def chosen(self) -> pd.DataFrame:
+        """Chosen projects with start year, sources and the class defaults each depends on."""
+        sched = self.result.schedule
+        cols = ["project_id", "name", "source_title", "source_url", "defaults_used", "status"]
+        info = self.projects.reset_index()[cols]
+        out = sched.merge(info, on="project_id", how="left")
+        out["from_defaults"] = out["defaults_used"] != ""
+        return out
+
+    def depends_on_defaults(self) -> list[str]:
+        """Sorted class-default names the chosen projects depend on."""
+        names = {n for s in self.chosen["defaults_used"] for n in str(s).split(";") if n}
+        return sorted(names)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary of the plan."""
+        r = self.result
+        first = None
+        if r.feasible:
+            ok = met_by_year(self)
+            first = int(ok[ok].index.min()) if ok.any() else None
+        return {
+            "material": self.request.material,
+            "stage": self.request.stage,
+            "targets": [t.describe() for t in r.problem.targets],
+            "budget_per_year_usd": self.request.budget_per_year,
+            "status": r.solve.status,
+            "condition": r.solve.condition,
+            "feasible": r.feasible,
+            "explanation": r.explanation,
+            "discounted_cost_usd": r.solve.objective,
+            "first_year_target_met": first,
+            "projects": self.chosen.to_dict(orient="records"),
+            "depends_on_defaults": self.depends_on_defaults(),
+            "shortfalls": r.shortfalls.to_dict(orient="records"),
+            "supply_by_year": r.supply.to_dict(orient="records"),
+            "baseline": {
+                "year": self.baseline.year,
+                "source": self.baseline.source,
+                "tonnes": float(self.baseline.tonnes.sum()),
+            },
+            "notes": self.notes,
+            "metadata": self.metadata.model_dump(),
+        }
+
+
+def met_by_year(plan: PlanResult) -> pd.Series:
+    """Whether the non-China share target holds in each year under both accountings (index year)."""
+    s = plan.result.supply.set_index("year")
+    share = pd.concat([s["non_china_share_a"], s["non_china_share_b"]], axis=1).min(axis=1)
+    return share >= plan.request.target - 1e-9
+
+
+def make_problem(
+    request: PlanRequest,
+    pipeline: Pipeline,
+    baseline: Baseline,
+    alliance: frozenset[str],
+    params: ParameterSet,
+) -> tuple[ExpansionProblem, pd.DataFrame, list[str]]:
+    """The MILP inputs for a request, the candidate projects, and notes on what the result depends on."""
+    first, last = int(params.get("plan_first_year")), int(params.get("plan_last_year"))
+    years = list(range(first, last + 1))
+    if not first <= request.by <= last:
+        raise ValueError(f"target year {request.by} is outside the plan horizon {first}-{last}")
+    cand = pipeline.candidates(request.material, request.stage)
+    notes = []
+    if cand.empty:
+        notes.append(f"no project in the pipeline for {request.material}/{request.stage} on the atlas basis")
+    idx, note = demand_index(request.material, years, baseline.year, request.scenario)
+    notes.append(note)
+    notes.append(f"baseline: {baseline.source}, {baseline.tonnes.sum():,.0f} t")
+    targets = [Target("non_china_share", request.target, request.by)]
+    if request.third_country_cap:
+        targets.append(Target("third_country_cap", params.get("plan_third_country_cap"), request.by))
+    if request.alliance_share is not None:
+        if request.alliance_demand_t is None:
+            raise ValueError(
+                "the alliance-share target needs --alliance-demand (t in the baseline year): no alliance "
+                "demand data is bundled"
+            )
+        targets.append(
+            Target("alliance_self_sufficiency", request.alliance_share, request.by, request.alliance_demand_t)
+        )
+    fields = [
+        "country_iso3",
+        "capacity_t",
+        "capex_usd",
+        "unit_opex_usd_per_t",
+        "lead_time_years",
+        "ramp_up_years",
+        "earliest_start",
+    ]
+    projects = cand[fields].astype({c: float for c in fields[1:]})
+    if projects[fields[1:]].isna().any().any():
+        raise ValueError("the pipeline left a NaN in a planning figure of a candidate project")
+    problem = ExpansionProblem(
+        years=tuple(years),
+        projects=projects,
+        baseline=baseline.tonnes.astype(float),
+        demand_index=idx,
+        alliance=alliance,
+        targets=tuple(targets),
+        budget_per_year=request.budget_per_year,
+        discount_rate=params.get("plan_discount_rate", request.material),
+    )
+    return problem, cand, notes
+
+
+def run_plan(
+    request: PlanRequest,
+    *,
+    pipeline: Pipeline | None = None,
+    baseline: Baseline | None = None,
+    alliance: frozenset[str] | None = None,
+    params: ParameterSet | None = None,
+    mip_rel_gap: float = 1e-4,
+) -> PlanResult:
+    """Solve the expansion plan for ``request`` (atlas baseline and alliance group unless given)."""
+    params = params or ParameterSet()
+    pipeline = pipeline or build_pipeline(params=params)
+    baseline = baseline or atlas_baseline(request.material, request.stage)
+    if alliance is None:
+        from critmin.atlas import load_atlas
+
+        groups = load_atlas().groups
+        if request.group not in groups:
+            raise ValueError(f"unknown group {request.group!r}; known groups: {sorted(groups)}")
+        alliance = groups[request.group]
+    problem, cand, notes = make_problem(request, pipeline, baseline, alliance, params)
+    result = solve_expansion(problem, mip_rel_gap=mip_rel_gap)
+    used = params.used(PLAN_PARAMETERS)
+    cd = pipeline.class_defaults
+    for r in cd[(cd["material"] == request.material) & (cd["stage"] == request.stage)].itertuples():
+        used[f"{r.name}[{r.material}]"] = float(r.value)  # type: ignore[arg-type]
+    meta = RunMetadata(parameters=used, parameter_digest=params.digest())
+    return PlanResult(request, result, cand, baseline, notes, meta)
