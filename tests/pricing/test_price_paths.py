@@ -15,9 +15,12 @@ from critmin.pricing.history import (
     PriceHistory,
     PriceSeriesError,
     known_materials,
+    ndpr_oxide_annual,
     pinksheet_history,
     pinksheet_monthly,
     read_monthly_csv,
+    usgs_annual,
+    usgs_ndpr_published,
 )
 from critmin.pricing.price_paths import (
     PricePathModel,
@@ -125,3 +128,23 @@ def test_paths_from_disruption_index() -> None:
     np.testing.assert_allclose(paths_from_monte_carlo(MC(), "ndpr-oxide", 10.0), 20 * idx)
     with pytest.raises(ValueError, match="positive"):
         paths_from_price_index(-idx, 1.0)
+
+
+def test_ndpr_oxide_series_from_usgs_nd_and_pr() -> None:
+    mix = ndpr_oxide_annual()
+    # USGS MCS 2026: Nd oxide 98, Pr oxide 93 USD/kg in 2021 -> 0.75 * 98 + 0.25 * 93 = 96.75 USD/kg
+    assert mix.values.loc[2021] == pytest.approx(96_750.0)
+    assert list(mix.values.index) == [2021, 2022, 2023, 2024, 2025]
+    published = usgs_ndpr_published()  # USGS NdPr oxide (99% min): 92, 124, 75, 55, 69 USD/kg
+    assert published.loc[2024] == pytest.approx(55_000.0)
+    rel = (mix.values / published.loc[mix.values.index] - 1).abs()
+    assert (rel < 0.07).all()
+    # the mix is a parameter: all Nd gives the Nd oxide price
+    nd_only = ndpr_oxide_annual(params=ParameterSet().with_overrides({("ndpr_nd_share", "ndpr-oxide"): 1.0}))
+    assert nd_only.values.loc[2022] == pytest.approx(134_000.0)
+    model = fit_material("ndpr-oxide")
+    assert model.fit["frequency"] == "annual" and model.fit["confidence"] == "low"
+    assert np.exp(model.x0) == pytest.approx(73_250.0)  # starts at the 2025 mix price
+    assert model.jump == pytest.approx(np.log(2.0))  # REE 2010 episode multiple from pricing.csv
+    gallium = usgs_annual("gallium")
+    assert gallium.values.loc[2025] == pytest.approx(580_000.0)  # US import unit value, 580 USD/kg
