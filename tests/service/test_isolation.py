@@ -1,0 +1,173 @@
+"""Isolation generated from the route table: for EVERY route and method, other accounts cannot read or
+change a member's data. A new endpoint is covered automatically; a new path parameter fails the test
+until it is mapped to a resource owned by the victim member below."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import select
+
+from critmin.api.jobs import JobKind, ProgressFn
+from critmin.store.models import ApiToken, Job, Member, Submission, SubmissionRow
+from service.support import Service, start_service
+from service.test_api import _Count, _counting_job
+
+API = "/api/v1"
+MARKER = "AUS-CONFIDENTIAL-COUNTERPARTY-7731"
+MARKER_TONNES = 987654.321
+ATTACKERS = ("member_b", "participant", "operator", "public")
+# path parameters that name a victim-owned resource: every route using them must refuse other accounts
+VICTIM_OWNED = ("submission_id", "job_id", "member_id")
+EXAMPLE_BODIES: dict[str, Any] = {
+    f"{API}/members": {"name": "Intruder", "role": "member", "iso3": "AUS"},
+    f"{API}/members/{{member_id}}/tokens": {"label": "stolen"},
+    f"{API}/submissions": {
+        "kind": "production",
+        "rows": [{"material": "gallium", "stage": "refine", "year": 2024, "tonnes": 1}],
+    },
+    f"{API}/reserves": {"name": "Intruder reserve", "material": "gallium"},
+    f"{API}/reserves/{{reserve_id}}/operations": {"op": "draw", "tonnes": 1, "idempotency_key": "steal"},
+    f"{API}/jobs": {"kind": "count", "params": {"steps": 1}},
+}
+
+
+def _noop(params: Any, progress: ProgressFn) -> dict[str, int]:
+    return {"ok": 1}
+
+
+@pytest.fixture
+def world(db_url: str) -> Iterator[tuple[Service, dict[str, Any]]]:
+    kinds = {"count": JobKind("count", _Count, _counting_job, "")}
+    for service in start_service(db_url, kinds):
+        a = service.auth("member_a")
+        deal = {
+            "date": "2025-01-15",
+            "material": "gallium",
+            "stage": "refine",
+            "tonnes": MARKER_TONNES,
+            "price": 512345.0,
+            "currency": "USD",
+            "counterparty": MARKER,
+        }
+        sub = service.client.post(
+            f"{API}/submissions", json={"kind": "transactions", "rows": [deal]}, headers=a
+        )
+        job = service.client.post(f"{API}/jobs", json={"kind": "count", "params": {"steps": 3}}, headers=a)
+        op = service.auth("operator")
+        reserve = service.client.post(
+            f"{API}/reserves", json={"name": "Ga", "material": "gallium"}, headers=op
+        )
+        service.client.post(
+            f"{API}/reserves/{reserve.json()['id']}/operations",
+            json={"op": "acquire", "tonnes": 5, "idempotency_key": "seed"},
+            headers=op,
+        )
+        job_id = job.json()["id"]
+        for _ in range(200):
+            if service.client.get(f"{API}/jobs/{job_id}", headers=a).json()["status"] == "succeeded":
+                break
+            time.sleep(0.02)
+        ids = {
+            "submission_id": sub.json()["id"],
+            "job_id": job_id,
+            "member_id": service.ids["member_a"],
+            "reserve_id": reserve.json()["id"],
+        }
+        yield service, ids
+
+
+def _victim_snapshot(service: Service) -> str:
+    """Everything member A owns, serialised."""
+    a = service.ids["member_a"]
+    with service.store.read() as s:
+        subs = s.execute(
+            select(Submission).where(Submission.member_id == a).order_by(Submission.id)
+        ).scalars()
+        sub_list = [(x.id, x.kind, x.row_count, x.iso3) for x in subs]
+        rows = s.execute(
+            select(SubmissionRow)
+            .join(Submission, Submission.id == SubmissionRow.submission_id)
+            .where(Submission.member_id == a)
+            .order_by(SubmissionRow.id)
+        ).scalars()
+        row_list = [(r.submission_id, r.material, r.tonnes, r.counterparty, r.price) for r in rows]
+        jobs = [(j.id, j.status, j.result) for j in s.execute(select(Job).where(Job.owner_id == a)).scalars()]
+        tokens = [
+            (t.id, t.revoked_at) for t in s.execute(select(ApiToken).where(ApiToken.member_id == a)).scalars()
+        ]
+        member = s.get(Member, a)
+        assert member is not None
+        return json.dumps([sub_list, row_list, jobs, tokens, member.name, member.role, member.iso3])
+
+
+def _routes(service: Service) -> list[tuple[str, str, APIRoute]]:
+    """(method, full path, route) of every API route, through included routers."""
+    out = []
+    for ctx in iter_route_contexts(service.client.app.routes):  # type: ignore[attr-defined]
+        route = ctx.original_route
+        if isinstance(route, APIRoute) and ctx.path is not None:
+            out.extend((method, ctx.path, route) for method in sorted(ctx.methods or ()))
+    return out
+
+
+def _call(service: Service, who: str, method: str, path: str, route: APIRoute, ids: dict[str, Any]) -> Any:
+    params = [p.name for p in route.dependant.path_params]
+    unknown = [p for p in params if p not in ids]
+    assert not unknown, f"{method} {path}: map path parameter(s) {unknown} to a victim-owned resource"
+    url = path.format(**{p: ids[p] for p in params})
+    query = {}
+    for q in route.dependant.query_params:
+        if q.name == "iso3":
+            query["iso3"] = "AUS"
+        elif q.name == "kind":
+            query["kind"] = "transactions"
+    kwargs: dict[str, Any] = {"headers": service.auth(who), "params": query}
+    if any(p.name == "file" for p in route.dependant.body_params):
+        kwargs["files"] = {
+            "file": ("x.csv", "material,stage,year,tonnes\ngallium,refine,2024,1\n", "text/csv")
+        }
+    elif method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = EXAMPLE_BODIES.get(path, {})
+    return service.client.request(method, url, **kwargs)
+
+
+def test_route_table_is_covered(world: tuple[Service, dict[str, Any]]) -> None:
+    service, _ = world
+    paths = {path for _, path, _ in _routes(service)}
+    assert len(paths) >= 12 and f"{API}/submissions/{{submission_id}}/rows" in paths
+
+
+@pytest.mark.parametrize("attacker", ATTACKERS)
+def test_no_route_reads_or_changes_another_members_data(
+    world: tuple[Service, dict[str, Any]], attacker: str
+) -> None:
+    service, ids = world
+    before = _victim_snapshot(service)
+    checked = 0
+    for method, path, route in _routes(service):
+        r = _call(service, attacker, method, path, route, ids)
+        label = f"{attacker} {method} {path} -> {r.status_code}"
+        assert r.status_code < 500, label
+        assert MARKER not in r.text and str(MARKER_TONNES) not in r.text, f"{label} leaked member data"
+        if "{job_id}" not in path:  # (a 404 may echo the id the caller sent)
+            assert ids["job_id"] not in r.text, f"{label} leaked the member's job"
+        if any(p in VICTIM_OWNED for p in (x.name for x in route.dependant.path_params)):
+            assert r.status_code in (401, 403, 404), f"{label}: a victim-owned resource was served"
+        assert _victim_snapshot(service) == before, f"{label} changed the member's data"
+        checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("who", ["member_a", "secretariat"])
+def test_owner_and_secretariat_do_see_the_data(world: tuple[Service, dict[str, Any]], who: str) -> None:
+    service, ids = world
+    rows = service.client.get(f"{API}/submissions/{ids['submission_id']}/rows", headers=service.auth(who))
+    assert rows.status_code == 200 and MARKER in rows.text and str(MARKER_TONNES) in rows.text
+    job = service.client.get(f"{API}/jobs/{ids['job_id']}", headers=service.auth(who))
+    assert job.status_code == 200 and job.json()["result"] == {"sum": 3}
