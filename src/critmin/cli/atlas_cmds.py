@@ -2,17 +2,92 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame
 
 FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
+GROUPS_FILE_OPT = typer.Option(
+    None, "--groups-file", help="YAML file of extra country groups (default: $CRITMIN_GROUPS_FILE)."
+)
 
 
 @app.command()
 def materials(fmt: Format = FORMAT_OPT) -> None:
-    """List the materials of the atlas: slug, content basis, stages and USGS chapter."""
+    """List the materials: slug, content basis, stages (with data / missing), USGS chapter, US critical."""
     from critmin.atlas import load_atlas
 
-    emit_frame(load_atlas().materials, fmt, title="Materials")
+    atlas = load_atlas()
+    miss = atlas.missing_stages()
+    df = atlas.materials.copy()
+    df["stages_with_data"] = [";".join(atlas.stages_of(s)) for s in df["slug"]]
+    df["missing_stages"] = [";".join(miss.loc[miss["material"] == s, "stage"]) for s in df["slug"]]
+    emit_frame(df, fmt, title="Materials", caption="stages: declared supply-chain stages; missing = no data")
+
+
+@app.command()
+def countries(
+    group: str | None = typer.Option(None, "--group", "-g", help="Only the members of this group."),
+    groups_file: Path | None = GROUPS_FILE_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """List countries (ISO3, name, groups they belong to); with --group only that group's members."""
+    import pandas as pd
+
+    from critmin.atlas import load_atlas
+    from critmin.atlas.countries import OTHER, country_name
+    from critmin.atlas.groups import GroupFileError
+
+    try:
+        atlas = load_atlas(groups_file)
+    except GroupFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    groups = atlas.groups
+    if group is not None and group not in groups:
+        typer.echo(f"error: unknown group {group!r}; expected one of {', '.join(sorted(groups))}", err=True)
+        raise typer.Exit(2)
+    producers = {c for c in atlas.production["iso3"] if c != OTHER and "+" not in c}
+    codes = sorted(groups[group]) if group else sorted(producers.union(*groups.values()))
+    df = pd.DataFrame(
+        {
+            "iso3": codes,
+            "name": [country_name(c) for c in codes],
+            "groups": [", ".join(g for g in sorted(groups) if c in groups[g]) for c in codes],
+            "in_production_data": [c in producers for c in codes],
+        }
+    )
+    emit_frame(df, fmt, title=f"Countries{' in ' + group if group else ''} ({len(df)})")
+
+
+@app.command()
+def sources(fmt: Format = FORMAT_OPT) -> None:
+    """Data editions behind the atlas: title, licence, attribution, tables fed, rows and flag counts."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.sources import source_summary
+
+    emit_frame(source_summary(load_atlas()), fmt, title="Data sources")
+
+
+@app.command()
+def load(
+    file: Path = typer.Argument(..., help="A production or trade CSV (see docs/guide/atlas.md)."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Validate your own production or trade CSV and show what it would add (exit code 1 on errors)."""
+    import pandas as pd
+
+    from critmin.atlas.userdata import UserDataError, load_user_csv
+
+    try:
+        rows = load_user_csv(file)
+    except UserDataError as exc:
+        problems = pd.DataFrame([vars(p) for p in exc.problems])
+        typer.echo(f"{file}: {len(exc.problems)} problem(s); nothing loaded", err=True)
+        emit_frame(problems, fmt, title="Problems (nothing loaded)")
+        raise typer.Exit(1) from exc
+    kind = rows.attrs.get("kind", "production")
+    emit_frame(rows, fmt, title=f"{len(rows)} {kind} row(s) that {file.name} would add")

@@ -1,0 +1,83 @@
+"""Which bundled data editions the atlas uses, under which licence, and how many rows of each flag."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.atlas.chain import SupplyChain
+
+#: edition key -> (licence, attribution asked for by the licence)
+LICENCES: dict[str, tuple[str, str]] = {
+    "usgs-mcs2026": (
+        "public domain (CC0 1.0, US Government work)",
+        "U.S. Geological Survey, Mineral Commodity Summaries 2026 data release, doi:10.5066/P1WKQ63T",
+    ),
+    "usgs-mcs2025": (
+        "public domain (US Government work)",
+        "U.S. Geological Survey, Mineral Commodity Summaries 2025 data release, doi:10.5066/P13XCP3R",
+    ),
+    "iea-cm-2025": (
+        "CC BY 4.0",
+        "IEA (2025), Global Critical Minerals Outlook 2025 / Critical Minerals Dataset, Licence: CC BY 4.0",
+    ),
+    "baci-hs17-v202601": (
+        "Licence Ouverte / Etalab 2.0",
+        "CEPII, BACI (Gaulier & Zignago 2010), HS17 V202601",
+    ),
+    "wgi-2024": (
+        "CC BY 4.0",
+        "World Bank, Worldwide Governance Indicators, 2024 update, Licence: CC BY 4.0",
+    ),
+    "wb-pinksheet-2026-06": (
+        "CC BY 4.0",
+        "World Bank, Commodity Price Data (The Pink Sheet), Licence: CC BY 4.0",
+    ),
+}
+
+
+def _flags(series: pd.Series) -> str:
+    counts = series.value_counts().sort_index()
+    return "; ".join(f"{k} {int(v)}" for k, v in counts.items())
+
+
+def source_summary(atlas: SupplyChain) -> pd.DataFrame:
+    """One row per data edition: description, licence, attribution, atlas tables fed, rows and flag counts."""
+    p = atlas.production
+    rows = []
+    for key, title in atlas.editions.items():
+        licence, attribution = LICENCES.get(key, ("see SOURCES.md", ""))
+        tables: list[str] = []
+        n = 0
+        flags = ""
+        part = p[p["edition"] == key]
+        if len(part):
+            tables.append("production")
+            n += len(part)
+            flags = _flags(part["flag"])
+            n_world = int((atlas.world_totals["edition"] == key).sum())
+            if n_world:
+                tables.append("world_totals")
+                n += n_world
+        if key == "usgs-mcs2026":
+            for t in ("us_nir", "us_import_sources", "prices"):
+                tables.append(t)
+                n += len(getattr(atlas, t))
+            flags += "; NIR: " + _flags(atlas.us_nir["flag"])
+        if key.startswith("baci"):
+            tables.append("trade")
+            n += len(atlas.trade)
+        if key.startswith("wgi"):
+            tables.append("wgi")
+            n += len(atlas.wgi)
+        rows.append(
+            {
+                "edition": key,
+                "title": title,
+                "licence": licence,
+                "attribution": attribution,
+                "tables": ", ".join(tables) or "(bundled, used by other modules)",
+                "rows": n,
+                "flags": flags,
+            }
+        )
+    return pd.DataFrame(rows)
