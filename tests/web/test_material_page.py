@@ -55,6 +55,6 @@ def test_rendered_html_names_edition_and_links_csv() -> None:
     page = material_page(tiny_chain(), {"material": "testium"})
     html = render_page(page, NAV)
     assert "USGS MCS 2026 (test)" in html
-    assert 'href="/csv/material/sources.csv?material=testium"' in html
+    assert 'href="/download.csv?page=material&amp;block=sources&amp;material=testium"' in html
     assert html.count('data-chart="chart-') == sum(b.figure is not None for b in page.blocks)
     assert 'aria-current="page"' in html

@@ -48,4 +48,4 @@ def test_csv_url_carries_page_parameters() -> None:
     page = Page(
         "material", "T", [Block("a", "A", pd.DataFrame())], {}, params={"year": "2024", "material": "x y"}
     )
-    assert csv_url(page, "a") == "/csv/material/a.csv?material=x+y&year=2024"
+    assert csv_url(page, "a") == "/download.csv?page=material&block=a&material=x+y&year=2024"

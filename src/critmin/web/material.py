@@ -15,6 +15,7 @@ from critmin.web.flows import mine_to_refine, top_flows
 from critmin.web.page import Block, Page, PageError, int_param
 
 TOP = 12
+DEFAULT_MATERIAL = "gallium"
 
 
 def _label(iso3: str) -> str:
@@ -51,7 +52,7 @@ def _ore_exports(atlas: SupplyChain, material: str, year: int) -> tuple[pd.DataF
 
 def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The page model of one material (``params['material']``, optional ``year``)."""
-    material = params.get("material", "")
+    material = params.get("material") or DEFAULT_MATERIAL
     known = [str(s) for s in atlas.materials["slug"]]
     if material not in known:
         raise PageError(f"unknown material {material!r}; expected a slug such as {', '.join(known[:8])}, ...")

@@ -24,7 +24,8 @@ class PageError(ValueError):
 @dataclass(frozen=True)
 class Block:
     """One chart or table. ``frame`` is what the CSV link returns; ``figure`` (a Plotly figure as a dict)
-    makes the block a chart drawn from that frame, otherwise the frame is shown as a sortable table."""
+    makes the block a chart drawn from that frame, otherwise the frame is shown as a sortable table.
+    ``links`` maps a column to a URL pattern (``{}`` = the cell value) to make its cells links."""
 
     key: str
     title: str
@@ -32,6 +33,7 @@ class Block:
     figure: dict[str, Any] | None = None
     caption: str = ""
     wide: bool = False
+    links: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Page:
     notes: list[str] = field(default_factory=list)
     template: str = "page.html"
     context: dict[str, Any] = field(default_factory=dict)
+    csv_base: str = "/download.csv"
 
     def block(self, key: str) -> Block:
         """The block called ``key``; :class:`PageError` (404) if the page has none."""

@@ -17,7 +17,7 @@ from critmin.web.page import Page
 # (path, label) of the navigation bar, in order; only pages that are registered appear
 NAV: list[tuple[str, str, str]] = [
     ("overview", "/", "Overview"),
-    ("material", "/materials/gallium", "Materials"),
+    ("material", "/materials", "Materials"),
     ("scenarios", "/scenarios", "Scenario lab"),
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
@@ -79,8 +79,8 @@ def figure_json(figure: dict[str, Any]) -> str:
 
 def csv_url(page: Page, key: str) -> str:
     """Download link of one block of ``page`` (same parameters as the page)."""
-    query = urlencode(sorted(page.params.items()))
-    return f"/csv/{page.name}/{key}.csv" + (f"?{query}" if query else "")
+    query = urlencode([("page", page.name), ("block", key), *sorted(page.params.items())])
+    return f"{page.csv_base}?{query}"
 
 
 @cache

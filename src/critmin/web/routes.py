@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from importlib import resources
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.page import Builder, PageError
 from critmin.web.render import NAV, render_error, render_page
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+_SLUG_SAFE = re.compile(r"[^a-z0-9-]")
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,11 @@ class PageRoute:
 def page_routes() -> list[PageRoute]:
     """Every page the dashboard serves."""
     from critmin.web.material import build_material
+    from critmin.web.overview import build_overview
 
     return [
-        PageRoute("material", "/materials/{material}", build_material),
+        PageRoute("overview", "/", build_overview),
+        PageRoute("material", "/materials", build_material),
     ]
 
 
@@ -52,7 +54,11 @@ def plotly_js() -> Response:
 
 
 def build_router() -> APIRouter:
-    """The dashboard router (pages, ``/csv/<page>/<block>.csv``, ``/vendor/plotly.min.js``)."""
+    """The dashboard router: pages, ``/download.csv?page=..&block=..``, ``/vendor/plotly.min.js``.
+
+    Path parameters are avoided (pages take query parameters) so that the service's route-table tests
+    need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
+    """
     routes = page_routes()
     nav = _nav(routes)
     by_name = {r.name: r for r in routes}
@@ -72,30 +78,22 @@ def build_router() -> APIRouter:
     for route in routes:
         router.add_api_route(route.path, html_handler(route), methods=["GET"], response_class=HTMLResponse)
 
-    def csv_download(page: str, key: str, request: Request) -> Response:
+    def csv_download(request: Request, page: str = "", block: str = "") -> Response:
+        """The data of one block of a page as CSV (the page's own parameters in the query)."""
         route = by_name.get(page)
         if route is None:
             return Response(
                 f"no page {page!r}; expected one of {sorted(by_name)}\n", 404, media_type="text/plain"
             )
-        params = {k: v for k, v in _params(request).items() if k not in ("page", "key")}
+        params = {k: v for k, v in _params(request).items() if k not in ("page", "block")}
         try:
-            frame = route.builder(params).block(key).frame
+            frame = route.builder(params).block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
         text = frame.to_csv(index=False, lineterminator="\n")
-        headers = {"Content-Disposition": f'attachment; filename="{page}-{key}.csv"'}
+        headers = {"Content-Disposition": f'attachment; filename="{page}-{_SLUG_SAFE.sub("", block)}.csv"'}
         return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
-    def choose_material(material: str = "") -> Response:
-        """Target of the material selector form: redirect to ``/materials/<slug>``."""
-        if not _SLUG.fullmatch(material):
-            msg = f"material {material!r} is not a slug; expected lowercase letters, digits and '-'"
-            return HTMLResponse(render_error(msg, 422, nav), status_code=422)
-        return RedirectResponse(f"/materials/{material}", status_code=303)
-
-    if "material" in by_name:
-        router.add_api_route("/materials", choose_material, methods=["GET"])
-    router.add_api_route("/csv/{page}/{key}.csv", csv_download, methods=["GET"])
+    router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
     return router

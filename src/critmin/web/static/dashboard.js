@@ -3,9 +3,32 @@
 (function () {
   var self = document.currentScript;
   var topojsonURL = self ? self.getAttribute("data-topojson") : "/assets/topojson/";
+  var plotlyURL = self ? self.getAttribute("data-plotly") : "/vendor/plotly.min.js";
+  var plotlyLoading = null;
+
+  /* Plotly (4.8 MB) is loaded after the page's load event, and only on pages with charts: the text,
+     tables and forms are usable at once, the charts are drawn as soon as Plotly is ready. */
+  function loadPlotly() {
+    if (window.Plotly) { return Promise.resolve(window.Plotly); }
+    if (!plotlyLoading) {
+      plotlyLoading = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = plotlyURL;
+        s.onload = function () { resolve(window.Plotly); };
+        s.onerror = function () { reject(new Error("could not load " + plotlyURL)); };
+        document.head.appendChild(s);
+      });
+    }
+    return plotlyLoading;
+  }
 
   function drawCharts(root) {
     var specs = (root || document).querySelectorAll('script[type="application/json"][data-chart]');
+    if (!specs.length) { return Promise.resolve([]); }
+    return loadPlotly().then(function () { return plotAll(specs); });
+  }
+
+  function plotAll(specs) {
     var pending = [];
     specs.forEach(function (spec) {
       var div = document.getElementById(spec.getAttribute("data-chart"));
@@ -46,5 +69,9 @@
   });
 
   window.critmin = { drawCharts: drawCharts };
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  window.addEventListener("load", function () {
+    drawCharts(document).then(function () {
+      document.body.setAttribute("data-charts-drawn-ms", String(Math.round(performance.now())));
+    });
+  });
 })();

@@ -1,0 +1,138 @@
+"""Overview page: the alliance on a world map, who produces a chosen material, China's share per material,
+and the sortable exposure table of every material (``critmin.analytics.exposure``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from critmin.atlas.chain import SupplyChain
+from critmin.atlas.countries import OTHER, country_name
+from critmin.web import figures
+from critmin.web.page import Block, Page, PageError, int_param, require
+
+DEFAULT_GROUP = "ministerial-2026"
+DEFAULT_MATERIAL = "gallium"
+DEFAULT_STAGE = "refine"
+STAGES = ["mine", "refine"]
+# per-stage columns of the overview table, from ``exposure_table``
+STAGE_COLUMNS = ["year", "china_share", "top1_iso3", "top1_share", "hhi", "alliance_share", "supply_risk"]
+
+
+def wide_table(exposure: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """One row per material: ``<stage>_<column>`` for the mine and refine stages (gaps stay NaN)."""
+    materials = sorted(set(exposure["material"]))
+    out = pd.DataFrame({"material": materials, "name": [names.get(m, m) for m in materials]})
+    for stage in STAGES:
+        part = exposure[exposure["stage"] == stage].set_index("material")[STAGE_COLUMNS]
+        part = part.reindex(materials)
+        for col in STAGE_COLUMNS:
+            out[f"{stage}_{col}"] = part[col].to_numpy()
+    for stage in STAGES:
+        out[f"{stage}_year"] = out[f"{stage}_year"].astype("Int64")
+    return out
+
+
+def _country_frame(codes: list[str], values: list[float], value: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "iso3": codes,
+            "country": [" + ".join(country_name(c) for c in x.split("+")) for x in codes],
+            value: values,
+        }
+    )
+
+
+def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
+    """The overview page model (``year``, ``group``, ``material`` and ``stage`` of the map)."""
+    from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
+
+    year = int_param(params, "year", 2024, 1990, 2100)
+    group = require(params, "group", sorted(atlas.groups), DEFAULT_GROUP)
+    material = require(params, "material", sorted(str(s) for s in atlas.materials["slug"]), DEFAULT_MATERIAL)
+    stage = require(params, "stage", STAGES, DEFAULT_STAGE)
+    exposure = exposure_table(atlas, year=year, group=group)
+    names = dict(zip(atlas.materials["slug"].astype(str), atlas.materials["name"].astype(str), strict=True))
+    table = wide_table(exposure, names)
+
+    members = sorted(atlas.groups[group])
+    alliance = _country_frame(members, [1.0] * len(members), "member")
+    alliance_fig = figures.choropleth(
+        alliance, "iso3", "member", f"{group}: {len(members)} countries", "member"
+    )
+    alliance_fig["data"][0].update(showscale=False, colorscale=[[0, "#1f5fa8"], [1, "#1f5fa8"]])
+
+    try:
+        detail = exposure_detail(atlas, material, stage, year=year, group=group)
+    except ExposureError as err:
+        raise PageError(str(err), status=422) from err
+    shares = detail["shares"]
+    share_frame = _country_frame(list(shares), [float(v) for v in shares.values()], "share")
+    on_map = share_frame[~share_frame["iso3"].str.contains("+", regex=False) & (share_frame["iso3"] != OTHER)]
+    china = detail["china_share"]
+    title = f"{names.get(material, material)} {stage} {detail['year']}: China {china:.0%}"
+    share_fig = figures.choropleth(on_map, "iso3", "share", title, "share", text="country")
+
+    china_frame = exposure[exposure["stage"].isin(STAGES)][["material", "stage", "year", "china_share"]]
+    china_frame = china_frame.dropna(subset=["china_share"]).sort_values(
+        ["china_share", "material"], ascending=[False, True], ignore_index=True
+    )
+    china_fig = figures.bars(
+        china_frame, "material", "china_share", "China's share of world output", "share", "stage"
+    )
+    china_fig["layout"]["barmode"] = "group"
+
+    meta: dict[str, Any] = exposure.attrs.get("metadata", {})
+    blocks = [
+        Block("alliance-map", f"The alliance ({group})", alliance, alliance_fig),
+        Block(
+            "share-map",
+            f"Who produces {names.get(material, material)} ({stage})",
+            share_frame,
+            share_fig,
+            f"Shares of world output, {detail['year']} ({detail['source']}). 'Other countries' and "
+            "combined rows are in the CSV, not on the map.",
+        ),
+        Block("china-share", "China's share per material", china_frame, china_fig, wide=True),
+        Block(
+            "materials",
+            "Every material: mine and refine shares, HHI, alliance share, supply risk",
+            table,
+            caption=f"Alliance = {group}. HHI 0-10,000 (Other countries excluded); supply risk: EU method "
+            "(see docs/methods). Latest year on or before the requested one; '–' = no data (a gap, "
+            "not a zero).",
+            wide=True,
+            links={"material": "/materials?material={}"},
+        ),
+    ]
+    return Page(
+        name="overview",
+        title="Overview: where the alliance is exposed",
+        blocks=blocks,
+        editions=dict(meta.get("data_editions") or atlas.editions),
+        params={"year": str(year), "group": group, "material": material, "stage": stage},
+        intro=f"{len(table)} materials; requested year {year}; "
+        f"parameter set {meta.get('parameter_digest', '')}.",
+        template="overview.html",
+        context={
+            "groups": sorted(atlas.groups),
+            "materials": sorted(names.items(), key=lambda kv: kv[1]),
+            "stages": STAGES,
+        },
+    )
+
+
+@lru_cache(maxsize=64)
+def _cached(items: tuple[tuple[str, str], ...]) -> Page:
+    from critmin.atlas import load_atlas
+
+    return overview_page(load_atlas(), dict(items))
+
+
+def build_overview(params: Mapping[str, str]) -> Page:
+    """Overview page on the bundled atlas (cached per parameter set)."""
+    keys = ("year", "group", "material", "stage")
+    return _cached(tuple(sorted((k, v) for k, v in params.items() if k in keys)))

@@ -1,0 +1,77 @@
+"""Overview page model on the bundled atlas, and the CSV endpoint returning the same data as the page."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from critmin.analytics.exposure import exposure_table
+from critmin.atlas import load_atlas
+from critmin.web import mount
+from critmin.web.overview import build_overview, overview_page, wide_table
+from critmin.web.page import PageError
+
+
+def test_wide_table_pivots_stages_and_keeps_gaps() -> None:
+    exposure = pd.DataFrame(
+        {
+            "material": ["a", "a", "b"],
+            "stage": ["mine", "refine", "mine"],
+            "year": [2024, 2023, 2024],
+            "china_share": [0.5, 0.9, 0.1],
+            "top1_iso3": ["CHN", "CHN", "AUS"],
+            "top1_share": [0.5, 0.9, 0.6],
+            "hhi": [3000.0, 8100.0, 4000.0],
+            "alliance_share": [0.2, 0.05, 0.8],
+            "supply_risk": [1.0, 2.0, 0.5],
+        }
+    )
+    wide = wide_table(exposure, {"a": "Alpha"})
+    assert list(wide["material"]) == ["a", "b"]
+    assert list(wide["name"]) == ["Alpha", "b"]
+    assert wide.loc[0, "refine_china_share"] == 0.9 and wide.loc[0, "refine_year"] == 2023
+    assert pd.isna(wide.loc[1, "refine_china_share"]) and pd.isna(wide.loc[1, "refine_year"])
+
+
+def test_overview_on_the_bundled_atlas() -> None:
+    atlas = load_atlas()
+    page = overview_page(atlas, {})
+    table = page.block("materials").frame
+    expected = exposure_table(atlas, year=2024)
+    assert set(table["material"]) == set(expected["material"])
+    gallium = table.set_index("material").loc["gallium"]
+    assert gallium["refine_china_share"] >= 0.98  # regression fact of the atlas
+    share_map = page.block("share-map").frame.set_index("iso3")["share"]
+    assert share_map["CHN"] >= 0.98 and share_map.sum() == pytest.approx(1.0)
+    members = set(page.block("alliance-map").frame["iso3"])
+    assert members == set(atlas.groups["ministerial-2026"]) and "CHN" not in members
+    assert "usgs-mcs2026" in page.editions
+
+
+def test_overview_parameters_are_validated() -> None:
+    with pytest.raises(PageError) as bad:
+        overview_page(load_atlas(), {"group": "nowhere"})
+    assert bad.value.status == 422 and "nowhere" in str(bad.value) and "ministerial-2026" in str(bad.value)
+
+
+def test_csv_download_is_the_page_data() -> None:
+    app = FastAPI()
+    mount(app)
+    client = TestClient(app)
+    page = build_overview({"group": "g7"})
+    r = client.get("/download.csv", params={"page": "overview", "block": "materials", "group": "g7"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    got = pd.read_csv(io.StringIO(r.text))
+    want = page.block("materials").frame
+    assert list(got.columns) == list(want.columns) and len(got) == len(want)
+    assert got["refine_alliance_share"].fillna(-1).round(12).tolist() == (
+        want["refine_alliance_share"].astype(float).fillna(-1).round(12).tolist()
+    )
+    missing = client.get("/download.csv", params={"page": "overview", "block": "nothing"})
+    assert missing.status_code == 404 and "nothing" in missing.text
+    html = client.get("/", params={"group": "nowhere"})
+    assert html.status_code == 422 and "nowhere" in html.text
