@@ -135,7 +135,7 @@ def members_of(code: str) -> tuple[str, ...]:
     return tuple(str(code).split("+"))
 
 
-def _label_in(code: Hashable, group: Collection[str]) -> bool:
+def label_in(code: Hashable, group: Collection[str]) -> bool:
     """A label counts for a group only if every country it covers is a member (``OTH`` never does)."""
     return all(m in group for m in members_of(str(code)))
 
@@ -164,7 +164,7 @@ def group_shares(
             raise TypeError("labelled input needs groups as a mapping {group: member codes}")
         labels = x.index if isinstance(x, pd.Series) else x.columns
         names = list(groups)
-        member = np.array([[_label_in(c, groups[g]) for g in names] for c in labels], dtype=float)
+        member = np.array([[label_in(c, groups[g]) for g in names] for c in labels], dtype=float)
         member = member.reshape(len(labels), len(names))
         s = np.nan_to_num(np.asarray(shares(x), dtype="float64"))
         if isinstance(x, pd.Series):

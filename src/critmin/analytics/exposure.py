@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin.analytics.concentration import group_shares, hhi, members_of, shares
+from critmin.analytics.concentration import group_shares, hhi, label_in, members_of, shares, top_k_share
 from critmin.analytics.dependency import dependency, supplier_shares, us_net_import_reliance
 from critmin.analytics.supply_risk import eu_supply_risk, geopolrisk, governance_risk_pv, hhi_wgi, wgi_scaled
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.countries import OTHER
 from critmin.atlas.trade import SHARED_SEPARATOR
-from critmin.parameters import ParameterSet
+from critmin.parameters import ParameterError, ParameterSet
 from critmin.provenance import RunMetadata
 
 DEFAULT_GROUP = "ministerial-2026"
@@ -91,17 +91,27 @@ def _wgi_for(series: pd.Series, wgi: pd.Series, missing: float) -> pd.Series:
     return pd.Series(out, dtype="float64")
 
 
+def _wgi_vector(codes: list[str], wgi: pd.Series) -> np.ndarray:
+    """Scaled WGI per code (combined ``A+B`` = mean of known members; NaN = unknown; OTH = 0)."""
+    out = np.full(len(codes), np.nan)
+    for i, code in enumerate(codes):
+        if code == OTHER:
+            out[i] = 0.0
+            continue
+        known = [float(wgi[m]) for m in members_of(code) if m in wgi.index and np.isfinite(wgi[m])]
+        if known:
+            out[i] = float(np.mean(known))
+    return out
+
+
 def _supply_risk(series: pd.Series, material: str, wgi: pd.Series, params: ParameterSet) -> float:
     if series.empty or float(series.sum()) <= 0:
         return float("nan")
     w = _wgi_for(series, wgi, params.get("wgi_scaled_missing", material))
     hw = float(hhi_wgi(series, w, exclude=[OTHER]))
     # sourcing = global supply: both HHI_WGI terms are equal, so IR drops out (any IR in [0, 1] gives hw)
-    return float(
-        eu_supply_risk(
-            hw, hw, 1.0, params.get("eol_rir", material), params.get("substitution_index", material)
-        )
-    )
+    eol = params.get("eol_rir", material)
+    return float(eu_supply_risk(hw, hw, 1.0, eol, params.get("substitution_index", material)))
 
 
 def _summary(
@@ -132,7 +142,7 @@ def _summary(
         "china_share": float(gs["china"]),
         "alliance_share": float(gs["alliance"]),
         "other_share": float(sh.get(OTHER, 0.0)),
-        "n_countries": len(named),
+        "n_countries": int((named > 0).sum()),
     }
 
 
@@ -245,6 +255,33 @@ def _trade_block(
     }
 
 
+def parameter_values(params: ParameterSet, name: str, materials: list[str]) -> np.ndarray:
+    """``params.get(name, m)`` for each material from one pass over the table (same precedence)."""
+    t = params.table[params.table["name"] == name]
+    table = {str(m): float(v) for m, v in zip(t["material"], t["value"], strict=True)}
+    out = []
+    for m in materials:
+        hit = next(
+            (params.overrides[k] for k in ((name, m), (name, "default")) if k in params.overrides), None
+        )
+        if hit is None:
+            hit = table[m] if m in table else table.get("default")
+        if hit is None:
+            raise ParameterError(f"no parameter {name!r} for material {m!r} or 'default'")
+        out.append(float(hit))
+    return np.asarray(out, dtype="float64")
+
+
+def _chosen_years(usable: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Per (material, stage): the year used for ``year`` (:func:`pick_year`)."""
+    pairs = usable[["material", "stage", "year"]].drop_duplicates()
+    rows = [
+        (str(m), str(s), pick_year(sorted(int(y) for y in g["year"]), int(year)))
+        for (m, s), g in pairs.groupby(["material", "stage"], sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["material", "stage", "year"])
+
+
 def exposure_table(
     atlas: SupplyChain,
     year: int = 2024,
@@ -253,37 +290,69 @@ def exposure_table(
 ) -> pd.DataFrame:
     """One row per (material, stage) with production data: columns :data:`TABLE_COLUMNS`.
 
-    ``alliance_share`` is the share of ``group``; ``df.attrs`` holds the group and the RunMetadata.
+    Computed on a dense [material-stage, country] matrix with the batched concentration functions
+    (same rules as :func:`exposure_detail`). ``alliance_share`` is the share of ``group``; ``df.attrs``
+    holds the group, the requested year and the RunMetadata.
     """
     params = params if params is not None else ParameterSet()
     members = _group(atlas, group)
     china = _china(atlas)
     usable = _usable(atlas)
-    sums = usable.groupby(["material", "stage", "year", "iso3"], sort=True)["tonnes"].sum()
-    src = usable.groupby(["material", "stage", "year"], sort=True)[["source", "edition"]]
+    chosen = _chosen_years(usable, year)
+    rows = usable.merge(chosen, on=["material", "stage", "year"], how="inner")
+    q_frame = rows.pivot_table(
+        index=["material", "stage"], columns="iso3", values="tonnes", aggfunc="sum", fill_value=0.0
+    ).reindex(pd.MultiIndex.from_frame(chosen[["material", "stage"]]), fill_value=0.0)
+    codes = [str(c) for c in q_frame.columns]
+    q = q_frame.to_numpy(dtype="float64")
+    other = np.array([c == OTHER for c in codes], dtype=bool)
+    total = q.sum(axis=1)
+    s = shares(q)
+    named = np.where(other, -1.0, np.nan_to_num(s, nan=-1.0))
+    top = named.argmax(axis=1)
+    valid = total > 0
+    membership = np.array([[label_in(c, china), label_in(c, members)] for c in codes], dtype=bool)
+    gs = group_shares(q, membership.reshape(len(codes), 2))
+    materials = [str(m) for m in chosen["material"]]
+    # scaled WGI per row (its year) and column; OTH adds nothing; a country without WGI takes the parameter
+    missing = parameter_values(params, "wgi_scaled_missing", materials)
+    by_year = {y: _wgi_vector(codes, wgi_scaled(atlas.wgi, y)) for y in {int(y) for y in chosen["year"]}}
+    w = np.stack([by_year[int(y)] for y in chosen["year"]]) if len(chosen) else np.empty_like(q)
+    w = np.where(np.isnan(w), missing[:, None], w)
+    w = np.where(other, 0.0, w)
+    with np.errstate(invalid="ignore"):
+        hw = np.where(valid, hhi_wgi(np.where(valid[:, None], q, 1.0), w), np.nan)
+    sr = eu_supply_risk(
+        hw,
+        hw,
+        np.ones_like(hw),
+        parameter_values(params, "eol_rir", materials),
+        parameter_values(params, "substitution_index", materials),
+    )
+    src = rows.groupby(["material", "stage"], sort=True)[["source", "edition"]]
     sources = {k: _source_text(v) for k, v in src}
-    years: dict[tuple[str, str], list[int]] = {}
-    for material, stage, yr in {(str(m), str(s), int(y)) for m, s, y, _ in sums.index}:
-        years.setdefault((material, stage), []).append(yr)
-    wgi_cache: dict[int, pd.Series] = {}
-    records = []
-    for (material, stage), yrs in sorted(years.items()):
-        used = pick_year(sorted(int(y) for y in yrs), int(year))
-        series = sums.loc[(material, stage, used)]
-        series.index.name = "iso3"
-        if used not in wgi_cache:
-            wgi_cache[used] = wgi_scaled(atlas.wgi, used)
-        records.append(
-            {
-                "material": material,
-                "stage": stage,
-                "year": used,
-                **_summary(series, members, china),
-                "supply_risk": _supply_risk(series, material, wgi_cache[used], params),
-                "source": sources[(material, stage, used)],
-            }
-        )
-    df = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
+    df = pd.DataFrame(
+        {
+            "material": materials,
+            "stage": [str(x) for x in chosen["stage"]],
+            "year": chosen["year"].astype("int64"),
+            "total_t": total,
+            "hhi": hhi(q, exclude=other),
+            "hhi_upper": hhi(q),
+            "top1_iso3": [
+                codes[j] if ok and named[i, j] >= 0 else None
+                for i, (j, ok) in enumerate(zip(top, valid, strict=True))
+            ],
+            "top1_share": top_k_share(q, 1, exclude=other),
+            "china_share": gs[:, 0],
+            "alliance_share": gs[:, 1],
+            "other_share": np.where(valid, np.nan_to_num(s)[:, other].sum(axis=1), np.nan),
+            "n_countries": ((q > 0) & ~other).sum(axis=1).astype("int64"),
+            "supply_risk": sr,
+            "source": [sources[(m, st)] for m, st in zip(chosen["material"], chosen["stage"], strict=True)],
+        },
+        columns=TABLE_COLUMNS,
+    )
     df.attrs["group"] = group
     df.attrs["requested_year"] = int(year)
     df.attrs["metadata"] = _metadata(params)
