@@ -12,6 +12,7 @@ import critmin
 from critmin.api.jobs import JobKind, JobRunner
 from critmin.api.routers import audit, jobs, members, reserves, submissions
 from critmin.store import Store, database_url
+from critmin.web import mount as mount_dashboard
 
 API_PREFIX = "/api/v1"
 
@@ -61,6 +62,7 @@ def create_app(
     for module in (members, submissions, reserves, jobs, audit):
         v1.include_router(module.router)
     app.include_router(v1)
+    mount_dashboard(app)
     _mount_dashboard(app)
     return app
 
