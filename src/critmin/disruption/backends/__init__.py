@@ -1,0 +1,1 @@
+"""Execution backends for Monte Carlo chunks: ``local`` (in process) and ``dask`` (distributed)."""

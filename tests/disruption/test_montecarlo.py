@@ -1,0 +1,129 @@
+"""Monte Carlo on the tiny chain: reproducibility, chunking, replay through simulate, Dask = local."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from critmin.atlas.chain import SupplyChain
+from critmin.disruption import parse_scenario, simulate
+from critmin.disruption.inputs import build_inputs
+from critmin.disruption.montecarlo import (
+    _spec,
+    build_candidates,
+    draw_restrictions,
+    run_chunk,
+    run_monte_carlo,
+    summarise,
+)
+
+
+def test_same_seed_same_result_and_other_seed_differs(chain: SupplyChain) -> None:
+    a = run_monte_carlo(chain, 600, seed=11, chunk_size=250)
+    b = run_monte_carlo(chain, 600, seed=11, chunk_size=250)
+    c = run_monte_carlo(chain, 600, seed=12, chunk_size=250)
+    np.testing.assert_array_equal(a.loss_usd, b.loss_usd)
+    assert not np.array_equal(a.loss_usd, c.loss_usd)
+    assert a.loss_usd.shape == (600, 3) and a.materials == ["cobalt", "gallium", "lithium"]
+    assert (a.loss_usd > 0).any()
+
+
+def test_progress_is_reported_per_chunk(chain: SupplyChain) -> None:
+    seen: list[tuple[int, int]] = []
+    run_monte_carlo(chain, 250, seed=1, chunk_size=100, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(100, 250), (200, 250), (250, 250)]
+
+
+def test_summary_matches_hand_computed_statistics(chain: SupplyChain) -> None:
+    r = run_monte_carlo(chain, 400, seed=3, chunk_size=400)
+    for row in r.summary.itertuples():
+        col = r.loss_usd[:, r.materials.index(row.material)]
+        assert row.expected_loss_usd == pytest.approx(col.mean())
+        worst = np.sort(col)[-20:]  # 5% of 400
+        assert row.var_usd == pytest.approx(worst[0])
+        assert row.cvar_usd == pytest.approx(worst.mean())
+        assert row.cvar_usd >= row.var_usd
+    assert list(r.summary["rank"]) == [1, 2, 3]
+    assert r.summary["expected_loss_usd"].is_monotonic_decreasing
+    assert set(r.member_summary["member"]) == set(r.members)
+    total_members = r.member_summary["expected_loss_usd"].sum()
+    assert total_members <= r.summary["expected_loss_usd"].sum() + 1e-6  # members are part of the world
+    assert r.metadata.parameters["seed"] == 3
+
+
+def test_summarise_tail_oracle() -> None:
+    losses = np.arange(1.0, 101.0)[:, None]  # 1..100
+    df = summarise(["x"], losses, "material", level=0.9)
+    assert df.loc[0, "var_usd"] == 91.0 and df.loc[0, "cvar_usd"] == pytest.approx(95.5)
+    assert df.loc[0, "expected_loss_usd"] == pytest.approx(50.5)
+
+
+def test_keep_paths_shapes_and_consistency(chain: SupplyChain) -> None:
+    r = run_monte_carlo(chain, 50, seed=5, horizon_months=6, chunk_size=20, keep_paths=True)
+    assert r.shortfall_t is not None and r.price_index_outside is not None
+    assert r.shortfall_t.shape == (50, 3, 6) and r.price_index_outside.shape == (50, 3, 6)
+    np.testing.assert_allclose(r.shortfall_t.sum(axis=2) * r.loss_per_tonne_usd, r.loss_usd)
+
+
+def test_a_drawn_scenario_replayed_through_simulate_gives_the_same_loss(chain: SupplyChain) -> None:
+    inp = build_inputs(chain)
+    cands = build_candidates(inp, chain.wgi)
+    spec = _spec(inp, cands, 24)
+    seed = np.random.SeedSequence(99)
+    a, c, w, chosen = draw_restrictions(spec, 200, np.random.default_rng(seed))
+    out = run_chunk(spec, 200, seed)
+    s, m = map(int, np.argwhere(chosen >= 0)[0])
+    months = np.flatnonzero(w[s, m] > 0)
+    k = chosen[s, m]
+    mat = inp.materials[m]
+    share = float(w[s, m, months[0]] / (a[s, m] - c[s, m]))
+    sc = parse_scenario(
+        {
+            "name": "replay",
+            "horizon_months": 24,
+            "events": [
+                {
+                    "type": "export_restriction",
+                    "exporter": str(cands.country[m, k]),
+                    "stage": str(cands.stage[m, k]),
+                    "material": mat,
+                    "share": share,
+                    "start_month": int(months[0]),
+                    "duration_months": len(months),
+                }
+            ],
+        }
+    )
+    one = simulate(chain, sc)
+    assert one.loss_usd[one.row(mat)] == pytest.approx(out.loss_usd[s, m], rel=1e-9)
+
+
+def test_hazard_is_highest_for_the_dominant_listed_producer(chain: SupplyChain) -> None:
+    inp = build_inputs(chain)
+    cands = build_candidates(inp, chain.wgi)
+    g = inp.index("gallium")
+    best = int(np.argmax(cands.hazard_per_month[g]))
+    assert cands.country[g, best] == "CHN"
+    # CHN at 90% share, listed, reference governance: the full 0.2 per year
+    assert cands.hazard_per_month[g, best] * 12 == pytest.approx(0.2)
+
+
+def test_bad_arguments_are_rejected(chain: SupplyChain) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        run_monte_carlo(chain, 10, seed=1, backend="spark")
+    with pytest.raises(ValueError, match="n_scenarios"):
+        run_monte_carlo(chain, 0, seed=1)
+
+
+def test_dask_two_worker_local_cluster_is_identical_to_local(chain: SupplyChain) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert len(cluster.workers) == 2
+        d = run_monte_carlo(
+            chain, 300, seed=21, chunk_size=70, backend="dask", scheduler=cluster.scheduler_address
+        )
+    loc = run_monte_carlo(chain, 300, seed=21, chunk_size=70)
+    np.testing.assert_array_equal(d.loss_usd, loc.loss_usd)
+    np.testing.assert_array_equal(d.restrictor, loc.restrictor)
+    assert (loc.loss_usd > 0).any()

@@ -1,0 +1,177 @@
+"""One scenario on the tiny hand-made chain: invariants, event compilation rules and the JSON result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from critmin.atlas.chain import SupplyChain
+from critmin.disruption import parse_scenario, simulate
+from critmin.disruption.inputs import InputError, build_inputs
+from critmin.parameters import ParameterSet
+
+
+def restriction(material: str = "gallium", share: float = 1.0, **kw: object) -> dict[str, object]:
+    ev: dict[str, object] = {
+        "type": "export_restriction",
+        "exporter": "CHN",
+        "material": material,
+        "stage": "refine",
+        "share": share,
+        "start_month": 0,
+        "duration_months": 6,
+    }
+    ev.update(kw)
+    return ev
+
+
+def scenario(*events: dict[str, object], horizon: int = 12) -> object:
+    return parse_scenario({"name": "t", "horizon_months": horizon, "events": list(events)})
+
+
+def test_no_events_everything_at_baseline(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario())
+    assert np.all(r.price_outside == 1.0) and np.all(r.price_restrictor == 1.0)
+    assert np.all(r.shortfall_t == 0.0) and np.all(r.loss_usd == 0.0)
+
+
+def test_unnamed_materials_are_unchanged(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario(restriction()))
+    for m in ("cobalt", "lithium"):
+        i = r.row(m)
+        assert np.all(r.price_outside[i] == 1.0) and np.all(r.shortfall_t[i] == 0.0)
+    assert r.price_outside[r.row("gallium")].max() > 1.0
+
+
+def test_restricted_volume_follows_the_share_and_export_share(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario(restriction(share=0.6)))
+    i = r.row("gallium")
+    # CHN 900 of 1000 t, exports half (default restrictor_export_share 0.5): 450 t/yr; 60% withheld per month
+    assert r.restricted_t[i, 0] == pytest.approx(0.6 * 450 / 12)
+    assert np.all(r.restricted_t[i, 6:] == 0.0)
+    assert np.all(r.shortfall_t[i] <= r.restricted_t[i] + 1e-9)
+    assert np.all(r.price_restrictor[i] <= 1.0)
+
+
+def test_targets_subset_uses_import_shares_and_leakage(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario(restriction(targets=["USA"])))
+    i = r.row("gallium")
+    # USA takes 40 of 100 import value; 10% leaks through untargeted third countries
+    assert r.restricted_t[i, 0] == pytest.approx(450 / 12 * 0.4 * 0.9)
+    members = dict(zip(r.members, r.member_shortfall_t[i], strict=True))
+    assert all(v == 0 for k, v in members.items() if k != "USA")
+
+
+def test_group_exporter_pools_its_members(chain: SupplyChain) -> None:
+    a = simulate(chain, scenario(restriction(exporter="china")))
+    b = simulate(chain, scenario(restriction(exporter="CHN")))
+    np.testing.assert_array_equal(a.price_outside, b.price_outside)
+
+
+def test_mine_restriction_carries_to_the_refine_market(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario(restriction("cobalt", exporter="COD", stage="mine")))
+    i = r.row("cobalt")
+    assert r.market_stage[i] == "refine"
+    assert r.restrictors["cobalt"] == ["COD"]
+    assert r.restricted_t[i, 0] == pytest.approx(0.7 * 0.5 * 1000 / 12)
+    assert r.price_outside[i].max() > 1.0
+
+
+def test_missing_stage_and_unknown_producer_are_clear_errors(chain: SupplyChain) -> None:
+    with pytest.raises(InputError, match=r"event 0 .*field stage.*no 'mine' stage"):
+        simulate(chain, scenario(restriction("gallium", stage="mine")))
+    with pytest.raises(InputError, match=r"field exporter: value 'USA'"):
+        simulate(chain, scenario(restriction("gallium", exporter="USA")))
+    with pytest.raises(InputError, match=r"field material: unknown material 'unobtainium'"):
+        simulate(chain, scenario(restriction("unobtainium")))
+
+
+def test_outage_and_demand_shock(chain: SupplyChain) -> None:
+    out = simulate(
+        chain,
+        scenario(
+            {
+                "type": "production_outage",
+                "country": "AUS",
+                "material": "lithium",
+                "stage": "mine",
+                "share": 0.5,
+                "duration_months": 3,
+            }
+        ),
+    )
+    i = out.row("lithium")
+    # 45 days of stocks (half drawable per month) cover a 25% outage: no price move, stocks run down
+    assert np.all(out.price_outside[i] == 1.0)
+    no_stock = ParameterSet().with_overrides({("commercial_inventory_days", "lithium"): 0.0})
+    out = simulate(
+        chain,
+        scenario(
+            {
+                "type": "production_outage",
+                "country": "AUS",
+                "material": "lithium",
+                "stage": "mine",
+                "share": 0.5,
+                "duration_months": 3,
+            }
+        ),
+        params=no_stock,
+    )
+    assert out.price_outside[i, 0] > 1.0 and out.price_outside[i, 5] == 1.0
+    down = simulate(
+        chain, scenario({"type": "demand_shock", "material": "cobalt", "share": -0.2, "duration_months": 2})
+    )
+    j = down.row("cobalt")
+    assert down.price_outside[j, 0] < 1.0 and np.all(down.shortfall_t[j] == 0)
+
+
+def test_releases_reduce_losses(chain: SupplyChain) -> None:
+    sc = scenario(restriction())
+    base = simulate(chain, sc)
+    rel = simulate(chain, sc, releases={"gallium": [30.0] * 12})
+    i = base.row("gallium")
+    assert rel.loss_usd[i] < base.loss_usd[i]
+    assert rel.released_t[i, 0] == pytest.approx(30.0)
+    assert rel.released_t[i, 8] == 0.0  # nothing to close once the restriction is over
+    with pytest.raises(InputError, match="expected 12"):
+        simulate(chain, sc, releases={"gallium": [1.0]})
+
+
+def test_parameter_overrides_in_the_scenario_and_in_the_call(chain: SupplyChain) -> None:
+    base = simulate(chain, scenario(restriction()))
+    sc = parse_scenario(
+        {
+            "name": "t",
+            "horizon_months": 12,
+            "events": [restriction()],
+            "parameters": {"price_cap_index[gallium]": 2.0},
+        }
+    )
+    capped = simulate(chain, sc)
+    i = base.row("gallium")
+    assert capped.price_outside[i].max() == pytest.approx(2.0)
+    assert base.price_outside[i].max() > 2.0
+    assert capped.metadata.parameters["price_cap_index[gallium]"] == 2.0
+    ps = ParameterSet().with_overrides({("restrictor_export_share", "gallium"): 0.1})
+    small = simulate(chain, scenario(restriction()), params=ps)
+    assert small.restricted_t[i, 0] == pytest.approx(90 / 12)
+
+
+def test_json_result_shape(chain: SupplyChain) -> None:
+    d = simulate(chain, scenario(restriction())).to_dict()
+    g = d["materials"]["gallium"]
+    assert len(g["price_index"]["outside"]) == 12 and len(g["price_index"]["restrictor"]) == 12
+    assert len(g["shortfall_t"]) == 12
+    assert g["loss_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
+    assert sum(g["loss_by_sector_usd"].values()) == pytest.approx(g["loss_usd"])
+    assert d["parameter_digest"] and "fixture" in d["data_editions"]
+    assert "price_elasticity_demand_short_run[default]" in d["parameters"]
+
+
+def test_inputs_member_allocation_is_import_share(chain: SupplyChain) -> None:
+    inp = build_inputs(chain)
+    i = inp.index("gallium")
+    alloc = dict(zip(inp.members, inp.member_alloc[i], strict=True))
+    assert alloc["USA"] == pytest.approx(0.4) and alloc["DEU"] == pytest.approx(0.2)
+    assert inp.market_stage == ["refine", "refine", "mine"]  # cobalt, gallium, lithium
