@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import os
 from functools import cache
 from importlib import resources
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.groups import GROUPS_ENV, load_groups
-from critmin.atlas.schema import BOOLEAN, NUMERIC, check_columns
+from critmin.atlas.schema import BOOLEAN, COLUMNS, NUMERIC, check_columns
 
 TABLES: tuple[str, ...] = (
     "production",
@@ -29,12 +29,18 @@ TABLES: tuple[str, ...] = (
 
 
 def read_table(text: str, table: str) -> pd.DataFrame:
-    """Parse one built CSV with the contract dtypes (strings stay strings: ``NA`` is a value, not NaN)."""
-    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, na_values=[])
+    """Parse one built CSV with the contract dtypes (strings stay strings: ``NA`` is a value, not NaN;
+    an empty numeric cell is NaN)."""
+    numeric = NUMERIC.get(table, {})
+    dtypes: dict[str, Any] = {c: numeric.get(c, str) for c in COLUMNS[table]}
+    df = pd.read_csv(
+        StringIO(text),
+        dtype=dtypes,
+        keep_default_na=False,
+        na_values={c: [""] for c in numeric},
+        engine="c",
+    )
     df = check_columns(table, df).copy()
-    for col, kind in NUMERIC.get(table, {}).items():
-        num = df[col].map(lambda v: float(v) if v != "" else math.nan)
-        df[col] = num.astype("int64") if kind == "int64" else num.astype("float64")
     for col in BOOLEAN.get(table, []):
         df[col] = df[col].map({"True": True, "False": False}).astype(bool)
     return df
