@@ -54,6 +54,17 @@ def test_material_without_stage_filters_the_table_and_table_format_renders() -> 
     assert "CHN" in res.output and "Withheld" in res.output
 
 
+def test_table_format_renders_key_columns() -> None:
+    res = runner.invoke(app, ["exposure", "-g", "alliance"])
+    assert res.exit_code == 0, res.output
+    lines = [ln.split() for ln in res.output.splitlines()]
+    row = next(ln for ln in lines if ln[:2] == ["x", "mine"])
+    # material, stage, year, tonnes, hhi, top1, share, china, allied, risk
+    assert row[2:8] == ["2024", "100", "4,500", "CHN", "0.60", "0.60"]
+    assert row[8] == "0.30"
+    assert "allied = share of 'alliance'" in res.output
+
+
 def test_unknown_group_and_missing_stage_exit_2_with_message() -> None:
     res = runner.invoke(app, ["exposure", "--group", "nope"])
     assert res.exit_code == 2

@@ -13,6 +13,21 @@ from critmin.cli.output import Format, emit_frame, emit_object
 DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
 
 
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
+
+
+def _short(v: float) -> str:
+    """Compact tonnes: 141.8M, 72.8k, 433."""
+    if v >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f}k"
+    return f"{v:.0f}"
+
+
 def _render_detail(d: dict[str, Any]) -> None:
     """Rich view of one material and stage: headline figures, then shares by country and group."""
     import pandas as pd
@@ -40,7 +55,7 @@ def _render_detail(d: dict[str, Any]) -> None:
         "parameter_digest",
     ]
     head = pd.DataFrame([(k, "-" if d.get(k) is None else d[k]) for k in keys], columns=["field", "value"])
-    head["value"] = head["value"].map(lambda v: f"{v:,.4g}" if isinstance(v, float) else str(v))
+    head["value"] = head["value"].map(_fmt)
     emit_frame(head, Format.table, title=f"Exposure: {d['material']} / {d['stage']} / {d['year']}")
     shares = pd.DataFrame(list(d["shares"].items()), columns=["iso3", "share"])
     emit_frame(shares, Format.table, title="Shares of production (OTH = published 'Other countries')")
@@ -48,6 +63,40 @@ def _render_detail(d: dict[str, Any]) -> None:
     emit_frame(groups, Format.table, title="Group shares")
     if d.get("withheld"):
         typer.echo(f"Withheld / not available (left out of the shares): {', '.join(d['withheld'])}")
+
+
+def _render_table(table: Any, title: str, caption: str) -> None:
+    """Compact rich table (key columns, rounded); ``--format csv``/``json`` carry every column."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    heads = ["material", "stage", "year", "tonnes", "hhi", "top1", "share", "china", "allied", "risk"]
+    for h in heads:
+        view.add_column(h, justify="left" if h in ("material", "stage", "top1") else "right", no_wrap=True)
+    for r in table.itertuples(index=False):
+        view.add_row(
+            str(r.material),
+            str(r.stage),
+            str(r.year),
+            _short(float(r.total_t)),
+            f"{r.hhi:,.0f}",
+            str(r.top1_iso3 or "-"),
+            f"{r.top1_share:.2f}",
+            f"{r.china_share:.2f}",
+            f"{r.alliance_share:.2f}",
+            f"{r.supply_risk:.2f}",
+        )
+    console = Console(width=None if sys.stdout.isatty() else 100)  # pipes and files get the full table
+    console.print(view)
+    console.print(caption, style="dim")
 
 
 @app.command()
@@ -86,8 +135,11 @@ def exposure(
     if stage is not None:
         table = table[table["stage"] == stage]
     caption = (
-        f"alliance_share = share of {group!r}; hhi excludes 'Other countries' (lower bound), hhi_upper "
-        "counts it as one producer; year = latest year with data on or before the requested one"
+        f"allied = share of {group!r}; hhi leaves 'Other countries' out (a lower bound; csv/json add "
+        "hhi_upper); risk = EU supply risk; year = latest year with data on or before the one asked"
     )
-    emit_frame(table.reset_index(drop=True), fmt, title=f"Exposure {year}", caption=caption)
+    if fmt is Format.table:
+        _render_table(table, f"Exposure {year} (alliance = {group})", caption)
+    else:
+        emit_frame(table.reset_index(drop=True), fmt)
     sys.stdout.flush()
