@@ -126,7 +126,7 @@ def market(draw: st.DrawFn) -> list[Transaction]:
     ]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(market(), st.floats(10, 1000), st.floats(0.1, 10), st.booleans())
 def test_one_extreme_outlier_moves_price_less_than_band(
     deals: list[Transaction], factor: float, vol: float, high: bool
@@ -142,7 +142,7 @@ def test_one_extreme_outlier_moves_price_less_than_band(
     assert after["excluded_outliers"] == before["excluded_outliers"] + 1
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     st.lists(
         st.tuples(st.floats(1, 1e4), st.floats(0.01, 100), st.sampled_from(["A", "B", "C", "D", "E"])),
@@ -159,7 +159,7 @@ def test_published_prices_always_satisfy_the_rules(rows: list[tuple[float, float
         assert pub.empty
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.integers(3, 10), st.floats(1.01, 20))
 def test_dominant_reporter_never_publishes(n_small: int, dominance: float) -> None:
     small = [tx(100, 1, f"R{i}", buyer=f"b{i}") for i in range(n_small)]

@@ -69,6 +69,14 @@ def fit_monthly_ou(values: pd.Series) -> dict[str, float]:
     means no mean reversion was detected: kappa is NaN)."""
     x = np.log(values.to_numpy(float))
     x0, x1 = x[:-1], x[1:]
+    if np.ptp(x0) == 0.0:  # a flat series: no regression possible, no volatility
+        return {
+            "kappa": float("nan"),
+            "mu": float(x.mean()),
+            "sigma": 0.0,
+            "b": float("nan"),
+            "n": float(len(x)),
+        }
     b, a = np.polyfit(x0, x1, 1)
     resid = x1 - (a + b * x0)
     sd = float(np.std(resid, ddof=2)) if len(x1) > 2 else float("nan")
