@@ -355,6 +355,16 @@ def evaluate_schedule(problem: ExpansionProblem, starts: pd.Series) -> pd.DataFr
     )
 
 
+def project_output(problem: ExpansionProblem, starts: pd.Series, year: int) -> pd.Series:
+    """Output in ``year`` (t) of each scheduled project, ``starts``: project_id -> start year."""
+    arrays = coefficients(problem)
+    years = list(problem.years)
+    t = years.index(year)
+    pos = {pid: i for i, pid in enumerate(problem.projects.index)}
+    vals = [float(arrays.output[pos[pid], years.index(int(s)), t]) for pid, s in starts.items()]
+    return pd.Series(vals, index=starts.index, dtype=float)
+
+
 def _earliest_schedule(problem: ExpansionProblem, arrays: Arrays, keep: np.ndarray) -> np.ndarray:
     """x with every kept project started at its earliest valid year (the most output in every year)."""
     x = np.zeros(arrays.valid.shape)
@@ -386,12 +396,14 @@ def capacity_shortfalls(problem: ExpansionProblem) -> pd.DataFrame:
                     {
                         "target": rows.target.describe(),
                         "constraint": rows.name,
+                        "accounting": "incumbents hold" if rows.name.endswith("_a") else "supply = demand",
                         "year": int(yr),
                         "shortfall_t": float(gp / per_t),
                         "helpful_projects": int(helpful.sum()),
                     }
                 )
-    return pd.DataFrame(out_rows, columns=["target", "constraint", "year", "shortfall_t", "helpful_projects"])
+    cols = ["target", "constraint", "accounting", "year", "shortfall_t", "helpful_projects"]
+    return pd.DataFrame(out_rows, columns=cols)
 
 
 def _explain(problem: ExpansionProblem, result: SolveResult) -> tuple[str, pd.DataFrame]:

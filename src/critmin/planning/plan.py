@@ -29,6 +29,7 @@ IEA_DEMAND_MINERALS = {
     "lithium": "Lithium",
     "nickel": "Nickel",
     "graphite": "Graphite",
+    "battery-graphite": "Graphite",
     "magnet-rare-earths": "Rare Earth Elements",
 }
 PLAN_PARAMETERS = [
@@ -62,8 +63,8 @@ class PlanRequest(BaseModel):
     @field_validator("scenario")
     @classmethod
     def _scenario(cls, v: str) -> str:
-        if v not in {"STEPS", "APS", "NZE"}:
-            raise ValueError(f"scenario {v!r}; expected STEPS, APS or NZE")
+        if v not in {"STEPS", "APS", "NZE", "flat"}:
+            raise ValueError(f"scenario {v!r}; expected STEPS, APS, NZE or flat")
         return v
 
 
@@ -116,6 +117,8 @@ def demand_index(material: str, years: list[int], base_year: int, scenario: str)
     Materials without an IEA total-demand series get a flat index (1.0) and a note saying so.
     """
     name = IEA_DEMAND_MINERALS.get(material)
+    if scenario == "flat":
+        return pd.Series(1.0, index=years), "demand held flat at the baseline year (scenario 'flat')"
     if name is None:
         return pd.Series(1.0, index=years), f"no IEA total-demand projection for {material}: demand held flat"
     text = (
@@ -175,6 +178,7 @@ class PlanResult:
             "material": self.request.material,
             "stage": self.request.stage,
             "targets": [t.describe() for t in r.problem.targets],
+            "target_year": self.request.by,
             "budget_per_year_usd": self.request.budget_per_year,
             "status": r.solve.status,
             "condition": r.solve.condition,

@@ -8,7 +8,7 @@ budget only widens the feasible set), so the curve never moves later when the bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -41,11 +41,14 @@ def first_year_met(problem: ExpansionProblem, budget: float | None) -> tuple[int
     return years[hi], best_cost
 
 
-def independence_timeline(problem: ExpansionProblem, budgets: Sequence[float]) -> pd.DataFrame:
+def independence_timeline(
+    problem: ExpansionProblem, budgets: Sequence[float], on_step: Callable[[], None] | None = None
+) -> pd.DataFrame:
     """One row per budget: first year met, years from the first plan year, cost, and the expert range.
 
     Columns: ``budget_per_year_usd, first_year, years_from_start, discounted_cost_usd,
-    within_expert_10_20y`` (``first_year`` is ``None`` when no year in the horizon works).
+    within_expert_10_20y`` (``first_year`` is ``None`` when no year in the horizon works). ``on_step`` is
+    called after each budget (progress display).
     """
     start = problem.years[0]
     rows = []
@@ -62,4 +65,6 @@ def independence_timeline(problem: ExpansionProblem, budgets: Sequence[float]) -
                 "within_expert_10_20y": None if span is None else bool(lo <= span <= hi),
             }
         )
+        if on_step is not None:
+            on_step()
     return pd.DataFrame(rows)

@@ -1,0 +1,292 @@
+"""Investment-planning commands: ``critmin plan`` (one plan) and ``critmin plan timeline`` (budget curve)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from critmin.cli.app import app
+from critmin.cli.output import Format, emit_frame, to_json
+
+if TYPE_CHECKING:
+    from critmin.planning.pipeline import Pipeline
+    from critmin.planning.plan import Baseline, PlanRequest
+
+plan_app = typer.Typer(
+    name="plan",
+    help="Capacity-expansion plans: which projects to start when to reach a supply target at least cost.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(plan_app, name="plan")
+
+FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
+MATERIAL_OPT = typer.Option(None, "--material", "-m", help="Atlas material slug, e.g. lithium.")
+STAGE_OPT = typer.Option("refine", "--stage", "-s", help="Atlas stage: mine or refine.")
+TARGET_OPT = typer.Option(0.5, "--target", help="Non-China share of supply to reach (0-1).")
+NO_CAP_OPT = typer.Option(
+    False, "--no-third-country-cap", help="Drop the CRMA rule: no single third country above 65%."
+)
+GROUP_OPT = typer.Option("ministerial-2026", "--group", help="Alliance country group.")
+SCENARIO_OPT = typer.Option("STEPS", "--scenario", help="IEA demand scenario STEPS, APS, NZE, or flat.")
+PROJECTS_OPT = typer.Option(None, "--projects", help="CSV of extra user/member projects (bundled columns).")
+BASELINE_OPT = typer.Option(None, "--baseline", help="CSV iso3,tonnes[,year] replacing the atlas baseline.")
+ALLY_SHARE_OPT = typer.Option(None, "--alliance-share", help="Alliance output / alliance demand to reach.")
+ALLY_DEMAND_OPT = typer.Option(None, "--alliance-demand", help="Alliance demand in the baseline year, t.")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _inputs(projects: Path | None, baseline: Path | None, request: PlanRequest) -> tuple[Pipeline, Baseline]:
+    import pandas as pd
+
+    from critmin.planning.pipeline import build_pipeline, load_bundled_projects, load_user_projects
+    from critmin.planning.plan import atlas_baseline, read_baseline_csv
+
+    rows = load_bundled_projects()
+    if projects is not None:
+        rows = pd.concat(
+            [rows.assign(origin="bundled"), load_user_projects(projects).assign(origin=str(projects))]
+        )
+    pipeline = build_pipeline(rows.reset_index(drop=True))
+    base = read_baseline_csv(baseline) if baseline else atlas_baseline(request.material, request.stage)
+    return pipeline, base
+
+
+def _request(**kwargs: Any) -> PlanRequest:
+    from pydantic import ValidationError
+
+    from critmin.planning.plan import PlanRequest
+
+    try:
+        return PlanRequest(**kwargs)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _fail(f"--{first['loc'][0]}: {first['msg']} (got {first.get('input')!r})") from exc
+
+
+@plan_app.callback(invoke_without_command=True)
+def plan(
+    ctx: typer.Context,
+    material: str | None = MATERIAL_OPT,
+    stage: str = STAGE_OPT,
+    target: float = TARGET_OPT,
+    by: int = typer.Option(2035, "--by", help="Year from which the target must hold."),
+    budget_per_year: float | None = typer.Option(None, "--budget-per-year", help="USD of capex a year."),
+    no_cap: bool = NO_CAP_OPT,
+    alliance_share: float | None = ALLY_SHARE_OPT,
+    alliance_demand: float | None = ALLY_DEMAND_OPT,
+    group: str = GROUP_OPT,
+    scenario: str = SCENARIO_OPT,
+    projects: Path | None = PROJECTS_OPT,
+    baseline: Path | None = BASELINE_OPT,
+    burden: str | None = typer.Option(None, "--burden", help="Split capex: equal, host, pledges or gdp."),
+    members: str | None = typer.Option(None, "--members", help="Comma-separated ISO3 members for --burden."),
+    weights: str | None = typer.Option(None, "--weights", help="Pledges or GDP per member: USA=3e9,JPN=1e9."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Plan which projects to start when so the target holds from --by, at least discounted cost."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if material is None:
+        raise _fail("--material is required (e.g. --material lithium --stage refine)")
+    from critmin.planning.pipeline import ProjectDataError
+    from critmin.planning.plan import run_plan
+
+    req = _request(
+        material=material,
+        stage=stage,
+        target=target,
+        by=by,
+        budget_per_year=budget_per_year,
+        third_country_cap=not no_cap,
+        alliance_share=alliance_share,
+        alliance_demand_t=alliance_demand,
+        group=group,
+        scenario=scenario,
+    )
+    try:
+        pipeline, base = _inputs(projects, baseline, req)
+        result = run_plan(req, pipeline=pipeline, baseline=base)
+    except (ProjectDataError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    out = result.to_dict()
+    if burden is not None:
+        out["burden"] = _burden(result, burden, members, weights)
+    if fmt is Format.json:
+        sys.stdout.write(to_json(out) + "\n")
+        return
+    _print_plan(out, fmt)
+
+
+def _burden(result: Any, rule: str, members: str | None, weights: str | None) -> list[dict[str, Any]]:
+    from critmin.planning.burden import share_burden
+
+    if not members:
+        raise _fail("--burden needs --members (comma-separated ISO3 codes)")
+    names = [m.strip().upper() for m in members.split(",") if m.strip()]
+    wmap: dict[str, float] | None = None
+    if weights:
+        try:
+            wmap = {k.strip().upper(): float(v) for k, v in (p.split("=") for p in weights.split(","))}
+        except ValueError as exc:
+            raise _fail(f"--weights {weights!r}: expected ISO3=number pairs, e.g. USA=3e9,JPN=1e9") from exc
+    sched = result.result.schedule
+    by = result.request.by
+    supply_out = _project_output(result, by)
+    try:
+        frame = share_burden(sched, supply_out, names, rule, wmap)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    return records
+
+
+def _project_output(result: Any, year: int) -> Any:
+    from critmin.optimize.expansion import project_output
+
+    sched = result.result.schedule
+    return project_output(result.result.problem, sched.set_index("project_id")["start_year"], year)
+
+
+def _print_plan(out: dict[str, Any], fmt: Format) -> None:
+    import pandas as pd
+
+    budget = out["budget_per_year_usd"]
+    budget_text = "none" if budget is None else f"{budget:,.0f} USD/yr"
+    head = f"{out['material']} / {out['stage']}: {'; '.join(out['targets'])}; budget {budget_text}"
+    projects = pd.DataFrame(out["projects"])
+    if out["feasible"]:
+        cols = ["project_id", "country_iso3", "start_year", "first_output_year", "capacity_t", "capex_usd"]
+        chosen = projects[cols].assign(
+            class_defaults=[d.replace(";", ", ") or "-" for d in projects["defaults_used"]]
+        )
+        emit_frame(
+            chosen,
+            fmt,
+            title=head,
+            caption=f"discounted cost {out['discounted_cost_usd']:,.0f} USD; target first met "
+            f"{out['first_year_target_met']}",
+        )
+        if fmt is Format.table:
+            emit_frame(projects[["project_id", "source_title", "source_url"]], fmt, title="Sources")
+        supply = pd.DataFrame(out["supply_by_year"])
+        if fmt is Format.table:
+            emit_frame(
+                supply[
+                    [
+                        "year",
+                        "new_t",
+                        "non_china_share_a",
+                        "non_china_share_b",
+                        "max_third_country_share",
+                        "max_third_country",
+                        "capex_usd",
+                    ]
+                ],
+                fmt,
+                title="Supply by year (share a: incumbents hold; share b: supply = IEA demand)",
+            )
+    else:
+        typer.echo(head)
+        typer.echo(out["explanation"])
+        if out["shortfalls"]:
+            short = pd.DataFrame(out["shortfalls"])
+            summary = (
+                short.groupby(["target", "constraint", "accounting"], sort=False)
+                .agg(
+                    first_year=("year", "min"),
+                    last_year=("year", "max"),
+                    max_shortfall_t=("shortfall_t", "max"),
+                )
+                .reset_index()
+            )
+            emit_frame(summary, fmt, title="Capacity short even with every eligible project at its earliest")
+    if "burden" in out:
+        emit_frame(
+            pd.DataFrame(out["burden"]), fmt, title=f"Burden sharing (supply secured in {out['targets']})"
+        )
+    if fmt is Format.table:
+        for note in out["notes"]:
+            typer.echo(f"note: {note}")
+
+
+@plan_app.command("timeline")
+def timeline(
+    material: str = typer.Option(..., "--material", "-m", help="Atlas material slug, e.g. lithium."),
+    stage: str = STAGE_OPT,
+    target: float = TARGET_OPT,
+    budgets: str = typer.Option("1e9,2e9,5e9", "--budgets", help="Comma-separated USD a year."),
+    no_cap: bool = NO_CAP_OPT,
+    group: str = GROUP_OPT,
+    scenario: str = SCENARIO_OPT,
+    projects: Path | None = PROJECTS_OPT,
+    baseline: Path | None = BASELINE_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """First year the target is met for each annual budget, next to the experts' 10-20 years."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from critmin.atlas import load_atlas
+    from critmin.parameters import ParameterSet
+    from critmin.planning.pipeline import ProjectDataError
+    from critmin.planning.plan import make_problem
+    from critmin.planning.timeline import EXPERT_RANGE_YEARS, independence_timeline
+
+    try:
+        values = [float(b) for b in budgets.split(",") if b.strip()]
+    except ValueError as exc:
+        raise _fail(f"--budgets {budgets!r}: expected comma-separated numbers, e.g. 1e9,2e9,5e9") from exc
+    if not values or any(v <= 0 for v in values):
+        raise _fail(f"--budgets {budgets!r}: expected positive numbers")
+    req = _request(
+        material=material,
+        stage=stage,
+        target=target,
+        by=2045,
+        third_country_cap=not no_cap,
+        group=group,
+        scenario=scenario,
+    )
+    params = ParameterSet()
+    try:
+        pipeline, base = _inputs(projects, baseline, req)
+        groups = load_atlas().groups
+        if group not in groups:
+            raise ValueError(f"unknown group {group!r}; known groups: {sorted(groups)}")
+        problem, _, notes = make_problem(req, pipeline, base, groups[group], params)
+    except (ProjectDataError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    start = problem.years[0]
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("solving budgets", total=len(values))
+        frame = independence_timeline(problem, values, on_step=lambda: progress.advance(task))
+    if fmt is Format.json:
+        payload = {
+            "material": material,
+            "stage": stage,
+            "targets": [t.describe() for t in problem.targets],
+            "expert_range_years": list(EXPERT_RANGE_YEARS),
+            "curve": frame.to_dict(orient="records"),
+            "notes": notes,
+        }
+        sys.stdout.write(to_json(payload) + "\n")
+        return
+    shown = frame.astype(object).where(frame.notna(), "-")
+    for col in ("first_year", "years_from_start"):
+        shown[col] = [v if v == "-" else int(v) for v in shown[col]]
+    goals = "; ".join(t.describe().rsplit(" from ", 1)[0] for t in problem.targets)
+    emit_frame(
+        shown if fmt is Format.table else shown.replace("-", ""),
+        fmt,
+        title=f"{material} / {stage}: first year from which {goals}",
+        caption=f"experts: independence from Chinese processing takes {EXPERT_RANGE_YEARS[0]}-"
+        f"{EXPERT_RANGE_YEARS[1]} years; first plan year {start}; '-' = not within the horizon",
+    )
