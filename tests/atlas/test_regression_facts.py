@@ -161,3 +161,35 @@ def test_us_tables(atlas: SupplyChain) -> None:
     # cents per pound -> USD/t: x c/lb * 22.0462 = USD/t
     assert float(cu["usd_per_t"].iloc[0]) == pytest.approx(9142.57001281)
     assert isinstance(prices, pd.DataFrame)
+
+
+def test_mcs2026_numbers_match_the_tidy_helper_file(atlas: SupplyChain) -> None:
+    """Cross-check against the independently parsed helper file (``value_num``) shipped with the data."""
+    from importlib import resources
+    from io import StringIO
+
+    from critmin.atlas.countries import resolve
+    from critmin.atlas.usgs import UNIT_TO_TONNES
+    from critmin.atlas.usgs_selection import SELECTION
+
+    text = (
+        resources.files("critmin.data")
+        .joinpath("raw/usgs_mcs2026/mcs2026_world_production_reserves_capacity_tidy.csv")
+        .read_text(encoding="utf-8")
+    )
+    tidy = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    tidy = tidy[(tidy["Statistics"] == "Production") & (tidy["value_num"] != "")]
+    p = atlas.production
+    ours = p[(p["edition"] == "usgs-mcs2026") & p["tonnes"].notna() & (p["flag"] != "derived")]
+    checked = 0
+    for sel in SELECTION:
+        t = tidy[(tidy["MCS chapter"] == sel.chapter) & (tidy["Statistics_detail"] == sel.detail)]
+        o = ours[(ours["material"] == sel.material) & (ours["stage"] == sel.stage)]
+        for r in t.itertuples(index=False):
+            want = float(r.value_num) * UNIT_TO_TONNES[r.Unit.strip()]
+            iso3 = resolve(r.Country, "usgs").code
+            got = o[(o["iso3"] == iso3) & (o["year"] == int(r.Year))]
+            assert len(got) == 1, (sel.material, r.Country, r.Year)
+            assert got["tonnes"].iloc[0] == want and got["value_text"].iloc[0] == r.Value
+            checked += 1
+    assert checked > 900
