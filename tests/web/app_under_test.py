@@ -1,14 +1,17 @@
-"""The app the browser tests serve: the service's app factory when present, else a bare FastAPI app."""
+"""The app the browser tests serve: the service's app factory on the test database, dashboard mounted."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
-from critmin.web import mount
+DB_ENV = "CRITMIN_DASHBOARD_TEST_DB"
 
 
 def create_app() -> FastAPI:
-    """A FastAPI app with the dashboard mounted."""
-    app = FastAPI()
-    mount(app)
-    return app
+    """The service app (``critmin.api.app.create_app``) on the database ``$CRITMIN_DASHBOARD_TEST_DB``."""
+    from critmin.api.app import create_app as service_app
+    from critmin.store import Store
+
+    return service_app(Store(os.environ[DB_ENV]))

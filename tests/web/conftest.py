@@ -43,11 +43,49 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+ACCOUNTS = {
+    "secretariat": ("Secretariat", "secretariat", None),
+    "member_a": ("Australia", "member", "AUS"),
+    "member_b": ("Japan", "member", "JPN"),
+    "operator": ("Reserve operator", "reserve_operator", None),
+}
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running dashboard: base URL, one API token and account id per account key."""
+
+    url: str
+    tokens: dict[str, str]
+    ids: dict[str, int]
+
+
+def _seed(db_url: str) -> tuple[dict[str, str], dict[str, int]]:
+    from critmin.store import Store
+    from critmin.store.members import Principal, create_member, issue_token
+
+    store = Store(db_url)
+    store.upgrade()
+    admin = Principal(None, "dashboard-test", "system", None)
+    tokens: dict[str, str] = {}
+    ids: dict[str, int] = {}
+    with store.write() as s:
+        for key, (name, role, iso3) in ACCOUNTS.items():
+            member = create_member(s, admin, name, role, iso3)
+            tokens[key] = issue_token(s, admin, member, "dashboard-test")
+            ids[key] = member.id
+    store.dispose()
+    return tokens, ids
+
+
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """Base URL of a uvicorn server (subprocess) serving the dashboard on a free 127.0.0.1 port."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A uvicorn server (subprocess) with the service and the dashboard on a free 127.0.0.1 port, on a fresh
+    SQLite database holding one account per role."""
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'critmin.db'}"
+    tokens, ids = _seed(db_url)
     port = _free_port()
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "CRITMIN_DASHBOARD_TEST_DB": db_url}
     cmd = [
         sys.executable, "-m", "uvicorn", "--factory", "app_under_test:create_app",
         "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
@@ -64,14 +102,14 @@ def server_url() -> Iterator[str]:
                     out = log.read().decode(errors="replace")
                     raise RuntimeError(f"dashboard server exited with {proc.returncode}:\n{out}")
                 try:
-                    if httpx.get(url + "/vendor/plotly.min.js", timeout=2).status_code == 200:
+                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError("dashboard server did not answer within 60 s")
                 time.sleep(0.2)
-            yield url
+            yield Server(url, tokens, ids)
         finally:
             proc.terminate()
             try:
@@ -129,6 +167,12 @@ class Visit:
         assert self.external == [], f"requests leaving 127.0.0.1: {self.external}"
         assert self.errors == [], f"console errors: {self.errors}"
         assert self.requests, "no request was recorded"
+
+
+@pytest.fixture(scope="session")
+def server_url(server: Server) -> str:
+    """Base URL of the dashboard server."""
+    return server.url
 
 
 @pytest.fixture

@@ -48,7 +48,18 @@ def choropleth(
     }
     if text is not None:
         trace["text"] = [str(v) for v in frame[text]]
-    geo = {"showframe": False, "showcoastlines": True, "projection": {"type": "natural earth"}}
+    geo = {
+        "showframe": False,
+        "showcoastlines": True,
+        "showland": True,
+        "landcolor": "#eeeeee",
+        "showcountries": True,
+        "countrycolor": "#bbbbbb",
+        "projection": {"type": "natural earth", "rotation": {"lon": 0}},
+        "center": {"lon": 0, "lat": 15},
+        "lonaxis": {"range": [-180, 180]},
+        "lataxis": {"range": [-58, 85]},
+    }
     return {"data": [trace], "layout": _layout(title, geo=geo, margin={"l": 0, "r": 0, "t": 40, "b": 0})}
 
 

@@ -41,6 +41,11 @@ def _nav(routes: list[PageRoute]) -> list[tuple[str, str, str]]:
     return [item for item in NAV if item[0] in have]
 
 
+def _nav_with_members(nav: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    members = [item for item in NAV if item[0] == "members"]
+    return [*nav, *members] if not any(n[0] == "members" for n in nav) else nav
+
+
 def _params(request: Request) -> dict[str, str]:
     params = dict(request.query_params)
     params.update({k: str(v) for k, v in request.path_params.items()})
@@ -59,8 +64,10 @@ def build_router() -> APIRouter:
     Path parameters are avoided (pages take query parameters) so that the service's route-table tests
     need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
     """
+    from critmin.web.members import build_members_router
+
     routes = page_routes()
-    nav = _nav(routes)
+    nav = _nav_with_members(_nav(routes))
     by_name = {r.name: r for r in routes}
     router = APIRouter(include_in_schema=False)
 
@@ -95,5 +102,6 @@ def build_router() -> APIRouter:
         return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
+    router.include_router(build_members_router(_nav_with_members(nav)))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
     return router

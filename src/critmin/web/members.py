@@ -1,0 +1,237 @@
+"""Members: sign in with an API token, see one's own submissions and rows, upload a CSV (row-level errors
+shown), and the published aggregates. All data comes from the service API called with the member's token.
+
+A member page ``/members/{member_id}`` is shown to that member and to the secretariat only: 401 without a
+token, 403 for any other account.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from critmin.provenance import DATA_EDITIONS
+from critmin.web.apiclient import COOKIE, Me, call, token_of, whoami
+from critmin.web.page import Block, Page, PageError
+from critmin.web.render import environment, render_page
+
+KINDS = ["production", "demand", "stocks", "transactions"]
+SUBMISSION_COLUMNS = ["id", "kind", "iso3", "source_format", "row_count", "created_at"]
+ROW_COLUMNS = ["submission_id", "kind", "row_number", "material", "stage", "year", "date", "tonnes", "price",
+               "currency", "counterparty"]  # fmt: skip
+AGGREGATE_COLUMNS = ["kind", "material", "stage", "year", "contributors", "tonnes", "suppressed", "reason"]
+MAX_SUBMISSIONS = 20
+EDITIONS = {"member-submissions": "Member submissions to this service (confidential; own rows only)"}
+
+
+def _frame(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in records], columns=columns)
+
+
+def errors_csv_href(errors: list[dict[str, Any]]) -> str:
+    """A ``data:`` URL holding the rejected values as CSV (downloaded without a request to the server)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["row", "field", "value", "reason"], lineterminator="\n")
+    writer.writeheader()
+    for e in errors:
+        writer.writerow({k: e.get(k) for k in ("row", "field", "value", "reason")})
+    return "data:text/csv;charset=utf-8," + quote(buf.getvalue())
+
+
+class Refusal(Exception):
+    """The caller may not see this member page (``status`` 401 or 403)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _authorise(request: Request, member_id: int) -> tuple[str, Me]:
+    token = token_of(request)
+    me = await whoami(request, token)
+    if token is None or me is None:
+        raise Refusal(401, "Sign in with your API token to see a member page.")
+    if me.role != "secretariat" and me.member_id != member_id:
+        raise Refusal(
+            403, f"Member page {member_id} belongs to another account; you are signed in as {me.name}."
+        )
+    return token, me
+
+
+async def member_page(request: Request, member_id: int, token: str, me: Me) -> Page:
+    """The page model of one member (own submissions and rows, published aggregates)."""
+    subject = {"name": me.name, "iso3": me.iso3, "role": me.role}
+    if me.member_id != member_id:  # the secretariat looking at a member
+        accounts = (await call(request, "GET", "/members", token)).json()
+        subject = next((a for a in accounts if a.get("id") == member_id), {"name": f"account {member_id}"})
+    subs = [
+        s for s in (await call(request, "GET", "/submissions", token)).json() if s["member_id"] == member_id
+    ]
+    subs = sorted(subs, key=lambda s: int(s["id"]), reverse=True)
+    rows: list[dict[str, Any]] = []
+    for s in subs[:MAX_SUBMISSIONS]:
+        r = await call(request, "GET", f"/submissions/{s['id']}/rows", token)
+        rows.extend({**x, "submission_id": s["id"], "kind": s["kind"]} for x in r.json())
+    aggregates = (await call(request, "GET", "/aggregates")).json()
+    blocks = [
+        Block("submissions", "Your submissions", _frame(subs, SUBMISSION_COLUMNS)),
+        Block(
+            "rows",
+            f"Your data (rows of the latest {MAX_SUBMISSIONS} submissions)",
+            _frame(rows, ROW_COLUMNS),
+            wide=True,
+        ),
+        Block(
+            "aggregates",
+            "Published alliance aggregates",
+            _frame(aggregates, AGGREGATE_COLUMNS),
+            caption="Cells with fewer than three contributors or one contributor above half are suppressed.",
+            wide=True,
+        ),
+    ]
+    return Page(
+        name="members",
+        title=f"Member: {subject.get('name')}" + (f" ({subject['iso3']})" if subject.get("iso3") else ""),
+        blocks=blocks,
+        editions=EDITIONS | {k: DATA_EDITIONS[k] for k in ("usgs-mcs2026",)},
+        intro=f"Signed in as {me.name} ({me.role}). Only you and the secretariat see this page.",
+        template="member.html",
+        context={"member_id": member_id, "kinds": KINDS, "upload": None, "me": me},
+        csv_base=f"/members/{member_id}/download.csv",
+    )
+
+
+def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
+    """Routes of the members area."""
+    router = APIRouter(include_in_schema=False)
+    env = environment()
+
+    def signin_html(message: str = "", status: int = 200) -> HTMLResponse:
+        html = env.get_template("signin.html").render(nav=nav, message=message, page=_NAV_PAGE)
+        return HTMLResponse(html, status_code=status)
+
+    def refusal_html(err: Refusal) -> HTMLResponse:
+        if err.status == 401:
+            return signin_html(str(err), 401)
+        html = env.get_template("error.html").render(message=str(err), status=err.status, nav=nav, user="")
+        return HTMLResponse(html, status_code=err.status)
+
+    async def members_home(request: Request) -> Response:
+        """Sign-in form, or the signed-in account's own page."""
+        me = await whoami(request, token_of(request))
+        if me is None:
+            return signin_html()
+        if me.member_id is not None:
+            return RedirectResponse(f"/members/{me.member_id}", status_code=303)
+        return signin_html(f"Signed in as {me.name} ({me.role}); this account has no member page.")
+
+    async def sign_in(request: Request) -> Response:
+        """Check the token with the API and keep it in an HttpOnly, same-site cookie."""
+        form = await request.form()
+        token = str(form.get("token") or "").strip()
+        me = await whoami(request, token)
+        if me is None:
+            return signin_html("That token was not accepted (unknown or revoked).", 401)
+        target = f"/members/{me.member_id}" if me.member_id is not None else "/members"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def sign_out(request: Request) -> Response:
+        response = RedirectResponse("/members", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def show_member(member_id: int, request: Request) -> Response:
+        try:
+            token, me = await _authorise(request, member_id)
+        except Refusal as err:
+            return refusal_html(err)
+        page = await member_page(request, member_id, token, me)
+        uploaded = request.query_params.get("uploaded")
+        if uploaded:
+            page.context["upload"] = {
+                "ok": True,
+                "id": uploaded,
+                "rows": request.query_params.get("rows", ""),
+            }
+        return HTMLResponse(render_page(page, nav))
+
+    async def upload(member_id: int, request: Request) -> Response:
+        """Send the CSV to the API; show every rejected value, or go back to the page on success.
+
+        A rejected file re-renders the member page (HTTP 200: the form was answered) with the API's
+        422 detail and every rejected value; nothing was stored.
+        """
+        try:
+            token, me = await _authorise(request, member_id)
+        except Refusal as err:
+            return refusal_html(err)
+        if me.member_id != member_id:
+            return refusal_html(Refusal(403, "Only the member itself uploads its submissions."))
+        form = await request.form()
+        kind = str(form.get("kind") or "")
+        file = form.get("file")
+        page = await member_page(request, member_id, token, me)
+        if kind not in KINDS or file is None or isinstance(file, str):
+            message = f"Choose a kind (one of {KINDS}) and a CSV file."
+            page.context["upload"] = {"ok": False, "detail": message, "errors": []}
+            return HTMLResponse(render_page(page, nav))
+        content = await file.read()
+        files = {"file": (file.filename or "upload.csv", content, "text/csv")}
+        r = await call(request, "POST", "/submissions/csv", token, params={"kind": kind}, files=files)
+        if r.status_code == 201:
+            body = r.json()
+            return RedirectResponse(
+                f"/members/{member_id}?uploaded={body['id']}&rows={body['row_count']}", 303
+            )
+        detail = (
+            r.json().get("detail") if r.headers.get("content-type", "").startswith("application/json") else ""
+        )
+        errors = r.json().get("errors", []) if isinstance(detail, str) else []
+        if not isinstance(detail, str):
+            detail = str(detail)
+        page.context["upload"] = {
+            "ok": False,
+            "detail": detail or f"upload refused ({r.status_code})",
+            "errors": errors,
+            "errors_href": errors_csv_href(errors),
+            "filename": file.filename,
+        }
+        return HTMLResponse(render_page(page, nav))
+
+    async def download(member_id: int, request: Request, block: str = "") -> Response:
+        try:
+            token, me = await _authorise(request, member_id)
+        except Refusal as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        page = await member_page(request, member_id, token, me)
+        try:
+            frame = page.block(block).frame
+        except PageError as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        text = frame.to_csv(index=False, lineterminator="\n")
+        return Response(text, media_type="text/csv; charset=utf-8")
+
+    router.add_api_route("/members", members_home, methods=["GET"])
+    router.add_api_route("/members/signin", sign_in, methods=["POST"])
+    router.add_api_route("/members/signout", sign_out, methods=["POST"])
+    router.add_api_route("/members/{member_id}", show_member, methods=["GET"])
+    router.add_api_route("/members/{member_id}/upload", upload, methods=["POST"])
+    router.add_api_route("/members/{member_id}/download.csv", download, methods=["GET"])
+    return router
+
+
+class _NavPage:
+    """Marks the members entry of the navigation as current on the sign-in page."""
+
+    name = "members"
+
+
+_NAV_PAGE = _NavPage()

@@ -1,0 +1,84 @@
+"""Members area in headless Chromium: sign in with a token, upload with a bad row (that row's error shown,
+nothing stored), a good upload, and a member refused another member's page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import Server, Visit
+
+pytestmark = pytest.mark.browser
+
+GOOD = "material,stage,year,tonnes\ngallium,refine,2024,12.5\ncobalt,refine,2024,40\n"
+# data row 3 has a negative quantity, data row 4 an unknown stage
+BAD = (
+    "material,stage,year,tonnes\ngallium,refine,2024,1\ncobalt,refine,2024,2\nnickel,refine,2024,-5\n"
+    "lithium,smelt,2024,3\n"
+)
+
+
+def _sign_in(visit: Visit, token: str) -> None:
+    visit.goto("/members")
+    visit.page.fill("#token", token)
+    with visit.page.expect_navigation():
+        visit.page.keyboard.press("Enter")
+
+
+def _upload(visit: Visit, path: Path) -> None:
+    visit.page.select_option("#upload-kind", "production")
+    visit.page.set_input_files("#upload-file", str(path))
+    with visit.page.expect_navigation():
+        visit.page.click("#upload-form button[type=submit]")
+
+
+def test_sign_in_upload_errors_and_own_data(visit: Visit, server: Server, tmp_path: Path) -> None:
+    _sign_in(visit, server.tokens["member_a"])
+    assert visit.page.url.endswith(f"/members/{server.ids['member_a']}")
+    assert "Australia" in visit.page.inner_text("h1")
+    visit.screenshot("members")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD)
+    _upload(visit, bad)
+    errors = visit.page.locator("#table-upload-errors tbody tr")
+    cells = [errors.nth(i).locator("td").all_inner_texts() for i in range(errors.count())]
+    assert any(c[:3] == ["3", "tonnes", "-5"] for c in cells), cells
+    assert any(c[0] == "4" and c[1] == "stage" and c[2] == "smelt" for c in cells), cells
+    assert "nothing was stored" in visit.page.inner_text("#upload-errors")
+    assert visit.page.locator("#table-submissions tbody tr").count() == 0  # all-or-nothing
+    visit.screenshot("members-upload-errors")
+
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    _upload(visit, good)
+    assert "Stored submission" in visit.page.inner_text("#upload-ok")
+    visit.wait_charts()
+    rows = visit.page.locator("#table-rows tbody tr")
+    assert rows.count() == 2
+    assert "12.5" in rows.first.inner_text() or "12.5" in rows.nth(1).inner_text()
+    href = visit.page.locator("#block-rows a[download]").get_attribute("href") or ""
+    csv_text = visit.page.request.get(visit.base + href).text()
+    assert csv_text.splitlines()[0].startswith("submission_id,kind,row_number,material")
+    assert len(csv_text.splitlines()) == 3
+    visit.assert_clean()
+
+
+def test_member_cannot_see_another_members_page(visit: Visit, server: Server) -> None:
+    _sign_in(visit, server.tokens["member_b"])
+    response = visit.page.goto(f"{visit.base}/members/{server.ids['member_a']}")
+    assert response.status == 403
+    assert "another account" in visit.page.inner_text("p.error")
+    assert "Australia" not in visit.page.content()
+    csv = visit.page.request.get(f"{visit.base}/members/{server.ids['member_a']}/download.csv?block=rows")
+    assert csv.status == 403 and "gallium" not in csv.text()
+    visit.screenshot("members-forbidden")
+
+
+def test_bad_token_and_no_token(visit: Visit, server: Server) -> None:
+    response = visit.page.goto(f"{visit.base}/members/{server.ids['member_a']}")
+    assert response.status == 401
+    _sign_in(visit, "cm_0_not-a-token")
+    assert "not accepted" in visit.page.inner_text("#signin-message")
+    visit.screenshot("members-signin")
