@@ -11,6 +11,8 @@ mine production must equal the CLI's. Exit code 1 if the median wall time is 2 s
 from __future__ import annotations
 
 import io
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,11 +75,14 @@ def reference_table() -> pd.DataFrame:
 
 def main() -> int:
     cmd = [*cli_command(), "exposure", "--format", "csv"]
-    times, last = [], ""
+    times, cpu, last = [], [], ""
     for _ in range(RUNS):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         times.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
         if proc.returncode != 0:
             print(proc.stderr, file=sys.stderr)
             print("FAIL: the command exited with", proc.returncode)
@@ -103,6 +108,8 @@ def main() -> int:
     print(
         f"median: {median:.2f} s (target < {TARGET_S:.0f} s); min {min(times):.2f} s, max {max(times):.2f} s"
     )
+    print(f"CPU time (user + sys) per run, median: {statistics.median(cpu):.2f} s")
+    print(f"load average (1 min) during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"plain-pandas reference in-process (median of {REF_RUNS}): {ref_median:.3f} s")
     print(f"ratio CLI cold start / in-process reference: {median / ref_median:.1f}x")
     print(f"China share of rare-earth mining 2024: CLI {ree_cli:.6f}, reference {ree_ref:.6f}")
