@@ -20,6 +20,7 @@ from critmin.analytics import (
     import_reliance,
     shares,
     supplier_shares,
+    supply_dependency,
     top_k_share,
     us_net_import_reliance,
     wgi_scaled,
@@ -102,6 +103,14 @@ def test_dependency_of_a_group_excludes_intra_group_flows() -> None:
     assert dependency(TRADE, {"USA", "CAN"}, {"CHN"}) == pytest.approx(60 / 97)
     assert supplier_shares(TRADE, {"USA", "CAN"}).sum() == pytest.approx(1.0)
     assert np.isnan(dependency(TRADE, {"BRA"}, {"CHN"}))
+
+
+def test_supply_dependency_by_hand() -> None:
+    # 74 % of US supply imported, 70 % of imports from China -> 0.518 of apparent consumption
+    assert supply_dependency(0.74, 0.7) == pytest.approx(0.518)
+    assert np.isnan(supply_dependency(float("nan"), 0.7))
+    with pytest.raises(ValueError, match=r"import_share = 1\.2"):
+        supply_dependency(0.5, 1.2)
 
 
 def test_import_reliance_by_hand() -> None:
@@ -190,6 +199,7 @@ quantities = arrays(
 ).filter(lambda a: a.sum() > 1e-6)
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example time limit
 @given(quantities)
 def test_shares_sum_to_one_and_hhi_bounds(x: np.ndarray) -> None:
     s = shares(x)
@@ -201,6 +211,7 @@ def test_shares_sum_to_one_and_hhi_bounds(x: np.ndarray) -> None:
     assert float(top_k_share(x, 1)) ** 2 * 10_000 <= h + 1e-6
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example time limit
 @given(quantities, st.randoms(use_true_random=False))
 def test_permutation_invariance(x: np.ndarray, rnd: object) -> None:
     perm = np.array(sorted(range(len(x)), key=lambda _: rnd.random()))  # type: ignore[attr-defined]
@@ -209,12 +220,14 @@ def test_permutation_invariance(x: np.ndarray, rnd: object) -> None:
     np.testing.assert_allclose(shares(x[perm]), shares(x)[perm])
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example time limit
 @given(quantities, st.floats(1e-3, 1e6))
 def test_scaling_invariance(x: np.ndarray, c: float) -> None:
     assert float(hhi(x * c)) == pytest.approx(float(hhi(x)), rel=1e-9)
     np.testing.assert_allclose(shares(x * c), shares(x), rtol=1e-9, atol=1e-15)
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example time limit
 @given(arrays(np.float64, (3, 5), elements=st.floats(0.01, 1e6)))
 def test_leading_axis_equals_row_by_row_and_kinds_agree(x: np.ndarray) -> None:
     batch = hhi(x)
@@ -226,6 +239,7 @@ def test_leading_axis_equals_row_by_row_and_kinds_agree(x: np.ndarray) -> None:
     np.testing.assert_allclose(shares(df).to_numpy(), shares(x))
 
 
+@settings(deadline=None)  # shared 2-core machine: no per-example time limit
 @given(quantities)
 def test_excluding_an_entry_lowers_hhi_by_its_squared_share(x: np.ndarray) -> None:
     mask = np.zeros(len(x), dtype=bool)
@@ -234,7 +248,7 @@ def test_excluding_an_entry_lowers_hhi_by_its_squared_share(x: np.ndarray) -> No
     assert float(hhi(x, exclude=mask)) == pytest.approx(float(hhi(x)) - 10_000 * s0**2, abs=1e-6)
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(quantities)
 def test_group_shares_partition_sums_to_one(x: np.ndarray) -> None:
     labels = [f"C{i:02d}" for i in range(len(x))]

@@ -113,6 +113,9 @@ def test_detail_by_hand() -> None:
     # GeoPolRisk: HHI .45 * (g_CHN .6 * .75 + g_BRA (missing -> 0.5) * .25)
     assert d["geopolrisk"] == pytest.approx(0.45 * (0.6 * 0.75 + 0.5 * 0.25))
     assert d["us_nir"] == pytest.approx(0.8)
+    # US alone: CHN 60 of 100 imported -> 0.6; with NIR 0.8, 0.48 of US apparent consumption from China
+    assert d["us_import_dependency_china"] == pytest.approx(0.6)
+    assert d["us_supply_dependency_china"] == pytest.approx(0.48)
     assert d["source"] == "usgs-mcs2026"
     assert d["parameter_digest"] == PARAMS.digest()
     assert d["parameters"]["eol_rir[x]"] == 0.1

@@ -8,6 +8,8 @@ Definitions (see ``docs/methods/analytics.md``):
 * dependency of ``I`` on a supplier set ``S``: ``D(I, S) = sum_{s in S} f_s``;
 * import reliance (EU CRM methodology): ``IR = (M - X) / (P + M - X)``, clipped to [0, 1] (a net exporter
   has IR = 0); NaN when apparent consumption ``P + M - X`` is not positive. Quantities in one unit.
+* supply dependency of ``I`` on ``S``: ``SD(I, S) = IR(I) * D(I, S)``, the fraction of ``I``'s apparent
+  consumption met by imports from ``S`` (import shares by value applied to the import-reliant part);
 * US net import reliance: USGS's published percentage (``SupplyChain.us_nir``) as a fraction; USGS's
   ``E`` (net exporter) -> 0.
 """
@@ -46,6 +48,14 @@ def dependency(trade: pd.DataFrame, importers: Collection[str], suppliers: Colle
     if f.empty:
         return float("nan")
     return float(f[f.index.isin(list(suppliers))].sum())
+
+
+def supply_dependency(import_reliance: float, import_share: float) -> float:
+    """``IR * D``: share of apparent consumption met by imports from a supplier (NaN propagates)."""
+    for name, v in (("import_reliance", import_reliance), ("import_share", import_share)):
+        if np.isfinite(v) and not 0.0 <= v <= 1.0:
+            raise ValueError(f"{name} = {v!r}; expected a fraction in [0, 1]")
+    return float(import_reliance) * float(import_share)
 
 
 @overload

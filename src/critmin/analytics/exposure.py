@@ -22,7 +22,12 @@ import numpy as np
 import pandas as pd
 
 from critmin.analytics.concentration import group_shares, hhi, label_in, members_of, shares, top_k_share
-from critmin.analytics.dependency import dependency, supplier_shares, us_net_import_reliance
+from critmin.analytics.dependency import (
+    dependency,
+    supplier_shares,
+    supply_dependency,
+    us_net_import_reliance,
+)
 from critmin.analytics.supply_risk import eu_supply_risk, geopolrisk, governance_risk_pv, hhi_wgi, wgi_scaled
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.countries import OTHER
@@ -208,6 +213,7 @@ def exposure_detail(
     out.update(_trade_block(atlas, material, stage, used_year, members, float(summary["hhi"] or 0.0), params))
     nir = us_net_import_reliance(atlas.us_nir, used_year) if len(atlas.us_nir) else pd.Series(dtype=float)
     out["us_nir"] = float(nir[material]) if material in nir.index else None
+    out.update(_us_block(atlas, material, stage, used_year, out["us_nir"]))
     out.update(_metadata(params))
     return out
 
@@ -280,6 +286,20 @@ def _chosen_years(usable: pd.DataFrame, year: int) -> pd.DataFrame:
         for (m, s), g in pairs.groupby(["material", "stage"], sort=True)
     ]
     return pd.DataFrame(rows, columns=["material", "stage", "year"])
+
+
+def _us_block(atlas: SupplyChain, material: str, stage: str, year: int, nir: float | None) -> dict[str, Any]:
+    """US dependency on China: BACI import share ``D(USA, china)`` and ``us_nir * D`` (USGS NIR)."""
+    t = atlas.trade
+    rows = t[(t["material"] == material) & (t["stage"] == stage)]
+    if rows.empty:
+        return {"us_import_dependency_china": None, "us_supply_dependency_china": None}
+    rows = rows[rows["year"] == pick_year(sorted({int(y) for y in rows["year"]}), year)]
+    d = dependency(rows, {"USA"}, _china(atlas))
+    if not np.isfinite(d):
+        return {"us_import_dependency_china": None, "us_supply_dependency_china": None}
+    sd = supply_dependency(nir, d) if nir is not None and np.isfinite(nir) else None
+    return {"us_import_dependency_china": d, "us_supply_dependency_china": sd}
 
 
 def exposure_table(
