@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from critmin.store import Store
@@ -49,3 +50,8 @@ def require(*roles: str) -> Callable[[Principal], Principal]:
 
 
 SIGNED_IN = ("secretariat", "member", "reserve_operator", "participant")
+
+
+DB_ID_MAX = 2_147_483_647  # INTEGER / int4 primary keys on SQLite and PostgreSQL
+DbId = Annotated[int, Path(ge=1, le=DB_ID_MAX, description="numeric id")]
+JobId = Annotated[str, Path(min_length=1, max_length=32, description="job id")]

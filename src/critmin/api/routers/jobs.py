@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from critmin.api.deps import SIGNED_IN, get_store, require
+from critmin.api.deps import SIGNED_IN, JobId, get_store, require
 from critmin.api.jobs import JobRunner
 from critmin.api.schemas import JobIn, JobOut
 from critmin.store import Store
@@ -89,7 +89,9 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def get_job(
-    job_id: str, who: Principal = Depends(require(*SIGNED_IN)), store: Store = Depends(get_store)
+    job_id: JobId,
+    who: Principal = Depends(require(*SIGNED_IN)),
+    store: Store = Depends(get_store),
 ) -> JobOut:
     """A job's status, progress and result."""
     with store.read() as s:
@@ -98,8 +100,8 @@ def get_job(
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
 def cancel_job(
-    job_id: str,
     request: Request,
+    job_id: JobId,
     who: Principal = Depends(require(*SIGNED_IN)),
     store: Store = Depends(get_store),
 ) -> JobOut:

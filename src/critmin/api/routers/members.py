@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from critmin.api.deps import get_principal, get_store, require
+from critmin.api.deps import DbId, get_principal, get_store, require
 from critmin.api.schemas import MemberIn, MemberOut, MeOut, TokenIn, TokenOut
 from critmin.store import Store
 from critmin.store.members import Principal, create_member, issue_token
@@ -50,7 +50,7 @@ def add_member(
 
 @router.post("/members/{member_id}/tokens", response_model=TokenOut, status_code=201)
 def add_token(
-    member_id: int,
+    member_id: DbId,
     body: TokenIn,
     who: Principal = Depends(require("secretariat")),
     store: Store = Depends(get_store),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from critmin.api.deps import get_store, require
+from critmin.api.deps import DbId, get_store, require
 from critmin.api.schemas import LedgerOut, OperationIn, OperationOut, ReserveIn, ReserveOut
 from critmin.store import Store
 from critmin.store.members import Principal
@@ -58,7 +58,7 @@ def add_reserve(
 
 @router.get("/reserves/{reserve_id}", response_model=ReserveOut)
 def get_reserve(
-    reserve_id: int, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
+    reserve_id: DbId, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
 ) -> ReserveOut:
     """One reserve inventory."""
     with store.read() as s:
@@ -70,7 +70,7 @@ def get_reserve(
 
 @router.post("/reserves/{reserve_id}/operations", response_model=OperationOut)
 def reserve_operation(
-    reserve_id: int,
+    reserve_id: DbId,
     body: OperationIn,
     who: Principal = Depends(require("reserve_operator")),
     store: Store = Depends(get_store),
@@ -92,7 +92,7 @@ def reserve_operation(
 
 @router.get("/reserves/{reserve_id}/ledger", response_model=list[LedgerOut])
 def get_ledger(
-    reserve_id: int, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
+    reserve_id: DbId, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
 ) -> list[LedgerOut]:
     """The reserve's ledger in order."""
     with store.read() as s:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from critmin.api.deps import get_store, require
+from critmin.api.deps import DbId, get_store, require
 from critmin.api.schemas import (
     CellOut,
     InvalidSubmission,
@@ -111,7 +111,7 @@ def list_submissions(
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut)
 def get_submission(
-    submission_id: int,
+    submission_id: DbId,
     who: Principal = Depends(require("member", "secretariat")),
     store: Store = Depends(get_store),
 ) -> SubmissionOut:
@@ -122,7 +122,7 @@ def get_submission(
 
 @router.get("/submissions/{submission_id}/rows", response_model=list[SubmissionRowOut])
 def get_submission_rows(
-    submission_id: int,
+    submission_id: DbId,
     who: Principal = Depends(require("member", "secretariat")),
     store: Store = Depends(get_store),
 ) -> list[SubmissionRowOut]:
@@ -152,7 +152,7 @@ def get_submission_rows(
 
 @router.delete("/submissions/{submission_id}", status_code=204)
 def withdraw_submission(
-    submission_id: int,
+    submission_id: DbId,
     who: Principal = Depends(require("member", "secretariat")),
     store: Store = Depends(get_store),
 ) -> None:
