@@ -198,6 +198,9 @@ def floor(
     restrictions: bool = typer.Option(
         True, "--restrictions/--no-restrictions", help="Include export-restriction regimes in the paths."
     ),
+    projects: bool = typer.Option(
+        True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
+    ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Cost a floor, CfD, levy, offtake or reserve on simulated price paths (as distributions)."""
@@ -230,7 +233,20 @@ def floor(
             upside_share=share,
             member_output_t_per_year=member_output_t,
         )
-        res = evaluate(mech, sim, material=material, params=None, path_source=str(model.fit.get("source")))
+        table = None
+        if projects:
+            from critmin.pricing.supply_response import project_breakevens
+
+            table = project_breakevens(material)
+            table = table if len(table) else None
+        res = evaluate(
+            mech,
+            sim,
+            material=material,
+            params=None,
+            path_source=str(model.fit.get("source")),
+            projects=table,
+        )
         progress.update(task, advance=1)
     summary = dict(res.summary)
     summary["strike_usd_per_kg"] = strike

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from critmin.parameters import ParameterError, ParameterSet
@@ -177,6 +178,8 @@ MECH_PARAMETERS = [
     "mech_take_or_pay_fraction",
     "mech_supply_elasticity",
     "price_elasticity_supply_long_run",
+    "mech_hurdle_rate",
+    "mech_project_life_years",
 ]
 #: pricing materials whose market parameters are those of an atlas material
 MARKET_MATERIAL = {"ndpr-oxide": "rare-earths"}
@@ -198,8 +201,13 @@ def evaluate(
     material: str,
     params: ParameterSet | None = None,
     path_source: str = "user",
+    projects: pd.DataFrame | None = None,
 ) -> MechanismResult:
-    """Evaluate one mechanism over price paths ``[path, month]`` (USD/t) for ``material``."""
+    """Evaluate one mechanism over price paths ``[path, month]`` (USD/t) for ``material``.
+
+    ``projects``: break-even table from :func:`critmin.pricing.supply_response.project_breakevens`; when
+    given, the summary also lists the pipeline projects the mechanism brings over their hurdle rate.
+    """
     params = params or ParameterSet()
     p = np.asarray(paths, dtype=float)
     if p.ndim != 2 or p.shape[1] < MONTHS_PER_YEAR:
@@ -226,6 +234,7 @@ def evaluate(
         realised = fl.producer_revenue.sum(-1) / (producer_t * years)
         response = (realised / p.mean(-1)) ** eps - 1.0
     else:
+        realised = (p + levy_per_t(mech.strike_usd_per_t, p)).mean(-1) if mech.kind == "levy" else p.mean(-1)
         response = np.zeros(p.shape[0])
     baseline_rev = p * producer_t / MONTHS_PER_YEAR
 
@@ -250,6 +259,11 @@ def evaluate(
         "supply_elasticity": eps,
         "reserve_stock_t": distribution(fl.stock_t[:, -1]),
     }
+    if projects is not None:
+        from critmin.pricing.supply_response import projects_enabled
+
+        summary["hurdle_rate"] = params.get("mech_hurdle_rate", material)
+        summary |= projects_enabled(projects, realised, p.mean(-1))
     if mech.kind == "floor-share":
         summary["upside_share"] = share
     if mech.kind == "offtake":
