@@ -193,3 +193,36 @@ def test_mcs2026_numbers_match_the_tidy_helper_file(atlas: SupplyChain) -> None:
             assert got["tonnes"].iloc[0] == want and got["value_text"].iloc[0] == r.Value
             checked += 1
     assert checked > 900
+
+
+def test_missing_stages_on_the_bundled_data(atlas: SupplyChain) -> None:
+    miss = set(zip(atlas.missing_stages()["material"], atlas.missing_stages()["stage"], strict=True))
+    assert miss == {
+        ("antimony", "refine"),
+        ("bismuth", "mine"),
+        ("gallium", "mine"),
+        ("germanium", "mine"),
+        ("germanium", "refine"),
+        ("indium", "mine"),
+        ("rare-earths", "refine"),
+        ("tellurium", "mine"),
+    }
+    # nothing was filled: no production row exists for a missing pair
+    p = atlas.production
+    for material, stage in miss:
+        assert not ((p["material"] == material) & (p["stage"] == stage)).any()
+
+
+def test_critical_flag_matches_the_usgs_column(atlas: SupplyChain) -> None:
+    from importlib import resources
+    from io import StringIO
+
+    text = (
+        resources.files("critmin.data")
+        .joinpath("raw/usgs_mcs2026/MCS2026_Commodities_Data.csv")
+        .read_text(encoding="utf-8")
+    )
+    raw = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    yes = set(raw.loc[raw["Is critical mineral 2025"] == "Yes", "MCS chapter"])
+    for m in atlas.materials.itertuples(index=False):
+        assert bool(m.critical_us_2025) == (m.usgs_chapter in yes), m.slug
