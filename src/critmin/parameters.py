@@ -35,7 +35,9 @@ def load_parameter_table() -> pd.DataFrame:
         df = pd.read_csv(StringIO(entry.read_text(encoding="utf-8")), dtype={"material": str})
         missing = [c for c in PARAMETER_COLUMNS if c not in df.columns]
         if missing:
-            raise ValueError(f"parameters/{entry.name}: missing columns {missing}; expected {PARAMETER_COLUMNS}")
+            raise ValueError(
+                f"parameters/{entry.name}: missing columns {missing}; expected {PARAMETER_COLUMNS}"
+            )
         bad = df[~df["basis"].isin(BASES)]
         if len(bad):
             row = int(bad.index[0]) + 2
@@ -81,7 +83,12 @@ class ParameterSet:
     def used(self, names: list[str] | None = None) -> dict[str, float]:
         """Flat ``name[material] -> value`` of the effective parameters (for result metadata)."""
         t = self.table if names is None else self.table[self.table["name"].isin(names)]
-        out = {f"{r.name}[{r.material}]": float(r.value) for r in t.itertuples()}
+        out = {
+            f"{n}[{m}]": float(v)
+            for n, m, v in zip(
+                t["name"].astype(str), t["material"].astype(str), t["value"].astype(float), strict=True
+            )
+        }
         for (n, m), v in self.overrides.items():
             out[f"{n}[{m}]"] = float(v)
         return out
