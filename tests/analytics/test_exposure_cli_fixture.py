@@ -72,3 +72,9 @@ def test_unknown_group_and_missing_stage_exit_2_with_message() -> None:
     res = runner.invoke(app, ["exposure", "-m", "x", "-s", "magnet", "-g", "alliance"])
     assert res.exit_code == 2
     assert "no production data" in res.output
+    res = runner.invoke(app, ["exposure", "-s", "smelt", "-g", "alliance"])
+    assert res.exit_code == 2
+    assert "stage 'smelt'" in res.output and "['mine', 'refine']" in res.output
+    res = runner.invoke(app, ["exposure", "-m", "q", "-g", "alliance"])
+    assert res.exit_code == 2
+    assert "material 'q'" in res.output

@@ -133,7 +133,11 @@ def exposure(
             typer.echo(f"error: material {material!r} has no production data in the atlas", err=True)
             raise typer.Exit(2)
     if stage is not None:
+        stages = sorted(set(table["stage"]))
         table = table[table["stage"] == stage]
+        if table.empty:
+            typer.echo(f"error: no production data for stage {stage!r}; stages with data: {stages}", err=True)
+            raise typer.Exit(2)
     caption = (
         f"allied = share of {group!r}; hhi leaves 'Other countries' out (a lower bound; csv/json add "
         "hhi_upper); risk = EU supply risk; year = latest year with data on or before the one asked"
