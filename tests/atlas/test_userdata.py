@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from critmin.atlas.userdata import UserDataError, load_user_csv
 
@@ -100,3 +102,13 @@ def test_trade_with_negative_value(tmp_path: Path) -> None:
     with pytest.raises(UserDataError) as err:
         load_user_csv(f)
     assert sorted(p.column for p in err.value.problems) == ["importer", "value_usd"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    qty=st.floats(min_value=0, max_value=1e9, allow_nan=False), unit=st.sampled_from(["t", "kg", "kt", "Mt"])
+)
+def test_quantity_in_any_mass_unit_becomes_tonnes(tmp_path: Path, qty: float, unit: str) -> None:
+    f = _write(tmp_path, HEAD + f"lithium,mine,CHL,2024,{qty!r},{unit},lithium content\n")
+    tonnes = float(load_user_csv(f)["tonnes"].iloc[0])
+    assert tonnes == pytest.approx(qty * {"t": 1.0, "kg": 1e-3, "kt": 1e3, "Mt": 1e6}[unit], rel=1e-12)
