@@ -353,3 +353,24 @@ def test_optimised_plan_avoids_at_least_as_much_net_loss_as_a_rule_with_same_bud
     assert opt.totals["net_benefit_usd"] >= rule.totals["net_benefit_usd"] - 1e-6
     _, totals = evaluate_holdings(inputs, rule.table.set_index("material")["tonnes"])
     assert totals["expected_loss_avoided_usd"] == pytest.approx(rule.totals["expected_loss_avoided_usd"])
+
+
+def test_no_shortfall_anywhere_builds_without_releases_and_holds_nothing() -> None:
+    base = _random_inputs(17)
+    quiet = StockpileInputs(
+        base.shortfall_t * 0.0,
+        base.loss_per_tonne_usd,
+        base.price_usd_per_t,
+        base.max_holding_t,
+        base.carry_rate_per_year,
+    )
+    for cfg in (
+        StockpileConfig(budget_usd=1e6),
+        StockpileConfig(budget_usd=1e6, cvar=CVaRSpec(alpha=0.9, weight=1)),
+    ):
+        built = build_stockpile_model(quiet, cfg)
+        assert "release" not in built.model.variables
+        plan = solve_stockpile(built)
+        assert plan.solve.ok
+        assert plan.totals["tonnes"] == pytest.approx(0.0, abs=1e-9)
+        assert plan.totals["objective_usd"] == pytest.approx(0.0, abs=1e-6)

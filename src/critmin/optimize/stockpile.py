@@ -212,22 +212,41 @@ def build_stockpile_model(inputs: StockpileInputs, config: StockpileConfig) -> S
     m = linopy.Model()
     cap = _da(params["max_holding_t"], "material")
     x = m.add_variables(lower=0.0, upper=cap, coords=[materials], name="hold")
-    active = d > 0
-    r = m.add_variables(lower=0.0, upper=d, name="release", mask=active)
-    released = r.fillna(0)
-    m.add_constraints(released.sum("month") - x <= 0, name="release_within_holding", mask=active.any("month"))
     m.add_constraints((price * x).sum() <= config.budget_usd, name="budget")
-
-    # loss[s] = C[s] - sum_{m,t} L[m] r[s,m,t]; the constant C enters only the CVaR rows
-    covered = (released * loss).sum(["material", "month"])
     carry_term = (carry * x).sum()
     w = 0.0 if config.cvar is None else config.cvar.weight
-    objective = carry_term - (1.0 - w) * (covered * prob).sum()
+    objective = carry_term
+
+    # releases exist only where a scenario has a shortfall (r <= D fixes the others at 0): select the
+    # materials and scenarios with any shortfall by label, and mask the remaining empty cells
+    at_risk = pd.Index(materials[(d > 0).any(["scenario", "month"]).values], name="material")
+    hit = d.sel(material=at_risk)
+    active_s = pd.Index(scenarios[(hit > 0).any(["material", "month"]).values], name="scenario")
+    covered = None
+    if len(at_risk) and len(active_s):
+        d_act = hit.sel(scenario=active_s)
+        cell = d_act > 0
+        r = m.add_variables(lower=0.0, upper=d_act, name="release", mask=cell)
+        released = r.fillna(0)
+        x_risk = x.sel(material=at_risk)
+        assert released.indexes["material"].equals(x_risk.indexes["material"]), "material labels misaligned"
+        m.add_constraints(
+            released.sum("month") - x_risk <= 0, name="release_within_holding", mask=cell.any("month")
+        )
+        # loss[s] = C[s] - sum_{m,t} L[m] r[s,m,t]; the constant C enters only the CVaR rows
+        covered = (released * loss.sel(material=at_risk)).sum(["material", "month"])
+        objective = objective - (1.0 - w) * (covered * prob.sel(scenario=active_s)).sum()
     if config.cvar is not None:
-        base_loss = (d * loss).sum(["material", "month"])
         eta = m.add_variables(name="cvar_eta")
         z = m.add_variables(lower=0.0, coords=[scenarios], name="cvar_excess")
-        m.add_constraints(z + covered + eta >= base_loss, name="cvar_excess_def")
+        quiet = scenarios.difference(active_s) if covered is not None else scenarios
+        if covered is not None:
+            base_loss = (d_act * loss.sel(material=at_risk)).sum(["material", "month"])
+            z_act = z.sel(scenario=active_s)
+            assert z_act.indexes["scenario"].equals(covered.indexes["scenario"]), "scenario labels misaligned"
+            m.add_constraints(z_act + covered + eta >= base_loss, name="cvar_excess_def")
+        if len(quiet):  # no shortfall at all: loss 0, so z[s] >= -eta
+            m.add_constraints(z.sel(scenario=quiet) + eta >= 0, name="cvar_excess_quiet")
         objective = objective + w * eta + (w / (1.0 - config.cvar.alpha)) * (z * prob).sum()
     m.add_objective(objective)
     return StockpileModel(m, inputs, config, params, time.perf_counter() - start)
@@ -344,11 +363,13 @@ def solve_stockpile(
         sol = built.model.variables["hold"].solution.to_series()
         holdings = sol.reindex(materials).clip(lower=0.0)
         table, totals = evaluate_holdings(built.inputs, holdings, built.config, built.params)
-        released = built.model.variables["release"].solution.fillna(0.0)
-        lp_avoided = float(
-            (released * _da(built.params["loss_per_tonne_usd"], "material")).sum(["material", "month"]).values
-            @ built.params["probability"].to_numpy()
-        )
+        lp_avoided = 0.0
+        if "release" in built.model.variables:
+            released = built.model.variables["release"].solution.fillna(0.0)
+            loss = built.params["loss_per_tonne_usd"].reindex(released.indexes["material"])
+            prob = built.params["probability"].reindex(released.indexes["scenario"])
+            per_scenario = (released.sum("month").values * loss.to_numpy()[None, :]).sum(axis=1)
+            lp_avoided = float(per_scenario @ prob.to_numpy())
         totals["lp_expected_loss_avoided_usd"] = lp_avoided
     else:
         nothing = pd.Series(0.0, index=materials)
