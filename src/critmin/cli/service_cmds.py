@@ -1,0 +1,145 @@
+"""Service commands: ``critmin serve``, ``critmin db upgrade``, ``critmin audit verify``,
+``critmin token create``. SQLAlchemy, FastAPI and uvicorn are imported inside the commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from critmin.cli.app import app
+from critmin.cli.output import Format, emit_frame, emit_object
+
+db_app = typer.Typer(
+    help="The service database (SQLite default or CRITMIN_DATABASE_URL).", no_args_is_help=True
+)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(token_app, name="token")
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL (default: CRITMIN_DATABASE_URL or the SQLite file)."),
+]
+
+
+def _url(explicit: str | None) -> str:
+    from critmin.store.config import database_url
+
+    return explicit or database_url()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    database_url: DatabaseOpt = None,
+    seed: Annotated[bool, typer.Option(help="Create the demo alliance on an empty database.")] = True,
+) -> None:
+    """Start the API and the dashboard (migrations run first; demo tokens are printed once)."""
+    import uvicorn
+
+    from critmin.api.app import create_app
+    from critmin.api.seed import DEMO_ACCOUNTS, seed_demo
+    from critmin.store import Store
+
+    store = Store(_url(database_url))
+    store.upgrade()
+    if seed:
+        tokens = seed_demo(store)
+        if tokens:
+            import pandas as pd
+
+            roles = {name: (role, iso3 or "") for name, role, iso3 in DEMO_ACCOUNTS}
+            emit_frame(
+                pd.DataFrame(
+                    [(n, roles[n][0], roles[n][1], t) for n, t in tokens.items()],
+                    columns=["account", "role", "iso3", "token"],
+                ),
+                Format.table,
+                title="Demo alliance tokens (shown once; stored only as SHA-256)",
+            )
+    typer.echo(
+        f"critmin service on http://{host}:{port}  (database: {store.dialect}, API: /api/v1, docs: /docs)"
+    )
+    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOpt = None) -> None:
+    """Apply the migrations up to head."""
+    from sqlalchemy import text
+
+    from critmin.store import Store
+
+    store = Store(_url(database_url))
+    store.upgrade()
+    with store.read() as s:
+        revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    store.dispose()
+    typer.echo(f"database at revision {revision} ({store.dialect})")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    database_url: DatabaseOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json")] = Format.table,
+) -> None:
+    """Check the audit chain; exit 1 naming the first broken entry."""
+    from critmin.store import Store
+    from critmin.store.audit import verify
+
+    store = Store(_url(database_url))
+    store.upgrade()
+    with store.read() as s:
+        report = verify(s)
+    store.dispose()
+    emit_object(
+        {
+            "ok": report.ok,
+            "checked": report.checked,
+            "first_broken": report.first_broken,
+            "reason": report.reason,
+        },
+        fmt,
+    )
+    if not report.ok:
+        typer.echo(f"audit chain broken at entry {report.first_broken}: {report.reason}", err=True)
+        raise typer.Exit(1)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="Account name (created when it does not exist).")],
+    role: Annotated[
+        str, typer.Option(help="secretariat, member, reserve_operator or participant")
+    ] = "secretariat",
+    iso3: Annotated[str | None, typer.Option(help="ISO3 country of a member account.")] = None,
+    label: Annotated[str, typer.Option(help="Note stored with the token.")] = "",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Issue an API token for an account (the plain token is printed once)."""
+    from critmin.store import Store
+    from critmin.store.members import Principal, create_member, find_member, issue_token
+
+    cli = Principal(None, "cli", "system", None)
+    store = Store(_url(database_url))
+    store.upgrade()
+    try:
+        with store.write() as s:
+            member = find_member(s, name)
+            if member is None:
+                member = create_member(s, cli, name, role, iso3.upper() if iso3 else None)
+            elif member.role != role or (iso3 and member.iso3 != iso3.upper()):
+                raise ValueError(
+                    f"account {name!r} exists with role {member.role!r} and iso3 {member.iso3!r}"
+                )
+            token = issue_token(s, cli, member, label)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        store.dispose()
+    typer.echo(token)

@@ -1,0 +1,80 @@
+"""Service commands: db upgrade, token create, audit verify (names the first broken entry), serve seeding."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+import critmin.cli.service_cmds  # noqa: F401  (registers the commands)
+from critmin.api.seed import DEMO_ACCOUNTS
+from critmin.cli.app import app
+from critmin.store import Store
+from critmin.store.members import authenticate
+from critmin.store.models import AuditEntry
+
+runner = CliRunner()
+
+
+def test_db_upgrade_reports_head(db_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.output
+
+
+def test_token_create_issues_a_working_token(db_url: str) -> None:
+    result = runner.invoke(
+        app, ["token", "create", "Chile", "--role", "member", "--iso3", "chl", "--database-url", db_url]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    store = Store(db_url)
+    with store.read() as s:
+        who = authenticate(s, token)
+    store.dispose()
+    assert who is not None and (who.name, who.role, who.iso3) == ("Chile", "member", "CHL")
+    clash = runner.invoke(
+        app, ["token", "create", "Chile", "--role", "participant", "--database-url", db_url]
+    )
+    assert clash.exit_code == 2 and "exists with role 'member'" in clash.output
+
+
+def test_audit_verify_names_first_broken_entry(db_url: str) -> None:
+    for name in ("A", "B", "C"):
+        assert runner.invoke(app, ["token", "create", name, "--database-url", db_url]).exit_code == 0
+    ok = runner.invoke(app, ["audit", "verify", "--database-url", db_url, "--format", "json"])
+    assert ok.exit_code == 0
+    assert json.loads(ok.stdout) == {"ok": True, "checked": 6, "first_broken": None, "reason": "intact"}
+    store = Store(db_url)
+    with store.write() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(payload='{"forged":true}'))
+    store.dispose()
+    broken = runner.invoke(app, ["audit", "verify", "--database-url", db_url, "--format", "json"])
+    assert broken.exit_code == 1
+    assert "audit chain broken at entry 4" in broken.stderr
+    assert json.loads(broken.stdout)["first_broken"] == 4
+
+
+def test_serve_seeds_demo_alliance_and_prints_tokens_once(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(kw))
+    first = runner.invoke(app, ["serve", "--database-url", db_url, "--port", "8765"])
+    assert first.exit_code == 0, first.output
+    assert started == [{"host": "127.0.0.1", "port": 8765, "log_level": "info"}]
+    assert first.output.count("cm_") == len(DEMO_ACCOUNTS)
+    assert "shown once" in first.output
+    second = runner.invoke(app, ["serve", "--database-url", db_url, "--port", "8765"])
+    assert second.exit_code == 0 and "cm_" not in second.output
+    store = Store(db_url)
+    with store.read() as s:
+        from critmin.store.audit import verify
+
+        assert verify(s).checked == 2 * len(DEMO_ACCOUNTS)
+    store.dispose()
