@@ -210,55 +210,75 @@ def exposure_detail(
         "supply_risk": _supply_risk(series, material, wgi, params),
         "source": _source_text(sel),
     }
-    out.update(_trade_block(atlas, material, stage, used_year, members, float(summary["hhi"] or 0.0), params))
+    rows, trade_year, shared_codes = _trade_rows(atlas, material, stage, used_year)
+    hhi_points = float(summary["hhi"] or 0.0)
+    missing_g = params.get("governance_risk_missing", material)
+    out.update(_trade_block(rows, trade_year, shared_codes, atlas, members, hhi_points, missing_g))
     nir = us_net_import_reliance(atlas.us_nir, used_year) if len(atlas.us_nir) else pd.Series(dtype=float)
     out["us_nir"] = float(nir[material]) if material in nir.index else None
-    out.update(_us_block(atlas, material, stage, used_year, out["us_nir"]))
+    out.update(_us_block(rows, _china(atlas), out["us_nir"]))
     out.update(_metadata(params))
     return out
 
 
+def _trade_rows(
+    atlas: SupplyChain, material: str, stage: str, year: int
+) -> tuple[pd.DataFrame, int | None, list[str]]:
+    """BACI rows of the material's own HS6 codes for the trade year used, that year, and the shared codes."""
+    t = atlas.trade
+    covering = [m for m in t["material"].unique() if material in str(m).split(SHARED_SEPARATOR)]
+    sub = t[t["material"].isin(covering) & (t["stage"] == stage)]
+    own = sub[sub["material"] == material]
+    shared_codes = sorted({str(c) for c in sub.loc[sub["material"] != material, "hs6"]})
+    if own.empty:
+        return own, None, shared_codes
+    trade_year = pick_year(sorted({int(y) for y in own["year"]}), year)
+    return own[own["year"] == trade_year], trade_year, shared_codes
+
+
 def _trade_block(
+    rows: pd.DataFrame,
+    trade_year: int | None,
+    shared_codes: list[str],
     atlas: SupplyChain,
-    material: str,
-    stage: str,
-    year: int,
     members: frozenset[str],
     hhi_points: float,
-    params: ParameterSet,
+    missing_g: float,
 ) -> dict[str, Any]:
     """Import side of the group (BACI values): supplier shares, dependency on China, GeoPolRisk."""
-    t = atlas.trade
-    rows = t[(t["material"] == material) & (t["stage"] == stage)]
-    shared = t[(t["stage"] == stage) & t["material"].str.contains(SHARED_SEPARATOR, regex=False)]
-    shared_codes = sorted(
-        {str(c) for c, m in zip(shared["hs6"], shared["material"], strict=True) if material in m.split("|")}
-    )
     empty: dict[str, Any] = {
-        "import_year": None,
-        "import_hs6": [],
+        "import_year": trade_year,
+        "import_hs6": sorted({str(c) for c in rows["hs6"]}),
         "import_shared_hs6": shared_codes,
         "import_suppliers": {},
         "import_dependency_china": None,
         "geopolrisk": None,
     }
-    if rows.empty:
+    if trade_year is None:
         return empty
-    trade_year = pick_year(sorted({int(y) for y in rows["year"]}), year)
-    rows = rows[rows["year"] == trade_year]
     f = supplier_shares(rows, members)
     if f.empty:
-        return {**empty, "import_year": trade_year, "import_hs6": sorted(set(rows["hs6"]))}
+        return empty
     g = governance_risk_pv(atlas.wgi, trade_year)
-    gpr = geopolrisk(hhi_points / 10_000.0, f, g, missing=params.get("governance_risk_missing", material))
+    gpr = geopolrisk(hhi_points / 10_000.0, f, g, missing=missing_g)
     return {
-        "import_year": trade_year,
-        "import_hs6": sorted(set(rows["hs6"])),
-        "import_shared_hs6": shared_codes,
+        **empty,
         "import_suppliers": {str(k): float(v) for k, v in f.head(10).items()},
         "import_dependency_china": dependency(rows, members, _china(atlas)),
         "geopolrisk": float(gpr),
     }
+
+
+def _us_block(rows: pd.DataFrame, china: frozenset[str], nir: float | None) -> dict[str, Any]:
+    """US dependency on China: BACI import share ``D(USA, china)`` and ``us_nir * D`` (USGS NIR)."""
+    none: dict[str, Any] = {"us_import_dependency_china": None, "us_supply_dependency_china": None}
+    if rows.empty:
+        return none
+    d = dependency(rows, {"USA"}, china)
+    if not np.isfinite(d):
+        return none
+    sd = supply_dependency(nir, d) if nir is not None and np.isfinite(nir) else None
+    return {"us_import_dependency_china": d, "us_supply_dependency_china": sd}
 
 
 def parameter_values(params: ParameterSet, name: str, materials: list[str]) -> np.ndarray:
@@ -286,20 +306,6 @@ def _chosen_years(usable: pd.DataFrame, year: int) -> pd.DataFrame:
         for (m, s), g in pairs.groupby(["material", "stage"], sort=True)
     ]
     return pd.DataFrame(rows, columns=["material", "stage", "year"])
-
-
-def _us_block(atlas: SupplyChain, material: str, stage: str, year: int, nir: float | None) -> dict[str, Any]:
-    """US dependency on China: BACI import share ``D(USA, china)`` and ``us_nir * D`` (USGS NIR)."""
-    t = atlas.trade
-    rows = t[(t["material"] == material) & (t["stage"] == stage)]
-    if rows.empty:
-        return {"us_import_dependency_china": None, "us_supply_dependency_china": None}
-    rows = rows[rows["year"] == pick_year(sorted({int(y) for y in rows["year"]}), year)]
-    d = dependency(rows, {"USA"}, _china(atlas))
-    if not np.isfinite(d):
-        return {"us_import_dependency_china": None, "us_supply_dependency_china": None}
-    sd = supply_dependency(nir, d) if nir is not None and np.isfinite(nir) else None
-    return {"us_import_dependency_china": d, "us_supply_dependency_china": sd}
 
 
 def exposure_table(
