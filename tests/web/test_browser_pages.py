@@ -33,6 +33,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
 
     httpx.get(server_url + "/", timeout=60)  # the server computes and caches the page once
     visit.goto("/")
+    visit.page.wait_for_function("document.body.dataset.chartsDrawnMs !== undefined")
     timing: dict[str, Any] = visit.page.evaluate(
         "() => { const n = performance.getEntriesByType('navigation')[0];"
         " return {load: n.loadEventEnd - n.startTime, dcl: n.domContentLoadedEventEnd - n.startTime,"
@@ -95,3 +96,25 @@ def test_unknown_material_is_a_clear_404(visit: Visit) -> None:
     response = visit.page.goto(visit.base + "/materials?material=unobtainium")
     assert response.status == 404
     assert "unobtainium" in visit.page.inner_text("p.error")
+
+
+def test_prices_page_and_deals_assessment(visit: Visit) -> None:
+    from importlib import resources
+
+    visit.goto("/prices?material=copper&paths=500&years=3")
+    visit.screenshot("prices")
+    visit.assert_clean()
+    assert visit.page.locator("#chart-fiscal-cost .bars path, #chart-fiscal-cost .point path").count() > 0
+    rows = _csv_rows(visit, visit.page.locator("#block-fiscal-cost a[download]").get_attribute("href") or "")
+    assert len(rows) == 500
+    deals = resources.files("critmin.pricing").joinpath("examples/transactions_illustrative.csv")
+    visit.page.set_input_files("#assess-file", str(deals))
+    visit.page.fill("#assess-date", "2026-06-30")
+    with visit.page.expect_navigation():
+        visit.page.click("#assess-form button[type=submit]")
+    visit.wait_charts()
+    table = visit.page.locator("#table-reference-prices tbody tr")
+    assert table.count() >= 1
+    assert "published" in visit.page.inner_text("#table-reference-prices")
+    visit.screenshot("prices-assessment")
+    visit.assert_clean()

@@ -83,6 +83,13 @@ def csv_url(page: Page, key: str) -> str:
     return f"{page.csv_base}?{query}"
 
 
+def data_csv_href(frame: pd.DataFrame) -> str:
+    """A ``data:`` URL holding ``frame`` as CSV, for a table computed from an upload (not re-servable)."""
+    from urllib.parse import quote
+
+    return "data:text/csv;charset=utf-8," + quote(frame.to_csv(index=False, lineterminator="\n"))
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The dashboard's Jinja2 environment (templates from ``critmin.web/templates``, autoescaped)."""
@@ -99,6 +106,7 @@ def environment() -> jinja2.Environment:
         is_numeric=is_numeric,
         figure_json=figure_json,
         csv_url=csv_url,
+        data_csv_href=data_csv_href,
     )
     return env
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 
 from fastapi import APIRouter, Request
@@ -14,6 +14,7 @@ from critmin.web.page import Builder, PageError
 from critmin.web.render import NAV, render_error, render_page
 
 _SLUG_SAFE = re.compile(r"[^a-z0-9-]")
+MAX_UPLOAD_BYTES = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,12 @@ def page_routes() -> list[PageRoute]:
     """Every page the dashboard serves."""
     from critmin.web.material import build_material
     from critmin.web.overview import build_overview
+    from critmin.web.prices import build_prices
 
     return [
         PageRoute("overview", "/", build_overview),
         PageRoute("material", "/materials", build_material),
+        PageRoute("prices", "/prices", build_prices),
     ]
 
 
@@ -101,6 +104,35 @@ def build_router() -> APIRouter:
         headers = {"Content-Disposition": f'attachment; filename="{page}-{_SLUG_SAFE.sub("", block)}.csv"'}
         return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
+    async def prices_assess(request: Request) -> Response:
+        """Reference prices assessed from an uploaded deals file, shown on the prices page (not stored)."""
+        from critmin.web.prices import assess_upload
+
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            assessment = {"ok": False, "error": "choose a deals CSV file"}
+        else:
+            raw = await upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(raw) > MAX_UPLOAD_BYTES:
+                assessment = {"ok": False, "error": f"file larger than {MAX_UPLOAD_BYTES:,} bytes"}
+            else:
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as err:
+                    assessment = {"ok": False, "error": f"file {upload.filename!r} is not UTF-8: {err}"}
+                else:
+                    assessment = assess_upload(
+                        text,
+                        upload.filename or "upload.csv",
+                        str(form.get("as_of") or ""),
+                        str(form.get("window_days") or "30"),
+                    )
+        page = by_name["prices"].builder({})
+        page = replace(page, context={**page.context, "assessment": assessment})
+        return HTMLResponse(render_page(page, nav))
+
+    router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(_nav_with_members(nav)))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])

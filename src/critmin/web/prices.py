@@ -1,0 +1,204 @@
+"""Prices page: a material's published price history, the fitted price model, the floor / CfD / levy /
+offtake / reserve evaluator with cost distributions (``critmin.pricing``), and reference prices assessed
+from a deals file the user uploads (``critmin.pricing.reference_price.assess``).
+
+Defaults come from the data, not from the dashboard: the strike defaults to the model's start price (the
+last observed price), the volume to 1 t/yr (every cost then reads per tonne covered per year).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from critmin.web import figures
+from critmin.web.page import Block, Page, PageError, int_param, require
+
+KG_PER_T = 1000.0
+DEFAULT_MATERIAL = "ndpr-oxide"
+MECHANISMS = ["floor", "floor-share", "cfd", "levy", "offtake", "reserve"]
+MAX_PATHS = 20_000
+PARAM_KEYS = ("material", "mechanism", "strike", "volume_t", "years", "paths", "seed")
+
+
+def _float_param(params: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PageError(
+            f"parameter {name}={raw!r} is not a number; expected {lo:g}..{hi:g}", status=422
+        ) from None
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise PageError(f"parameter {name}={value:g} is out of range; expected {lo:g}..{hi:g}", status=422)
+    return value
+
+
+def price_history(material: str) -> Any:
+    """The bundled history the pricing model fits for ``material`` (same choice as ``fit_material``)."""
+    from critmin.pricing.history import PINKSHEET_MATERIALS, ndpr_oxide_annual, pinksheet_history, usgs_annual
+
+    if material in {m for m, _ in PINKSHEET_MATERIALS.values()}:
+        return pinksheet_history(material)
+    if material == "ndpr-oxide":
+        return ndpr_oxide_annual()
+    return usgs_annual(material)
+
+
+def distribution_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """Rows ``quantity, mean, p5, p50, p95`` of every distribution in a mechanism summary."""
+    rows = [
+        {"quantity": k, **{q: v[q] for q in ("mean", "p5", "p50", "p95")}}
+        for k, v in summary.items()
+        if isinstance(v, dict) and {"mean", "p5", "p50", "p95"} <= set(v)
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "mean", "p5", "p50", "p95"])
+
+
+def fan_frame(paths: np.ndarray) -> pd.DataFrame:
+    """Monthly P5 / P50 / P95 of simulated prices, USD per kg."""
+    q = np.quantile(paths, [0.05, 0.5, 0.95], axis=0) / KG_PER_T
+    return pd.DataFrame({"month": np.arange(1, paths.shape[1] + 1), "p5": q[0], "p50": q[1], "p95": q[2]})
+
+
+def prices_page(params: Mapping[str, str]) -> Page:
+    """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
+    from critmin.pricing.history import PriceSeriesError, known_materials
+    from critmin.pricing.mechanisms import Mechanism, evaluate
+    from critmin.pricing.price_paths import fit_history, simulate
+
+    materials = sorted(known_materials())
+    material = require(params, "material", materials, DEFAULT_MATERIAL)
+    mechanism = require(params, "mechanism", MECHANISMS, "floor")
+    try:
+        history = price_history(material)
+        model = fit_history(history)
+    except PriceSeriesError as err:
+        raise PageError(f"{material}: no usable price history ({err})", status=422) from err
+    start_usd_per_kg = math.exp(model.x0) / KG_PER_T
+    strike = _float_param(params, "strike", start_usd_per_kg, 1e-6, 1e9)
+    volume = _float_param(params, "volume_t", 1.0, 0.0, 1e9)
+    years = int_param(params, "years", 10, 1, 30)
+    n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
+    seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
+
+    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed, restrictions=True)
+    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)  # type: ignore[arg-type]
+    result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
+    summary = result.summary
+
+    values = history.values
+    hist = pd.DataFrame(
+        {"period": [str(i)[:10] for i in values.index], "usd_per_kg": values.to_numpy() / KG_PER_T}
+    )
+    hist["series"] = history.series
+    hist_fig = figures.lines(hist, "period", "usd_per_kg", "series", f"{history.source}", "USD per kg")
+    if len(hist) > 60:
+        hist_fig["data"][0]["mode"] = "lines"
+    fan = fan_frame(paths)
+    fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
+    fan_fig = figures.lines(fan_long, "month", "usd_per_kg", "quantile", "Simulated prices", "USD per kg")
+    for trace in fan_fig["data"]:
+        trace["mode"] = "lines"
+    fiscal = pd.DataFrame({"path": np.arange(1, n_paths + 1), "fiscal_cost_pv_usd": result.fiscal_cost_pv})
+    fiscal["mechanism"] = mechanism
+    fiscal_fig = figures.histogram(
+        fiscal, "fiscal_cost_pv_usd", "mechanism", "Fiscal cost, present value", "USD (> 0: government pays)"
+    )
+    model_rows = {
+        "start price (USD/kg)": start_usd_per_kg,
+        "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
+        "mean reversion (per year)": model.kappa,
+        "volatility (per year)": model.sigma,
+        "restriction hazard (per year)": model.hazard,
+        "restriction duration (months)": model.duration_months,
+        "restriction price multiple": math.exp(model.jump),
+        **{f"fit: {k}": v for k, v in model.fit.items()},
+    }
+    model_frame = pd.DataFrame({"quantity": list(model_rows), "value": [str(v) for v in model_rows.values()]})
+    dist = distribution_frame(summary)
+    blocks = [
+        Block("history", f"Published prices: {history.series}", hist, hist_fig),
+        Block("model", "Fitted price model", model_frame),
+        Block("paths", f"{n_paths:,} simulated price paths, {years} years", fan, fan_fig),
+        Block(
+            "fiscal-cost",
+            f"{mechanism} at {strike:,.4g} USD/kg on {volume:g} t/yr: fiscal cost distribution",
+            fiscal,
+            fiscal_fig,
+            f"P(government pays) = {summary['prob_government_pays']:.0%}; discount rate "
+            f"{summary['discount_rate']:.1%}.",
+        ),
+        Block("distribution", "Cost and response distributions (USD, present values)", dist, wide=True),
+    ]
+    from critmin.provenance import DATA_EDITIONS
+
+    editions = {
+        "price_history": f"{DATA_EDITIONS.get(history.source, history.source)}: {history.series} "
+        f"({history.frequency})"
+    }
+    return Page(
+        name="prices",
+        title="Prices: history, price model and support mechanisms",
+        blocks=blocks,
+        editions=editions,
+        # only the parameters given are carried to the CSV links (a default is recomputed identically)
+        params={k: str(params[k]) for k in PARAM_KEYS if params.get(k)},
+        intro=f"Model fit confidence: {model.fit.get('confidence', 'n/a')}. Parameter set "
+        f"{result.metadata.parameter_digest}.",
+        template="prices.html",
+        context={
+            "materials": materials,
+            "mechanisms": MECHANISMS,
+            "assessment": None,
+            "form": {
+                "material": material,
+                "mechanism": mechanism,
+                "strike": f"{strike:.6g}",
+                "volume_t": f"{volume:g}",
+                "years": years,
+                "paths": n_paths,
+                "seed": seed,
+            },
+        },
+    )
+
+
+@lru_cache(maxsize=64)
+def _cached(items: tuple[tuple[str, str], ...]) -> Page:
+    return prices_page(dict(items))
+
+
+def build_prices(params: Mapping[str, str]) -> Page:
+    """Prices page (cached per parameter set)."""
+    return _cached(tuple(sorted((k, v) for k, v in params.items() if k in PARAM_KEYS and v != "")))
+
+
+def assess_upload(text: str, filename: str, as_of: str, window_days: str) -> dict[str, Any]:
+    """Reference prices from an uploaded deals CSV: ``{"ok", "frame" | "error", ...}`` for the template."""
+    from datetime import date
+
+    from critmin.pricing.history import known_materials
+    from critmin.pricing.reference_price import assess
+    from critmin.pricing.transactions import TransactionFileError, parse_transactions
+
+    try:
+        day = date.fromisoformat(as_of)
+        days = int(window_days)
+        if days <= 0:
+            raise ValueError(f"window {window_days!r}; expected a positive number of days")
+    except ValueError as err:
+        return {"ok": False, "error": f"assessment date / window: {err}"}
+    try:
+        txs = parse_transactions(text, filename, materials=known_materials(), as_of=day)
+    except TransactionFileError as err:
+        return {"ok": False, "error": str(err)}
+    result = assess(txs, as_of=day, window_days=days)
+    return {"ok": True, "frame": result.prices, "deals": len(txs), "as_of": day.isoformat(), "days": days}
