@@ -12,7 +12,7 @@ from critmin.atlas.schema import COLUMNS, empty
 
 def _prod(rows: list[tuple[str, str, str, int, float, bool]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["material", "stage", "iso3", "year", "tonnes", "primary"])
-    df["flag"] = "observed"
+    df["flag"] = ["withheld" if math.isnan(t) else "observed" for t in df["tonnes"]]
     df["source"] = "test"
     df["edition"] = "test"
     df["value_text"] = df["tonnes"].astype(str)
@@ -72,3 +72,22 @@ def test_missing_stages_reports_declared_stage_without_primary_rows() -> None:
     miss = _chain().missing_stages()
     pairs = set(zip(miss["material"], miss["stage"], strict=True))
     assert pairs == {("x", "refine"), ("y", "mine")}
+
+
+def test_hand_made_chain_is_consistent() -> None:
+    assert _chain().consistency_problems() == []
+
+
+def test_consistency_problems_are_listed() -> None:
+    c = _chain()
+    bad = c.production.copy()
+    bad.loc[0, "stage"] = "smelt"
+    bad.loc[1, "iso3"] = "WLD"
+    bad.loc[2, "tonnes"] = -1.0
+    bad.loc[3, "flag"] = "observed"  # NaN tonnes flagged as a number
+    bad.loc[4, "primary"] = True  # second primary row, same edition: still one edition
+    bad.loc[4, "edition"] = "other"
+    broken = SupplyChain(**{**c.__dict__, "production": bad})
+    probs = " | ".join(broken.consistency_problems())
+    for needle in ("smelt", "WLD", "negative", "NaN does not match", "several primary editions"):
+        assert needle in probs

@@ -226,3 +226,7 @@ def test_critical_flag_matches_the_usgs_column(atlas: SupplyChain) -> None:
     yes = set(raw.loc[raw["Is critical mineral 2025"] == "Yes", "MCS chapter"])
     for m in atlas.materials.itertuples(index=False):
         assert bool(m.critical_us_2025) == (m.usgs_chapter in yes), m.slug
+
+
+def test_bundled_atlas_is_consistent(atlas: SupplyChain) -> None:
+    assert atlas.consistency_problems() == []

@@ -6,7 +6,21 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from critmin.atlas.schema import STAGES
+from critmin.atlas.schema import FLAGS, STAGES
+
+NUMBER_FLAGS: tuple[str, ...] = ("observed", "estimated", "derived", "assumed")
+NON_NUMBER_FLAGS: tuple[str, ...] = (
+    "withheld",
+    "not_available",
+    "not_applicable",
+    "net_exporter",
+    "below_half_unit",
+    "bound",
+    "range",
+    "qualitative",
+    "garbled",
+    "empty",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,3 +82,33 @@ class SupplyChain:
             if s and (str(m.slug), s) not in have
         ]
         return pd.DataFrame(rows, columns=["material", "stage"])
+
+    def consistency_problems(self) -> list[str]:
+        """Invariants of the production table that the build guarantees; an empty list means consistent.
+
+        Stages and flags are from the documented vocabularies; world totals are not production rows; tonnes
+        are >= 0 and are NaN exactly when the flag carries no number; each (material, stage, year) has one
+        primary edition; every material is in the registry."""
+        p = self.production
+        out: list[str] = []
+        bad_stage = sorted(set(p["stage"]) - set(STAGES))
+        if bad_stage:
+            out.append(f"stages {bad_stage} not in {STAGES}")
+        bad_flag = sorted(set(p["flag"]) - set(FLAGS) - set(NON_NUMBER_FLAGS))
+        if bad_flag:
+            out.append(f"flags {bad_flag} not documented")
+        if (p["iso3"] == "WLD").any():
+            out.append("world-total rows (WLD) in production")
+        if (p["tonnes"] < 0).any():
+            out.append("negative tonnes")
+        carries = p["flag"].isin(NUMBER_FLAGS)
+        if (carries & p["tonnes"].isna()).any() or (~carries & p["tonnes"].notna()).any():
+            out.append("tonnes NaN does not match the flag (numbers only for observed/estimated/derived)")
+        prim = p[p["primary"].astype(bool)]
+        n = prim.groupby(["material", "stage", "year"])["edition"].nunique()
+        if (n > 1).any():
+            out.append(f"several primary editions for {list(n[n > 1].index[:3])}")
+        unknown = sorted(set(p["material"]) - set(self.materials["slug"]))
+        if unknown:
+            out.append(f"materials {unknown} not in the registry")
+        return out
