@@ -230,3 +230,19 @@ def test_critical_flag_matches_the_usgs_column(atlas: SupplyChain) -> None:
 
 def test_bundled_atlas_is_consistent(atlas: SupplyChain) -> None:
     assert atlas.consistency_problems() == []
+
+
+def test_2023_comes_from_mcs2025(atlas: SupplyChain) -> None:
+    ree = atlas.stage_series("rare-earths", "mine", 2023)
+    assert ree["CHN"] == 255_000.0 and ree["MMR"] == 43_000.0  # MCS 2025 PROD_2023
+    assert atlas.years_of("chromium", "mine") == [2024, 2025]  # 2023 left out: gross weight in MCS 2025
+
+
+def test_iea_mining_rows_are_secondary_and_close_to_usgs(atlas: SupplyChain) -> None:
+    p = atlas.production
+    iea = p[(p["edition"] == "iea-cm-2025") & (p["stage"] == "mine")]
+    iea = iea[iea["material"] != "magnet-rare-earths"]  # the only mining source for it, so primary
+    assert len(iea) > 20 and not iea["primary"].any()
+    usgs = atlas.stage_series("copper", "mine", 2024)
+    chl_iea = float(iea[(iea["material"] == "copper") & (iea["iso3"] == "CHL")]["tonnes"].iloc[0])
+    assert abs(chl_iea / usgs["CHL"] - 1) < 0.01  # 5,476 kt (IEA) vs 5,510 kt (USGS)
