@@ -12,5 +12,6 @@ from critmin.cli import exposure_cmds  # noqa: E402, F401
 from critmin.cli import planning_cmds  # noqa: E402, F401
 from critmin.cli import pricing_cmds  # noqa: E402, F401
 from critmin.cli import service_cmds  # noqa: E402, F401
+from critmin.cli import vault_cmds  # noqa: E402, F401
 
 __all__ = ["app"]

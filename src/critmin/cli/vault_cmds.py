@@ -1,0 +1,205 @@
+"""Reserve commands: ``critmin vault size`` (stochastic LP) and ``critmin vault rules`` (days of cover)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from critmin.cli.app import app
+from critmin.cli.output import Format, emit_frame, to_json
+
+if TYPE_CHECKING:
+    from critmin.optimize.stockpile import StockpileConfig, StockpilePlan
+    from critmin.vault.sizing import SizingData
+
+vault_app = typer.Typer(help="Project Vault: size the reserve (stochastic LP) and compare rules of thumb.")
+app.add_typer(vault_app, name="vault")
+
+FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
+BUDGET_OPT = typer.Option(
+    None, "--budget", help="Budget in USD (default: EXIM loan + private capital from vault.csv, 11.67e9)."
+)
+SCEN_OPT = typer.Option(1000, "--scenarios", "-n", min=1, help="Monte Carlo scenarios.")
+SEED_OPT = typer.Option(0, "--seed", help="Random seed of the Monte Carlo.")
+HORIZON_OPT = typer.Option(12, "--horizon", min=1, max=120, help="Months of monthly releases.")
+PLAN_COLUMNS = [
+    "material",
+    "tonnes",
+    "cost_usd",
+    "days_of_cover",
+    "expected_loss_avoided_usd",
+    "expected_loss_with_usd",
+    "carry_usd",
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _data(scenarios: int, seed: int, horizon: int) -> SizingData:
+    """Monte Carlo with a progress bar on stderr, aligned into sizing inputs."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from critmin.atlas import load_atlas
+    from critmin.vault.sizing import sizing_inputs
+
+    atlas = load_atlas()
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Monte Carlo scenarios", total=scenarios)
+        data = sizing_inputs(
+            atlas,
+            scenarios,
+            seed,
+            horizon_months=horizon,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    return data
+
+
+def _config(budget: float | None, cvar: str | None) -> StockpileConfig:
+    from pydantic import ValidationError
+
+    from critmin.optimize.stockpile import CVaRSpec, StockpileConfig
+    from critmin.vault.sizing import default_budget
+
+    try:
+        spec = CVaRSpec.parse(cvar) if cvar else None
+        return StockpileConfig(budget_usd=default_budget() if budget is None else budget, cvar=spec)
+    except (ValidationError, ValueError) as exc:
+        raise _fail(str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc)) from exc
+
+
+def _payload(plans: list[StockpilePlan], data: SizingData, extra: dict[str, Any]) -> dict[str, Any]:
+    from critmin.vault.sizing import comparison
+
+    first = plans[0]
+    return {
+        **extra,
+        "plans": [
+            {
+                "plan": p.name,
+                "solve": p.solve.as_dict(),
+                "totals": p.totals,
+                "materials": p.table[p.table["tonnes"] > 0][PLAN_COLUMNS].to_dict(orient="records"),
+            }
+            for p in plans
+        ],
+        "comparison": comparison(plans).to_dict(orient="records"),
+        "excluded_materials": data.excluded,
+        "data_editions": first.metadata.data_editions,
+        "parameters": first.metadata.parameters,
+        "parameter_digest": first.metadata.parameter_digest,
+    }
+
+
+def _display(plan: StockpilePlan) -> Any:
+    """Narrow table for the terminal: money in USD million."""
+    t = plan.table[plan.table["tonnes"] > 0]
+    return t.assign(
+        cost_musd=t["cost_usd"] / 1e6,
+        avoided_musd=t["expected_loss_avoided_usd"] / 1e6,
+        left_musd=t["expected_loss_with_usd"] / 1e6,
+    )[["material", "tonnes", "cost_musd", "days_of_cover", "avoided_musd", "left_musd"]].rename(
+        columns={"days_of_cover": "days"}
+    )
+
+
+def _print_tables(plans: list[StockpilePlan], data: SizingData, fmt: Format) -> None:
+    from rich.console import Console
+
+    from critmin.vault.sizing import comparison
+
+    if fmt is not Format.table:  # CSV: the full per-material rows of every plan, then nothing else
+        import pandas as pd
+
+        rows = [p.table[p.table["tonnes"] > 0][PLAN_COLUMNS].assign(plan=p.name) for p in plans]
+        emit_frame(pd.concat(rows, ignore_index=True), fmt)
+        return
+    for p in plans:
+        caption = f"solver {p.solve.status}/{p.solve.condition}; avoided/left: expected loss, USD m"
+        emit_frame(_display(p), fmt, title=f"Plan: {p.name}", caption=caption)
+    cmp = comparison(plans)
+    shown = cmp.assign(
+        cost_musd=cmp["cost_usd"] / 1e6,
+        avoided_musd=cmp["expected_loss_avoided_usd"] / 1e6,
+        net_musd=cmp["net_benefit_usd"] / 1e6,
+    )[["plan", "cost_musd", "avoided_musd", "loss_avoided_per_dollar", "net_musd", "budget_scale"]]
+    emit_frame(shown.rename(columns={"loss_avoided_per_dollar": "per_usd"}), fmt, title="Plans compared")
+    err = Console(stderr=True)
+    meta = plans[0].metadata
+    if data.excluded:
+        err.print("left out (no data): " + ", ".join(f"{m} ({why})" for m, why in data.excluded.items()))
+    err.print("data: " + "; ".join(sorted(meta.data_editions)))
+    err.print(f"parameters: digest {meta.parameter_digest} (values with --format json)")
+
+
+@vault_app.command("size")
+def size(
+    budget: float | None = BUDGET_OPT,
+    scenarios: int = SCEN_OPT,
+    seed: int = SEED_OPT,
+    cvar: str | None = typer.Option(None, "--cvar", help="Risk term ALPHA:WEIGHT, e.g. 0.95:0.5."),
+    horizon: int = HORIZON_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Size the reserve with the two-stage stochastic LP; compare with the IEA and Japan rules."""
+    from critmin.vault.sizing import rule_plans, size_reserve
+
+    config = _config(budget, cvar)
+    data = _data(scenarios, seed, horizon)
+    plan = size_reserve(data, config)
+    if not plan.solve.ok:
+        typer.echo(
+            f"solver: {plan.solve.status} / {plan.solve.condition}: {plan.solve.explanation}", err=True
+        )
+        if fmt is Format.json:
+            sys.stdout.write(to_json(_payload([plan], data, {"command": "vault size"})) + "\n")
+        raise typer.Exit(1)
+    plans = [plan, *rule_plans(data, config)]
+    if fmt is Format.json:
+        extra = {
+            "command": "vault size",
+            "budget_usd": config.budget_usd,
+            "scenarios": scenarios,
+            "seed": seed,
+        }
+        sys.stdout.write(to_json(_payload(plans, data, extra)) + "\n")
+        return
+    _print_tables(plans, data, fmt)
+
+
+@vault_app.command("rules")
+def rules(
+    days: float | None = typer.Option(
+        None, "--days", min=0, help="Days of cover (default: the IEA 90 and Japan 60 days rules)."
+    ),
+    basis: str = typer.Option("net-imports", "--basis", help="With --days: net-imports or consumption."),
+    budget: float | None = BUDGET_OPT,
+    scenarios: int = SCEN_OPT,
+    seed: int = SEED_OPT,
+    horizon: int = HORIZON_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Days-of-cover plans (scaled pro rata into the budget) and their expected loss avoided per dollar."""
+    from critmin.vault.sizing import rule_plans
+
+    if basis not in {"net-imports", "consumption"}:
+        raise _fail(f"--basis {basis!r}: expected net-imports or consumption")
+    config = _config(budget, None)
+    data = _data(scenarios, seed, horizon)
+    plans = rule_plans(data, config, days=days, basis=basis if days is not None else None)
+    if fmt is Format.json:
+        extra = {
+            "command": "vault rules",
+            "budget_usd": config.budget_usd,
+            "scenarios": scenarios,
+            "seed": seed,
+        }
+        sys.stdout.write(to_json(_payload(plans, data, extra)) + "\n")
+        return
+    _print_tables(plans, data, fmt)

@@ -1,0 +1,163 @@
+"""Sizing on the real data: alignment with the Monte Carlo, caps, exclusions, rules, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from critmin.atlas import load_atlas
+from critmin.cli import app
+from critmin.disruption.montecarlo import run_monte_carlo
+from critmin.optimize.stockpile import StockpileConfig
+from critmin.parameters import ParameterSet
+from critmin.vault.sizing import (
+    SizingData,
+    carry_rate,
+    comparison,
+    default_budget,
+    rule_plans,
+    size_reserve,
+    sizing_inputs,
+)
+
+N, SEED = 300, 11
+
+
+@pytest.fixture(scope="module")
+def data() -> SizingData:
+    return sizing_inputs(load_atlas(), N, SEED, horizon_months=12)
+
+
+def test_shortfalls_are_the_monte_carlo_ones_aligned_by_material(data: SizingData) -> None:
+    mc = run_monte_carlo(load_atlas(), N, SEED, horizon_months=12, keep_paths=True)
+    assert mc.shortfall_t is not None
+    short = data.inputs.shortfall_t
+    assert short.sizes == {"scenario": N, "material": len(data.inputs.materials), "month": 12}
+    for m in ("gallium", "cobalt", "magnet-rare-earths"):
+        i = mc.materials.index(m)
+        np.testing.assert_array_equal(short.sel(material=m).values, mc.shortfall_t[:, i, :])
+        assert data.inputs.loss_per_tonne_usd[m] == mc.loss_per_tonne_usd[i]
+    assert set(data.inputs.materials) | set(data.excluded) == set(mc.materials)
+
+
+def test_excluded_materials_really_have_no_atlas_price(data: SizingData) -> None:
+    prices = load_atlas().prices
+    priced = set(prices.loc[prices["usd_per_t"].notna() & (prices["usd_per_t"] > 0), "material"])
+    for m, why in data.excluded.items():
+        assert why == "no atlas price (USD/t)"
+        assert m not in priced
+    assert "gallium" not in data.excluded
+
+
+def test_caps_and_carry_rates_come_from_vault_parameters(data: SizingData) -> None:
+    ps = ParameterSet()
+    share = ps.get("vault_cap_share_world_supply")
+    # gallium is modelled on its refine stage: cap = 10 % of the latest world refinery output
+    atlas = load_atlas()
+    wt = atlas.world_totals
+    ga = wt[(wt["material"] == "gallium") & (wt["stage"] == "refine")].dropna(subset=["tonnes"])
+    world = float(ga.sort_values("year")["tonnes"].iloc[-1])
+    assert data.inputs.max_holding_t["gallium"] == pytest.approx(share * world)
+    blended = (10e9 * 0.05 + 1.67e9 * 0.08) / 11.67e9
+    assert carry_rate(ps, "gallium") == pytest.approx(blended + 0.01 + 0.02)
+    assert default_budget(ps) == pytest.approx(11.67e9)
+
+
+def test_china_is_the_reference_restrictor_for_gallium_and_magnet_rare_earths(data: SizingData) -> None:
+    assert data.reference_restrictor["gallium"] == "CHN"
+    assert data.reference_restrictor["magnet-rare-earths"] == "CHN"
+    # net imports of the outside zone are at most its consumption
+    assert (data.net_imports_t_per_year <= data.consumption_t_per_year + 1e-9).all()
+
+
+def test_optimised_plan_on_real_data_beats_every_rule_it_could_have_chosen(data: SizingData) -> None:
+    config = StockpileConfig(budget_usd=default_budget())
+    plan = size_reserve(data, config)
+    assert plan.solve.ok
+    assert plan.totals["cost_usd"] <= config.budget_usd * (1 + 1e-9)
+    t = plan.totals
+    assert t["lp_expected_loss_avoided_usd"] == pytest.approx(t["expected_loss_avoided_usd"])
+    held = plan.table.set_index("material")["tonnes"]
+    assert (held <= data.inputs.max_holding_t.reindex(held.index) * (1 + 1e-9)).all()
+    assert held["gallium"] > 0  # the largest loss per tonne of the priced materials at risk
+    rules = rule_plans(data, config)
+    assert [r.name for r in rules] == ["iea-net-imports", "japan-consumption"]
+    for rule in rules:
+        assert rule.totals["cost_usd"] <= config.budget_usd * (1 + 1e-9)
+        rule_held = rule.table.set_index("material")["tonnes"]
+        if (rule_held <= data.inputs.max_holding_t.reindex(rule_held.index)).all():
+            assert plan.totals["net_benefit_usd"] >= rule.totals["net_benefit_usd"] - 1e-3
+    table = comparison([plan, *rules])
+    assert list(table["plan"]) == ["optimised", "iea-net-imports", "japan-consumption"]
+    assert table.loc[0, "loss_avoided_per_dollar"] == pytest.approx(
+        plan.totals["expected_loss_avoided_usd"] / plan.totals["cost_usd"]
+    )
+    assert plan.metadata.parameters["vault_exim_loan_usd[default]"] == 10e9
+    assert plan.metadata.parameters["n_scenarios"] == N
+    assert plan.metadata.data_editions
+
+
+def test_one_rule_of_given_days(data: SizingData) -> None:
+    config = StockpileConfig(budget_usd=1e15)  # no scaling
+    (plan,) = rule_plans(data, config, days=30, basis="consumption")
+    held = plan.table.set_index("material")["tonnes"]
+    expected = data.consumption_t_per_year * 30 / 365
+    pd.testing.assert_series_equal(held, expected.reindex(held.index), check_names=False)
+    assert plan.table["days_of_cover"].dropna().to_numpy() == pytest.approx(30.0)
+    with pytest.raises(ValueError, match="basis 'stocks'"):
+        rule_plans(data, config, days=30, basis="stocks")
+
+
+runner = CliRunner()
+
+
+def test_cli_vault_size_json() -> None:
+    res = runner.invoke(app, ["vault", "size", "--scenarios", "200", "--seed", "5", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["budget_usd"] == pytest.approx(11.67e9)
+    names = [p["plan"] for p in out["plans"]]
+    assert names == ["optimised", "iea-net-imports", "japan-consumption"]
+    opt = out["plans"][0]
+    assert opt["solve"]["status"] == "ok" and opt["solve"]["condition"] == "optimal"
+    assert opt["totals"]["cost_usd"] <= 11.67e9 * (1 + 1e-9)
+    assert sum(r["cost_usd"] for r in opt["materials"]) == pytest.approx(opt["totals"]["cost_usd"])
+    assert {"tonnes", "cost_usd", "days_of_cover", "expected_loss_avoided_usd"} <= set(opt["materials"][0])
+    assert out["parameters"]["vault_private_capital_usd[default]"] == 1.67e9
+    assert "usgs-mcs2026" in out["data_editions"]
+    assert len(out["comparison"]) == 3
+
+
+def test_cli_vault_size_zero_budget_and_cvar() -> None:
+    res = runner.invoke(
+        app, ["vault", "size", "--budget", "0", "--scenarios", "100", "--cvar", "0.9:0.5", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["plans"][0]["materials"] == []
+    assert out["plans"][0]["totals"]["cost_usd"] == 0.0
+    assert out["parameters"]["cvar_weight"] == 0.5
+
+
+def test_cli_vault_size_table_and_bad_cvar() -> None:
+    res = runner.invoke(app, ["vault", "size", "--scenarios", "100", "--seed", "2"])
+    assert res.exit_code == 0, res.output
+    assert "Plan: optimised" in res.stdout and "Plans compared" in res.stdout
+    bad = runner.invoke(app, ["vault", "size", "--scenarios", "10", "--cvar", "0.95"])
+    assert bad.exit_code == 2
+    assert "expected ALPHA:WEIGHT" in bad.stderr
+
+
+def test_cli_vault_rules_days() -> None:
+    res = runner.invoke(app, ["vault", "rules", "--days", "90", "--scenarios", "100", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [p["plan"] for p in out["plans"]] == ["90-days-net-imports"]
+    assert out["plans"][0]["totals"]["days"] == 90.0
+    assert out["plans"][0]["totals"]["cost_usd"] <= 11.67e9 * (1 + 1e-9)
+    bad = runner.invoke(app, ["vault", "rules", "--days", "90", "--basis", "stocks"])
+    assert bad.exit_code == 2 and "expected net-imports or consumption" in bad.stderr
