@@ -46,7 +46,9 @@ def test_rebuild_is_byte_identical_to_the_committed_tables(tmp_path: Path) -> No
     names = sorted(p.name for p in committed.glob("*.csv"))
     assert names == sorted(f"{t}.csv" for t in COLUMNS)
     for name in names:
-        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), (
+            f"{name} differs from a rebuild: run `python -m critmin.data.build`, commit critmin/data/built/"
+        )
 
 
 def test_mcs2026_tiny_file(tmp_path: Path) -> None:
