@@ -148,3 +148,23 @@ def test_ndpr_oxide_series_from_usgs_nd_and_pr() -> None:
     assert model.jump == pytest.approx(np.log(2.0))  # REE 2010 episode multiple from pricing.csv
     gallium = usgs_annual("gallium")
     assert gallium.values.loc[2025] == pytest.approx(580_000.0)  # US import unit value, 580 USD/kg
+
+
+def test_mechanisms_on_disruption_engine_paths() -> None:
+    from critmin.atlas.loader import load_atlas
+    from critmin.disruption.montecarlo import run_monte_carlo
+    from critmin.pricing.mechanisms import Mechanism, evaluate
+
+    mc = run_monte_carlo(load_atlas(), 200, seed=5, horizon_months=24, keep_paths=True)
+    base = 580_000.0  # USGS 2025 gallium import unit value, USD/t
+    paths = paths_from_monte_carlo(mc, "gallium", base)
+    assert paths.shape == (200, 24) and paths.min() >= base * (1 - 1e-12)  # restrictions only raise prices
+    # a floor at the pre-shock price never pays; a CfD at that strike only ever receives
+    floor = evaluate(Mechanism("floor", base, 100.0), paths, material="gallium", path_source="disruption")
+    assert floor.summary["fiscal_cost_pv_usd"]["p95"] == 0.0
+    cfd = evaluate(Mechanism("cfd", base, 100.0), paths, material="gallium").fiscal_cost_pv
+    assert (cfd <= 1e-6).all() and (cfd < 0).any()
+    # NdPr oxide follows the magnet rare-earths index of the engine
+    ndpr = paths_from_monte_carlo(mc, "ndpr-oxide", 73_250.0)
+    i = mc.materials.index("magnet-rare-earths")
+    np.testing.assert_allclose(ndpr, mc.price_index_outside[:, i, :] * 73_250.0)

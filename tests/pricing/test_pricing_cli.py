@@ -124,3 +124,27 @@ def test_model_and_stake_commands() -> None:
     rows = {r["iso3"]: r for r in json.loads(res.stdout)["members"]}
     assert rows["ARG"]["exports_to_china_usd"] == pytest.approx(408_986_232)
     assert runner.invoke(app, ["price", "stake", "--group", "nope"]).exit_code == 2
+
+
+def test_floor_on_disruption_paths() -> None:
+    args = [
+        "floor",
+        "-m",
+        "ndpr-oxide",
+        "--strike",
+        "60",
+        "--volume-t",
+        "100",
+        "--years",
+        "1",
+        "--paths",
+        "100",
+    ]
+    res = runner.invoke(app, [*args, "--paths-from", "disruption", "--no-projects", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    # disruption prices never fall below the start price (73.25 USD/kg), so a 60 USD/kg floor never pays
+    assert out["paths_from"] == "disruption" and out["fiscal_cost_pv_usd"]["p95"] == 0.0
+    assert out["metadata"]["data_editions"]["price_paths"] == "disruption Monte Carlo"
+    bad = runner.invoke(app, [*args, "--paths-from", "crystal-ball"])
+    assert bad.exit_code == 2 and "--paths-from" in bad.stderr

@@ -201,6 +201,11 @@ def floor(
     projects: bool = typer.Option(
         True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
     ),
+    paths_from: str = typer.Option(
+        "model",
+        "--paths-from",
+        help="model: the fitted price model; disruption: the Monte Carlo price index x start price.",
+    ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Cost a floor, CfD, levy, offtake or reserve on simulated price paths (as distributions)."""
@@ -215,6 +220,8 @@ def floor(
 
     if mechanism not in MECHANISMS:
         raise _fail(f"--mechanism: {mechanism!r}; expected one of {', '.join(MECHANISMS)}")
+    if paths_from not in ("model", "disruption"):
+        raise _fail(f"--paths-from: {paths_from!r}; expected model or disruption")
     if years < 1 or paths < 1 or strike <= 0 or volume_t < 0:
         raise _fail("--years and --paths must be >= 1, --strike > 0 USD/kg and --volume-t >= 0")
     with Progress(console=Console(stderr=True), transient=True) as progress:
@@ -223,8 +230,19 @@ def floor(
             model = fit_history(read_monthly_csv(series, material)) if series else fit_material(material)
         except (PriceSeriesError, OSError) as exc:
             raise _fail(str(exc)) from exc
-        progress.update(task, advance=1, description=f"simulating {paths:,} paths")
-        sim = simulate(model, n_paths=paths, months=12 * years, seed=seed, restrictions=restrictions)
+        progress.update(task, advance=1, description=f"simulating {paths:,} paths ({paths_from})")
+        if paths_from == "disruption":
+            from critmin.atlas import load_atlas
+            from critmin.disruption.montecarlo import run_monte_carlo
+            from critmin.pricing.price_paths import paths_from_monte_carlo
+
+            mc = run_monte_carlo(load_atlas(), paths, seed, horizon_months=12 * years, keep_paths=True)
+            try:
+                sim = paths_from_monte_carlo(mc, material, math.exp(model.x0))
+            except ValueError as exc:
+                raise _fail(str(exc)) from exc
+        else:
+            sim = simulate(model, n_paths=paths, months=12 * years, seed=seed, restrictions=restrictions)
         progress.update(task, advance=1, description=f"evaluating {mechanism}")
         mech = Mechanism(
             mechanism,  # type: ignore[arg-type]
@@ -244,13 +262,16 @@ def floor(
             sim,
             material=material,
             params=None,
-            path_source=str(model.fit.get("source")),
+            path_source="disruption Monte Carlo"
+            if paths_from == "disruption"
+            else str(model.fit.get("source")),
             projects=table,
         )
         progress.update(task, advance=1)
     summary = dict(res.summary)
     summary["strike_usd_per_kg"] = strike
     summary["start_price_usd_per_kg"] = math.exp(model.x0) / KG_PER_T
+    summary["paths_from"] = paths_from
     summary["price_model"] = {
         "kappa": model.kappa,
         "sigma": model.sigma,

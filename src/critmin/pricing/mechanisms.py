@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from critmin.parameters import ParameterError, ParameterSet
-from critmin.provenance import RunMetadata
+from critmin.provenance import DATA_EDITIONS, RunMetadata
 
 MechanismKind = Literal["floor", "floor-share", "cfd", "levy", "offtake", "reserve"]
 MECHANISMS: tuple[str, ...] = get_args(MechanismKind)
@@ -269,7 +269,7 @@ def evaluate(
     if mech.kind == "offtake":
         summary["take_or_pay_fraction"] = top
     meta = RunMetadata(
-        data_editions={"price_paths": path_source},
+        data_editions=dict(DATA_EDITIONS) | {"price_paths": path_source},
         parameters=params.used(MECH_PARAMETERS),
         parameter_digest=params.digest(),
     )

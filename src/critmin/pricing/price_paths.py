@@ -205,13 +205,19 @@ def paths_from_price_index(index: ArrayLike, base_usd_per_t: float) -> NDArray[n
     return idx * float(base_usd_per_t)
 
 
+#: pricing material -> the disruption engine's material whose price index it follows
+DISRUPTION_MATERIAL = {"ndpr-oxide": "magnet-rare-earths"}
+
+
 def paths_from_monte_carlo(result: Any, material: str, base_usd_per_t: float) -> NDArray[np.float64]:
     """Paths for ``material`` from a disruption Monte Carlo result (``price_index_outside``
-    ``[scenario, material, month]`` and ``materials``, run with ``keep_paths=True``)."""
+    ``[scenario, material, month]`` and ``materials``, run with ``keep_paths=True``); NdPr oxide follows
+    the magnet rare-earths index."""
     index = getattr(result, "price_index_outside", None)
     if index is None:
         raise ValueError("Monte Carlo result has no price_index_outside; run it with keep_paths=True")
     materials = list(getattr(result, "materials", []))
-    if material not in materials:
+    name = material if material in materials else DISRUPTION_MATERIAL.get(material, material)
+    if name not in materials:
         raise ValueError(f"material {material!r} not in the Monte Carlo result ({materials})")
-    return paths_from_price_index(np.asarray(index)[:, materials.index(material), :], base_usd_per_t)
+    return paths_from_price_index(np.asarray(index)[:, materials.index(name), :], base_usd_per_t)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.parameters import ParameterError, ParameterSet
-from critmin.provenance import RunMetadata
+from critmin.provenance import DATA_EDITIONS, RunMetadata
 
 CHINA = "CHN"
 STAKE_COLUMNS = [
@@ -130,7 +130,7 @@ def members_stake(
         drop=True
     )
     meta = RunMetadata(
-        data_editions={"trade": "baci-hs17-v202601"},
+        data_editions={"baci-hs17-v202601": DATA_EDITIONS["baci-hs17-v202601"]},
         parameters=params.used(["stake_retaliation_redirect_share", "stake_import_demand_elasticity"])
         | {"import_demand_elasticity": eps, "year": yr, "levy_rate": levy_rate},
         parameter_digest=params.digest(),
