@@ -118,3 +118,15 @@ def test_prices_page_and_deals_assessment(visit: Visit) -> None:
     assert "published" in visit.page.inner_text("#table-reference-prices")
     visit.screenshot("prices-assessment")
     visit.assert_clean()
+
+
+def test_plan_page(visit: Visit) -> None:
+    visit.goto("/plan")
+    visit.screenshot("plan")
+    visit.assert_clean()
+    assert visit.page.locator("#chart-roadmap .bars path").count() >= 1
+    assert visit.page.locator("#chart-independence .scatterlayer .trace").count() == 2
+    rows = _csv_rows(
+        visit, visit.page.locator("#block-contributions a[download]").get_attribute("href") or ""
+    )
+    assert abs(sum(float(r["share_of_capex"]) for r in rows) - 1.0) < 1e-9

@@ -19,6 +19,8 @@ def test_fmt_keeps_gaps_and_reads_numbers() -> None:
     assert fmt(0.98765) == "0.988"
     assert fmt(1234567.8) == "1,234,568"
     assert fmt(2024) == "2024"
+    assert fmt(2026.0) == "2026"  # a year read as float is not "2,026"
+    assert fmt(1234.5) == "1,234"
     assert fmt(True) == "yes"
     assert fmt("CHN") == "CHN"
 

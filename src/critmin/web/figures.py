@@ -143,4 +143,5 @@ def timeline(frame: pd.DataFrame, label: str, start: str, end: str, group: str, 
         }
         for key, part in frame.groupby(group, sort=False)
     ]
-    return {"data": data, "layout": _layout(title, barmode="overlay", xaxis={"title": {"text": "year"}})}
+    layout = _layout(title, barmode="overlay", xaxis={"title": {"text": "year"}}, yaxis={"automargin": True})
+    return {"data": data, "layout": layout}

@@ -41,6 +41,8 @@ def fmt(value: Any) -> str:
             return "0"
         if abs(value) >= 1e5:
             return f"{value:,.0f}"
+        if value.is_integer():
+            return str(int(value))
         return f"{value:,.4g}" if abs(value) >= 1 else f"{value:.3g}"
     try:
         if pd.isna(value):

@@ -30,12 +30,14 @@ def page_routes() -> list[PageRoute]:
     """Every page the dashboard serves."""
     from critmin.web.material import build_material
     from critmin.web.overview import build_overview
+    from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
 
     return [
         PageRoute("overview", "/", build_overview),
         PageRoute("material", "/materials", build_material),
         PageRoute("prices", "/prices", build_prices),
+        PageRoute("plan", "/plan", build_plan),
     ]
 
 
