@@ -13,7 +13,14 @@ import time
 import numpy as np
 
 from critmin.parameters import ParameterSet
-from critmin.pricing.mechanisms import MECHANISMS, Mechanism, evaluate, evaluate_reference
+from critmin.pricing.mechanisms import (
+    MECHANISMS,
+    Mechanism,
+    discount_factors,
+    evaluate,
+    evaluate_reference,
+    mechanism_flows,
+)
 from critmin.pricing.price_paths import fit_material, simulate
 
 N_PATHS, YEARS, TARGET_S, REF_PATHS = 10_000, 10, 10.0, 500
@@ -35,6 +42,15 @@ def main() -> int:
     rate = params.get("mech_discount_rate", "ndpr-oxide")
     share = params.get("mech_upside_share", "ndpr-oxide")
     top = params.get("mech_take_or_pay_fraction", "ndpr-oxide")
+    # like for like with the loop: the discounted fiscal flow only
+    t0 = time.perf_counter()
+    df = discount_factors(paths.shape[1], rate)
+    for m in mechs:
+        fl = mechanism_flows(m, paths, share, top)
+        pv = fl.fiscal @ df
+        if m.kind == "reserve":
+            pv = pv - fl.stock_t[:, -1] * paths[:, -1] * df[-1]
+    t_fiscal = time.perf_counter() - t0
     t0 = time.perf_counter()
     refs = [evaluate_reference(m, paths[:REF_PATHS], rate, share, top) for m in mechs]
     t_ref = (time.perf_counter() - t0) * N_PATHS / REF_PATHS
@@ -50,7 +66,9 @@ def main() -> int:
         )
     print(f"vectorised, all {len(mechs)} mechanisms: {t_vec:.3f} s (target < {TARGET_S:.0f} s)")
     print(f"per-path loop reference (from {REF_PATHS} paths, scaled): {t_ref:.1f} s")
-    print(f"ratio reference / vectorised: {t_ref / t_vec:.0f}x")
+    print(f"vectorised fiscal PV only (same work as the loop): {t_fiscal:.3f} s")
+    print(f"ratio reference / vectorised: {t_ref / t_fiscal:.0f}x like for like", end=", ")
+    print(f"{t_ref / t_vec:.0f}x against the full evaluation")
     ok = t_vec < TARGET_S
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
