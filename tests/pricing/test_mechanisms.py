@@ -135,3 +135,20 @@ def test_bad_inputs() -> None:
         evaluate(Mechanism("floor", 1.0, 1.0), np.ones((2, 6)), material="gallium")
     with pytest.raises(ValueError, match="positive"):
         evaluate(Mechanism("floor", 1.0, 1.0), -np.ones((2, 12)), material="gallium")
+
+
+def test_full_size_run_matches_loop_on_a_subset() -> None:
+    # the benchmark's size (10,000 paths x 120 months) evaluated for every mechanism; timing is the
+    # benchmark's job, here the results are checked against the per-path loop on 200 paths
+    from critmin.pricing.price_paths import fit_material, simulate
+
+    paths = simulate(fit_material("ndpr-oxide"), n_paths=10_000, months=120, seed=11)
+    params = ParameterSet()
+    for kind in MECHANISMS:
+        mech = Mechanism(kind, 110_000.0, 1000.0, member_output_t_per_year=1000.0)  # type: ignore[arg-type]
+        res = evaluate(mech, paths, material="ndpr-oxide", params=params)
+        assert res.fiscal_cost_pv.shape == (10_000,)
+        ref = evaluate_reference(mech, paths[:200], 0.02, 0.3, 0.8)
+        np.testing.assert_allclose(res.fiscal_cost_pv[:200], ref, rtol=1e-9, atol=1e-3)
+        cost = res.summary["fiscal_cost_pv_usd"]
+        assert cost["p5"] <= cost["p50"] <= cost["p95"]
