@@ -78,6 +78,8 @@ def world(db_url: str) -> Iterator[tuple[Service, dict[str, Any]]]:
             "job_id": job_id,
             "member_id": service.ids["member_a"],
             "reserve_id": reserve.json()["id"],
+            "material": "gallium",  # public atlas data
+            "stage": "refine",
         }
         yield service, ids
 

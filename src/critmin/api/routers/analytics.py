@@ -1,0 +1,93 @@
+"""Public reads over the bundled atlas: materials, groups, the exposure table and one exposure detail.
+
+The endpoints call the library (``critmin.analytics.exposure``) and add no modelling; the exposure table of a
+(year, group) is a pure function of the bundled atlas and parameters, so its JSON is cached in memory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from critmin.cli.output import to_json
+
+router = APIRouter(tags=["analytics"])
+
+Year = Annotated[int, Query(ge=1900, le=2100, description="year of data (latest on or before it is used)")]
+Group = Annotated[
+    str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-]+$", description="country group")
+]
+Slug = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
+Stage = Annotated[str, PathParam(min_length=1, max_length=16, pattern=r"^[a-z]+$")]
+_JSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}}, "description": "JSON document"}
+}
+
+
+def _json(obj: Any) -> Response:
+    return Response(content=to_json(obj), media_type="application/json")
+
+
+def _atlas() -> Any:
+    from critmin.atlas import load_atlas
+
+    return load_atlas()
+
+
+@lru_cache(maxsize=64)
+def _exposure_json(year: int, group: str) -> str:
+    from critmin.analytics.exposure import exposure_table
+
+    df = exposure_table(_atlas(), year=year, group=group)
+    return to_json(
+        {
+            "year": year,
+            "group": group,
+            "rows": df.to_dict(orient="records"),
+            "metadata": df.attrs.get("metadata", {}),
+        }
+    )
+
+
+def _unknown(exc: ValueError) -> HTTPException:
+    return HTTPException(status_code=404, detail=str(exc))
+
+
+@router.get("/materials", responses=_JSON, response_class=Response)
+def materials() -> Response:
+    """The atlas's materials (slug, name, content basis, stages with data)."""
+    return _json(_atlas().materials.to_dict(orient="records"))
+
+
+@router.get("/groups", responses=_JSON, response_class=Response)
+def groups() -> Response:
+    """The country groups (name -> ISO3 members)."""
+    return _json({name: sorted(members) for name, members in sorted(_atlas().groups.items())})
+
+
+@router.get("/exposure", responses=_JSON, response_class=Response)
+def exposure(year: Year = 2024, group: Group = "ministerial-2026") -> Response:
+    """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
+    from critmin.analytics.exposure import ExposureError
+
+    try:
+        return Response(content=_exposure_json(year, group), media_type="application/json")
+    except (ExposureError, KeyError) as exc:
+        raise _unknown(ValueError(str(exc))) from exc
+
+
+@router.get("/exposure/{material}/{stage}", responses=_JSON, response_class=Response)
+def exposure_one(
+    material: Slug, stage: Stage, year: Year = 2024, group: Group = "ministerial-2026"
+) -> Response:
+    """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance."""
+    from critmin.analytics.exposure import ExposureError, exposure_detail
+
+    try:
+        return _json(exposure_detail(_atlas(), material, stage, year=year, group=group))
+    except (ExposureError, KeyError) as exc:
+        raise _unknown(ValueError(str(exc))) from exc
