@@ -131,6 +131,8 @@ def test_bad_inputs() -> None:
         Mechanism("swap", 1.0, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="strike"):
         Mechanism("floor", 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"upside_share: 1\.5"):
+        Mechanism("floor-share", 1.0, 1.0, upside_share=1.5)
     with pytest.raises(ValueError, match="paths"):
         evaluate(Mechanism("floor", 1.0, 1.0), np.ones((2, 6)), material="gallium")
     with pytest.raises(ValueError, match="positive"):

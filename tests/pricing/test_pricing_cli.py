@@ -148,3 +148,9 @@ def test_floor_on_disruption_paths() -> None:
     assert out["metadata"]["data_editions"]["price_paths"] == "disruption Monte Carlo"
     bad = runner.invoke(app, [*args, "--paths-from", "crystal-ball"])
     assert bad.exit_code == 2 and "--paths-from" in bad.stderr
+
+
+def test_floor_bad_share_is_a_clear_error() -> None:
+    args = ["floor", "-m", "ndpr-oxide", "--mechanism", "floor-share", "--share", "2", "--strike", "110"]
+    res = runner.invoke(app, [*args, "--volume-t", "10", "--paths", "10"])
+    assert res.exit_code == 2 and "upside_share: 2.0; expected a fraction in [0, 1]" in res.stderr

@@ -244,13 +244,16 @@ def floor(
         else:
             sim = simulate(model, n_paths=paths, months=12 * years, seed=seed, restrictions=restrictions)
         progress.update(task, advance=1, description=f"evaluating {mechanism}")
-        mech = Mechanism(
-            mechanism,  # type: ignore[arg-type]
-            strike * KG_PER_T,
-            volume_t,
-            upside_share=share,
-            member_output_t_per_year=member_output_t,
-        )
+        try:
+            mech = Mechanism(
+                mechanism,  # type: ignore[arg-type]
+                strike * KG_PER_T,
+                volume_t,
+                upside_share=share,
+                member_output_t_per_year=member_output_t,
+            )
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
         table = None
         if projects:
             from critmin.pricing.supply_response import project_breakevens

@@ -85,6 +85,10 @@ class Mechanism:
             raise ValueError(f"strike: {self.strike_usd_per_t}; expected a positive price in USD/t")
         if self.volume_t_per_year < 0 or self.member_output_t_per_year < 0:
             raise ValueError("volume_t_per_year and member_output_t_per_year must be >= 0 t")
+        for name in ("upside_share", "take_or_pay_fraction"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name}: {v}; expected a fraction in [0, 1]")
 
 
 @dataclass(frozen=True)
