@@ -106,6 +106,7 @@ def test_floor_share_on_fitted_ndpr_paths() -> None:
     assert cost["p5"] < cost["mean"] < cost["p95"]  # a distribution
     assert out["upside_share"] == 0.3 and out["price_model"]["series"] == "0.75 Nd oxide + 0.25 Pr oxide"
     assert out["metadata"]["parameters"]["mech_discount_rate[default]"] == 0.02
+    assert out["metadata"]["parameters"]["ndpr_nd_share[ndpr-oxide]"] == 0.75
     table = runner.invoke(app, [*args, "--years", "2", "--paths", "200"])
     assert table.exit_code == 0 and "fiscal_cost_pv_usd" in table.stdout
     bad = runner.invoke(

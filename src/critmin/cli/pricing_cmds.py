@@ -282,7 +282,12 @@ def floor(
         **model.fit,
     }
     if fmt is Format.json:
-        emit_object(summary | {"metadata": res.metadata.model_dump()}, fmt)
+        from critmin.parameters import ParameterSet
+        from critmin.pricing.price_paths import PP_PARAMETERS
+
+        meta = res.metadata.model_dump()
+        meta["parameters"] |= ParameterSet().used(PP_PARAMETERS)  # the price model's parameters too
+        emit_object(summary | {"metadata": meta}, fmt)
         return
     emit_frame(
         _distribution_frame(summary),
