@@ -48,8 +48,10 @@ def test_excluded_materials_really_have_no_atlas_price(data: SizingData) -> None
     prices = load_atlas().prices
     priced = set(prices.loc[prices["usd_per_t"].notna() & (prices["usd_per_t"] > 0), "material"])
     for m, why in data.excluded.items():
-        assert why == "no atlas price (USD/t)"
-        assert m not in priced
+        assert why in {"no atlas price (USD/t)", "no loss per tonne", "no world output at the market stage"}
+        if why == "no atlas price (USD/t)":
+            assert m not in priced
+    assert set(data.inputs.materials) <= priced
     assert "gallium" not in data.excluded
 
 
@@ -83,7 +85,17 @@ def test_optimised_plan_on_real_data_beats_every_rule_it_could_have_chosen(data:
     assert t["lp_expected_loss_avoided_usd"] == pytest.approx(t["expected_loss_avoided_usd"])
     held = plan.table.set_index("material")["tonnes"]
     assert (held <= data.inputs.max_holding_t.reindex(held.index) * (1 + 1e-9)).all()
-    assert held["gallium"] > 0  # the largest loss per tonne of the priced materials at risk
+    # first-tonne test: where the chance of a shortfall times the loss per tonne beats the carrying cost
+    # of a tonne, and neither the budget nor the cap binds, the LP must hold some stock (and none where
+    # no scenario is short)
+    assert plan.totals["cost_usd"] < config.budget_usd
+    inputs = data.inputs
+    p_short = (inputs.shortfall_t.sum("month") > 0).mean("scenario").to_series()
+    carry_t = inputs.price_usd_per_t * inputs.carry_rate_per_year * inputs.horizon_years
+    worth = p_short * inputs.loss_per_tonne_usd > 1.01 * carry_t
+    assert worth.any()
+    assert (held[worth[worth].index] > 0).all()
+    assert (held[p_short[p_short == 0].index] <= 1e-9).all()
     rules = rule_plans(data, config)
     assert [r.name for r in rules] == ["iea-net-imports", "japan-consumption"]
     for rule in rules:
