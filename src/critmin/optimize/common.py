@@ -73,7 +73,11 @@ def quiet_native_stdout() -> Iterator[None]:
     except (AttributeError, OSError, ValueError):
         yield
         return
-    libc = ctypes.CDLL(None)
+    try:
+        libc = ctypes.CDLL(None)  # the C runtime, to flush C-level stdout buffers
+    except (OSError, TypeError):  # platforms without a loadable default C library: no redirection
+        yield
+        return
     if sys.__stdout__ is not None:
         sys.__stdout__.flush()
     libc.fflush(None)
