@@ -155,3 +155,31 @@ def test_floor_bad_share_is_a_clear_error() -> None:
     args = ["floor", "-m", "ndpr-oxide", "--mechanism", "floor-share", "--share", "2", "--strike", "110"]
     res = runner.invoke(app, [*args, "--volume-t", "10", "--paths", "10"])
     assert res.exit_code == 2 and "upside_share: 2.0; expected a fraction in [0, 1]" in res.stderr
+
+
+def test_assess_with_fx_and_differentials(tmp_path: Path) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "date,material,stage,specification,volume_t,price,currency,incoterm,buyer,seller,reporter\n"
+        "2026-06-02,gallium,refine,4N,1,500000,USD,CIF Rotterdam,b1,s1,A\n"
+        "2026-06-03,gallium,refine,5N,1,520000,USD,CIF Rotterdam,b2,s1,B\n"
+        "2026-06-04,gallium,refine,4N,1,400000,EUR,FOB Antwerp,b3,s2,C\n"
+    )
+    fx = tmp_path / "fx.csv"
+    fx.write_text("currency,usd_per_unit\nEUR,1.25\n")
+    diff = tmp_path / "diff.csv"
+    diff.write_text(
+        "material,stage,kind,name,usd_per_t\n"
+        "gallium,refine,base,4N|CIF Rotterdam,\n"
+        "gallium,refine,specification,5N,-20000\n"
+        "gallium,refine,incoterm,FOB Antwerp,0\n"
+    )
+    args = ["price", "assess", str(deals), "--as-of", "2026-06-30", "--format", "json"]
+    res = runner.invoke(app, [*args, "--fx", str(fx), "--differentials", str(diff)])
+    assert res.exit_code == 0, res.output
+    (row,) = json.loads(res.stdout)["prices"]
+    # 500,000; 520,000 - 20,000; 400,000 EUR x 1.25 = 500,000 USD/t: all at the base, one price
+    assert row["specification"] == "4N" and row["incoterm"] == "CIF Rotterdam"
+    assert row["price_usd_per_t"] == pytest.approx(500_000.0) and row["reporters"] == 3
+    no_fx = runner.invoke(app, args)
+    assert no_fx.exit_code == 2 and "row 4, column currency: value 'EUR'" in no_fx.stderr
