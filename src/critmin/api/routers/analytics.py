@@ -6,11 +6,11 @@ The endpoints call the library (``critmin.analytics.exposure``) and add no model
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from critmin.cli.output import to_json
@@ -38,12 +38,20 @@ def _atlas() -> Any:
     return load_atlas()
 
 
-@lru_cache(maxsize=64)
+_EXPOSURE_CACHE: dict[tuple[int, str], str] = {}
+_CACHE_SIZE = 64
+
+
 def _exposure_json(year: int, group: str) -> str:
+    """The exposure table of (year, group) as JSON text (computed once, then served from memory)."""
     from critmin.analytics.exposure import exposure_table
 
+    cached = _EXPOSURE_CACHE.get((year, group))
+    if cached is not None:
+        return cached
+
     df = exposure_table(_atlas(), year=year, group=group)
-    return to_json(
+    text = to_json(
         {
             "year": year,
             "group": group,
@@ -51,6 +59,10 @@ def _exposure_json(year: int, group: str) -> str:
             "metadata": df.attrs.get("metadata", {}),
         }
     )
+    if len(_EXPOSURE_CACHE) >= _CACHE_SIZE:
+        _EXPOSURE_CACHE.clear()
+    _EXPOSURE_CACHE[(year, group)] = text
+    return text
 
 
 def _unknown(exc: ValueError) -> HTTPException:
@@ -70,12 +82,16 @@ def groups() -> Response:
 
 
 @router.get("/exposure", responses=_JSON, response_class=Response)
-def exposure(year: Year = 2024, group: Group = "ministerial-2026") -> Response:
+async def exposure(year: Year = 2024, group: Group = "ministerial-2026") -> Response:
     """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
     from critmin.analytics.exposure import ExposureError
 
+    cached = _EXPOSURE_CACHE.get((year, group))
+    if cached is not None:  # served on the event loop, no thread hop
+        return Response(content=cached, media_type="application/json")
     try:
-        return Response(content=_exposure_json(year, group), media_type="application/json")
+        text = await run_in_threadpool(_exposure_json, year, group)
+        return Response(content=text, media_type="application/json")
     except (ExposureError, KeyError) as exc:
         raise _unknown(ValueError(str(exc))) from exc
 
