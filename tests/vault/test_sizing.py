@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -173,3 +174,15 @@ def test_cli_vault_rules_days() -> None:
     assert out["plans"][0]["totals"]["cost_usd"] <= 11.67e9 * (1 + 1e-9)
     bad = runner.invoke(app, ["vault", "rules", "--days", "90", "--basis", "stocks"])
     assert bad.exit_code == 2 and "expected net-imports or consumption" in bad.stderr
+
+
+def test_cli_vault_rules_csv_has_one_row_per_material_and_plan() -> None:
+    res = runner.invoke(app, ["vault", "rules", "--scenarios", "20", "--seed", "3", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(io.StringIO(res.stdout))
+    assert set(table["plan"]) == {"iea-net-imports", "japan-consumption"}
+    assert not table.duplicated(["plan", "material"]).any()
+    assert (table["tonnes"] > 0).all()
+    japan = table[table["plan"] == "japan-consumption"]
+    # one common scale factor fits the plan into the budget: days of cover are equal across materials
+    assert japan["days_of_cover"].to_numpy() == pytest.approx(japan["days_of_cover"].iloc[0])
