@@ -8,6 +8,7 @@ from critmin.cli.app import app
 
 # command modules (imported for their registrations)
 from critmin.cli import atlas_cmds  # noqa: E402, F401
+from critmin.cli import disruption_cmds  # noqa: E402, F401
 from critmin.cli import exposure_cmds  # noqa: E402, F401
 from critmin.cli import planning_cmds  # noqa: E402, F401
 from critmin.cli import pricing_cmds  # noqa: E402, F401

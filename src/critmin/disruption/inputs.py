@@ -109,23 +109,33 @@ def _param_or_nan(ps: _Lookup, name: str, material: str) -> float:
         return float("nan")
 
 
-def _latest_shares(atlas: Any, material: str, stage: str) -> tuple[pd.Series, int] | None:
-    years = atlas.years_of(material, stage)
-    for year in reversed(years):
-        s = atlas.stage_series(material, stage, year)
-        s = s[(s > 0) & ~s.index.isin(["WLD"])]
-        if s.sum() > 0:
-            return (s / s.sum()).astype("float64"), int(year)
-    return None
+def _stage_tables(production: pd.DataFrame) -> dict[tuple[str, str], tuple[pd.Series, int]]:
+    """Latest-year production shares of every (material, modelled stage), primary rows, in one pass.
+
+    Same rows as ``SupplyChain.stage_series`` (primary source, NaN tonnes dropped, ``OTH`` kept); ``WLD``
+    and non-positive rows are left out of the shares.
+    """
+    p = production[production["primary"].astype(bool) & production["stage"].isin(MODELLED_STAGES)]
+    p = p.dropna(subset=["tonnes"])
+    p = p[(p["tonnes"] > 0) & (p["iso3"] != "WLD")]
+    agg = p.groupby(["material", "stage", "year", "iso3"], sort=True)["tonnes"].sum()
+    out: dict[tuple[str, str], tuple[pd.Series, int]] = {}
+    for key, grp in agg.groupby(level=["material", "stage"], sort=True):
+        mat, st = (str(k) for k in key)  # type: ignore[union-attr]
+        year = int(grp.index.get_level_values("year").max())
+        s = grp.xs(year, level="year").droplevel(["material", "stage"])
+        share = (s / s.sum()).astype("float64")
+        share.attrs["sum_t"] = float(s.sum())
+        out[(str(mat), str(st))] = (share, year)
+    return out
 
 
-def _world_output(atlas: Any, material: str, stage: str, year: int) -> float:
-    wt = atlas.world_totals
-    hit = wt[(wt["material"] == material) & (wt["stage"] == stage) & (wt["year"] == year)]["tonnes"].dropna()
-    if len(hit):
-        return float(hit.iloc[0])
-    s = atlas.stage_series(material, stage, year)
-    return float(s[~s.index.isin(["WLD"])].sum())
+def _world_outputs(world_totals: pd.DataFrame) -> dict[tuple[str, str, int], float]:
+    wt = world_totals.dropna(subset=["tonnes"])
+    return {
+        (str(m), str(st), int(y)): float(t)
+        for m, st, y, t in zip(wt["material"], wt["stage"], wt["year"], wt["tonnes"], strict=True)
+    }
 
 
 def _import_shares(trade: pd.DataFrame, materials: Sequence[str]) -> dict[str, pd.Series]:
@@ -204,13 +214,10 @@ def build_inputs(
     shares: dict[tuple[str, str], pd.Series] = {}
     years: dict[tuple[str, str], int] = {}
     world: list[float] = []
+    tables = _stage_tables(atlas.production)
+    totals = _world_outputs(atlas.world_totals)
     for m in candidates:
-        have = [s for s in atlas.stages_of(m) if s in MODELLED_STAGES]
-        got = {}
-        for st in have:
-            r = _latest_shares(atlas, m, st)
-            if r is not None:
-                got[st] = r
+        got = {st: tables[(m, st)] for st in MODELLED_STAGES if (m, st) in tables}
         if not got:
             if materials is not None:
                 raise InputError(f"material {m!r}: no mine or refine production with tonnes in the atlas")
@@ -221,7 +228,9 @@ def build_inputs(
             shares[(m, st)] = sh
             years[(m, st)] = yr
         mstage = stages[m][-1]
-        world.append(_world_output(atlas, m, mstage, years[(m, mstage)]))
+        year = years[(m, mstage)]
+        # the published world total where there is one, else the sum of the country rows (shares' base)
+        world.append(totals.get((m, mstage, year), float(got[mstage][0].attrs.get("sum_t", np.nan))))
     market_stage = [stages[m][-1] for m in mats]
     sectors, sector_share = _sector_table(ps, mats)
     prices = _latest_prices(atlas.prices)
@@ -244,7 +253,7 @@ def build_inputs(
         es_restrictor=col("restrictor_supply_elasticity"),
         adjust_months=col("elasticity_adjustment_months"),
         spare_share=col("spare_capacity_share"),
-        spare_ramp_months=col("spare_capacity_ramp_months"),
+        spare_restart_months=col("spare_capacity_restart_months"),
         inventory_days=col("commercial_inventory_days"),
         inventory_draw=col("inventory_max_draw_share"),
         cap=col("price_cap_index"),
