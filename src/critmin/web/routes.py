@@ -32,10 +32,12 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.overview import build_overview
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
+    from critmin.web.reserve import build_reserve
 
     return [
         PageRoute("overview", "/", build_overview),
         PageRoute("material", "/materials", build_material),
+        PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
     ]
@@ -70,6 +72,7 @@ def build_router() -> APIRouter:
     need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
     """
     from critmin.web.members import build_members_router
+    from critmin.web.reserve import build_operations_router
 
     routes = page_routes()
     nav = _nav_with_members(_nav(routes))
@@ -136,6 +139,7 @@ def build_router() -> APIRouter:
 
     router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
-    router.include_router(build_members_router(_nav_with_members(nav)))
+    router.include_router(build_members_router(nav))
+    router.include_router(build_operations_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
     return router
