@@ -1,0 +1,158 @@
+"""Scenario lab content that needs no server: composing a scenario from the form or a YAML upload
+(validated by ``critmin.disruption.parse_scenario``), and the blocks of a finished job's result
+(``ShockResult.to_dict()`` of one scenario; the Monte Carlo ranking of ``run_monte_carlo``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from critmin.web import figures
+from critmin.web.page import Block
+
+MONTH_COLUMNS = ["material", "month", "restricted_t", "shortfall_t", "released_t", "demand_destroyed_t",
+                 "consumption_outside_t"]  # fmt: skip
+FORM_FIELDS = ("name", "material", "exporter", "stage", "share", "targets", "start_month", "duration_months",
+               "ramp_months", "horizon_months")  # fmt: skip
+
+
+class ScenarioInputError(ValueError):
+    """A form or YAML scenario that does not validate (the message names the field, value and rule)."""
+
+
+def compose_scenario(form: Mapping[str, str]) -> dict[str, Any]:
+    """A one-event export-restriction scenario from the lab form, validated; returns the scenario mapping."""
+    from critmin.disruption import ScenarioError, parse_scenario
+
+    def number(name: str, cast: type, default: Any) -> Any:
+        raw = str(form.get(name, "")).strip()
+        if raw == "":
+            return default
+        try:
+            return cast(raw)
+        except ValueError:
+            kind = "an integer" if cast is int else "a number"
+            raise ScenarioInputError(f"form field {name}: value {raw!r}; expected {kind}") from None
+
+    targets_raw = str(form.get("targets", "all")).strip() or "all"
+    targets: str | list[str] = (
+        [t.strip() for t in targets_raw.split(",") if t.strip()] if "," in targets_raw else targets_raw
+    )
+    material = str(form.get("material", "")).strip()
+    exporter = str(form.get("exporter", "CHN")).strip() or "CHN"
+    data = {
+        "name": str(form.get("name", "")).strip() or f"{exporter}-{material}-restriction",
+        "horizon_months": number("horizon_months", int, 24),
+        "events": [
+            {
+                "type": "export_restriction",
+                "material": material,
+                "exporter": exporter,
+                "stage": str(form.get("stage", "refine")),
+                "share": number("share", float, 1.0),
+                "targets": targets,
+                "start_month": number("start_month", int, 0),
+                "duration_months": number("duration_months", int, 12),
+                "ramp_months": number("ramp_months", int, 0),
+            }
+        ],
+    }
+    try:
+        return parse_scenario(data, "scenario form").model_dump(mode="json")
+    except ScenarioError as err:
+        raise ScenarioInputError(str(err)) from err
+
+
+def scenario_from_yaml(text: str, filename: str) -> dict[str, Any]:
+    """A scenario from uploaded YAML (or JSON) text, validated; returns the scenario mapping."""
+    from critmin.disruption import ScenarioError, parse_scenario
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ScenarioInputError(f"{filename}: not valid YAML: {err}") from None
+    try:
+        return parse_scenario(data, filename).model_dump(mode="json")
+    except ScenarioError as err:
+        raise ScenarioInputError(str(err)) from err
+
+
+def shock_blocks(result: Mapping[str, Any]) -> list[Block]:
+    """Blocks of one simulated scenario: price paths per zone, shortfall by member, loss by sector,
+    reserve releases and the monthly balance, from ``ShockResult.to_dict()``."""
+    prices: list[dict[str, Any]] = []
+    months: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    sectors: list[dict[str, Any]] = []
+    for material, m in result["materials"].items():
+        for zone, path in m["price_index"].items():
+            series = f"{material} / {zone}"
+            prices.extend(
+                {"material": material, "zone": zone, "series": series, "month": i, "price_index": v}
+                for i, v in enumerate(path)
+            )
+        for i in range(len(m["shortfall_t"])):
+            months.append(
+                {
+                    "material": material,
+                    "month": i,
+                    "restricted_t": m["restricted_t"][i],
+                    "shortfall_t": m["shortfall_t"][i],
+                    "released_t": m["released_t"][i],
+                    "demand_destroyed_t": m["demand_destroyed_t"][i],
+                    "consumption_outside_t": m["consumption_outside_t"][i],
+                }
+            )
+        members.extend(
+            {"material": material, "member": k, "shortfall_t": v}
+            for k, v in m["shortfall_by_member_t"].items()
+        )
+        sectors.extend(
+            {"material": material, "sector": k, "loss_usd": v} for k, v in m["loss_by_sector_usd"].items()
+        )
+    price_frame = pd.DataFrame(prices, columns=["material", "zone", "series", "month", "price_index"])
+    month_frame = pd.DataFrame(months, columns=MONTH_COLUMNS)
+    member_frame = pd.DataFrame(members, columns=["material", "member", "shortfall_t"]).sort_values(
+        "shortfall_t", ascending=False, ignore_index=True
+    )
+    sector_frame = pd.DataFrame(sectors, columns=["material", "sector", "loss_usd"])
+    releases = month_frame.melt(
+        id_vars=["material", "month"], value_vars=["restricted_t", "shortfall_t", "released_t"],
+        var_name="flow", value_name="tonnes",
+    )  # fmt: skip
+    releases["series"] = releases["material"] + " / " + releases["flow"]
+    price_fig = figures.lines(price_frame, "month", "price_index", "series", "Price index", "index")
+    member_fig = figures.bars(
+        member_frame.head(15), "member", "shortfall_t", "Shortfall by member", "t", group="material"
+    )
+    sector_fig = figures.bars(sector_frame, "sector", "loss_usd", "Loss by sector", "USD", group="material")
+    flow_fig = figures.lines(releases, "month", "tonnes", "series", "Monthly flows", "t")
+    return [
+        Block(
+            "prices", "Price paths per zone (index, 1 = before the shock)", price_frame, price_fig, wide=True
+        ),
+        Block(
+            "members",
+            "Shortfall by member (tonnes over the horizon)",
+            member_frame,
+            member_fig,
+            "Allocation by import share (BACI import value, latest year); top 15 shown, all in the CSV.",
+        ),
+        Block("sectors", "Economic loss by sector", sector_frame, sector_fig),
+        Block("releases", "Withheld exports, shortfall and reserve releases by month", month_frame, flow_fig),
+    ]
+
+
+def ranking_blocks(result: Mapping[str, Any]) -> list[Block]:
+    """Blocks of a Monte Carlo run: material risk ranking and member ranking (expected loss, VaR, CVaR)."""
+    materials = pd.DataFrame(result["summary"]).sort_values("rank", ignore_index=True)
+    members = pd.DataFrame(result.get("member_summary", [])).sort_values("rank", ignore_index=True)
+    fig = figures.bars(materials.head(15), "material", "expected_loss_usd", "Expected loss, top 15", "USD")
+    blocks = [Block("ranking", "Monte Carlo risk ranking of materials", materials, fig, wide=True)]
+    if len(members):
+        mfig = figures.bars(members.head(15), "member", "expected_loss_usd", "Expected loss by member", "USD")
+        blocks.append(Block("member-ranking", "Members ranked by expected loss", members, mfig, wide=True))
+    return blocks
