@@ -220,6 +220,19 @@ def _record_flows(flows: dict[str, float], op: Operation, entry: LedgerEntry, st
         flows[f"bought_back:{state.subscriptions[op.subscription_id].material}"] += op.tonnes
 
 
+def _check_pro_rata(before: ReserveState, op: EmergencyAllocate, entry: LedgerEntry) -> None:
+    """An emergency allocation splits the tonnes in proportion to the open subscriptions of the material."""
+    open_by = defaultdict(float)
+    for sub in before.subscriptions.values():
+        if sub.material == op.material and sub.open_t > TOL:
+            open_by[sub.participant_id] += sub.open_t
+    total = sum(open_by.values())
+    got = entry.effects["allocated_t"]
+    assert sum(got.values()) == pytest.approx(op.tonnes)
+    for who, tonnes in got.items():
+        assert tonnes == pytest.approx(op.tonnes * open_by[who] / total)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 def test_random_operation_sequences_keep_the_invariants(plan: list[tuple[Any, int, int]]) -> None:
@@ -250,6 +263,8 @@ def test_random_operation_sequences_keep_the_invariants(plan: list[tuple[Any, in
             assert op.key in state.applied
             continue
         sent.append(op)
+        if isinstance(op, EmergencyAllocate):
+            _check_pro_rata(state, op, entry)
         _record_flows(flows, op, entry, new)
         state = new
         ledger.append(entry)
