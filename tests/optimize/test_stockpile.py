@@ -374,3 +374,16 @@ def test_no_shortfall_anywhere_builds_without_releases_and_holds_nothing() -> No
         assert plan.solve.ok
         assert plan.totals["tonnes"] == pytest.approx(0.0, abs=1e-9)
         assert plan.totals["objective_usd"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_plan_as_dict_is_strict_json() -> None:
+    import json
+
+    inputs = _random_inputs(18)
+    plan = size_stockpile(inputs, StockpileConfig(budget_usd=0.0))  # zero holdings: NaN per-dollar ratio
+    d = plan.as_dict()
+    text = json.dumps(d, allow_nan=False)
+    back = json.loads(text)
+    assert back["totals"]["loss_avoided_per_dollar"] is None
+    assert back["solve"]["condition"] == "optimal"
+    assert len(back["materials"]) == 3

@@ -263,13 +263,28 @@ class StockpilePlan:
     name: str = "optimised"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "plan": self.name,
-            "solve": self.solve.as_dict(),
-            "totals": self.totals,
-            "materials": self.table.to_dict(orient="records"),
-            "metadata": self.metadata.model_dump(),
-        }
+        """Plain, strictly JSON-safe dict (NaN and infinities become ``None``; numpy scalars Python ones)."""
+        return _json_safe(
+            {
+                "plan": self.name,
+                "solve": self.solve.as_dict(),
+                "totals": self.totals,
+                "materials": self.table.to_dict(orient="records"),
+                "metadata": self.metadata.model_dump(mode="json"),
+            }
+        )
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def cvar(losses: np.ndarray, prob: np.ndarray, alpha: float) -> float:
