@@ -1,11 +1,172 @@
-"""Job kinds wired to the library functions: each validates its parameters and calls the library."""
+"""Job kinds wired to the library: each validates its parameters at submission and calls the library.
+
+``simulate`` (critmin.disruption.simulate), ``montecarlo`` (run_monte_carlo; on the Dask scheduler named by
+``CRITMIN_DASK_SCHEDULER`` when set), ``stockpile`` (critmin.vault.sizing: Monte Carlo + two-stage LP),
+``price`` (critmin.pricing.reference_price.assess) and ``plan`` (critmin.planning.plan.run_plan).
+The API adds no modelling: results are the library's own records and metadata.
+"""
 
 from __future__ import annotations
 
-from critmin.api.jobs import JobKind
+import os
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from critmin.api.jobs import JobKind, ProgressFn
+from critmin.planning.plan import PlanRequest
+from critmin.pricing.transactions import Transaction
+
+DASK_ENV = "CRITMIN_DASK_SCHEDULER"
+
+
+def _atlas() -> Any:
+    from critmin.atlas import load_atlas
+
+    return load_atlas()
+
+
+def _counts(progress: ProgressFn, what: str) -> Any:
+    def report(done: int, total: int) -> None:
+        progress(done / total if total else 1.0, f"{done:,}/{total:,} {what}")
+
+    return report
+
+
+class SimulateParams(BaseModel):
+    """One scenario (the mapping `critmin shock` reads from YAML: name, horizon_months, events)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: dict[str, Any]
+
+    @field_validator("scenario")
+    @classmethod
+    def _valid(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from critmin.disruption import parse_scenario
+
+        parse_scenario(v, "params.scenario")
+        return v
+
+
+def run_simulate(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Simulate one scenario on the bundled atlas."""
+    from critmin.disruption import parse_scenario, simulate
+
+    assert isinstance(params, SimulateParams)
+    progress(0.1, "simulating")
+    result: dict[str, Any] = simulate(_atlas(), parse_scenario(params.scenario, "params.scenario")).to_dict()
+    return result
+
+
+class MonteCarloParams(BaseModel):
+    """Random restriction scenarios over every modelled material."""
+
+    model_config = ConfigDict(extra="forbid")
+    n_scenarios: int = Field(1000, ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    horizon_months: int = Field(24, ge=1, le=120)
+    chunk_size: int = Field(10_000, ge=10, le=100_000)
+
+
+def run_montecarlo(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Monte Carlo on the local backend, or on the Dask scheduler of ``CRITMIN_DASK_SCHEDULER``."""
+    from critmin.disruption.montecarlo import run_monte_carlo
+
+    assert isinstance(params, MonteCarloParams)
+    scheduler = os.environ.get(DASK_ENV) or None
+    result = run_monte_carlo(
+        _atlas(),
+        params.n_scenarios,
+        params.seed,
+        params.horizon_months,
+        backend="dask" if scheduler else "local",
+        scheduler=scheduler,
+        chunk_size=params.chunk_size,
+        progress=_counts(progress, "scenarios"),
+    )
+    return {
+        "backend": "dask" if scheduler else "local",
+        "summary": result.summary.to_dict(orient="records"),
+        "member_summary": result.member_summary.to_dict(orient="records"),
+        "metadata": result.metadata.model_dump(),
+    }
+
+
+class StockpileParams(BaseModel):
+    """Reserve sizing: budget (default: the Vault's loan + private capital), scenarios, optional CVaR."""
+
+    model_config = ConfigDict(extra="forbid")
+    budget_usd: float | None = Field(None, ge=0, le=1e13)
+    n_scenarios: int = Field(500, ge=1, le=100_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    horizon_months: int = Field(12, ge=1, le=60)
+    cvar_alpha: float | None = Field(None, gt=0, lt=1)
+    cvar_weight: float | None = Field(None, ge=0, le=1)
+
+
+def run_stockpile(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Monte Carlo inputs, then the two-stage stockpile LP (HiGHS)."""
+    from critmin.optimize.stockpile import CVaRSpec, StockpileConfig
+    from critmin.vault.sizing import default_budget, size_reserve, sizing_inputs
+
+    assert isinstance(params, StockpileParams)
+    cvar = None
+    if params.cvar_alpha is not None or params.cvar_weight is not None:
+        if params.cvar_alpha is None or params.cvar_weight is None:
+            raise ValueError("cvar_alpha and cvar_weight go together")
+        cvar = CVaRSpec(alpha=params.cvar_alpha, weight=params.cvar_weight)
+    budget = params.budget_usd if params.budget_usd is not None else default_budget()
+    report = _counts(lambda f, m: progress(0.8 * f, m), "scenarios")
+    data = sizing_inputs(_atlas(), params.n_scenarios, params.seed, params.horizon_months, progress=report)
+    progress(0.85, "solving the stockpile LP")
+    result: dict[str, Any] = size_reserve(data, StockpileConfig(budget_usd=budget, cvar=cvar)).as_dict()
+    return result
+
+
+class PriceParams(BaseModel):
+    """Reported deals (the fields of `critmin price assess`) and the assessment date and window."""
+
+    model_config = ConfigDict(extra="forbid")
+    transactions: list[Transaction] = Field(min_length=1, max_length=100_000)
+    as_of: date
+    window_days: int = Field(30, ge=1, le=3650)
+
+
+def run_price(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Reference-price assessment (publication rules applied by the library)."""
+    from critmin.pricing.reference_price import assess
+
+    assert isinstance(params, PriceParams)
+    late = [t for t in params.transactions if t.date > params.as_of]
+    if late:
+        raise ValueError(f"transaction dated {late[0].date} is after as_of {params.as_of}")
+    progress(0.1, "assessing")
+    result = assess(params.transactions, as_of=params.as_of, window_days=params.window_days)
+    return {
+        "prices": result.prices.to_dict(orient="records"),
+        "deals": result.deals.to_dict(orient="records"),
+        "metadata": result.metadata.model_dump(),
+    }
+
+
+def run_plan_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Capacity-expansion plan for one material and stage (MILP)."""
+    from critmin.planning.plan import run_plan
+
+    assert isinstance(params, PlanRequest)
+    progress(0.1, "solving the expansion plan")
+    result: dict[str, Any] = run_plan(params).to_dict()
+    return result
 
 
 def library_job_kinds() -> dict[str, JobKind]:
-    """Every job kind whose library function is available."""
-    kinds: list[JobKind] = []
+    """Every job kind the service runs."""
+    kinds = [
+        JobKind("simulate", SimulateParams, run_simulate, "one disruption scenario (critmin.disruption)"),
+        JobKind("montecarlo", MonteCarloParams, run_montecarlo, "Monte Carlo of restriction scenarios"),
+        JobKind("stockpile", StockpileParams, run_stockpile, "reserve sizing: two-stage LP over scenarios"),
+        JobKind("price", PriceParams, run_price, "reference-price assessment from reported deals"),
+        JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
+    ]
     return {k.name: k for k in kinds}

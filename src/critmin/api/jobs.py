@@ -97,7 +97,13 @@ class JobRunner:
             with self.store.write() as s:
                 set_status(s, job_id, "failed", message="failed", error=f"{type(exc).__name__}: {exc}")
         else:
-            with self.store.write() as s:
-                set_status(s, job_id, "succeeded", progress=1.0, message="done", result=result)
+            try:
+                with self.store.write() as s:
+                    set_status(s, job_id, "succeeded", progress=1.0, message="done", result=result)
+            except Exception as exc:  # e.g. a result that cannot be stored: the job fails, visibly
+                with self.store.write() as s:
+                    set_status(
+                        s, job_id, "failed", message="result not stored", error=f"{type(exc).__name__}: {exc}"
+                    )
         finally:
             self._cancel.pop(job_id, None)

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from critmin.cli.output import to_json
 from critmin.store import audit
 from critmin.store.members import Principal
 from critmin.store.models import Job, utc_now
 
 FINAL = ("succeeded", "failed", "cancelled")
+
+
+def _plain(obj: Any) -> Any:
+    """numpy / pandas scalars to Python, NaN and infinities to None, dates to ISO text."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj
+
+
+def result_json(result: Any) -> str:
+    """Strict JSON text of a job result."""
+    return json.dumps(_plain(result), allow_nan=False, default=str)
 
 
 def create_job(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> Job:
@@ -56,7 +76,7 @@ def set_status(
     if message is not None:
         job.message = message
     if result is not None:
-        job.result = to_json(result)
+        job.result = result_json(result)
     if error is not None:
         job.error = error
     job.updated_at = utc_now()

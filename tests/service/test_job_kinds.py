@@ -1,0 +1,138 @@
+"""Each job kind returns what the library returns for the same inputs (the API adds no modelling)."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterator
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import pytest
+import yaml
+
+from critmin.api.job_kinds import library_job_kinds
+from critmin.atlas import load_atlas
+from service.support import Service, start_service
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def jobs(db_url: str) -> Iterator[Service]:
+    yield from start_service(db_url, library_job_kinds())
+
+
+def _run(service: Service, kind: str, params: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
+    h = service.auth("member_a")
+    r = service.client.post(f"{API}/jobs", json={"kind": kind, "params": params}, headers=h)
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = service.client.get(f"{API}/jobs/{r.json()['id']}", headers=h).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            assert job["status"] == "succeeded", job["error"]
+            return dict(job["result"])
+        time.sleep(0.05)
+    raise AssertionError(f"{kind} job did not finish in {timeout} s")
+
+
+def _records_close(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.keys() == y.keys()
+        for k in x:
+            if isinstance(x[k], float) and isinstance(y[k], float):
+                assert x[k] == pytest.approx(y[k], rel=1e-9, nan_ok=True)
+            else:
+                assert x[k] == y[k] or (x[k] is None and y[k] != y[k])
+
+
+def test_kinds_are_listed(jobs: Service) -> None:
+    kinds = jobs.client.get(f"{API}/jobs/kinds").json()
+    assert set(kinds) == {"simulate", "montecarlo", "stockpile", "price", "plan"}
+
+
+def test_montecarlo_job_equals_library(jobs: Service) -> None:
+    from critmin.disruption.montecarlo import run_monte_carlo
+
+    got = _run(jobs, "montecarlo", {"n_scenarios": 200, "seed": 7, "horizon_months": 12, "chunk_size": 50})
+    want = run_monte_carlo(load_atlas(), 200, 7, 12, chunk_size=50)
+    assert got["backend"] == "local"
+    _records_close(got["summary"], want.summary.to_dict(orient="records"))
+
+
+def test_simulate_job_equals_library(jobs: Service) -> None:
+    from critmin.disruption import parse_scenario, simulate
+
+    text = resources.files("critmin.scenarios").joinpath("gallium-2023.yaml").read_text(encoding="utf-8")
+    scenario = yaml.safe_load(text)
+    got = _run(jobs, "simulate", {"scenario": scenario})
+    want = simulate(load_atlas(), parse_scenario(scenario)).to_dict()
+    assert got["total_loss_usd"] == pytest.approx(want["total_loss_usd"], rel=1e-12)
+    assert got["materials"]["gallium"]["shortfall_t"] == pytest.approx(
+        want["materials"]["gallium"]["shortfall_t"]
+    )
+    bad = jobs.client.post(
+        f"{API}/jobs",
+        json={"kind": "simulate", "params": {"scenario": {"name": "x", "horizon_months": -1, "events": []}}},
+        headers=jobs.auth("member_a"),
+    )
+    assert bad.status_code == 422 and "horizon_months" in bad.text
+
+
+def test_price_job_equals_library(jobs: Service) -> None:
+    from critmin.pricing.reference_price import assess
+    from critmin.pricing.transactions import Transaction
+
+    text = resources.files("critmin.pricing").joinpath("examples/transactions_illustrative.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    as_of = max(date.fromisoformat(r["date"]) for r in rows)
+    got = _run(jobs, "price", {"transactions": rows, "as_of": as_of.isoformat(), "window_days": 30})
+    want = assess([Transaction.model_validate(r) for r in rows], as_of=as_of, window_days=30)
+    _records_close(got["prices"], want.prices.to_dict(orient="records"))
+
+
+def test_plan_and_stockpile_jobs_equal_library(jobs: Service) -> None:
+    from critmin.optimize.stockpile import StockpileConfig
+    from critmin.planning.plan import PlanRequest, run_plan
+    from critmin.vault.sizing import default_budget, size_reserve, sizing_inputs
+
+    req = {"material": "lithium", "stage": "refine", "target": 0.6, "by": 2030}
+    got = _run(jobs, "plan", req)
+    want = run_plan(PlanRequest(**req)).to_dict()
+    assert got.keys() == want.keys()
+    assert (
+        jobs.client.post(
+            f"{API}/jobs",
+            json={"kind": "plan", "params": {**req, "scenario": "XYZ"}},
+            headers=jobs.auth("member_a"),
+        ).status_code
+        == 422
+    )
+    sp = _run(jobs, "stockpile", {"n_scenarios": 20, "seed": 3, "horizon_months": 6})
+    direct = size_reserve(sizing_inputs(load_atlas(), 20, 3, 6), StockpileConfig(budget_usd=default_budget()))
+    assert sp["totals"]["tonnes"] == pytest.approx(direct.totals["tonnes"], rel=1e-6)
+    assert sp["solve"]["status"] == direct.solve.as_dict()["status"]
+
+
+def test_montecarlo_goes_to_the_configured_dask_scheduler(
+    jobs: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        monkeypatch.setenv("CRITMIN_DASK_SCHEDULER", cluster.scheduler_address)
+        got = _run(jobs, "montecarlo", {"n_scenarios": 100, "seed": 5, "horizon_months": 6, "chunk_size": 50})
+    local = _run_local(100, 5, 6, 50)
+    assert got["backend"] == "dask"
+    _records_close(got["summary"], local)
+
+
+def _run_local(n: int, seed: int, horizon: int, chunk: int) -> list[dict[str, Any]]:
+    from critmin.disruption.montecarlo import run_monte_carlo
+
+    return list(
+        run_monte_carlo(load_atlas(), n, seed, horizon, chunk_size=chunk).summary.to_dict(orient="records")
+    )
