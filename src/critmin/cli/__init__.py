@@ -4,15 +4,16 @@ Command modules must stay cheap to import: heavy libraries (dask, linopy, fastap
 command functions, so ``critmin exposure`` starts fast.
 """
 
+# command modules are imported for their registrations on the app
+from critmin.cli import (  # noqa: F401
+    atlas_cmds,
+    disruption_cmds,
+    exposure_cmds,
+    planning_cmds,
+    pricing_cmds,
+    service_cmds,
+    vault_cmds,
+)
 from critmin.cli.app import app
-
-# command modules (imported for their registrations)
-from critmin.cli import atlas_cmds  # noqa: E402, F401
-from critmin.cli import disruption_cmds  # noqa: E402, F401
-from critmin.cli import exposure_cmds  # noqa: E402, F401
-from critmin.cli import planning_cmds  # noqa: E402, F401
-from critmin.cli import pricing_cmds  # noqa: E402, F401
-from critmin.cli import service_cmds  # noqa: E402, F401
-from critmin.cli import vault_cmds  # noqa: E402, F401
 
 __all__ = ["app"]

@@ -1,4 +1,4 @@
-"""Rendering of command results as a rich table, CSV or JSON (the ``--format`` option of every data command)."""
+"""Rendering of command results as a rich table, CSV or JSON (the ``--format`` option of data commands)."""
 
 from __future__ import annotations
 
