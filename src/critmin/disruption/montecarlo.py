@@ -12,7 +12,8 @@ the earliest candidate inside the horizon restricts (one restriction per materia
 lognormal duration and a uniform severity (share of exports withheld), with targets ``all``.
 
 Chunk ``i`` draws from ``SeedSequence(seed).spawn(n_chunks)[i]``, so the same seed and chunk size give
-identical results on every backend.
+identical results on every backend. The earliest candidate is drawn by competing risks (one exponential
+time with the summed hazard, then the candidate in proportion to its hazard).
 """
 
 from __future__ import annotations
@@ -134,42 +135,103 @@ def build_candidates(inp: MarketInputs, wgi: pd.DataFrame) -> Candidates:
     return Candidates(share, hz, country, stage)
 
 
-def draw_restrictions(spec: ChunkSpec, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Random restrictions for ``n`` scenarios: ``(a, c, withheld, chosen)``, all vectorised."""
+@dataclass(frozen=True)
+class Draw:
+    """Random restrictions of one chunk: per (scenario, material) who, when, how long, how severe."""
+
+    chosen: np.ndarray  # [n, M] candidate index, -1 = no restriction inside the horizon
+    start: np.ndarray  # [n, M] first month (int)
+    duration: np.ndarray  # [n, M] months (int)
+    severity: np.ndarray  # [n, M] share of exports withheld
+
+
+def draw_events(spec: ChunkSpec, n: int, rng: np.random.Generator) -> Draw:
+    """Competing risks: the first restriction of a material starts after an exponential time with the summed
+    hazard of its candidates, and comes from candidate ``k`` with probability ``h_k / sum(h)`` (the same law
+    as the earliest of independent exponential clocks, with two draws instead of ``K``)."""
     c_ = spec.cands
-    M, K = c_.share.shape
-    T = spec.horizon
-    u = rng.random((n, M, K))
-    with np.errstate(divide="ignore"):
-        start = np.where(c_.hazard_per_month > 0, -np.log1p(-u) / c_.hazard_per_month, np.inf)
-    chosen = np.argmin(start, axis=2)  # [n, M]
-    t0 = np.take_along_axis(start, chosen[..., None], axis=2)[..., 0]
+    M = c_.share.shape[0]
+    total = c_.hazard_per_month.sum(axis=1)  # [M]
+    cum = np.cumsum(c_.hazard_per_month, axis=1)
+    cum = np.divide(cum, total[:, None], out=np.ones_like(cum), where=total[:, None] > 0)
+    cum[:, -1] = 1.0
+    u_time = rng.random((n, M))
+    u_who = rng.random((n, M))
     z = rng.standard_normal((n, M))
-    sev = spec.severity_min + (spec.severity_max - spec.severity_min) * rng.random((n, M))
-    happen = t0 < T
+    u_sev = rng.random((n, M))
+    with np.errstate(divide="ignore"):
+        t0 = np.where(total > 0, -np.log1p(-u_time) / total, np.inf)
+    happen = t0 < spec.horizon
+    chosen = (u_who[..., None] > cum[None, :, :]).sum(axis=2)
     dur = np.maximum(1.0, np.ceil(spec.duration_median * np.exp(spec.duration_sigma * z)))
-    first = np.floor(np.where(happen, t0, T))
-    a = np.where(happen, c_.share[np.arange(M)[None, :], chosen], 0.0)
-    e = a * spec.export_share[None, :]
-    months = np.arange(T)[None, None, :]
-    active = (months >= first[..., None]) & (months < (first + dur)[..., None])
-    withheld = np.where(active, (sev * e)[..., None], 0.0)
-    return a, a - e, withheld, np.where(happen, chosen, -1)
+    sev = spec.severity_min + (spec.severity_max - spec.severity_min) * u_sev
+    return Draw(
+        chosen=np.where(happen, chosen, -1),
+        start=np.where(happen, np.floor(np.where(happen, t0, 0.0)), spec.horizon).astype(np.int64),
+        duration=dur.astype(np.int64),
+        severity=sev,
+    )
+
+
+def _pair_arrays(spec: ChunkSpec, d: Draw, s_idx: np.ndarray, m_idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``a``, ``c`` and withheld ``[P, T]`` of the given (scenario, material) pairs."""
+    k = d.chosen[s_idx, m_idx]
+    a = spec.cands.share[m_idx, k]
+    e = a * spec.export_share[m_idx]
+    months = np.arange(spec.horizon)[None, :]
+    first = d.start[s_idx, m_idx][:, None]
+    active = (months >= first) & (months < first + d.duration[s_idx, m_idx][:, None])
+    w = np.where(active, (d.severity[s_idx, m_idx] * e)[:, None], 0.0)
+    return a, a - e, w
+
+
+def draw_restrictions(spec: ChunkSpec, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Full kernel arrays ``(a [n,M], c [n,M], withheld [n,M,T], chosen [n,M])`` of ``n`` random scenarios."""
+    d = draw_events(spec, n, rng)
+    M = spec.cands.share.shape[0]
+    a = np.zeros((n, M))
+    c = np.zeros((n, M))
+    w = np.zeros((n, M, spec.horizon))
+    s_idx, m_idx = np.nonzero(d.chosen >= 0)
+    pa, pc, pw = _pair_arrays(spec, d, s_idx, m_idx)
+    a[s_idx, m_idx], c[s_idx, m_idx], w[s_idx, m_idx] = pa, pc, pw
+    return a, c, w, d.chosen
 
 
 def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths: bool = False) -> ChunkOutput:
-    """Draw and propagate one chunk of ``n`` scenarios (the unit of work of every backend)."""
+    """Draw and propagate one chunk of ``n`` scenarios (the unit of work of every backend).
+
+    Only the disrupted (scenario, material) pairs go through the kernel, each pair as its own column with
+    its material's parameters (an undisrupted pair is the baseline: price 1, no shortfall, no loss).
+    """
     rng = np.random.default_rng(seed)
-    a, c, withheld, chosen = draw_restrictions(spec, n, rng)
-    out = propagate(spec.kernel, a, c, withheld, keep_paths=keep_paths)
+    d = draw_events(spec, n, rng)
+    M, T = spec.cands.share.shape[0], spec.horizon
+    s_idx, m_idx = np.nonzero(d.chosen >= 0)
+    a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
+    kp = KernelParams(**{name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()})
+    out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths)
+    loss = np.zeros((n, M))
+    short = np.zeros((n, M))
+    maxp = np.ones((n, M))
+    loss[s_idx, m_idx] = out.loss_usd[0]
+    short[s_idx, m_idx] = out.shortfall_total_t[0]
+    maxp[s_idx, m_idx] = out.max_price_outside[0]
+    short_t = price_t = None
+    if keep_paths:
+        assert out.shortfall_t is not None and out.price_outside is not None
+        short_t = np.zeros((n, M, T))
+        price_t = np.ones((n, M, T))
+        short_t[s_idx, m_idx] = out.shortfall_t[0]
+        price_t[s_idx, m_idx] = out.price_outside[0]
     return ChunkOutput(
-        loss_usd=out.loss_usd,
-        shortfall_total_t=out.shortfall_total_t,
-        max_price=out.max_price_outside,
-        disrupted=chosen >= 0,
-        restrictor=chosen,
-        shortfall_t=out.shortfall_t,
-        price_index_outside=out.price_outside,
+        loss_usd=loss,
+        shortfall_total_t=short,
+        max_price=maxp,
+        disrupted=d.chosen >= 0,
+        restrictor=d.chosen,
+        shortfall_t=short_t,
+        price_index_outside=price_t,
     )
 
 

@@ -63,49 +63,61 @@ def solve_zone(
         raise ValueError("solve_zone: expected supply elasticity >= 0 and demand elasticity <= 0")
     if np.any(cap_a < 1) or np.any(floor_a > 1) or np.any(floor_a <= 0):
         raise ValueError("solve_zone: expected 0 < floor <= 1 <= cap")
-    lo = np.log(floor_a)
-    hi = np.log(cap_a)
-    scale = tol * np.maximum(s0 + d0, 1e-300)
-    balanced = np.abs(gap) <= scale
-    f_hi = _excess(hi, s0, d0, es, ed, gap)
-    f_lo = _excess(lo, s0, d0, es, ed, gap)
-    at_cap = ~balanced & (f_hi <= 0)
-    at_floor = ~balanced & ~at_cap & (f_lo >= 0)
-    x = np.where(at_cap, hi, np.where(at_floor, lo, 0.0))
-    active = ~(balanced | at_cap | at_floor)
-    idx = np.flatnonzero(active.ravel())
+    shape = s0.shape
+    scale_all = tol * np.maximum(s0 + d0, 1e-300)
+    x = np.zeros(shape)
+    short = np.zeros(shape)
+    surplus = np.zeros(shape)
+    idx = np.flatnonzero(np.abs(gap) > scale_all)  # balanced elements stay at the baseline price
     if idx.size:
-        out = x.ravel().copy()
-        s_, d_, es_, ed_, g_, sc_ = (a.ravel()[idx] for a in (s0, d0, es, ed, gap, scale))
-        lo_, hi_ = lo.ravel()[idx], hi.ravel()[idx]
-        # first guess: the linearised answer, clipped into the bracket
-        xa = np.clip(g_ / np.maximum(s_ * es_ - d_ * ed_, 1e-300), lo_, hi_)
-        for _ in range(max_iter):
-            ea, eb = np.exp(es_ * xa), np.exp(ed_ * xa)
-            f = s_ * (ea - 1.0) - d_ * (eb - 1.0) - g_
-            done = np.abs(f) <= sc_
-            if done.any():
-                out[idx[done]] = xa[done]
-                keep = ~done
-                idx, xa, f, ea, eb = idx[keep], xa[keep], f[keep], ea[keep], eb[keep]
-                s_, d_, es_, ed_, g_, sc_ = s_[keep], d_[keep], es_[keep], ed_[keep], g_[keep], sc_[keep]
-                lo_, hi_ = lo_[keep], hi_[keep]
-                if not idx.size:
-                    break
-            lo_ = np.where(f < 0, xa, lo_)
-            hi_ = np.where(f > 0, xa, hi_)
-            fp = s_ * es_ * ea - d_ * ed_ * eb
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                xn = xa - f / fp
-            bad = ~np.isfinite(xn) | (xn <= lo_) | (xn >= hi_)
-            xa = np.where(bad, 0.5 * (lo_ + hi_), xn)
-        if idx.size:
-            raise RuntimeError(f"solve_zone: {idx.size} elements did not converge in {max_iter} iterations")
-        x = out.reshape(s0.shape)
-    p = np.exp(x)
+        s_, d_, es_, ed_, g_, sc_, cap_, floor_ = (
+            v.ravel()[idx] for v in (s0, d0, es, ed, gap, scale_all, cap_a, floor_a)
+        )
+        lo_, hi_ = np.log(floor_), np.log(cap_)
+        f_hi = _excess(hi_, s_, d_, es_, ed_, g_)
+        f_lo = _excess(lo_, s_, d_, es_, ed_, g_)
+        at_cap = f_hi <= 0
+        at_floor = ~at_cap & (f_lo >= 0)
+        xs = np.where(at_cap, hi_, np.where(at_floor, lo_, 0.0))
+        x.ravel()[idx] = xs
+        short.ravel()[idx] = np.where(at_cap, np.maximum(-f_hi, 0.0), 0.0)
+        surplus.ravel()[idx] = np.where(at_floor, np.maximum(f_lo, 0.0), 0.0)
+        inner = ~(at_cap | at_floor)
+        if inner.any():
+            x.ravel()[idx[inner]] = _newton(s_[inner], d_[inner], es_[inner], ed_[inner], g_[inner],
+                                            sc_[inner], lo_[inner], hi_[inner], max_iter)
     return ZoneSolution(
-        price_index=p,
-        shortfall=np.where(at_cap, np.maximum(-f_hi, 0.0), 0.0),
-        surplus=np.where(at_floor, np.maximum(f_lo, 0.0), 0.0),
+        price_index=np.exp(x),
+        shortfall=short,
+        surplus=surplus,
         demand_destroyed=-d0 * np.expm1(ed * x),
     )
+
+
+def _newton(s_: FloatArray, d_: FloatArray, es_: FloatArray, ed_: FloatArray, g_: FloatArray, sc_: FloatArray,
+            lo_: FloatArray, hi_: FloatArray, max_iter: int) -> FloatArray:
+    """Bracketed Newton on ``f(x)`` for elements whose root lies inside ``(lo, hi)``."""
+    idx = np.arange(s_.size)
+    out = np.zeros(s_.size)
+    # first guess: the linearised answer, clipped into the bracket
+    xa = np.clip(g_ / np.maximum(s_ * es_ - d_ * ed_, 1e-300), lo_, hi_)
+    for _ in range(max_iter):
+        ea, eb = np.exp(es_ * xa), np.exp(ed_ * xa)
+        f = s_ * (ea - 1.0) - d_ * (eb - 1.0) - g_
+        done = np.abs(f) <= sc_
+        if done.any():
+            out[idx[done]] = xa[done]
+            keep = ~done
+            idx, xa, f, ea, eb = idx[keep], xa[keep], f[keep], ea[keep], eb[keep]
+            s_, d_, es_, ed_, g_, sc_ = s_[keep], d_[keep], es_[keep], ed_[keep], g_[keep], sc_[keep]
+            lo_, hi_ = lo_[keep], hi_[keep]
+            if not idx.size:
+                return out
+        lo_ = np.where(f < 0, xa, lo_)
+        hi_ = np.where(f > 0, xa, hi_)
+        fp = s_ * es_ * ea - d_ * ed_ * eb
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            xn = xa - f / fp
+        bad = ~np.isfinite(xn) | (xn <= lo_) | (xn >= hi_)
+        xa = np.where(bad, 0.5 * (lo_ + hi_), xn)
+    raise RuntimeError(f"solve_zone: {idx.size} elements did not converge in {max_iter} iterations")

@@ -1,0 +1,97 @@
+"""``critmin shock`` and ``critmin risk`` through Typer's CliRunner on the real bundled data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from critmin.cli import app
+
+runner = CliRunner()
+
+
+def test_shock_json_has_price_paths_shortfall_losses_and_provenance() -> None:
+    res = runner.invoke(app, ["shock", "gallium-2023", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    g = d["materials"]["gallium"]
+    assert len(g["price_index"]["outside"]) == 12 and len(g["price_index"]["restrictor"]) == 12
+    assert max(g["price_index"]["outside"]) > 1.5
+    assert max(g["price_index"]["restrictor"]) <= 1.0
+    assert len(g["shortfall_t"]) == 12 and "loss_usd" in g
+    assert d["parameters"]["restrictor_export_share[gallium]"] == 0.108
+    assert "usgs-mcs2026" in d["data_editions"]
+
+
+def test_shock_from_file_with_param_override_and_table(tmp_path: Path) -> None:
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        "name: cut\nhorizon_months: 6\nevents:\n  - {type: export_restriction, exporter: CHN, "
+        "material: gallium, stage: refine, share: 1.0}\n"
+    )
+    res = runner.invoke(app, ["shock", str(f), "-p", "price_cap_index[gallium]=2", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert max(json.loads(res.stdout)["materials"]["gallium"]["price_index"]["outside"]) <= 2.0 + 1e-12
+    table = runner.invoke(app, ["shock", str(f)])
+    assert table.exit_code == 0 and "Scenario cut (6 months)" in table.stdout
+    csv = runner.invoke(app, ["shock", str(f), "--format", "csv"])
+    assert csv.exit_code == 0 and csv.stdout.splitlines()[1].startswith("gallium,refine,CHN,")
+
+
+def test_shock_errors_are_clear(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text(
+        "name: bad\nevents:\n  - {type: export_restriction, exporter: CHN, material: gallium, share: 2}\n"
+    )
+    res = runner.invoke(app, ["shock", str(f)])
+    assert res.exit_code == 2
+    assert "event 0" in res.output and "field share" in res.output and "2" in res.output
+    res = runner.invoke(app, ["shock", "no-such-scenario"])
+    assert res.exit_code == 2 and "no bundled scenario" in res.output
+    res = runner.invoke(app, ["shock", "gallium-2023", "-p", "oops"])
+    assert res.exit_code == 2 and "NAME[MATERIAL]=NUMBER" in res.output
+
+
+def test_risk_table_json_and_parquet(tmp_path: Path) -> None:
+    out = tmp_path / "losses.parquet"
+    res = runner.invoke(
+        app,
+        [
+            "risk",
+            "--scenarios",
+            "300",
+            "--seed",
+            "4",
+            "--chunk-size",
+            "100",
+            "--parquet",
+            str(out),
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert {"material", "expected_loss_usd", "var_usd", "cvar_usd"} <= set(rows[0])
+    frame = pd.read_parquet(out)
+    assert frame.shape[0] == 300 and "gallium" in frame.columns
+    assert abs(frame[rows[0]["material"]].mean() - rows[0]["expected_loss_usd"]) <= 1e-6 * max(
+        1.0, rows[0]["expected_loss_usd"]
+    )
+    members = runner.invoke(app, ["risk", "-n", "100", "--members", "--format", "csv"])
+    assert members.exit_code == 0 and members.stdout.startswith("member,")
+    bad = runner.invoke(app, ["risk", "-n", "10", "--backend", "spark"])
+    assert bad.exit_code == 2
+
+
+def test_disruption_commands_do_not_slow_the_cli_import() -> None:
+    heavy = "('dask', 'distributed', 'scipy.optimize')"
+    code = f"import sys, critmin.cli; print(any(m in sys.modules for m in {heavy}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
