@@ -37,6 +37,12 @@ def test_no_refiner_is_reported_not_invented() -> None:
     assert _as_dict(flows) == {("AUS", "unallocated", "no refiner"): 5.0}
 
 
+def test_other_countries_are_not_domestic() -> None:
+    flows = mine_to_refine(pd.Series({"OTH": 10.0}), pd.Series({"OTH": 4.0, "JPN": 6.0}), pd.DataFrame(
+        {"exporter": [], "importer": [], "value_usd": []}))  # fmt: skip
+    assert _as_dict(flows) == {("OTH", "OTH", "proportional"): 4.0, ("OTH", "JPN", "proportional"): 6.0}
+
+
 def test_self_trade_is_ignored() -> None:
     ore = pd.DataFrame({"exporter": ["AUS", "AUS"], "importer": ["AUS", "JPN"], "value_usd": [100.0, 1.0]})
     got = _as_dict(mine_to_refine(pd.Series({"AUS": 10.0}), pd.Series({"JPN": 1.0, "AUS": 4.0}), ore))
@@ -60,6 +66,7 @@ def test_flows_conserve_mine_output(mine_d: dict, refine_d: dict, trade: list) -
     assert (flows["tonnes"] >= 0).all()
     assert abs(flows["tonnes"].sum() - mine[mine > 0].sum()) <= 1e-9 * max(1.0, mine.sum())
     domestic = flows[flows["basis"] == "domestic"].set_index("mine_iso3")["tonnes"]
+    assert "OTH" not in domestic.index
     for iso, kept in domestic.items():
         assert kept <= refine[iso] + 1e-9
     folded = top_flows(flows, n=2)

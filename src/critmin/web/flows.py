@@ -5,13 +5,14 @@ For one material and year, with mine output ``m_i`` and refinery output ``r_j`` 
 1. A country that both mines and refines is taken to refine its own ore first: it keeps
    ``k_i = min(m_i, r_j=i)`` (flow ``i -> i``).
 2. The rest ``e_i = m_i - k_i`` goes abroad. **Trade-based** when BACI reports exports of the material's
-   ore-stage HS6 codes from ``i`` (value in USD, same year): ``e_i`` is split over the importers ``j`` in
-   proportion to those export values. **Proportional** otherwise: ``e_i`` is split over the other refining
-   countries in proportion to their refinery output ``r_j`` (an assumption, flagged in the ``basis``
-   column).
+   ore-stage HS6 codes from ``i`` (value in USD, latest BACI year on or before the production year):
+   ``e_i`` is split over the importers ``j`` in proportion to those export values. **Proportional**
+   otherwise: ``e_i`` is split over the other refining countries (for ``OTH``: all refining countries) in
+   proportion to their refinery output ``r_j`` (an assumption, flagged in the ``basis`` column).
 3. Flows are in tonnes of contained content; the total equals the total mine output.
 
-``OTH`` (published "Other countries") is kept as a node; combined codes (``A+B``) are kept as published.
+``OTH`` (published "Other countries") is kept as a node but never counted as domestic refining (it is many
+countries); combined codes (``A+B``) are kept as published.
 The allocation is an illustration of who could refine whose ore, not a traced physical flow: BACI values
 mix grades and the customs exporter may be a trading hub.
 """
@@ -19,6 +20,8 @@ mix grades and the customs exporter may be a trading hub.
 from __future__ import annotations
 
 import pandas as pd
+
+from critmin.atlas.countries import OTHER
 
 FLOW_COLUMNS = ["mine_iso3", "refine_iso3", "tonnes", "basis"]
 
@@ -34,7 +37,8 @@ def mine_to_refine(mine: pd.Series, refine: pd.Series, ore_exports: pd.DataFrame
     ore = ore_exports[(ore_exports["value_usd"] > 0) & (ore_exports["exporter"] != ore_exports["importer"])]
     rows: list[tuple[str, str, float, str]] = []
     for iso, m in mine.items():
-        kept = min(float(m), float(refine.get(iso, 0.0)))
+        # "Other countries" is many countries: its ore is not taken to be refined where it was mined
+        kept = 0.0 if iso == OTHER else min(float(m), float(refine.get(iso, 0.0)))
         if kept > 0:
             rows.append((str(iso), str(iso), kept, "domestic"))
         rest = float(m) - kept
@@ -44,7 +48,7 @@ def mine_to_refine(mine: pd.Series, refine: pd.Series, ore_exports: pd.DataFrame
         if out.sum() > 0:
             weights, basis = out / out.sum(), "trade"
         else:
-            others = refine.drop(index=iso, errors="ignore")
+            others = refine if iso == OTHER else refine.drop(index=iso, errors="ignore")
             if others.sum() <= 0:
                 rows.append((str(iso), "unallocated", rest, "no refiner"))
                 continue
