@@ -186,3 +186,19 @@ def test_cli_vault_rules_csv_has_one_row_per_material_and_plan() -> None:
     japan = table[table["plan"] == "japan-consumption"]
     # one common scale factor fits the plan into the budget: days of cover are equal across materials
     assert japan["days_of_cover"].to_numpy() == pytest.approx(japan["days_of_cover"].iloc[0])
+
+
+def test_price_risk_is_the_mean_annual_price_fall_of_the_purchase_series(data: SizingData) -> None:
+    from critmin.vault.sizing import price_downside, price_risk_rate
+
+    downside = price_downside(load_atlas().prices)
+    # USGS battery-grade lithium, 2021-2025: 11,700 -> 63,700 -> 39,000 -> 11,800 -> 9,000 USD/t
+    falls = [0.0, 1 - 39_000 / 63_700, 1 - 11_800 / 39_000, 1 - 9_000 / 11_800]
+    assert downside["lithium"] == pytest.approx(sum(falls) / 4)
+    assert (downside >= 0).all() and (downside < 1).all()
+    ps = ParameterSet()
+    blended = (10e9 * 0.05 + 1.67e9 * 0.08) / 11.67e9
+    assert data.inputs.carry_rate_per_year["lithium"] == pytest.approx(blended + 0.01 + downside["lithium"])
+    flat = ps.with_overrides({("vault_price_risk_from_history", "default"): 0.0})
+    assert price_risk_rate(flat, "lithium", downside) == 0.02
+    assert price_risk_rate(ps, "no-such-material", downside) == 0.02  # no history: the flat rate

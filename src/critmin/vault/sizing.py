@@ -35,6 +35,7 @@ SIZING_PARAMETERS = [
     "vault_private_capital_return",
     "vault_storage_cost_rate",
     "vault_price_risk_rate",
+    "vault_price_risk_from_history",
     "vault_cap_share_world_supply",
     "vault_rule_iea_days",
     "vault_rule_japan_days",
@@ -48,16 +49,53 @@ def default_budget(params: ParameterSet | None = None) -> float:
     return p.get("vault_exim_loan_usd") + p.get("vault_private_capital_usd")
 
 
-def carry_rate(params: ParameterSet, material: str) -> float:
+def price_downside(prices: pd.DataFrame) -> pd.Series:
+    """Mean annual price fall per material, ``mean_y max(0, 1 - p[y+1] / p[y])`` over consecutive years.
+
+    Uses the same series as the purchase price (the first series of the latest year with a positive price,
+    as the disruption inputs choose it) from the atlas ``prices`` table (USGS, 2021-2025). Materials with
+    fewer than two consecutive years get no value.
+    """
+    p = prices.dropna(subset=["usd_per_t"])
+    p = p[p["usd_per_t"] > 0]
+    out: dict[str, float] = {}
+    for mat, grp in p.groupby("material"):
+        latest = grp[grp["year"] == grp["year"].max()]
+        series = latest["series"].iloc[0]
+        hist = (
+            grp[grp["series"] == series].drop_duplicates("year").set_index("year")["usd_per_t"].sort_index()
+        )
+        falls = [
+            max(0.0, 1.0 - float(hist[y + 1]) / float(hist[y]))
+            for y in hist.index[:-1]
+            if (y + 1) in hist.index
+        ]
+        if falls:
+            out[str(mat)] = float(np.mean(falls))
+    return pd.Series(out, dtype="float64", name="price_downside_per_year")
+
+
+def price_risk_rate(params: ParameterSet, material: str, downside: pd.Series) -> float:
+    """Price-risk part of the carrying cost: the mean annual price fall from the price history when
+    ``vault_price_risk_from_history`` is 1 and a history exists, else ``vault_price_risk_rate``."""
+    if params.get("vault_price_risk_from_history", material) >= 0.5:
+        value = downside.get(material, np.nan)
+        if np.isfinite(value):
+            return float(value)
+    return params.get("vault_price_risk_rate", material)
+
+
+def carry_rate(params: ParameterSet, material: str, downside: pd.Series | None = None) -> float:
     """Annual carrying cost as a share of value: blended financing + storage + price risk."""
     loan, private = params.get("vault_exim_loan_usd"), params.get("vault_private_capital_usd")
     funds = loan * params.get("vault_exim_interest_rate", material) + private * params.get(
         "vault_private_capital_return", material
     )
+    empty = pd.Series(dtype="float64")
     return (
         funds / (loan + private)
         + params.get("vault_storage_cost_rate", material)
-        + params.get("vault_price_risk_rate", material)
+        + price_risk_rate(params, material, empty if downside is None else downside)
     )
 
 
@@ -130,7 +168,8 @@ def sizing_inputs(
     keep = [m for m in mats if m not in excluded]
     pos = [mc.materials.index(m) for m in keep]
     cap_share = pd.Series([ps.get("vault_cap_share_world_supply", m) for m in keep], index=keep)
-    rates = pd.Series([carry_rate(ps, m) for m in keep], index=keep)
+    downside = price_downside(atlas.prices)
+    rates = pd.Series([carry_rate(ps, m, downside) for m in keep], index=keep)
     inputs = StockpileInputs(
         shortfall_t=shortfall_array(mc.shortfall_t[:, pos, :], keep),
         loss_per_tonne_usd=loss[keep],
@@ -138,7 +177,10 @@ def sizing_inputs(
         max_holding_t=world[keep] * cap_share,
         carry_rate_per_year=rates,
         days_basis_t_per_year=consumption[keep],
-        notes={"market_stage": dict(zip(mc.materials, inp.market_stage, strict=True))},
+        notes={
+            "market_stage": dict(zip(mc.materials, inp.market_stage, strict=True)),
+            "price_risk_rate": {m: price_risk_rate(ps, m, downside) for m in keep},
+        },
     )
     meta = mc.metadata.model_copy(
         update={
