@@ -177,6 +177,7 @@ def test_json_result_shape(chain: SupplyChain) -> None:
     assert len(g["shortfall_t"]) == 12
     assert g["loss_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
     assert sum(g["loss_by_sector_usd"].values()) == pytest.approx(g["loss_usd"])
+    assert sum(g["shortfall_by_sector_t"].values()) == pytest.approx(sum(g["shortfall_t"]))
     assert d["parameter_digest"] and "fixture" in d["data_editions"]
     assert "price_elasticity_demand_short_run[default]" in d["parameters"]
 

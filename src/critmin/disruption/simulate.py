@@ -96,6 +96,12 @@ class ShockResult:
             by_member = {
                 k: float(v) for k, v in zip(self.members, self.member_shortfall_t[i], strict=True) if v > 0
             }
+            short_total = float(self.shortfall_t[i].sum())
+            short_sector = {
+                sec: short_total * float(self.sector_share[i, j])
+                for j, sec in enumerate(self.sectors)
+                if self.sector_share[i, j] > 0
+            }
             by_sector = {
                 s: float(self.loss_usd[i] * self.sector_share[i, j])
                 for j, s in enumerate(self.sectors)
@@ -116,6 +122,7 @@ class ShockResult:
                 "loss_usd": float(self.loss_usd[i]),
                 "loss_per_tonne_usd": float(self.loss_per_tonne_usd[i]),
                 "loss_by_sector_usd": by_sector,
+                "shortfall_by_sector_t": short_sector,
                 "shortfall_by_member_t": by_member,
                 "member_allocation": "import-share (BACI import value, latest year)",
             }
