@@ -8,7 +8,8 @@ its CVaR row.
 
 Reference in the same process: the same model built with Pyomo (the natural indexed-set formulation over
 the same sparse index), solved with HiGHS through Pyomo's appsi interface; the objectives must agree.
-Prints the build-time ratio Pyomo / linopy. Exit code 1 if a target is missed or the objectives differ.
+Prints the build-time ratio Pyomo / linopy (best of three builds each; the 60 s target counts the slowest
+linopy build). Exit code 1 if a target is missed or the objectives differ.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-N_SCENARIOS, SEED, HORIZON, TARGET_S = 10_000, 2026, 12, 60.0
+N_SCENARIOS, SEED, HORIZON, TARGET_S, REPEATS = 10_000, 2026, 12, 60.0, 3
 
 
 def pyomo_build(inputs: Any, params: dict[str, Any], config: Any) -> Any:
@@ -85,16 +86,20 @@ def main() -> int:
     budget = default_budget()
     for label, cvar in (("risk-neutral", None), ("CVaR 0.95 w=0.5", CVaRSpec(alpha=0.95, weight=0.5))):
         config = StockpileConfig(budget_usd=budget, cvar=cvar)
-        t = time.perf_counter()
-        built = build_stockpile_model(data.inputs, config)
-        build_s = time.perf_counter() - t
+        build_times = []
+        for _ in range(REPEATS):  # best of REPEATS: the machine is shared
+            t = time.perf_counter()
+            built = build_stockpile_model(data.inputs, config)
+            build_times.append(time.perf_counter() - t)
+        build_s = min(build_times)
         t = time.perf_counter()
         plan = solve_stockpile(built)
         solve_s = time.perf_counter() - t
-        total = build_s + solve_s
+        total = max(build_times) + solve_s
         nv, nc = built.model.nvars, built.model.ncons
         print(
-            f"[{label}] linopy build {build_s:.2f} s + HiGHS solve {solve_s:.2f} s = {total:.2f} s "
+            f"[{label}] linopy build {build_s:.2f} s (best of {REPEATS}; slowest {max(build_times):.2f} s) "
+            f"+ HiGHS solve {solve_s:.2f} s = {total:.2f} s "
             f"(target < {TARGET_S:.0f} s); {nv:,} variables, {nc:,} constraints; "
             f"{plan.solve.status}/{plan.solve.condition}; objective {plan.totals['objective_usd']:,.0f} USD; "
             f"held {plan.totals['cost_usd'] / 1e9:.3f} bn USD"
@@ -104,16 +109,19 @@ def main() -> int:
         # reference: the same model in Pyomo
         import pyomo.environ as pyo
 
-        t = time.perf_counter()
-        pm = pyomo_build(data.inputs, built.params, config)
-        pyomo_s = time.perf_counter() - t
+        pyomo_times = []
+        for _ in range(REPEATS):
+            t = time.perf_counter()
+            pm = pyomo_build(data.inputs, built.params, config)
+            pyomo_times.append(time.perf_counter() - t)
+        pyomo_s = min(pyomo_times)
         with quiet_native_stdout():
             res = pyo.SolverFactory("appsi_highs").solve(pm)
         const = (1 - (0.0 if cvar is None else cvar.weight)) * plan.totals["expected_loss_without_usd"]
         ref_obj = float(pyo.value(pm.obj)) + const
         agree = abs(ref_obj - plan.totals["objective_usd"]) <= 1e-6 * max(1.0, abs(ref_obj))
         print(
-            f"[{label}] Pyomo build {pyomo_s:.2f} s -> build-time ratio Pyomo / linopy = "
+            f"[{label}] Pyomo build {pyomo_s:.2f} s (best of {REPEATS}) -> build-time ratio Pyomo / linopy = "
             f"{pyomo_s / build_s:.1f}x; Pyomo+HiGHS objective {ref_obj:,.0f} USD "
             f"({res.solver.termination_condition}); objectives agree: {agree}"
         )
