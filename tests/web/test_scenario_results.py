@@ -73,7 +73,10 @@ def test_ranking_blocks_from_the_monte_carlo() -> None:
         "summary": mc.summary.to_dict("records"),
         "member_summary": mc.member_summary.to_dict("records"),
     }
-    ranking = ranking_blocks(result)[0].frame
+    blocks = {b.key: b for b in ranking_blocks(result)}
+    assert list(blocks) == ["ranking-chart", "member-ranking-chart", "ranking", "member-ranking"]
+    ranking = blocks["ranking"].frame
+    assert blocks["ranking-chart"].frame.equals(ranking.head(15))
     assert list(ranking["rank"]) == sorted(ranking["rank"])
     valued = ranking[ranking["valued"]]
     assert valued["expected_loss_usd"].is_monotonic_decreasing

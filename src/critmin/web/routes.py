@@ -49,8 +49,9 @@ def _nav(routes: list[PageRoute]) -> list[tuple[str, str, str]]:
 
 
 def _nav_with_members(nav: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    members = [item for item in NAV if item[0] == "members"]
-    return [*nav, *members] if not any(n[0] == "members" for n in nav) else nav
+    """The navigation of the page routes plus the routed areas (scenario lab, members), in NAV order."""
+    have = {n[0] for n in nav} | {"scenarios", "members"}
+    return [item for item in NAV if item[0] in have]
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -73,6 +74,7 @@ def build_router() -> APIRouter:
     """
     from critmin.web.members import build_members_router
     from critmin.web.reserve import build_operations_router
+    from critmin.web.scenarios import build_scenarios_router
 
     routes = page_routes()
     nav = _nav_with_members(_nav(routes))
@@ -141,5 +143,6 @@ def build_router() -> APIRouter:
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(nav))
     router.include_router(build_operations_router(nav))
+    router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
     return router

@@ -147,12 +147,19 @@ def shock_blocks(result: Mapping[str, Any]) -> list[Block]:
 
 
 def ranking_blocks(result: Mapping[str, Any]) -> list[Block]:
-    """Blocks of a Monte Carlo run: material risk ranking and member ranking (expected loss, VaR, CVaR)."""
+    """Blocks of a Monte Carlo run: material risk ranking and member ranking (expected loss, VaR, CVaR),
+    each as a chart of the top 15 and a sortable table of every row."""
     materials = pd.DataFrame(result["summary"]).sort_values("rank", ignore_index=True)
     members = pd.DataFrame(result.get("member_summary", [])).sort_values("rank", ignore_index=True)
-    fig = figures.bars(materials.head(15), "material", "expected_loss_usd", "Expected loss, top 15", "USD")
-    blocks = [Block("ranking", "Monte Carlo risk ranking of materials", materials, fig, wide=True)]
+    top = materials.head(15)
+    fig = figures.bars(top, "material", "expected_loss_usd", "Expected loss, top 15", "USD")
+    blocks = [
+        Block("ranking-chart", "Materials with the largest expected loss", top, fig),
+        Block("ranking", "Monte Carlo risk ranking of materials", materials, wide=True),
+    ]
     if len(members):
-        mfig = figures.bars(members.head(15), "member", "expected_loss_usd", "Expected loss by member", "USD")
-        blocks.append(Block("member-ranking", "Members ranked by expected loss", members, mfig, wide=True))
+        mtop = members.head(15)
+        mfig = figures.bars(mtop, "member", "expected_loss_usd", "Expected loss by member, top 15", "USD")
+        blocks.insert(1, Block("member-ranking-chart", "Members with the largest expected loss", mtop, mfig))
+        blocks.append(Block("member-ranking", "Members ranked by expected loss", members, wide=True))
     return blocks

@@ -68,7 +68,27 @@
     if (b) { sortTable(b); }
   });
 
+  /* A running job: poll its status, move the progress bar, reload the page when it has finished. */
+  function followJob(box) {
+    var url = box.getAttribute("data-status-url");
+    var bar = document.getElementById("job-bar");
+    var msg = document.getElementById("job-message");
+    function tick() {
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (s) {
+        if (bar && typeof s.progress === "number") { bar.value = s.progress; }
+        if (msg) { msg.textContent = s.message || s.status; }
+        if (s.status === "queued" || s.status === "running") { setTimeout(tick, 400); }
+        else { window.location.reload(); }
+      });
+    }
+    tick();
+  }
+
   window.critmin = { drawCharts: drawCharts };
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.getElementById("job-progress");
+    if (box) { followJob(box); }
+  });
   window.addEventListener("load", function () {
     drawCharts(document).then(function () {
       document.body.setAttribute("data-charts-drawn-ms", String(Math.round(performance.now())));

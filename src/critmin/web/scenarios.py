@@ -1,0 +1,211 @@
+"""Scenario lab: compose an export restriction in a form (or upload YAML, or pick a bundled example), run it
+as a ``simulate`` job of the service, follow its progress bar, then see price paths per zone, shortfall by
+member and sector and the releases; run the ``montecarlo`` job for the risk ranking.
+
+Jobs belong to the signed-in account: the API shows a job only to its owner and the secretariat, and the
+dashboard forwards the API's answer (a job of someone else is "not found").
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from critmin.web.apiclient import Me, call, token_of, whoami
+from critmin.web.page import Page, PageError
+from critmin.web.render import environment, render_page
+from critmin.web.scenario_results import (
+    ScenarioInputError,
+    compose_scenario,
+    ranking_blocks,
+    scenario_from_yaml,
+    shock_blocks,
+)
+
+LAB_KINDS = ("simulate", "montecarlo")
+MAX_YAML_BYTES = 1_000_000
+JOB_NOT_FOUND = "This job does not exist or belongs to another account."
+
+
+def bundled_examples() -> list[str]:
+    """Names of the example scenarios shipped in ``critmin/scenarios/``."""
+    folder = resources.files("critmin.scenarios")
+    return sorted(e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml"))
+
+
+def _materials() -> list[str]:
+    from critmin.atlas import load_atlas
+
+    return sorted(str(s) for s in load_atlas().materials["slug"])
+
+
+def _lab_html(
+    nav: list[tuple[str, str, str]], me: Me | None, jobs: list[dict[str, Any]], **extra: Any
+) -> str:
+    page = Page(
+        name="scenarios",
+        title="Scenario lab",
+        blocks=[],
+        editions={
+            "usgs-mcs2026": "Disruption engine on the bundled atlas (see each result for its editions)"
+        },
+        template="scenarios.html",
+    )
+    context = {"me": me, "jobs": jobs, "materials": _materials(), "examples": bundled_examples(),
+               "form": {}, "error": ""} | extra  # fmt: skip
+    return environment().get_template("scenarios.html").render(page=page, nav=nav, user="", **context)
+
+
+def job_page(job: dict[str, Any]) -> Page:
+    """The page model of a job: progress while it runs, the result blocks once it succeeded."""
+    kind, status = job["kind"], job["status"]
+    blocks = []
+    editions: dict[str, str] = {}
+    result = job.get("result") or {}
+    title = f"Scenario lab: {kind} job"
+    if status == "succeeded" and kind == "simulate":
+        blocks = shock_blocks(result)
+        editions = dict(result.get("data_editions") or {})
+        title = f"Scenario {result.get('scenario', '')}: results"
+    elif status == "succeeded" and kind == "montecarlo":
+        blocks = ranking_blocks(result)
+        editions = dict((result.get("metadata") or {}).get("data_editions") or {})
+        title = "Monte Carlo risk ranking"
+    intro = ""
+    if kind == "simulate" and status == "succeeded":
+        intro = (f"Total loss {result.get('total_loss_usd', 0):,.0f} USD over {result.get('horizon_months')} "
+                 f"months; parameter set {result.get('parameter_digest', '')}.")  # fmt: skip
+    return Page(
+        name="job",
+        title=title,
+        blocks=blocks,
+        editions=editions or {"job": f"{kind} job {job['id']} ({status})"},
+        intro=intro,
+        template="job.html",
+        context={"job": job},
+        csv_base=f"/scenarios/jobs/{job['id']}/download.csv",
+    )
+
+
+def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
+    """Routes of the scenario lab."""
+    router = APIRouter(include_in_schema=False)
+    env = environment()
+
+    def error_html(message: str, status: int) -> HTMLResponse:
+        html = env.get_template("error.html").render(message=message, status=status, nav=nav, user="")
+        return HTMLResponse(html, status_code=status)
+
+    async def _signed_in(request: Request) -> tuple[str, Me] | None:
+        token = token_of(request)
+        me = await whoami(request, token)
+        return (token, me) if token is not None and me is not None else None
+
+    async def _jobs(request: Request, token: str) -> list[dict[str, Any]]:
+        r = await call(request, "GET", "/jobs", token)
+        jobs = r.json() if r.status_code == 200 else []
+        return [j for j in jobs if j.get("kind") in LAB_KINDS][-10:][::-1]
+
+    async def lab(request: Request) -> Response:
+        auth = await _signed_in(request)
+        jobs = await _jobs(request, auth[0]) if auth else []
+        return HTMLResponse(_lab_html(nav, auth[1] if auth else None, jobs))
+
+    async def _submit(request: Request, token: str, kind: str, params: dict[str, Any]) -> Response:
+        r = await call(request, "POST", "/jobs", token, json={"kind": kind, "params": params})
+        if r.status_code != 202:
+            return error_html(
+                f"The service refused the {kind} job ({r.status_code}): {r.text[:500]}", r.status_code
+            )
+        return RedirectResponse(f"/scenarios/jobs/{r.json()['id']}", status_code=303)
+
+    async def run(request: Request) -> Response:
+        """Validate the scenario (form, YAML upload or bundled example), then submit a ``simulate`` job."""
+        auth = await _signed_in(request)
+        if auth is None:
+            return error_html("Sign in (Members) with your API token to run scenarios.", 401)
+        token, me = auth
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get("yaml")
+        try:
+            if upload is not None and not isinstance(upload, str) and upload.filename:
+                raw = await upload.read(MAX_YAML_BYTES + 1)
+                if len(raw) > MAX_YAML_BYTES:
+                    raise ScenarioInputError(f"{upload.filename}: larger than {MAX_YAML_BYTES:,} bytes")
+                scenario = scenario_from_yaml(raw.decode("utf-8", errors="replace"), upload.filename)
+            elif fields.get("example"):
+                name = fields["example"]
+                if name not in bundled_examples():
+                    raise ScenarioInputError(f"example {name!r}: expected one of {bundled_examples()}")
+                text = (
+                    resources.files("critmin.scenarios").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+                )
+                scenario = scenario_from_yaml(text, f"critmin/scenarios/{name}.yaml")
+            else:
+                scenario = compose_scenario(fields)
+        except ScenarioInputError as err:
+            jobs = await _jobs(request, token)
+            return HTMLResponse(_lab_html(nav, me, jobs, form=fields, error=str(err)))
+        return await _submit(request, token, "simulate", {"scenario": scenario})
+
+    async def montecarlo(request: Request) -> Response:
+        """Submit a ``montecarlo`` job (scenarios, seed, horizon)."""
+        auth = await _signed_in(request)
+        if auth is None:
+            return error_html("Sign in (Members) with your API token to run the Monte Carlo.", 401)
+        form = await request.form()
+        params: dict[str, Any] = {}
+        for name in ("n_scenarios", "seed", "horizon_months"):
+            raw = str(form.get(name) or "").strip()
+            if raw:
+                if not raw.isdigit():
+                    jobs = await _jobs(request, auth[0])
+                    msg = f"form field {name}: value {raw!r}; expected a whole number"
+                    return HTMLResponse(_lab_html(nav, auth[1], jobs, error=msg))
+                params[name] = int(raw)
+        return await _submit(request, auth[0], "montecarlo", params)
+
+    async def _job(request: Request, job_id: str) -> dict[str, Any] | Response:
+        auth = await _signed_in(request)
+        if auth is None:
+            return error_html("Sign in (Members) with your API token to see your jobs.", 401)
+        r = await call(request, "GET", f"/jobs/{job_id}", auth[0])
+        if r.status_code != 200:
+            return error_html(JOB_NOT_FOUND, 404 if r.status_code in (403, 404, 422) else r.status_code)
+        job: dict[str, Any] = r.json()
+        return job
+
+    async def show_job(job_id: str, request: Request) -> Response:
+        job = await _job(request, job_id)
+        if isinstance(job, Response):
+            return job
+        return HTMLResponse(render_page(job_page(job), nav))
+
+    async def job_status(job_id: str, request: Request) -> Response:
+        """Status, progress and message of a job (polled by the progress bar)."""
+        job = await _job(request, job_id)
+        if isinstance(job, Response):
+            return JSONResponse({"detail": JOB_NOT_FOUND}, status_code=job.status_code)
+        return JSONResponse({k: job.get(k) for k in ("status", "progress", "message", "error")})
+
+    async def job_csv(job_id: str, request: Request, block: str = "") -> Response:
+        job = await _job(request, job_id)
+        if isinstance(job, Response):
+            return Response(JOB_NOT_FOUND + "\n", job.status_code, media_type="text/plain")
+        try:
+            frame = job_page(job).block(block).frame
+        except PageError as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8")
+
+    router.add_api_route("/scenarios", lab, methods=["GET"])
+    router.add_api_route("/scenarios/run", run, methods=["POST"])
+    router.add_api_route("/scenarios/montecarlo", montecarlo, methods=["POST"])
+    router.add_api_route("/scenarios/jobs/{job_id}", show_job, methods=["GET"])
+    router.add_api_route("/scenarios/jobs/{job_id}/status", job_status, methods=["GET"])
+    router.add_api_route("/scenarios/jobs/{job_id}/download.csv", job_csv, methods=["GET"])
+    return router
