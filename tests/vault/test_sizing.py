@@ -163,6 +163,12 @@ def test_cli_vault_size_table_and_bad_cvar() -> None:
     bad = runner.invoke(app, ["vault", "size", "--scenarios", "10", "--cvar", "0.95"])
     assert bad.exit_code == 2
     assert "expected ALPHA:WEIGHT" in bad.stderr
+    bad = runner.invoke(app, ["vault", "size", "--scenarios", "10", "--cvar", "1.5:0.2"])
+    assert bad.exit_code == 2
+    assert "--cvar '1.5:0.2': alpha Input should be less than 1 (got 1.5)" in bad.stderr
+    bad = runner.invoke(app, ["vault", "size", "--scenarios", "10", "--budget", "-1"])
+    assert bad.exit_code == 2
+    assert "--budget -1.0: Input should be greater than or equal to 0" in bad.stderr
 
 
 def test_cli_vault_rules_days() -> None:

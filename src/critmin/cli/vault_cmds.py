@@ -69,9 +69,15 @@ def _config(budget: float | None, cvar: str | None) -> StockpileConfig:
 
     try:
         spec = CVaRSpec.parse(cvar) if cvar else None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise _fail(f"--cvar {cvar!r}: {err['loc'][0]} {err['msg']} (got {err['input']})") from exc
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
         return StockpileConfig(budget_usd=default_budget() if budget is None else budget, cvar=spec)
-    except (ValidationError, ValueError) as exc:
-        raise _fail(str(exc).splitlines()[0] if isinstance(exc, ValidationError) else str(exc)) from exc
+    except ValidationError as exc:
+        raise _fail(f"--budget {budget!r}: {exc.errors()[0]['msg']}") from exc
 
 
 def _payload(plans: list[StockpilePlan], data: SizingData, extra: dict[str, Any]) -> dict[str, Any]:
