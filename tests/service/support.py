@@ -59,3 +59,46 @@ def start_service(db_url: str, job_kinds: dict[str, JobKind] | None = None) -> I
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Service(client, store, tokens, ids)
     store.dispose()
+
+
+def vault_ops(tonnes: float, day: str = "2026-01-05") -> list[dict[str, object]]:
+    """Operations opening a reserve (terms from vault.csv), one manufacturer subscribed to 1,000 t of
+    gallium, and an acquisition of ``tonnes`` t (test inputs: prices are arbitrary positive numbers)."""
+    from critmin.vault import default_terms
+
+    return [
+        {"op": "open", "key": "open", "on": day, "terms": default_terms().model_dump(mode="json")},
+        {"op": "register", "key": "reg-m1", "on": day, "participant": {"id": "m1", "kind": "manufacturer"}},
+        {
+            "op": "subscribe",
+            "key": "sub-s1",
+            "on": day,
+            "subscription_id": "s1",
+            "participant_id": "m1",
+            "material": "gallium",
+            "quantity_t": 1000.0,
+            "preset_price_usd_per_t": 1000.0,
+            "upfront_fee_usd": 0.0,
+        },
+        {
+            "op": "acquire",
+            "key": "acq-1",
+            "on": day,
+            "material": "gallium",
+            "tonnes": tonnes,
+            "price_usd_per_t": 1000.0,
+        },
+    ]
+
+
+def draw_op(i: int, tonnes: float = 1.0, day: str = "2026-01-05") -> dict[str, object]:
+    """A draw of ``tonnes`` on subscription s1, due 90 days later."""
+    return {
+        "op": "draw",
+        "key": f"draw-{i}",
+        "on": day,
+        "draw_id": f"d{i}",
+        "subscription_id": "s1",
+        "tonnes": tonnes,
+        "due": "2026-04-05",
+    }

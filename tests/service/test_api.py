@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from critmin.api.jobs import JobKind, ProgressFn
-from service.support import Service, start_service
+from service.support import Service, draw_op, start_service, vault_ops
 
 API = "/api/v1"
 
@@ -130,33 +130,30 @@ def test_withdrawn_submission_leaves_the_aggregate(service: Service) -> None:
 
 def test_reserve_operations_ledger_and_idempotency(service: Service) -> None:
     op = service.auth("operator")
-    rid = service.client.post(
-        f"{API}/reserves", json={"name": "Ga", "material": "gallium"}, headers=op
-    ).json()["id"]
+    rid = service.client.post(f"{API}/reserves", json={"name": "Ga"}, headers=op).json()["id"]
     url = f"{API}/reserves/{rid}/operations"
-    assert (
-        service.client.post(
-            url, json={"op": "acquire", "tonnes": 10, "idempotency_key": "a1"}, headers=op
-        ).status_code
-        == 200
-    )
-    first = service.client.post(
-        url, json={"op": "draw", "tonnes": 4, "idempotency_key": "d1"}, headers=op
-    ).json()
-    again = service.client.post(
-        url, json={"op": "draw", "tonnes": 4, "idempotency_key": "d1"}, headers=op
-    ).json()
-    assert first["reserve"]["tonnes"] == 6 and not first["replayed"]
-    assert again["replayed"] and again["reserve"]["tonnes"] == 6 and again["entry"] == first["entry"]
-    misuse = service.client.post(url, json={"op": "draw", "tonnes": 5, "idempotency_key": "d1"}, headers=op)
-    assert misuse.status_code == 409
-    over = service.client.post(url, json={"op": "draw", "tonnes": 6.5, "idempotency_key": "d2"}, headers=op)
-    assert over.status_code == 409 and "exceeds" in over.json()["detail"]
+    for body in vault_ops(10.0):
+        assert service.client.post(url, json=body, headers=op).status_code == 200
+    first = service.client.post(url, json=draw_op(1, 4.0), headers=op).json()
+    again = service.client.post(url, json=draw_op(1, 4.0), headers=op).json()
+    assert first["reserve"]["state"]["inventory_t"] == {"gallium": 6.0} and not first["replayed"]
+    assert again["replayed"] and again["reserve"]["state"]["inventory_t"] == {"gallium": 6.0}
+    assert again["entry"] == first["entry"]
+    misuse = service.client.post(url, json=draw_op(1, 5.0), headers=op)
+    assert misuse.status_code == 409 and "already used" in misuse.json()["detail"]
+    over = service.client.post(url, json=draw_op(2, 6.5), headers=op)
+    assert over.status_code == 409 and "in inventory" in over.json()["detail"]
     ledger = service.client.get(f"{API}/reserves/{rid}/ledger", headers=op).json()
-    assert [(e["seq"], e["op"], e["balance_after"]) for e in ledger] == [(1, "acquire", 10), (2, "draw", 6)]
-    member_try = service.client.post(
-        url, json={"op": "draw", "tonnes": 1, "idempotency_key": "m"}, headers=service.auth("member_a")
-    )
+    assert [(e["sequence"], e["operation"]["op"]) for e in ledger] == [
+        (1, "open"),
+        (2, "register"),
+        (3, "subscribe"),
+        (4, "acquire"),
+        (5, "draw"),
+    ]
+    replay = service.client.get(f"{API}/reserves/{rid}/replay", headers=op).json()
+    assert replay["ok"] and replay["entries"] == 5
+    member_try = service.client.post(url, json=draw_op(3), headers=service.auth("member_a"))
     assert member_try.status_code == 403
     assert service.client.get(f"{API}/audit/verify", headers=service.auth("secretariat")).json()["ok"]
 

@@ -6,15 +6,16 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 import critmin.cli.service_cmds  # noqa: F401  (registers the commands)
-from critmin.api.seed import DEMO_ACCOUNTS
+from critmin.api.seed import DEMO_ACCOUNTS, DEMO_RESERVE
 from critmin.cli.app import app
 from critmin.store import Store
 from critmin.store.members import authenticate
-from critmin.store.models import AuditEntry
+from critmin.store.models import AuditEntry, Reserve
+from critmin.store.reserves import state_of
 
 runner = CliRunner()
 
@@ -76,5 +77,9 @@ def test_serve_seeds_demo_alliance_and_prints_tokens_once(
     with store.read() as s:
         from critmin.store.audit import verify
 
-        assert verify(s).checked == 2 * len(DEMO_ACCOUNTS)
+        assert (
+            verify(s).checked == 2 * len(DEMO_ACCOUNTS) + 2
+        )  # accounts, tokens, the reserve and its opening
+        reserve = s.execute(select(Reserve)).scalar_one()
+        assert reserve.name == DEMO_RESERVE and state_of(reserve).opened
     store.dispose()

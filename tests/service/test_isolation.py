@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.store.models import ApiToken, Job, Member, Submission, SubmissionRow
-from service.support import Service, start_service
+from service.support import Service, draw_op, start_service, vault_ops
 from service.test_api import _Count, _counting_job
 
 API = "/api/v1"
@@ -31,8 +31,8 @@ EXAMPLE_BODIES: dict[str, Any] = {
         "kind": "production",
         "rows": [{"material": "gallium", "stage": "refine", "year": 2024, "tonnes": 1}],
     },
-    f"{API}/reserves": {"name": "Intruder reserve", "material": "gallium"},
-    f"{API}/reserves/{{reserve_id}}/operations": {"op": "draw", "tonnes": 1, "idempotency_key": "steal"},
+    f"{API}/reserves": {"name": "Intruder reserve"},
+    f"{API}/reserves/{{reserve_id}}/operations": draw_op(77, 1.0),
     f"{API}/jobs": {"kind": "count", "params": {"steps": 1}},
 }
 
@@ -60,14 +60,12 @@ def world(db_url: str) -> Iterator[tuple[Service, dict[str, Any]]]:
         )
         job = service.client.post(f"{API}/jobs", json={"kind": "count", "params": {"steps": 3}}, headers=a)
         op = service.auth("operator")
-        reserve = service.client.post(
-            f"{API}/reserves", json={"name": "Ga", "material": "gallium"}, headers=op
-        )
-        service.client.post(
-            f"{API}/reserves/{reserve.json()['id']}/operations",
-            json={"op": "acquire", "tonnes": 5, "idempotency_key": "seed"},
-            headers=op,
-        )
+        reserve = service.client.post(f"{API}/reserves", json={"name": "Ga"}, headers=op)
+        for body in vault_ops(5.0):
+            r = service.client.post(
+                f"{API}/reserves/{reserve.json()['id']}/operations", json=body, headers=op
+            )
+            assert r.status_code == 200, r.text
         job_id = job.json()["id"]
         for _ in range(200):
             if service.client.get(f"{API}/jobs/{job_id}", headers=a).json()["status"] == "succeeded":

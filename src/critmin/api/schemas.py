@@ -109,50 +109,36 @@ class CellOut(BaseModel):
 
 
 class ReserveIn(BaseModel):
-    """A new reserve inventory."""
+    """A new reserve (unopened; the ``open`` operation sets its terms)."""
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    material: str = Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")
 
 
 class ReserveOut(BaseModel):
-    """A reserve inventory."""
+    """A reserve and its state (participants, subscriptions, inventory, draws, triggers, cash)."""
 
     id: int
     name: str
-    material: str
-    tonnes: float
     version: int
-
-
-class OperationIn(BaseModel):
-    """A reserve operation with its idempotency key."""
-
-    model_config = ConfigDict(extra="forbid")
-    op: Literal["acquire", "draw", "replenish", "release"]
-    tonnes: float = Field(gt=0, le=1e12)
-    idempotency_key: str = Field(min_length=1, max_length=200)
-
-
-class LedgerOut(BaseModel):
-    """A ledger entry."""
-
-    seq: int
-    op: str
-    tonnes: float
-    balance_after: float
-    idempotency_key: str
-    actor_id: int
-    created_at: str
+    state: dict[str, Any]
 
 
 class OperationOut(BaseModel):
-    """The outcome of an operation (``replayed`` when the idempotency key had been used)."""
+    """The outcome of an operation (``replayed`` when its idempotency key had been applied before)."""
 
     reserve: ReserveOut
-    entry: LedgerOut
+    entry: dict[str, Any]
     replayed: bool
+
+
+class ReplayOut(BaseModel):
+    """Replaying the stored ledger reproduces the stored state (digests compared)."""
+
+    ok: bool
+    entries: int
+    state_digest: str
+    replayed_digest: str
 
 
 class JobIn(BaseModel):

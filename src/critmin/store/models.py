@@ -97,34 +97,32 @@ class Job(Base):
 
 
 class Reserve(Base):
-    """A reserve inventory of one material: tonnes held, changed only through ledgered operations."""
+    """A reserve: its state (JSON of ``critmin.vault.ReserveState``), changed only by ledgered operations."""
 
     __tablename__ = "reserves"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    material: Mapped[str] = mapped_column(String(64))
-    tonnes: Mapped[float] = mapped_column(Float, default=0.0)
+    state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
 
 
-class LedgerEntry(Base):
-    """One reserve operation; ``balance_after`` replays from the entries, an idempotency key is used once."""
+class ReserveLedgerEntry(Base):
+    """One applied operation: the vault library's ledger entry (JSON); an idempotency key is applied once."""
 
-    __tablename__ = "ledger_entries"
+    __tablename__ = "reserve_ledger"
     __table_args__ = (
-        UniqueConstraint("reserve_id", "idempotency_key", name="uq_ledger_idempotency"),
-        UniqueConstraint("reserve_id", "seq", name="uq_ledger_seq"),
+        UniqueConstraint("reserve_id", "key", name="uq_reserve_ledger_key"),
+        UniqueConstraint("reserve_id", "sequence", name="uq_reserve_ledger_sequence"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reserve_id: Mapped[int] = mapped_column(ForeignKey("reserves.id"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200))
     op: Mapped[str] = mapped_column(String(32))
-    tonnes: Mapped[float] = mapped_column(Float)
-    balance_after: Mapped[float] = mapped_column(Float)
-    idempotency_key: Mapped[str] = mapped_column(String(200))
+    entry: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
 

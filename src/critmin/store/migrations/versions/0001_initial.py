@@ -81,26 +81,24 @@ def upgrade() -> None:
         "reserves",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False, unique=True),
-        sa.Column("material", sa.String(64), nullable=False),
-        sa.Column("tonnes", sa.Float(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.String(40), nullable=False),
     )
     op.create_table(
-        "ledger_entries",
+        "reserve_ledger",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("reserve_id", sa.Integer(), sa.ForeignKey("reserves.id"), nullable=False),
-        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
         sa.Column("op", sa.String(32), nullable=False),
-        sa.Column("tonnes", sa.Float(), nullable=False),
-        sa.Column("balance_after", sa.Float(), nullable=False),
-        sa.Column("idempotency_key", sa.String(200), nullable=False),
+        sa.Column("entry", sa.Text(), nullable=False),
         sa.Column("actor_id", sa.Integer(), sa.ForeignKey("members.id"), nullable=False),
         sa.Column("created_at", sa.String(40), nullable=False),
-        sa.UniqueConstraint("reserve_id", "idempotency_key", name="uq_ledger_idempotency"),
-        sa.UniqueConstraint("reserve_id", "seq", name="uq_ledger_seq"),
+        sa.UniqueConstraint("reserve_id", "key", name="uq_reserve_ledger_key"),
+        sa.UniqueConstraint("reserve_id", "sequence", name="uq_reserve_ledger_sequence"),
     )
-    op.create_index("ix_ledger_entries_reserve_id", "ledger_entries", ["reserve_id"])
+    op.create_index("ix_reserve_ledger_reserve_id", "reserve_ledger", ["reserve_id"])
     op.create_table(
         "audit_log",
         sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
@@ -117,7 +115,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "audit_log",
-        "ledger_entries",
+        "reserve_ledger",
         "reserves",
         "jobs",
         "submission_rows",
