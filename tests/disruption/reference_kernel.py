@@ -65,7 +65,8 @@ def reference_propagate(
                 if releases_t is not None:
                     left -= min(releases_t[s, m, t], left)
                 if started:
-                    spare = p.spare_share[m] * q if age >= p.spare_restart_months[m] else 0.0
+                    ramp = (age - p.spare_restart_months[m] + 1.0) / p.spare_ramp_months[m]
+                    spare = p.spare_share[m] * q * min(1.0, max(0.0, ramp))
                     left -= min(spare, left)
                 draw = min(stock * p.inventory_draw[m], left)
                 stock -= draw

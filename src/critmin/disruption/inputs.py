@@ -254,6 +254,7 @@ def build_inputs(
         adjust_months=col("elasticity_adjustment_months"),
         spare_share=col("spare_capacity_share"),
         spare_restart_months=col("spare_capacity_restart_months"),
+        spare_ramp_months=col("spare_capacity_ramp_months"),
         inventory_days=col("commercial_inventory_days"),
         inventory_draw=col("inventory_max_draw_share"),
         cap=col("price_cap_index"),

@@ -7,9 +7,9 @@ kernel clears two zones each month (see ``docs/methods/disruption.md``):
 * the restricting country's domestic zone (production share ``a``, consumption share ``c``, exports
   ``a - c``), whose exports fall by the withheld volume ``w``: ``a (p^es_r - 1) - c (p^ed - 1) = -w``;
 * the outside zone (supply ``1 - a``, demand ``1 - c``) which loses ``w`` plus any extra gap ``g``
-  (outages, demand shocks, feedstock loss); stockpile releases, spare capacity (back after a restart time) and
-  commercial inventories (running down) close what they can at the baseline price; the rest moves the
-  price, bounded by the cap above which demand goes unmet (shortfall).
+  (outages, demand shocks, feedstock loss); stockpile releases, spare capacity (ramping up after a
+  restart time) and commercial inventories (running down) close what they can at the baseline price; the
+  rest moves the price, bounded by the cap above which demand goes unmet (shortfall).
 
 Elasticities move from short-run toward long-run values with the months elapsed since the material's
 first shock. Nothing here reads files or parameters: see :mod:`critmin.disruption.inputs`.
@@ -35,6 +35,7 @@ KERNEL_PARAMETERS: tuple[str, ...] = (
     "elasticity_adjustment_months",
     "spare_capacity_share",
     "spare_capacity_restart_months",
+    "spare_capacity_ramp_months",
     "commercial_inventory_days",
     "inventory_max_draw_share",
     "leakage_share",
@@ -55,7 +56,8 @@ class KernelParams:
     es_restrictor: FloatArray
     adjust_months: FloatArray
     spare_share: FloatArray  # idle capacity outside the restrictor, share of world annual output
-    spare_restart_months: FloatArray  # idle capacity is back once this many months have passed
+    spare_restart_months: FloatArray  # months after the first shock before idle capacity produces again
+    spare_ramp_months: FloatArray  # months from restart to full idle capacity (linear)
     inventory_days: FloatArray  # commercial stocks outside the restrictor, days of outside demand
     inventory_draw: FloatArray  # max share of the remaining stock drawn per month
     cap: FloatArray
@@ -151,7 +153,8 @@ def propagate(
         positive = np.maximum(gap_t, 0.0)
         rel = np.zeros((S, M)) if releases_t is None else np.minimum(releases_t[:, :, t], positive)
         left = positive - rel
-        spare_avail = np.where(age >= p.spare_restart_months, p.spare_share * q_month, 0.0)
+        ramp = np.clip((age - p.spare_restart_months + 1.0) / p.spare_ramp_months, 0.0, 1.0)
+        spare_avail = p.spare_share * q_month * ramp
         spare = np.where(started, np.minimum(spare_avail, left), 0.0)
         left = left - spare
         draw = np.minimum(stock * p.inventory_draw, left)
