@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -209,3 +210,114 @@ def rules(
         sys.stdout.write(to_json(_payload(plans, data, extra)) + "\n")
         return
     _print_tables(plans, data, fmt)
+
+
+@vault_app.command("run")
+def run_ops(
+    ops_file: Path = typer.Argument(..., help="JSON-lines file: one reserve operation per line."),
+    ledger_out: Path | None = typer.Option(None, "--ledger-out", help="Write the ledger (JSON lines) here."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Apply reserve operations in order and show the state: stock, subscriptions, draws (CSV: draws only).
+
+    Each line is an operation, e.g. {"op": "acquire", "key": "buy-1", "on": "2026-03-02", "material":
+    "gallium", "tonnes": 40, "price_usd_per_t": 580000}. An invalid line or a broken rule stops the run
+    with the file, line and reason; nothing is written.
+    """
+    import json
+
+    from pydantic import ValidationError
+
+    from critmin.vault import OPERATION_ADAPTER, ReserveState, VaultRuleError, apply
+    from critmin.vault.operations import LedgerEntry
+
+    state = ReserveState()
+    ledger: list[LedgerEntry] = []
+    try:
+        lines = ops_file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise _fail(f"{ops_file}: {exc.strerror}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{ops_file}, line {number}"
+        try:
+            op = OPERATION_ADAPTER.validate_python(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise _fail(f"{where}: not JSON ({exc.msg} at column {exc.colno})") from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise _fail(f"{where}, field {field}: {err['msg']} (got {err.get('input')!r})") from exc
+        try:
+            state, entry = apply(state, op)
+        except VaultRuleError as exc:
+            raise _fail(f"{where}: {exc}") from exc
+        ledger.append(entry)
+    if ledger_out is not None:
+        tmp = ledger_out.with_name(ledger_out.name + ".tmp")
+        tmp.write_text("".join(e.model_dump_json() + "\n" for e in ledger), encoding="utf-8")
+        tmp.replace(ledger_out)
+    _show_state(state, fmt)
+
+
+def _show_state(state: Any, fmt: Format) -> None:
+    import pandas as pd
+
+    stock = pd.DataFrame(
+        [
+            {"material": m, "tonnes": t, "cost_usd": state.cost_of_stock_usd.get(m, 0.0)}
+            for m, t in sorted(state.inventory_t.items())
+        ],
+        columns=["material", "tonnes", "cost_usd"],
+    )
+    subs = pd.DataFrame(
+        [
+            {
+                "subscription": s.id,
+                "participant": s.participant_id,
+                "material": s.material,
+                "open_t": s.open_t,
+                "drawn_t": state.outstanding_draws_t(s.id),
+                "preset_usd_per_t": s.preset_price_usd_per_t,
+            }
+            for s in state.subscriptions.values()
+        ],
+        columns=["subscription", "participant", "material", "open_t", "drawn_t", "preset_usd_per_t"],
+    )
+    draws = pd.DataFrame(
+        [
+            {
+                "draw": d.id,
+                "participant": d.participant_id,
+                "material": d.material,
+                "outstanding_t": d.outstanding_t,
+                "due": d.due.isoformat(),
+                "emergency": d.emergency,
+                "overdue": d.overdue,
+            }
+            for d in state.draws.values()
+        ],
+        columns=["draw", "participant", "material", "outstanding_t", "due", "emergency", "overdue"],
+    )
+    if fmt is Format.json:
+        summary = {
+            "as_of": state.as_of.isoformat(),
+            "cash_usd": state.cash_usd,
+            "fees_collected_usd": state.fees_collected_usd,
+            "carry_owed_usd": state.carry_owed_usd,
+            "release_active": {m: t.active for m, t in state.triggers.items()},
+            "stock": stock.to_dict(orient="records"),
+            "subscriptions": subs.to_dict(orient="records"),
+            "draws": draws.to_dict(orient="records"),
+            "operations": state.sequence,
+            "state_digest": state.digest(),
+        }
+        sys.stdout.write(to_json(summary) + "\n")
+        return
+    if fmt is Format.csv:  # one table per CSV: the draws (what must be replenished, what is overdue)
+        emit_frame(draws, fmt)
+        return
+    emit_frame(stock, fmt, title=f"Stock on {state.as_of.isoformat()}")
+    emit_frame(subs, fmt, title="Subscriptions")
+    emit_frame(draws, fmt, title="Draws (overdue = not replenished by the due date)")
