@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,17 @@ def test_db_upgrade_reports_head(db_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--database-url", db_url])
     assert result.exit_code == 0, result.output
     assert "revision 0001" in result.output
+
+
+def test_audit_verify_refuses_a_database_without_audit_log(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    result = runner.invoke(app, ["audit", "verify", "--database-url", url])
+    assert result.exit_code == 2 and "has no audit log" in result.stderr
+    store = Store(url)
+    from sqlalchemy import inspect
+
+    assert not inspect(store.engine).has_table("audit_log")  # verify wrote nothing
+    store.dispose()
 
 
 def test_token_create_issues_a_working_token(db_url: str) -> None:

@@ -39,6 +39,7 @@ def create_app(
             yield
         finally:
             app.state.jobs.shutdown()
+            store.dispose()
 
     app = FastAPI(
         title="critmin alliance service",

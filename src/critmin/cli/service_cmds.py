@@ -88,14 +88,21 @@ def audit_verify(
     fmt: Annotated[Format, typer.Option("--format", help="table, csv or json")] = Format.table,
 ) -> None:
     """Check the audit chain; exit 1 naming the first broken entry."""
+    from sqlalchemy import inspect
+
     from critmin.store import Store
     from critmin.store.audit import verify
 
-    store = Store(_url(database_url))
-    store.upgrade()
-    with store.read() as s:
-        report = verify(s)
-    store.dispose()
+    url = _url(database_url)
+    store = Store(url)
+    try:
+        if not inspect(store.read_engine).has_table("audit_log"):
+            typer.echo(f"error: {url} has no audit log (not a critmin database, or never migrated)", err=True)
+            raise typer.Exit(2)
+        with store.read() as s:
+            report = verify(s)
+    finally:
+        store.dispose()
     emit_object(
         {
             "ok": report.ok,
