@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/critmin exposure
+	$(BIN)/critmin serve
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks
