@@ -106,6 +106,53 @@ class StockpileInputs:
         return self.shortfall_t.sizes["month"] / 12.0
 
 
+@dataclass(frozen=True)
+class Holders:
+    """Optional first stage per holder (e.g. members or manufacturers that hold their own stock).
+
+    ``share`` (index holder, columns material) is the share of each material's shortfall a holder must
+    cover from its own stock (shares of a material sum to at most 1; a holder cannot release to another).
+    ``budget_usd`` (optional, indexed by holder) caps each holder's purchases on top of the total budget.
+    """
+
+    share: pd.DataFrame
+    budget_usd: pd.Series | None = None
+
+
+def validate_holders(holders: Holders, materials: pd.Index) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Shares aligned to ``materials`` (checked: a value for each, 0..1, sums <= 1) and aligned budgets."""
+    share = holders.share.astype(float).copy()
+    share.index = pd.Index([str(h) for h in share.index], name="holder")
+    if share.empty or share.index.has_duplicates:
+        raise StockpileInputError(f"holders.share: expected distinct holders, got {list(share.index)}")
+    unknown = [str(c) for c in share.columns if c not in materials]
+    if unknown:
+        raise StockpileInputError(
+            f"holders.share: unknown materials {unknown}; expected some of {list(materials)}"
+        )
+    share = share.reindex(columns=materials)
+    missing = [str(m) for m in materials if share[m].isna().any()]
+    if missing:
+        raise StockpileInputError(
+            f"holders.share: no value for materials {missing} (0 if a holder does not cover one)"
+        )
+    values = share.to_numpy()
+    if (values < 0).any() or (values > 1).any():
+        raise StockpileInputError("holders.share: values must lie in [0, 1]")
+    sums = share.sum(axis=0)
+    over = sums[sums > 1 + 1e-9]
+    if len(over):
+        raise StockpileInputError(
+            f"holders.share[{over.index[0]}] sums to {over.iloc[0]}; expected at most 1"
+        )
+    budget = None
+    if holders.budget_usd is not None:
+        budget = align(holders.budget_usd, share.index, "holders.budget_usd")
+        if (budget < 0).any():
+            raise StockpileInputError("holders.budget_usd: expected values >= 0")
+    return share, budget
+
+
 def shortfall_array(values: np.ndarray, materials: list[str], scenarios: int | None = None) -> xr.DataArray:
     """Label a ``[scenario, material, month]`` array (months numbered from 1)."""
     import xarray as xr
@@ -185,6 +232,7 @@ class StockpileModel:
     config: StockpileConfig
     params: dict[str, pd.Series]
     build_seconds: float
+    holders: Holders | None = None
 
 
 def _da(series: pd.Series, dim: str) -> xr.DataArray:
@@ -252,6 +300,77 @@ def build_stockpile_model(inputs: StockpileInputs, config: StockpileConfig) -> S
     return StockpileModel(m, inputs, config, params, time.perf_counter() - start)
 
 
+def build_holder_model(inputs: StockpileInputs, config: StockpileConfig, holders: Holders) -> StockpileModel:
+    """The LP with a first stage per holder: ``hold[holder, material]``; holder ``h`` releases at most
+    ``share[h, m] D[s, m, t]`` from its own stock; the cap applies to the sum over holders, the budget to
+    the total and, when given, to each holder. With one holder of share 1 it is the pooled model."""
+    import linopy
+    import xarray as xr
+
+    start = time.perf_counter()
+    params = validate_inputs(inputs)
+    materials = pd.Index(inputs.materials, name="material")
+    share, budget_h = validate_holders(holders, materials)
+    d = inputs.shortfall_t
+    scenarios = pd.Index(d.coords["scenario"].values, name="scenario")
+    price = _da(params["price_usd_per_t"], "material")
+    loss = _da(params["loss_per_tonne_usd"], "material")
+    prob = _da(params["probability"], "scenario")
+    carry = _da(params["price_usd_per_t"] * params["carry_rate_per_year"] * inputs.horizon_years, "material")
+    share_da = xr.DataArray(
+        share.to_numpy(), dims=["holder", "material"], coords={"holder": share.index, "material": materials}
+    )
+    for name, arr in (
+        ("price", price),
+        ("loss", loss),
+        ("probability", prob),
+        ("carry", carry),
+        ("share", share_da),
+    ):
+        assert not bool(arr.isnull().any()), f"{name} has NaN after alignment"
+
+    m = linopy.Model()
+    x = m.add_variables(lower=0.0, coords=[share.index, materials], name="hold")
+    m.add_constraints(x.sum("holder") <= _da(params["max_holding_t"], "material"), name="cap")
+    m.add_constraints((price * x).sum() <= config.budget_usd, name="budget")
+    if budget_h is not None:
+        m.add_constraints((price * x).sum("material") <= _da(budget_h, "holder"), name="holder_budget")
+    w = 0.0 if config.cvar is None else config.cvar.weight
+    objective = (carry * x).sum()
+
+    at_risk = pd.Index(materials[(d > 0).any(["scenario", "month"]).values], name="material")
+    hit = d.sel(material=at_risk)
+    active_s = pd.Index(scenarios[(hit > 0).any(["material", "month"]).values], name="scenario")
+    covered = None
+    if len(at_risk) and len(active_s):
+        d_act = hit.sel(scenario=active_s)
+        upper = (share_da.sel(material=at_risk) * d_act).transpose("holder", "scenario", "material", "month")
+        cell = upper > 0
+        r = m.add_variables(lower=0.0, upper=upper, name="release", mask=cell)
+        released = r.fillna(0)
+        x_risk = x.sel(material=at_risk)
+        assert released.indexes["material"].equals(x_risk.indexes["material"]), "material labels misaligned"
+        assert released.indexes["holder"].equals(x_risk.indexes["holder"]), "holder labels misaligned"
+        within = released.sum("month") - x_risk <= 0
+        m.add_constraints(within, name="release_within_holding", mask=cell.any("month"))
+        covered = (released * loss.sel(material=at_risk)).sum(["holder", "material", "month"])
+        objective = objective - (1.0 - w) * (covered * prob.sel(scenario=active_s)).sum()
+    if config.cvar is not None:
+        eta = m.add_variables(name="cvar_eta")
+        z = m.add_variables(lower=0.0, coords=[scenarios], name="cvar_excess")
+        quiet = scenarios.difference(active_s) if covered is not None else scenarios
+        if covered is not None:
+            base_loss = (d_act * loss.sel(material=at_risk)).sum(["material", "month"])
+            z_act = z.sel(scenario=active_s)
+            assert z_act.indexes["scenario"].equals(covered.indexes["scenario"]), "scenario labels misaligned"
+            m.add_constraints(z_act + covered + eta >= base_loss, name="cvar_excess_def")
+        if len(quiet):
+            m.add_constraints(z.sel(scenario=quiet) + eta >= 0, name="cvar_excess_quiet")
+        objective = objective + w * eta + (w / (1.0 - config.cvar.alpha)) * (z * prob).sum()
+    m.add_objective(objective)
+    return StockpileModel(m, inputs, config, params, time.perf_counter() - start, holders=holders)
+
+
 @dataclass(frozen=True)
 class StockpilePlan:
     """Holdings per material and what they do in the scenarios (``table``), totals, solve status."""
@@ -261,18 +380,20 @@ class StockpilePlan:
     solve: SolveResult
     metadata: RunMetadata
     name: str = "optimised"
+    by_holder: pd.DataFrame | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, strictly JSON-safe dict (NaN and infinities become ``None``; numpy scalars Python ones)."""
-        return _json_safe(
-            {
-                "plan": self.name,
-                "solve": self.solve.as_dict(),
-                "totals": self.totals,
-                "materials": self.table.to_dict(orient="records"),
-                "metadata": self.metadata.model_dump(mode="json"),
-            }
-        )
+        out = {
+            "plan": self.name,
+            "solve": self.solve.as_dict(),
+            "totals": self.totals,
+            "materials": self.table.to_dict(orient="records"),
+            "metadata": self.metadata.model_dump(mode="json"),
+        }
+        if self.by_holder is not None:
+            out["by_holder"] = self.by_holder.to_dict(orient="records")
+        return _json_safe(out)
 
 
 def _json_safe(obj: Any) -> Any:
@@ -303,22 +424,43 @@ def cvar(losses: np.ndarray, prob: np.ndarray, alpha: float) -> float:
 
 def evaluate_holdings(
     inputs: StockpileInputs,
-    holdings_t: pd.Series,
+    holdings_t: pd.Series | pd.DataFrame,
     config: StockpileConfig | None = None,
     params: dict[str, pd.Series] | None = None,
+    holders: Holders | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Per-material table and totals for fixed holdings, releasing optimally in every scenario.
 
     With a linear loss the best release covers ``min(x[m], sum_t D[s, m, t])`` in scenario ``s``, so the
-    evaluation is exact for the LP's second stage.
+    evaluation is exact for the LP's second stage. With ``holders``, ``holdings_t`` is a DataFrame
+    (index holder, columns material) and holder ``h`` covers ``min(x[h, m], share[h, m] sum_t D[s, m, t])``.
     """
     params = params or validate_inputs(inputs)
     materials = pd.Index(inputs.materials, name="material")
-    x = align(holdings_t, materials, "holdings_t")
+    total_short = inputs.shortfall_t.sum("month").transpose("scenario", "material").values  # [s, m]
+    if holders is None:
+        if isinstance(holdings_t, pd.DataFrame):
+            raise StockpileInputError("holdings by holder need the holders' shares (holders=...)")
+        x = align(holdings_t, materials, "holdings_t")
+        covered = np.minimum(total_short, x.to_numpy()[None, :])  # [s, m]
+    else:
+        share, _ = validate_holders(holders, materials)
+        if not isinstance(holdings_t, pd.DataFrame):
+            raise StockpileInputError(
+                "with holders, holdings_t must be a DataFrame (index holder, columns material)"
+            )
+        by_h = holdings_t.astype(float).reindex(index=share.index, columns=materials)
+        if by_h.isna().to_numpy().any():
+            raise StockpileInputError(
+                "holdings_t: no value for some (holder, material) of the holders' shares"
+            )
+        x = by_h.sum(axis=0).rename_axis("material")
+        # [h, s, m]: each holder covers its own share of the shortfall with its own stock
+        covered = np.minimum(
+            share.to_numpy()[:, None, :] * total_short[None, :, :], by_h.to_numpy()[:, None, :]
+        ).sum(axis=0)
     price, loss = params["price_usd_per_t"], params["loss_per_tonne_usd"]
     prob = params["probability"].to_numpy()
-    total_short = inputs.shortfall_t.sum("month").transpose("scenario", "material").values  # [s, m]
-    covered = np.minimum(total_short, x.to_numpy()[None, :])  # [s, m]
     lossv = loss.to_numpy()
     without = (prob[:, None] * total_short * lossv[None, :]).sum(axis=0)
     avoided = (prob[:, None] * covered * lossv[None, :]).sum(axis=0)
@@ -374,16 +516,31 @@ def solve_stockpile(
     """Solve a built model with HiGHS and write the plan back (never raises on infeasibility)."""
     result = solve(built.model, hook, build_seconds=built.build_seconds, **solver_options)
     materials = pd.Index(built.inputs.materials, name="material")
+    by_holder = None
     if result.ok:
-        sol = built.model.variables["hold"].solution.to_series()
-        holdings = sol.reindex(materials).clip(lower=0.0)
-        table, totals = evaluate_holdings(built.inputs, holdings, built.config, built.params)
+        sol = built.model.variables["hold"].solution
+        holdings: pd.Series | pd.DataFrame
+        if built.holders is None:
+            holdings = sol.to_series().reindex(materials).clip(lower=0.0)
+        else:
+            frame = pd.DataFrame(
+                sol.transpose("holder", "material").values,
+                index=pd.Index(sol.indexes["holder"], name="holder"),
+                columns=pd.Index(sol.indexes["material"], name="material"),
+            ).reindex(columns=materials)
+            holdings = frame.clip(lower=0.0)
+            by_holder = _holder_table(frame.clip(lower=0.0), built.params)
+        table, totals = evaluate_holdings(built.inputs, holdings, built.config, built.params, built.holders)
         lp_avoided = 0.0
         if "release" in built.model.variables:
             released = built.model.variables["release"].solution.fillna(0.0)
+            if "holder" in released.dims:
+                released = released.sum("holder")
             loss = built.params["loss_per_tonne_usd"].reindex(released.indexes["material"])
             prob = built.params["probability"].reindex(released.indexes["scenario"])
-            per_scenario = (released.sum("month").values * loss.to_numpy()[None, :]).sum(axis=1)
+            per_scenario = (
+                released.sum("month").transpose("scenario", "material").values * loss.to_numpy()
+            ).sum(axis=1)
             lp_avoided = float(per_scenario @ prob.to_numpy())
         totals["lp_expected_loss_avoided_usd"] = lp_avoided
     else:
@@ -394,7 +551,21 @@ def solve_stockpile(
     w = 0.0 if built.config.cvar is None else built.config.cvar.weight
     constant = (1.0 - w) * totals["expected_loss_without_usd"]
     totals["objective_usd"] = float("nan") if result.objective is None else result.objective + constant
-    return StockpilePlan(table, totals, result, metadata or RunMetadata())
+    return StockpilePlan(table, totals, result, metadata or RunMetadata(), by_holder=by_holder)
+
+
+def _holder_table(by_h: pd.DataFrame, params: dict[str, pd.Series]) -> pd.DataFrame:
+    """Long table holder, material, tonnes, cost_usd (rows with stock only)."""
+    values = by_h.to_numpy()
+    rows = [
+        (str(h), str(m), float(values[i, j]))
+        for i, h in enumerate(by_h.index)
+        for j, m in enumerate(by_h.columns)
+        if values[i, j] > 0
+    ]
+    long = pd.DataFrame(rows, columns=["holder", "material", "tonnes"])
+    long["cost_usd"] = long["tonnes"] * params["price_usd_per_t"].reindex(long["material"]).to_numpy()
+    return long
 
 
 def size_stockpile(
