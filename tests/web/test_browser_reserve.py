@@ -25,14 +25,33 @@ def test_reserve_sizing_page(visit: Visit) -> None:
     assert visit.page.locator("#chart-comparison .bars path").count() == 3
 
 
-def test_operator_sees_inventory_and_ledger_others_do_not(visit: Visit, server: Server) -> None:
+def _vault_ops(day: str = "2026-01-05") -> list[dict[str, object]]:
+    """Open a reserve (vault.csv terms), register a manufacturer, subscribe it, acquire 12 t, draw 5 t
+    (test inputs: the prices are arbitrary positive numbers)."""
+    from critmin.vault import default_terms
+
+    return [
+        {"op": "open", "key": "open", "on": day, "terms": default_terms().model_dump(mode="json")},
+        {"op": "register", "key": "reg", "on": day,
+         "participant": {"id": "m1", "kind": "manufacturer", "name": "Magnet maker"}},
+        {"op": "subscribe", "key": "sub", "on": day, "subscription_id": "s1", "participant_id": "m1",
+         "material": "gallium", "quantity_t": 100.0, "preset_price_usd_per_t": 1000.0,
+         "upfront_fee_usd": 0.0},
+        {"op": "acquire", "key": "acq", "on": day, "material": "gallium", "tonnes": 12.0,
+         "price_usd_per_t": 1000.0},
+        {"op": "draw", "key": "draw", "on": day, "draw_id": "d1", "subscription_id": "s1", "tonnes": 5.0,
+         "due": "2026-04-05"},
+    ]  # fmt: skip
+
+
+def test_operator_sees_the_reserve_others_do_not(visit: Visit, server: Server) -> None:
     api = f"{server.url}/api/v1"
     op = {"Authorization": f"Bearer {server.tokens['operator']}"}
-    res = httpx.post(f"{api}/reserves", json={"name": "Gallium reserve", "material": "gallium"}, headers=op)
+    res = httpx.post(f"{api}/reserves", json={"name": "Gallium reserve"}, headers=op)
     assert res.status_code == 201, res.text
     rid = res.json()["id"]
-    for key, body in (("a1", {"op": "acquire", "tonnes": 12.0}), ("d1", {"op": "draw", "tonnes": 5.0})):
-        r = httpx.post(f"{api}/reserves/{rid}/operations", json=body | {"idempotency_key": key}, headers=op)
+    for body in _vault_ops():
+        r = httpx.post(f"{api}/reserves/{rid}/operations", json=body, headers=op)
         assert r.status_code == 200, r.text
 
     assert visit.page.goto(f"{visit.base}/reserve/operations").status == 401
@@ -40,15 +59,22 @@ def test_operator_sees_inventory_and_ledger_others_do_not(visit: Visit, server: 
     assert visit.page.goto(f"{visit.base}/reserve/operations").status == 403
 
     visit.page.context.clear_cookies()
+    visit.errors.clear()  # the two refusals above are logged by Chromium as failed loads, as they should be
     _sign_in(visit, server.tokens["operator"])
+    assert "Reserve operator (reserve_operator)" in visit.page.inner_text("#signin-info")
     visit.goto("/reserve/operations")
     visit.screenshot("reserve-operations")
-    inventory = visit.page.inner_text("#table-inventory")
-    assert "Gallium reserve" in inventory and "7" in inventory  # 12 acquired - 5 drawn
-    ledger = visit.page.locator("#table-ledger tbody tr")
-    assert ledger.count() == 2
-    assert [ledger.nth(i).locator("td").nth(2).inner_text() for i in range(2)] == ["acquire", "draw"]
-    href = visit.page.locator("#block-ledger a[download]").get_attribute("href") or ""
+    visit.assert_clean()
+    assert "Magnet maker" in visit.page.inner_text("#table-participants")
+    assert "s1" in visit.page.inner_text("#table-subscriptions")
+    inventory = visit.page.locator("#table-inventory tbody tr")
+    assert inventory.count() == 1 and inventory.first.locator("td").nth(2).inner_text() == "7"  # 12 - 5
+    assert "d1" in visit.page.inner_text("#table-draws")
+    ops = visit.page.eval_on_selector_all(
+        "#table-ledger tbody tr", "rows => rows.map(r => r.cells[3].innerText)"
+    )
+    assert ops == ["open", "register", "subscribe", "acquire", "draw"]
+    href = visit.page.locator("#block-inventory a[download]").get_attribute("href") or ""
     text = visit.page.request.get(visit.base + href).text()
-    assert text.splitlines()[0].startswith("reserve_id,seq,op,tonnes,balance_after")
-    assert text.splitlines()[-1].split(",")[4] == "7.0"
+    assert text.splitlines()[0] == "reserve_id,material,tonnes,cost_of_stock_usd"
+    assert text.splitlines()[1].split(",")[1:3] == ["gallium", "7.0"]

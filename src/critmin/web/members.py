@@ -57,6 +57,8 @@ async def _authorise(request: Request, member_id: int) -> tuple[str, Me]:
     me = await whoami(request, token)
     if token is None or me is None:
         raise Refusal(401, "Sign in with your API token to see a member page.")
+    if me.role not in ("member", "secretariat"):
+        raise Refusal(403, f"Signed in as {me.name} ({me.role}): member pages are for member accounts.")
     if me.role != "secretariat" and me.member_id != member_id:
         raise Refusal(
             403, f"Member page {member_id} belongs to another account; you are signed in as {me.name}."
@@ -112,8 +114,8 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     env = environment()
 
-    def signin_html(message: str = "", status: int = 200) -> HTMLResponse:
-        html = env.get_template("signin.html").render(nav=nav, message=message, page=_NAV_PAGE)
+    def signin_html(message: str = "", status: int = 200, info: str = "") -> HTMLResponse:
+        html = env.get_template("signin.html").render(nav=nav, message=message, info=info, page=_NAV_PAGE)
         return HTMLResponse(html, status_code=status)
 
     def refusal_html(err: Refusal) -> HTMLResponse:
@@ -127,9 +129,11 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         me = await whoami(request, token_of(request))
         if me is None:
             return signin_html()
-        if me.member_id is not None:
+        if me.role == "member" and me.member_id is not None:
             return RedirectResponse(f"/members/{me.member_id}", status_code=303)
-        return signin_html(f"Signed in as {me.name} ({me.role}); this account has no member page.")
+        return signin_html(
+            info=f"Signed in as {me.name} ({me.role}); this account has no member page of its own."
+        )
 
     async def sign_in(request: Request) -> Response:
         """Check the token with the API and keep it in an HttpOnly, same-site cookie."""
@@ -138,7 +142,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         me = await whoami(request, token)
         if me is None:
             return signin_html("That token was not accepted (unknown or revoked).", 401)
-        target = f"/members/{me.member_id}" if me.member_id is not None else "/members"
+        target = (
+            f"/members/{me.member_id}" if me.role == "member" and me.member_id is not None else "/members"
+        )
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
         return response

@@ -117,47 +117,95 @@ def build_reserve(params: Mapping[str, str]) -> Page:
     return _cached(tuple(sorted((k, v) for k, v in params.items() if k in PARAM_KEYS and v != "")))
 
 
-LEDGER_COLUMNS = [
-    "reserve_id",
-    "seq",
-    "op",
-    "tonnes",
-    "balance_after",
-    "idempotency_key",
-    "actor_id",
-    "created_at",
-]
+LEDGER_COLUMNS = ["reserve_id", "sequence", "on", "op", "key", "effects", "duplicate", "state_digest"]
+STATE_TABLES: dict[str, list[str]] = {
+    "participants": ["reserve_id", "id", "kind", "name"],
+    "subscriptions": ["reserve_id", "id", "participant_id", "material", "quantity_t", "bought_back_t",
+                      "preset_price_usd_per_t", "upfront_fee_usd", "carry_accrued_to"],
+    "draws": ["reserve_id", "id", "subscription_id", "participant_id", "material", "tonnes", "replenished_t",
+              "drawn_on", "due", "emergency", "overdue"],
+}  # fmt: skip
+INVENTORY_COLUMNS = ["reserve_id", "material", "tonnes", "cost_of_stock_usd"]
+RESERVE_COLUMNS = ["reserve_id", "name", "opened", "as_of", "cash_usd", "fees_collected_usd", "sequence"]
+
+
+def state_frames(reserves: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
+    """The reserves' states (``ReserveState`` as the API returns it) as tables: reserves, participants,
+    subscriptions, inventory (with cost of stock) and draws, each row tagged with its reserve id."""
+    rows: dict[str, list[dict[str, Any]]] = {"reserves": [], "inventory": [], **{k: [] for k in STATE_TABLES}}
+    for res in reserves:
+        state = res.get("state") or {}
+        rid = res["id"]
+        rows["reserves"].append(
+            {"reserve_id": rid, "name": res["name"]} | {k: state.get(k) for k in RESERVE_COLUMNS[2:]}
+        )
+        for table in STATE_TABLES:
+            rows[table].extend({"reserve_id": rid, **item} for item in (state.get(table) or {}).values())
+        cost = state.get("cost_of_stock_usd") or {}
+        for material, tonnes in (state.get("inventory_t") or {}).items():
+            rows["inventory"].append(
+                {
+                    "reserve_id": rid,
+                    "material": material,
+                    "tonnes": tonnes,
+                    "cost_of_stock_usd": cost.get(material),
+                }
+            )
+    columns = {"reserves": RESERVE_COLUMNS, "inventory": INVENTORY_COLUMNS, **STATE_TABLES}
+    return {
+        k: pd.DataFrame([{c: r.get(c) for c in columns[k]} for r in v], columns=columns[k])
+        for k, v in rows.items()
+    }
+
+
+def ledger_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
+    """Ledger entries (the vault library's records) as a table; effects as JSON text."""
+    import json
+
+    rows = [
+        {
+            "reserve_id": e["reserve_id"],
+            "sequence": e.get("sequence"),
+            "on": e.get("on"),
+            "op": (e.get("operation") or {}).get("op"),
+            "key": e.get("key"),
+            "effects": json.dumps(e.get("effects") or {}, sort_keys=True),
+            "duplicate": e.get("duplicate"),
+            "state_digest": e.get("state_digest"),
+        }
+        for e in entries
+    ]
+    return pd.DataFrame(rows, columns=LEDGER_COLUMNS)
 
 
 async def operations_page(request: Request, token: str) -> Page | tuple[int, str]:
-    """Inventories and ledgers through the API, or ``(status, message)`` when the API refuses."""
+    """Reserves' participants, subscriptions, inventory, draws and ledgers through the API, or
+    ``(status, message)`` when the API refuses."""
     r = await call(request, "GET", "/reserves", token)
     if r.status_code != 200:
-        detail = (
-            r.json().get("detail", "")
-            if r.headers.get("content-type", "").startswith("application/json")
-            else ""
-        )
-        return (
-            r.status_code,
-            f"The reserve operations are for the reserve operator and the secretariat ({detail}).",
-        )
+        return r.status_code, "The reserve operations are for the reserve operator and the secretariat."
     reserves = r.json()
     entries: list[dict[str, Any]] = []
     for res in reserves:
         led = await call(request, "GET", f"/reserves/{res['id']}/ledger", token)
-        entries.extend({**e, "reserve_id": res["id"]} for e in led.json())
-    inventory = pd.DataFrame(reserves, columns=["id", "name", "material", "tonnes", "version"])
-    ledger = pd.DataFrame([{c: e.get(c) for c in LEDGER_COLUMNS} for e in entries], columns=LEDGER_COLUMNS)
+        if led.status_code == 200:
+            entries.extend({**e, "reserve_id": res["id"]} for e in led.json())
+    frames = state_frames(reserves)
+    titles = {
+        "reserves": "Reserves",
+        "participants": "Participants (manufacturers and traders)",
+        "subscriptions": "Subscriptions",
+        "inventory": "Inventory",
+        "draws": "Draws and emergency allocations",
+    }
+    blocks = [Block(k, titles[k], frames[k], wide=k in ("subscriptions", "draws")) for k in titles]
+    blocks.append(Block("ledger", "Ledger (every operation, in order)", ledger_frame(entries), wide=True))
     return Page(
         name="reserve-operations",
-        title="Reserve (Vault): inventory and ledger",
-        blocks=[
-            Block("inventory", "Inventories", inventory),
-            Block("ledger", "Ledger (every operation, in order)", ledger, wide=True),
-        ],
-        editions={"reserve-ledger": "Reserve operations recorded by this service (hash-chained audit log)"},
-        intro="Acquisitions, draws, replenishments and releases as recorded by the service.",
+        title="Reserve (Vault): participants, subscriptions, inventory and ledger",
+        blocks=blocks,
+        editions={"reserve-ledger": "Reserve operations recorded by this service (critmin.vault rules)"},
+        intro="The state the service holds for each reserve and every operation applied to it.",
         csv_base="/reserve/operations/download.csv",
     )
 
