@@ -50,7 +50,9 @@ def test_one_holder_with_full_share_is_the_pooled_model(cvar: CVaRSpec | None) -
 
 
 @pytest.mark.parametrize("seed", [2, 3, 4])
-def test_holders_that_cannot_share_stock_do_no_better_than_the_pool(seed: int) -> None:
+def test_split_with_shares_summing_to_one_and_a_shared_budget_equals_the_pool(seed: int) -> None:
+    """Shares fixed per material: the pooled plan split pro rata (x[h,m] = share[h,m] x[m]) is feasible and
+    covers exactly what the pool covers, so splitting costs nothing; separate budgets can make it cost."""
     inputs = _inputs(seed)
     config = StockpileConfig(budget_usd=1500.0)
     pooled = size_stockpile(inputs, config)
@@ -59,7 +61,11 @@ def test_holders_that_cannot_share_stock_do_no_better_than_the_pool(seed: int) -
     )
     split = solve_stockpile(build_holder_model(inputs, config, Holders(share)))
     assert split.solve.ok
-    assert split.totals["objective_usd"] >= pooled.totals["objective_usd"] - 1e-6
+    assert split.totals["objective_usd"] == pytest.approx(pooled.totals["objective_usd"], rel=1e-7)
+    # with a budget per holder that binds, the split reserve is worse than the pool
+    tight = Holders(share, pd.Series({"a": 0.2 * pooled.totals["cost_usd"], "b": 1e9}))
+    capped = solve_stockpile(build_holder_model(inputs, config, tight))
+    assert capped.totals["objective_usd"] > pooled.totals["objective_usd"] + 1e-6
     # the LP's releases and the closed-form evaluation of the holder plan agree
     t = split.totals
     assert t["lp_expected_loss_avoided_usd"] == pytest.approx(t["expected_loss_avoided_usd"])
