@@ -152,7 +152,7 @@ class Visit:
         """Wait until every ``.chart`` element has been drawn by Plotly."""
         self.page.wait_for_function(
             "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')",
-            timeout=30_000,
+            timeout=90_000,
         )
 
     def screenshot(self, name: str) -> Path:
