@@ -13,6 +13,7 @@ from critmin.optimize.expansion import (
     Target,
     build_expansion_model,
     capacity_shortfalls,
+    evaluate_schedule,
     ramp_fraction,
     solve_expansion,
 )
@@ -207,3 +208,58 @@ def test_raising_the_budget_never_delays_the_first_year(caps, capex, leads, shar
     first1 = np.inf if y1 is None else y1
     first2 = np.inf if y2 is None else y2
     assert first2 <= first1
+
+
+def test_lp_precheck_proves_budget_infeasibility_without_the_milp(monkeypatch) -> None:
+    import critmin.optimize.expansion as ex
+
+    monkeypatch.setattr(ex, "LP_PRECHECK_PAIRS", 0)
+    res = solve_expansion(problem([Target("non_china_share", 0.4, 2030)], budget=5e7))
+    assert not res.feasible and res.solve.condition == "infeasible"
+    assert "within a budget of 50,000,000 USD a year" in res.explanation
+    # a feasible instance goes through the pre-check to the same optimum as the enumeration
+    ok = solve_expansion(CASES["share-45%-budget-200m"])
+    assert ok.solve.objective == pytest.approx(enumerate_best(CASES["share-45%-budget-200m"])[0], rel=1e-7)
+
+
+def test_scaled_up_real_pipeline_milp_between_lp_bound_and_greedy() -> None:
+    """Fast version of benchmarks/bench_expansion.py: 40 resampled real lithium projects x 20 years."""
+    from critmin.atlas import load_atlas
+    from critmin.optimize.common import solve
+    from critmin.parameters import ParameterSet
+    from critmin.planning.pipeline import build_pipeline
+    from critmin.planning.plan import PlanRequest, atlas_baseline, make_problem
+    from critmin.planning.scaleup import greedy_plan, resample_projects
+
+    req = PlanRequest(
+        material="lithium",
+        stage="refine",
+        target=0.33,
+        by=2032,
+        budget_per_year=1.5e9,
+        third_country_cap=False,
+        scenario="flat",
+    )
+    real, _, _ = make_problem(
+        req,
+        build_pipeline(),
+        atlas_baseline("lithium", "refine"),
+        load_atlas().groups["ministerial-2026"],
+        ParameterSet(),
+    )
+    big = resample_projects(real, 40, seed=7)
+    assert len(big.projects) == 40 and big.projects.index.str.contains("#").all()
+    res = solve_expansion(big, mip_rel_gap=0.01)
+    assert res.feasible, res.explanation
+    lp = solve(build_expansion_model(big, relax=True)).objective
+    greedy_cost, greedy_starts = greedy_plan(big)
+    assert lp is not None and res.solve.objective >= lp * (1 - 1e-9)
+    assert greedy_cost is not None and res.solve.objective <= greedy_cost * 1.01 + 1e-6
+    # the greedy plan is itself feasible when checked independently
+    supply = evaluate_schedule(big, greedy_starts)
+    assert (
+        (supply.loc[supply["year"] >= 2032, ["non_china_share_a", "non_china_share_b"]] >= 0.33 - 1e-9)
+        .all()
+        .all()
+    )
+    assert (supply["capex_usd"] <= 1.5e9 + 1e-3).all()

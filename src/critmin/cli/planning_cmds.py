@@ -290,3 +290,40 @@ def timeline(
         caption=f"experts: independence from Chinese processing takes {EXPERT_RANGE_YEARS[0]}-"
         f"{EXPERT_RANGE_YEARS[1]} years; first plan year {start}; '-' = not within the horizon",
     )
+
+
+@plan_app.command("projects")
+def projects_cmd(
+    material: str | None = typer.Option(None, "--material", "-m", help="Only this atlas material."),
+    projects: Path | None = PROJECTS_OPT,
+    excluded: bool = typer.Option(False, "--excluded", help="List the excluded projects and why."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """The project pipeline on the atlas basis: capacity, capex, lead time, defaults used, or exclusions."""
+    import pandas as pd
+
+    from critmin.planning.pipeline import (
+        ProjectDataError,
+        build_pipeline,
+        load_bundled_projects,
+        load_user_projects,
+    )
+
+    try:
+        rows = load_bundled_projects().assign(origin="bundled")
+        if projects is not None:
+            rows = pd.concat([rows, load_user_projects(projects).assign(origin=str(projects))])
+        pipe = build_pipeline(rows.reset_index(drop=True))
+    except ProjectDataError as exc:
+        raise _fail(str(exc)) from exc
+    p = pipe.projects
+    if material is not None:
+        p = p[p["material"] == material]
+    if excluded:
+        emit_frame(
+            p.loc[~p["included"], ["project_id", "material", "stage", "status", "exclusion_reason"]], fmt
+        )
+        return
+    cols = ["project_id", "country_iso3", "material", "stage", "status", "capacity_t", "capex_usd"]
+    cols += ["lead_time_years", "earliest_start", "defaults_used"]
+    emit_frame(p.loc[p["included"], cols], fmt, title="Project pipeline (capacity in t/yr of atlas content)")

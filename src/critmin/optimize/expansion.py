@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -406,7 +406,9 @@ def capacity_shortfalls(problem: ExpansionProblem) -> pd.DataFrame:
     return pd.DataFrame(out_rows, columns=cols)
 
 
-def _explain(problem: ExpansionProblem, result: SolveResult) -> tuple[str, pd.DataFrame]:
+def _explain(
+    problem: ExpansionProblem, result: SolveResult, time_limit: float | None
+) -> tuple[str, pd.DataFrame]:
     short = capacity_shortfalls(problem)
     if len(short):
         first = short.sort_values(["year", "shortfall_t"], ascending=[True, False]).iloc[0]
@@ -418,8 +420,15 @@ def _explain(problem: ExpansionProblem, result: SolveResult) -> tuple[str, pd.Da
             f"({worst['target']}). The budget was not the limit."
         )
         return text, short
+    if result.condition == "time_limit":
+        return (
+            f"no plan found within the time limit of {time_limit} s: the targets are within the reach of "
+            "the pipeline's capacity, but HiGHS neither found a plan nor proved that none exists; "
+            "allow more time or relax the targets",
+            short,
+        )
     if problem.budget_per_year is not None:
-        free = solve_expansion(problem.with_budget(None), explain=False)
+        free = solve_expansion(problem.with_budget(None), explain=False, time_limit=time_limit)
         if free.solve.objective is not None:
             peak = free.spend_peak()
             return (
@@ -460,6 +469,23 @@ def _schedule_frame(problem: ExpansionProblem, arrays: Arrays, xval: np.ndarray)
     return pd.DataFrame(rows, columns=[*cols, "discounted_cost_usd"])
 
 
+#: above this many allowed (project, start) pairs the LP relaxation is solved first: when it is infeasible the
+#: MILP is too, and HiGHS's infeasible-subsystem search is much faster on the LP than on a large MILP
+LP_PRECHECK_PAIRS = 500
+
+
+def _quiet_solve(model: linopy.Model, hook: Hook | None, **options: Any) -> SolveResult:
+    from critmin.optimize.common import solve
+
+    quiet = logging.getLogger("linopy")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # linopy logs a warning for every infeasible solve; we explain it instead
+    try:
+        return solve(model, hook, **options)
+    finally:
+        quiet.setLevel(level)
+
+
 def solve_expansion(
     problem: ExpansionProblem,
     hook: Hook | None = None,
@@ -469,30 +495,43 @@ def solve_expansion(
     threads: int | None = None,
     explain: bool = True,
 ) -> ExpansionResult:
-    """Build, (hook), solve; return the plan or, when infeasible, an explanation of what is missing."""
-    from critmin.optimize.common import solve
+    """Build, (hook), solve; return the plan or, when infeasible, an explanation of what is missing.
 
+    Without a hook two exact pre-checks run first and skip the MILP when they prove it infeasible: the
+    capacity shortfall with every helpful project at its earliest (:func:`capacity_shortfalls`), and, for
+    more than :data:`LP_PRECHECK_PAIRS` start options, the LP relaxation.
+    """
+    arrays = coefficients(problem)
+    if hook is None:
+        if not capacity_shortfalls(problem).empty:
+            pre = SolveResult(
+                "warning", "infeasible", None, "proved before the MILP: capacity short with every project"
+            )
+            return _failed(problem, arrays, pre, explain, time_limit)
+        if int(arrays.valid.sum()) > LP_PRECHECK_PAIRS:
+            lp = _quiet_solve(build_expansion_model(problem, relax=True), None, time_limit=time_limit)
+            if lp.condition in {"infeasible", "infeasible_or_unbounded"}:
+                return _failed(problem, arrays, lp, explain, time_limit)
     t0 = time.perf_counter()
     model = build_expansion_model(problem)
     built = time.perf_counter() - t0
-    quiet = logging.getLogger("linopy")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # linopy logs a warning for every infeasible solve; we explain it instead
-    try:
-        res = solve(
-            model, hook, mip_rel_gap=mip_rel_gap, time_limit=time_limit, threads=threads, build_seconds=built
-        )
-    finally:
-        quiet.setLevel(level)
-    arrays = coefficients(problem)
+    res = _quiet_solve(
+        model, hook, mip_rel_gap=mip_rel_gap, time_limit=time_limit, threads=threads, build_seconds=built
+    )
     if res.objective is not None:
         xval = np.nan_to_num(model.variables["x"].solution.to_numpy(), nan=0.0)
         schedule = _schedule_frame(problem, arrays, xval)
         supply = evaluate_schedule(problem, schedule.set_index("project_id")["start_year"].astype(float))
         return ExpansionResult(problem, res, schedule, supply, res.explanation)
+    return _failed(problem, arrays, res, explain, time_limit)
+
+
+def _failed(
+    problem: ExpansionProblem, arrays: Arrays, res: SolveResult, explain: bool, time_limit: float | None
+) -> ExpansionResult:
     empty = _schedule_frame(problem, arrays, np.zeros(arrays.valid.shape))
     supply = evaluate_schedule(problem, pd.Series(dtype=float))
     if not explain:
         return ExpansionResult(problem, res, empty, supply, res.explanation)
-    text, short = _explain(problem, res)
+    text, short = _explain(problem, res, time_limit)
     return ExpansionResult(problem, res, empty, supply, text, short)
