@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import Me, call, token_of, whoami
 from critmin.web.page import Page, PageError
 from critmin.web.render import environment, render_page
@@ -49,9 +50,7 @@ def _lab_html(
         name="scenarios",
         title="Scenario lab",
         blocks=[],
-        editions={
-            "usgs-mcs2026": "Disruption engine on the bundled atlas (see each result for its editions)"
-        },
+        editions=dict(DATA_EDITIONS),
         template="scenarios.html",
     )
     context = {"me": me, "jobs": jobs, "materials": _materials(), "examples": bundled_examples(),
@@ -82,7 +81,7 @@ def job_page(job: dict[str, Any]) -> Page:
         name="job",
         title=title,
         blocks=blocks,
-        editions=editions or {"job": f"{kind} job {job['id']} ({status})"},
+        editions=editions or dict(DATA_EDITIONS),
         intro=intro,
         template="job.html",
         context={"job": job},
