@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from critmin.optimize.stockpile import StockpileConfig, StockpilePlan
     from critmin.vault.sizing import SizingData
 
-vault_app = typer.Typer(help="Project Vault: size the reserve (stochastic LP) and compare rules of thumb.")
+vault_app = typer.Typer(
+    help="Project Vault: size the reserve (stochastic LP), compare rules of thumb, run the operating rules."
+)
 app.add_typer(vault_app, name="vault")
 
 FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
