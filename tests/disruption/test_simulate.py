@@ -188,3 +188,55 @@ def test_inputs_member_allocation_is_import_share(chain: SupplyChain) -> None:
     alloc = dict(zip(inp.members, inp.member_alloc[i], strict=True))
     assert alloc["USA"] == pytest.approx(0.4) and alloc["DEU"] == pytest.approx(0.2)
     assert inp.market_stage == ["refine", "refine", "mine"]  # cobalt, gallium, lithium
+
+
+def test_ramp_builds_the_withheld_share_linearly(chain: SupplyChain) -> None:
+    r = simulate(chain, scenario(restriction(share=0.9, ramp_months=3, duration_months=6)), params=PS)
+    i = r.row("gallium")
+    full = 0.9 * 450 / 12
+    np.testing.assert_allclose(r.restricted_t[i, :7], [full / 3, 2 * full / 3, full, full, full, full, 0.0])
+
+
+def test_demand_shock_scopes_and_their_errors(chain: SupplyChain) -> None:
+    ev = {"type": "demand_shock", "material": "cobalt", "share": 0.5, "duration_months": 2}
+    ev_sector = {**ev, "sector": "electric_vehicles"}
+    ev_country = {**ev, "country": "USA"}
+    bare = PS.with_overrides({("commercial_inventory_days", "cobalt"): 0.0})  # no stocks to absorb it
+    whole = simulate(chain, scenario(ev), params=bare)
+    sector = simulate(chain, scenario(ev_sector), params=bare)
+    country = simulate(chain, scenario(ev_country), params=bare)
+    i = whole.row("cobalt")
+    # EVs take 30.1% of cobalt demand (IEA 2024); the USA 10 of 100 import value in the fixture
+    assert whole.price_outside[i, 0] > sector.price_outside[i, 0] > country.price_outside[i, 0] >= 1.0
+    with pytest.raises(InputError, match=r"field sector: value 'spaceships'"):
+        simulate(chain, scenario({**ev, "sector": "spaceships"}), params=PS)
+
+
+def test_outage_of_a_group_pools_its_members(chain: SupplyChain) -> None:
+    one = simulate(
+        chain,
+        scenario(
+            {
+                "type": "production_outage",
+                "country": "china",
+                "material": "lithium",
+                "share": 1.0,
+                "duration_months": 2,
+            }
+        ),
+        params=PS,
+    )
+    two = simulate(
+        chain,
+        scenario(
+            {
+                "type": "production_outage",
+                "country": "CHN",
+                "material": "lithium",
+                "share": 1.0,
+                "duration_months": 2,
+            }
+        ),
+        params=PS,
+    )
+    np.testing.assert_array_equal(one.price_outside, two.price_outside)

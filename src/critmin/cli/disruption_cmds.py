@@ -99,6 +99,8 @@ def risk(
     from critmin.disruption.montecarlo import run_monte_carlo
     from critmin.parameters import ParameterSet
 
+    if scheduler is not None:
+        backend = "dask"  # a scheduler address only makes sense on the dask backend
     if backend not in ("local", "dask"):
         typer.echo(f"error: --backend {backend!r}; expected local or dask", err=True)
         raise typer.Exit(2)
