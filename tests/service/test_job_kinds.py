@@ -122,7 +122,9 @@ def test_montecarlo_goes_to_the_configured_dask_scheduler(
 ) -> None:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, scheduler_port=0, dashboard_address=":0"
+    ) as cluster:
         monkeypatch.setenv("CRITMIN_DASK_SCHEDULER", cluster.scheduler_address)
         got = _run(jobs, "montecarlo", {"n_scenarios": 100, "seed": 5, "horizon_months": 6, "chunk_size": 50})
     local = _run_local(100, 5, 6, 50)
