@@ -21,6 +21,8 @@ def test_fmt_keeps_gaps_and_reads_numbers() -> None:
     assert fmt(2024) == "2024"
     assert fmt(2026.0) == "2026"  # a year read as float is not "2,026"
     assert fmt(1234.5) == "1,234"
+    assert fmt(12346.2) == "12,346"  # no exponent notation in tables
+    assert fmt(647.21) == "647.2"
     assert fmt(True) == "yes"
     assert fmt("CHN") == "CHN"
 

@@ -39,11 +39,11 @@ def fmt(value: Any) -> str:
             return "–"
         if value == 0:
             return "0"
-        if abs(value) >= 1e5:
+        if value.is_integer() and abs(value) < 1e5:
+            return str(int(value))  # a year read as float stays "2026"
+        if abs(value) >= 1000:
             return f"{value:,.0f}"
-        if value.is_integer():
-            return str(int(value))
-        return f"{value:,.4g}" if abs(value) >= 1 else f"{value:.3g}"
+        return f"{value:.4g}" if abs(value) >= 1 else f"{value:.3g}"
     try:
         if pd.isna(value):
             return "–"
