@@ -240,3 +240,10 @@ def test_outage_of_a_group_pools_its_members(chain: SupplyChain) -> None:
         params=PS,
     )
     np.testing.assert_array_equal(one.price_outside, two.price_outside)
+
+
+def test_unknown_group_name_is_an_error_naming_the_event(chain: SupplyChain) -> None:
+    with pytest.raises(InputError, match=r"event 0 \(export_restriction\), field targets: value 'allies'"):
+        simulate(chain, scenario(restriction(targets="allies")), params=PS)
+    with pytest.raises(InputError, match=r"field exporter: value 'chna'"):
+        simulate(chain, scenario(restriction(exporter="chna")), params=PS)

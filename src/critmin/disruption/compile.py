@@ -56,6 +56,13 @@ def _stage_shares(inp: MarketInputs, i: int, material: str, stage: str, what: st
     return inp.shares[(material, stage)]
 
 
+def _resolve(inp: MarketInputs, code: str, what: str, field: str) -> list[str]:
+    try:
+        return inp.resolve(code)
+    except InputError as err:
+        raise InputError(f"{what}, field {field}: value {code!r}; {err}") from None
+
+
 def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
     """Arrays for :func:`critmin.disruption.kernel.propagate`; errors name the event index and field."""
     M, T = len(inp.materials), sc.horizon_months
@@ -80,7 +87,7 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
         if not isinstance(ev, ExportRestriction):
             continue
         sh = _stage_shares(inp, i, ev.material, ev.stage, what + ", field stage")
-        exporters = inp.resolve(ev.exporter)
+        exporters = _resolve(inp, ev.exporter, what, "exporter")
         a_ev = float(sh.reindex(exporters).fillna(0.0).sum())
         if a_ev <= 0:
             raise InputError(
@@ -95,7 +102,7 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
                 {
                     x
                     for code in ([ev.targets] if isinstance(ev.targets, str) else ev.targets)
-                    for x in inp.resolve(code)
+                    for x in _resolve(inp, code, what, "targets")
                 }
                 - set(exporters)
             )
@@ -135,7 +142,7 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
         active[ev.active(T)] = 1.0
         if isinstance(ev, ProductionOutage):
             sh = _stage_shares(inp, i, ev.material, ev.stage, what + ", field stage")
-            lost = float(sh.reindex(inp.resolve(ev.country)).fillna(0.0).sum())
+            lost = float(sh.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
             if lost <= 0:
                 raise InputError(
                     f"{what}, field country: value {ev.country!r}; no {ev.stage} production of "
@@ -156,7 +163,7 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
                         f"{what}, field country: no trade rows for {ev.material!r} to size "
                         f"{ev.country}'s demand"
                     )
-                scope = float(imp.reindex(inp.resolve(ev.country)).fillna(0.0).sum())
+                scope = float(imp.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
             else:
                 scope = 1.0
             extra[0, i] += ev.share * scope * (1.0 - c[0, i]) * active
