@@ -119,6 +119,7 @@ def plan(
     out = result.to_dict()
     if burden is not None:
         out["burden"] = _burden(result, burden, members, weights)
+        out["burden_rule"] = burden
     if fmt is Format.json:
         sys.stdout.write(to_json(out) + "\n")
         return
@@ -167,6 +168,8 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
         chosen = projects[cols].assign(
             class_defaults=[d.replace(";", ", ") or "-" for d in projects["defaults_used"]]
         )
+        if fmt is not Format.table:  # the table view prints the sources as a table of their own
+            chosen = chosen.assign(source_title=projects["source_title"], source_url=projects["source_url"])
         emit_frame(
             chosen,
             fmt,
@@ -210,7 +213,9 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
             emit_frame(summary, fmt, title="Capacity short even with every eligible project at its earliest")
     if "burden" in out:
         emit_frame(
-            pd.DataFrame(out["burden"]), fmt, title=f"Burden sharing (supply secured in {out['targets']})"
+            pd.DataFrame(out["burden"]),
+            fmt,
+            title=f"Burden sharing (t secured in {out['target_year']}; rule {out['burden_rule']})",
         )
     if fmt is Format.table:
         for note in out["notes"]:
