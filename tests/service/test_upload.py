@@ -90,6 +90,17 @@ def test_every_bad_value_is_listed_with_row_field_value_reason(service: Service)
     assert _counts(service) == (0, 0, audit_before)
 
 
+def test_unknown_material_is_rejected(service: Service) -> None:
+    rows = [_rows(2)[0], {"material": "unobtainium", "stage": "mine", "year": 2024, "tonnes": 1.0}]
+    r = service.client.post(
+        f"{API}/submissions", json={"kind": "production", "rows": rows}, headers=service.auth("member_a")
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"row": 2, "field": "material", "value": "unobtainium", "reason": "not a material of the atlas"}
+    ]
+
+
 def test_transactions_need_positive_price_currency_and_date(service: Service) -> None:
     rows = [
         {

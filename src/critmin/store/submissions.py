@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Collection
 from datetime import date as Date
 from typing import Any, Literal
 
@@ -117,8 +118,11 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
     return rows
 
 
-def validate_rows(kind: str, rows: list[dict[str, Any]]) -> list[_Row]:
-    """Every row validated; raises :class:`SubmissionInvalid` listing all errors when any row is bad."""
+def validate_rows(
+    kind: str, rows: list[dict[str, Any]], materials: Collection[str] | None = None
+) -> list[_Row]:
+    """Every row validated (``material`` must be in ``materials`` when given); raises
+    :class:`SubmissionInvalid` listing all errors when any row is bad."""
     if kind not in ROW_MODELS:
         raise SubmissionInvalid(
             [RowError(row=0, field="kind", value=kind, reason=f"expected one of {list(KINDS)}")]
@@ -141,12 +145,19 @@ def validate_rows(kind: str, rows: list[dict[str, Any]]) -> list[_Row]:
             )
             continue
         try:
-            good.append(model.model_validate(raw))
+            row = model.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
                 name = ".".join(str(p) for p in err["loc"]) or "(row)"
                 value = None if err["type"] == "missing" else raw.get(name)
                 errors.append(RowError(row=i, field=name, value=_jsonable(value), reason=err["msg"]))
+            continue
+        if materials is not None and row.material not in materials:
+            errors.append(
+                RowError(row=i, field="material", value=row.material, reason="not a material of the atlas")
+            )
+            continue
+        good.append(row)
     if errors:
         raise SubmissionInvalid(errors)
     return good
@@ -180,7 +191,12 @@ def _row_values(kind: str, row: _Row) -> dict[str, Any]:
 
 
 def save_submission(
-    session: Session, who: Principal, kind: str, rows: list[dict[str, Any]], source_format: str
+    session: Session,
+    who: Principal,
+    kind: str,
+    rows: list[dict[str, Any]],
+    source_format: str,
+    materials: Collection[str] | None = None,
 ) -> Submission:
     """Validate every row, then insert the submission and its rows and append the audit entry.
 
@@ -188,7 +204,7 @@ def save_submission(
     """
     if who.role != "member" or who.iso3 is None or who.member_id is None:
         raise PermissionError("only member accounts (scoped to a country) submit data")
-    valid = validate_rows(kind, rows)
+    valid = validate_rows(kind, rows, materials)
     sub = Submission(
         member_id=who.member_id, iso3=who.iso3, kind=kind, source_format=source_format, row_count=len(valid)
     )

@@ -43,10 +43,18 @@ def _out(sub: Submission) -> SubmissionOut:
     )
 
 
+def known_materials() -> frozenset[str]:
+    """Material slugs of the bundled atlas (submissions must use one)."""
+    from critmin.atlas import load_atlas
+
+    return frozenset(str(m) for m in load_atlas().materials["slug"])
+
+
 def _save(store: Store, who: Principal, kind: str, rows: list[dict[str, Any]], fmt: str) -> Any:
     try:
+        materials = known_materials()
         with store.write() as s:
-            return _out(save_submission(s, who, kind, rows, fmt))
+            return _out(save_submission(s, who, kind, rows, fmt, materials))
     except SubmissionInvalid as exc:
         body = InvalidSubmission(
             detail=f"submission rejected: {len(exc.errors)} invalid value(s); nothing was stored",
