@@ -53,3 +53,13 @@ def test_csv_url_carries_page_parameters() -> None:
         "material", "T", [Block("a", "A", pd.DataFrame())], {}, params={"year": "2024", "material": "x y"}
     )
     assert csv_url(page, "a") == "/download.csv?page=material&block=a&material=x+y&year=2024"
+
+
+def test_legend_labels_drop_a_long_shared_prefix() -> None:
+    head = (
+        "GRAPHITE (NATURAL): Price, average unit value of imports, dollars per metric ton at foreign ports: "
+    )
+    names = [head + "Amorphous", head + "Flake"]
+    assert figures.legend_labels(names) == ["…Amorphous", "…Flake"]
+    assert figures.legend_labels(["outside", "restrictor"]) == ["outside", "restrictor"]
+    assert len(figures.legend_labels(["x" * 80])[0]) == 48

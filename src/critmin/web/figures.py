@@ -85,19 +85,42 @@ def bars(
     }
 
 
+def _short(name: str, limit: int = 48) -> str:
+    """A legend label cut to ``limit`` characters (the full name stays in the hover text and the CSV)."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def legend_labels(names: list[str]) -> list[str]:
+    """Short legend labels: a long prefix shared by every name (up to a ': ' or ', ') is dropped, then
+    each label is cut to 48 characters."""
+    prefix = ""
+    if len(names) > 1:
+        n = 0
+        while all(len(x) > n and x[n] == names[0][n] for x in names):
+            n += 1
+        prefix = names[0][:n]
+    cut = max(prefix.rfind(": "), prefix.rfind(", "))
+    drop = cut + 2 if cut >= 15 else 0
+    return [_short(("…" if drop else "") + n[drop:]) for n in names]
+
+
 def lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_title: str) -> dict[str, Any]:
-    """One line per value of ``group``: ``y`` against ``x``."""
+    """One line per value of ``group``: ``y`` against ``x`` (legend below the plot)."""
+    parts = list(frame.groupby(group, sort=False))
+    labels = legend_labels([str(k) for k, _ in parts])
     data = [
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": str(key),
+            "name": label,
+            "hovertext": str(key),
             "x": [v if isinstance(v, str) else _num(v) for v in part[x]],
             "y": [_num(v) for v in part[y]],
         }
-        for key, part in frame.groupby(group, sort=False)
+        for (key, part), label in zip(parts, labels, strict=True)
     ]
-    return {"data": data, "layout": _layout(title, yaxis={"title": {"text": y_title}})}
+    legend = {"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}}
+    return {"data": data, "layout": _layout(title, yaxis={"title": {"text": y_title}}, legend=legend)}
 
 
 def sankey(frame: pd.DataFrame, source: str, target: str, value: str, title: str) -> dict[str, Any]:
