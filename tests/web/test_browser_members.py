@@ -82,3 +82,15 @@ def test_bad_token_and_no_token(visit: Visit, server: Server) -> None:
     _sign_in(visit, "cm_0_not-a-token")
     assert "not accepted" in visit.page.inner_text("#signin-message")
     visit.screenshot("members-signin")
+
+
+def test_secretariat_reaches_every_member_page(visit: Visit, server: Server) -> None:
+    _sign_in(visit, server.tokens["secretariat"])
+    links = visit.page.locator("#member-accounts a")
+    assert {links.nth(i).inner_text() for i in range(links.count())} == {"Australia (AUS)", "Japan (JPN)"}
+    with visit.page.expect_navigation():
+        visit.page.click("#member-accounts a:has-text('Australia')")
+    assert visit.page.url.endswith(f"/members/{server.ids['member_a']}")
+    assert "Member: Australia (AUS)" in visit.page.inner_text("h1")
+    assert visit.page.locator("#upload-form").count() == 0  # only the member itself uploads
+    visit.assert_clean()

@@ -114,8 +114,12 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     env = environment()
 
-    def signin_html(message: str = "", status: int = 200, info: str = "") -> HTMLResponse:
-        html = env.get_template("signin.html").render(nav=nav, message=message, info=info, page=_NAV_PAGE)
+    def signin_html(
+        message: str = "", status: int = 200, info: str = "", accounts: list[dict[str, Any]] | None = None
+    ) -> HTMLResponse:
+        html = env.get_template("signin.html").render(
+            nav=nav, message=message, info=info, accounts=accounts or [], page=_NAV_PAGE
+        )
         return HTMLResponse(html, status_code=status)
 
     def refusal_html(err: Refusal) -> HTMLResponse:
@@ -131,9 +135,13 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             return signin_html()
         if me.role == "member" and me.member_id is not None:
             return RedirectResponse(f"/members/{me.member_id}", status_code=303)
-        return signin_html(
-            info=f"Signed in as {me.name} ({me.role}); this account has no member page of its own."
-        )
+        accounts: list[dict[str, Any]] = []
+        if me.role == "secretariat":
+            listed = await call(request, "GET", "/members", token_of(request))
+            if listed.status_code == 200:
+                accounts = [a for a in listed.json() if a.get("role") == "member"]
+        info = f"Signed in as {me.name} ({me.role}); this account has no member page of its own."
+        return signin_html(info=info, accounts=accounts)
 
     async def sign_in(request: Request) -> Response:
         """Check the token with the API and keep it in an HttpOnly, same-site cookie."""
