@@ -120,64 +120,92 @@ def propagate(
     if releases_t is not None and np.any(releases_t < 0):
         raise ValueError("propagate: releases must be >= 0")
 
-    q_month = p.world_t / 12.0  # [M] tonnes per month
-    d0 = (1.0 - c) * q_month  # outside demand, t/month
-    s0 = (1.0 - a) * q_month  # outside own supply
-    ra = a * q_month  # restrictor supply / demand, t/month
-    rc = c * q_month
-    stock = p.inventory_days / 365.0 * 12.0 * d0  # [S, M] tonnes
-    started = np.zeros((S, M), dtype=bool)
-    age = np.zeros((S, M))
-    tot_short = np.zeros((S, M))
-    tot_destroyed = np.zeros((S, M))
-    max_price = np.ones((S, M))
-    paths: dict[str, FloatArray] = {}
-    if keep_paths:
-        for k in (
-            "price_outside",
-            "price_restrictor",
-            "shortfall_t",
-            "demand_destroyed_t",
-            "consumption_outside_t",
-            "inventory_t",
-            "released_t",
-        ):
-            paths[k] = np.zeros((S, M, T))
-    has_restrictor = a > 0
+    N = S * M
+
+    def flat(v: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(np.broadcast_to(v, (S, M))).reshape(N)
+
+    q = flat(p.world_t / 12.0)  # tonnes per month, per (scenario, material)
+    af, cf = a.reshape(N), c.reshape(N)
+    d0 = (1.0 - cf) * q  # outside demand, t/month
+    s0 = (1.0 - af) * q  # outside own supply
+    ra, rc = af * q, cf * q  # restrictor supply and demand, t/month
+    par = {k: flat(v) for k, v in vars(p).items() if k not in ("world_t", "loss_per_t")}
+    stock = par["inventory_days"] / 365.0 * 12.0 * d0  # tonnes
+    started = np.zeros(N, dtype=bool)
+    age = np.zeros(N)
+    tot_short = np.zeros(N)
+    tot_destroyed = np.zeros(N)
+    max_price = np.ones(N)
+    has_restrictor = af > 0
+    names = (
+        "price_outside",
+        "price_restrictor",
+        "shortfall_t",
+        "demand_destroyed_t",
+        "consumption_outside_t",
+        "inventory_t",
+        "released_t",
+    )
+    paths: dict[str, FloatArray] = {k: np.zeros((S, M, T)) for k in names} if keep_paths else {}
+    flat_paths = {k: v.reshape(N, T) for k, v in paths.items()}
     for t in range(T):
-        w = withheld[:, :, t]
-        g = w if extra_gap is None else w + extra_gap[:, :, t]
-        shocked = (w > 0) | (g != 0)
+        w_all = withheld[:, :, t].reshape(N)
+        g_all = w_all if extra_gap is None else w_all + extra_gap[:, :, t].reshape(N)
+        shocked = (w_all > 0) | (g_all != 0)
         started |= shocked
-        gap_t = g * q_month  # tonnes/month at the baseline price
-        positive = np.maximum(gap_t, 0.0)
-        rel = np.zeros((S, M)) if releases_t is None else np.minimum(releases_t[:, :, t], positive)
-        left = positive - rel
-        ramp = np.clip((age - p.spare_restart_months + 1.0) / p.spare_ramp_months, 0.0, 1.0)
-        spare_avail = p.spare_share * q_month * ramp
-        spare = np.where(started, np.minimum(spare_avail, left), 0.0)
-        left = left - spare
-        draw = np.minimum(stock * p.inventory_draw, left)
-        stock = stock - draw
-        residual = np.where(gap_t > 0, left - draw, gap_t)
-        decay = np.exp(-age / p.adjust_months)
-        ed = p.ed_lr + (p.ed_sr - p.ed_lr) * decay
-        es = p.es_lr + (p.es_sr - p.es_lr) * decay
-        out = solve_zone(s0, d0, es, ed, residual, p.cap, p.floor)
-        rz = solve_zone(ra, rc, p.es_restrictor, ed, -w * q_month, p.cap, p.floor)
-        p_r = np.where(has_restrictor, rz.price_index, out.price_index)
-        tot_short += out.shortfall
-        tot_destroyed += out.demand_destroyed
-        np.maximum(max_price, out.price_index, out=max_price)
+        # a (scenario, material) with no gap this month is at the baseline: only the shocked ones are computed
+        idx = np.flatnonzero(shocked)
         if keep_paths:
-            paths["price_outside"][:, :, t] = out.price_index
-            paths["price_restrictor"][:, :, t] = p_r
-            paths["shortfall_t"][:, :, t] = out.shortfall
-            paths["demand_destroyed_t"][:, :, t] = out.demand_destroyed
-            paths["consumption_outside_t"][:, :, t] = d0 - out.demand_destroyed - out.shortfall
-            paths["inventory_t"][:, :, t] = stock
-            paths["released_t"][:, :, t] = rel
-        age = np.where(started, age + 1.0, age)
+            for k, default in (
+                ("price_outside", 1.0),
+                ("price_restrictor", 1.0),
+                ("shortfall_t", 0.0),
+                ("demand_destroyed_t", 0.0),
+                ("released_t", 0.0),
+            ):
+                flat_paths[k][:, t] = default
+            flat_paths["consumption_outside_t"][:, t] = d0
+        if idx.size:
+            w, g, qi, ag = w_all[idx], g_all[idx], q[idx], age[idx]
+            pi = {k: v[idx] for k, v in par.items()}
+            gap_t = g * qi  # tonnes/month at the baseline price
+            positive = np.maximum(gap_t, 0.0)
+            rel = (
+                np.zeros(idx.size)
+                if releases_t is None
+                else np.minimum(releases_t[:, :, t].reshape(N)[idx], positive)
+            )
+            left = positive - rel
+            ramp = np.clip((ag - pi["spare_restart_months"] + 1.0) / pi["spare_ramp_months"], 0.0, 1.0)
+            spare = np.minimum(pi["spare_share"] * qi * ramp, left)
+            left = left - spare
+            st = stock[idx]
+            draw = np.minimum(st * pi["inventory_draw"], left)
+            stock[idx] = st - draw
+            residual = np.where(gap_t > 0, left - draw, gap_t)
+            decay = np.exp(-ag / pi["adjust_months"])
+            ed = pi["ed_lr"] + (pi["ed_sr"] - pi["ed_lr"]) * decay
+            es = pi["es_lr"] + (pi["es_sr"] - pi["es_lr"]) * decay
+            out = solve_zone(s0[idx], d0[idx], es, ed, residual, pi["cap"], pi["floor"])
+            rz = solve_zone(ra[idx], rc[idx], pi["es_restrictor"], ed, -w * qi, pi["cap"], pi["floor"])
+            p_r = np.where(has_restrictor[idx], rz.price_index, out.price_index)
+            tot_short[idx] += out.shortfall
+            tot_destroyed[idx] += out.demand_destroyed
+            max_price[idx] = np.maximum(max_price[idx], out.price_index)
+            if keep_paths:
+                flat_paths["price_outside"][idx, t] = out.price_index
+                flat_paths["price_restrictor"][idx, t] = p_r
+                flat_paths["shortfall_t"][idx, t] = out.shortfall
+                flat_paths["demand_destroyed_t"][idx, t] = out.demand_destroyed
+                flat_paths["consumption_outside_t"][idx, t] = d0[idx] - out.demand_destroyed - out.shortfall
+                flat_paths["released_t"][idx, t] = rel
+        if keep_paths:
+            flat_paths["inventory_t"][:, t] = stock
+        age[started] += 1.0
+    tot_short = tot_short.reshape(S, M)
+    tot_destroyed = tot_destroyed.reshape(S, M)
+    max_price = max_price.reshape(S, M)
     loss = tot_short * p.loss_per_t
     return KernelOutput(
         shortfall_total_t=tot_short,
