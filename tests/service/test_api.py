@@ -49,6 +49,19 @@ def test_only_secretariat_manages_accounts(service: Service) -> None:
     assert me["iso3"] == "CHL"
     dup = service.client.post(f"{API}/members", json=body, headers=service.auth("secretariat"))
     assert dup.status_code == 409
+    token_id = token.split("_")[1]
+    assert (
+        service.client.delete(f"{API}/tokens/{token_id}", headers=service.auth("member_a")).status_code == 403
+    )
+    assert (
+        service.client.delete(f"{API}/tokens/{token_id}", headers=service.auth("secretariat")).status_code
+        == 204
+    )
+    assert service.client.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        service.client.delete(f"{API}/tokens/{token_id}", headers=service.auth("secretariat")).status_code
+        == 404
+    )
 
 
 def _production(material: str, tonnes: float, year: int = 2024) -> dict[str, object]:

@@ -49,6 +49,14 @@ def test_token_create_issues_a_working_token(db_url: str) -> None:
         who = authenticate(s, token)
     store.dispose()
     assert who is not None and (who.name, who.role, who.iso3) == ("Chile", "member", "CHL")
+    token_id = token.split("_")[1]
+    assert runner.invoke(app, ["token", "revoke", token_id, "--database-url", db_url]).exit_code == 0
+    store = Store(db_url)
+    with store.read() as s:
+        assert authenticate(s, token) is None
+    store.dispose()
+    again = runner.invoke(app, ["token", "revoke", token_id, "--database-url", db_url])
+    assert again.exit_code == 1 and "no active token" in again.stderr
     clash = runner.invoke(
         app, ["token", "create", "Chile", "--role", "participant", "--database-url", db_url]
     )

@@ -23,7 +23,7 @@ MARKER = "AUS-CONFIDENTIAL-COUNTERPARTY-7731"
 MARKER_TONNES = 987654.321
 ATTACKERS = ("member_b", "participant", "operator", "public")
 # path parameters that name a victim-owned resource: every route using them must refuse other accounts
-VICTIM_OWNED = ("submission_id", "job_id", "member_id")
+VICTIM_OWNED = ("submission_id", "job_id", "member_id", "token_id")
 EXAMPLE_BODIES: dict[str, Any] = {
     f"{API}/members": {"name": "Intruder", "role": "member", "iso3": "AUS"},
     f"{API}/members/{{member_id}}/tokens": {"label": "stolen"},
@@ -76,6 +76,7 @@ def world(db_url: str) -> Iterator[tuple[Service, dict[str, Any]]]:
             "job_id": job_id,
             "member_id": service.ids["member_a"],
             "reserve_id": reserve.json()["id"],
+            "token_id": service.tokens["member_a"].split("_")[1],
             "material": "gallium",  # public atlas data
             "stage": "refine",
         }

@@ -55,3 +55,4 @@ SIGNED_IN = ("secretariat", "member", "reserve_operator", "participant")
 DB_ID_MAX = 2_147_483_647  # INTEGER / int4 primary keys on SQLite and PostgreSQL
 DbId = Annotated[int, Path(ge=1, le=DB_ID_MAX, description="numeric id")]
 JobId = Annotated[str, Path(min_length=1, max_length=32, description="job id")]
+TokenId = Annotated[str, Path(min_length=1, max_length=32, description="public id of a token")]

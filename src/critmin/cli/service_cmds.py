@@ -150,3 +150,27 @@ def token_create(
     finally:
         store.dispose()
     typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[
+        str, typer.Argument(help="Public id of the token (the part between cm_ and the secret).")
+    ],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Revoke a token; exit 1 when there is no such active token."""
+    from critmin.store import Store
+    from critmin.store.members import Principal, revoke_token
+
+    store = Store(_url(database_url))
+    store.upgrade()
+    try:
+        with store.write() as s:
+            done = revoke_token(s, Principal(None, "cli", "system", None), token_id)
+    finally:
+        store.dispose()
+    if not done:
+        typer.echo(f"error: no active token {token_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {token_id}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
-from critmin.store.models import ROLES, ApiToken, Member
+from critmin.store.models import ROLES, ApiToken, Member, utc_now
 
 TOKEN_PREFIX = "cm"
 
@@ -75,6 +75,16 @@ def issue_token(session: Session, actor: Principal, member: Member, label: str =
         session, actor.label, "token.create", f"member:{member.id}", {"token_id": token_id, "label": label}
     )
     return f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+
+def revoke_token(session: Session, actor: Principal, token_id: str) -> bool:
+    """Revoke a token by its public id; False when there is no such active token."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utc_now()
+    audit.append(session, actor.label, "token.revoke", f"member:{row.member_id}", {"token_id": token_id})
+    return True
 
 
 def authenticate(session: Session, token: str) -> Principal | None:

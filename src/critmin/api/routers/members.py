@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from critmin.api.deps import DbId, get_principal, get_store, require
+from critmin.api.deps import DbId, TokenId, get_principal, get_store, require
 from critmin.api.schemas import MemberIn, MemberOut, MeOut, TokenIn, TokenOut
 from critmin.store import Store
-from critmin.store.members import Principal, create_member, issue_token
+from critmin.store.members import Principal, create_member, issue_token, revoke_token
 from critmin.store.models import Member
 
 router = APIRouter(tags=["members"])
@@ -61,3 +61,13 @@ def add_token(
         if member is None:
             raise HTTPException(status_code=404, detail=f"member {member_id} not found")
         return TokenOut(member_id=member_id, token=issue_token(s, who, member, body.label))
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke(
+    token_id: TokenId, who: Principal = Depends(require("secretariat")), store: Store = Depends(get_store)
+) -> None:
+    """Revoke a token by its public id (the part after ``cm_``; secretariat only)."""
+    with store.write() as s:
+        if not revoke_token(s, who, token_id):
+            raise HTTPException(status_code=404, detail=f"no active token {token_id}")
