@@ -221,8 +221,11 @@ def test_job_result_failure_and_cancel(job_service: Service) -> None:
     slow = s.client.post(
         f"{API}/jobs", json={"kind": "count", "params": {"steps": 400, "pause": 0.05}}, headers=h
     ).json()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 15
     running = s.client.get(f"{API}/jobs/{slow['id']}", headers=h).json()
+    while running["progress"] == 0 and time.monotonic() < deadline:  # wait for the first progress write
+        time.sleep(0.05)
+        running = s.client.get(f"{API}/jobs/{slow['id']}", headers=h).json()
     assert running["status"] == "running" and 0 < running["progress"] < 1
     assert s.client.post(f"{API}/jobs/{slow['id']}/cancel", headers=h).status_code == 200
     cancelled = _wait(s, slow["id"])
