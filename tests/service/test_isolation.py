@@ -67,9 +67,9 @@ def world(db_url: str) -> Iterator[tuple[Service, dict[str, Any]]]:
             )
             assert r.status_code == 200, r.text
         job_id = job.json()["id"]
-        for _ in range(200):
-            if service.client.get(f"{API}/jobs/{job_id}", headers=a).json()["status"] == "succeeded":
-                break
+        deadline = time.monotonic() + 60  # the victim's job must be finished before snapshots are compared
+        while service.client.get(f"{API}/jobs/{job_id}", headers=a).json()["status"] != "succeeded":
+            assert time.monotonic() < deadline, "the victim's job did not finish"
             time.sleep(0.02)
         ids = {
             "submission_id": sub.json()["id"],
