@@ -78,6 +78,17 @@ def _seed(db_url: str) -> tuple[dict[str, str], dict[str, int]]:
     return tokens, ids
 
 
+def _issue_token(server: Server, account: str) -> str:
+    """A second token for an existing account (the API's secretariat endpoint)."""
+    admin = {"Authorization": f"Bearer {server.tokens['secretariat']}"}
+    r = httpx.post(
+        f"{server.url}/api/v1/members/{server.ids[account]}/tokens", json={"label": "t"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    token: str = r.json()["token"]
+    return token
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A uvicorn server (subprocess) with the service and the dashboard on a free 127.0.0.1 port, on a fresh

@@ -94,3 +94,20 @@ def test_secretariat_reaches_every_member_page(visit: Visit, server: Server) -> 
     assert "Member: Australia (AUS)" in visit.page.inner_text("h1")
     assert visit.page.locator("#upload-form").count() == 0  # only the member itself uploads
     visit.assert_clean()
+
+
+def test_a_revoked_token_signs_the_member_out(visit: Visit, server: Server) -> None:
+    import httpx
+
+    from .conftest import _issue_token
+
+    token = _issue_token(server, "member_b")
+    _sign_in(visit, token)
+    page_url = f"{visit.base}/members/{server.ids['member_b']}"
+    assert visit.page.goto(page_url).status == 200
+    public_id = token.split("_")[1]
+    admin = {"Authorization": f"Bearer {server.tokens['secretariat']}"}
+    assert httpx.delete(f"{server.url}/api/v1/tokens/{public_id}", headers=admin).status_code == 204
+    # the cookie still holds the token, but every request re-checks it with the API
+    assert visit.page.goto(page_url).status == 401
+    assert visit.page.locator("#token").count() == 1
