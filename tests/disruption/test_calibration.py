@@ -58,13 +58,13 @@ def test_calibrated_rows_carry_their_basis() -> None:
 
 def test_default_set_beats_its_grid_neighbours(atlas) -> None:  # type: ignore[no-untyped-def]
     default = evaluate(atlas)
-    assert default.error < 0.1
+    assert default.error < 0.25
     for over in (
         {("inventory_max_draw_share", "default"): 0.12},
         {("inventory_max_draw_share", "default"): 0.18},
         {("elasticity_adjustment_months", "default"): 9.0},
-        {("commercial_inventory_days", "gallium"): 200.0},
-        {("commercial_inventory_days", "gallium"): 220.0},
+        {("commercial_inventory_days", "gallium"): 210.0},
+        {("commercial_inventory_days", "gallium"): 230.0},
     ):
         assert evaluate(atlas, ParameterSet().with_overrides(over)).error >= default.error
 

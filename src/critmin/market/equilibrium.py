@@ -84,8 +84,17 @@ def solve_zone(
         surplus.ravel()[idx] = np.where(at_floor, np.maximum(f_lo, 0.0), 0.0)
         inner = ~(at_cap | at_floor)
         if inner.any():
-            x.ravel()[idx[inner]] = _newton(s_[inner], d_[inner], es_[inner], ed_[inner], g_[inner],
-                                            sc_[inner], lo_[inner], hi_[inner], max_iter)
+            x.ravel()[idx[inner]] = _newton(
+                s_[inner],
+                d_[inner],
+                es_[inner],
+                ed_[inner],
+                g_[inner],
+                sc_[inner],
+                lo_[inner],
+                hi_[inner],
+                max_iter,
+            )
     return ZoneSolution(
         price_index=np.exp(x),
         shortfall=short,
@@ -94,8 +103,17 @@ def solve_zone(
     )
 
 
-def _newton(s_: FloatArray, d_: FloatArray, es_: FloatArray, ed_: FloatArray, g_: FloatArray, sc_: FloatArray,
-            lo_: FloatArray, hi_: FloatArray, max_iter: int) -> FloatArray:
+def _newton(
+    s_: FloatArray,
+    d_: FloatArray,
+    es_: FloatArray,
+    ed_: FloatArray,
+    g_: FloatArray,
+    sc_: FloatArray,
+    lo_: FloatArray,
+    hi_: FloatArray,
+    max_iter: int,
+) -> FloatArray:
     """Bracketed Newton on ``f(x)`` for elements whose root lies inside ``(lo, hi)``."""
     idx = np.arange(s_.size)
     out = np.zeros(s_.size)
