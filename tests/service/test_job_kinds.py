@@ -14,6 +14,7 @@ import yaml
 
 from critmin.api.job_kinds import library_job_kinds
 from critmin.atlas import load_atlas
+from critmin.store import Store
 from service.support import Service, start_service
 
 API = "/api/v1"
@@ -21,11 +22,15 @@ API = "/api/v1"
 
 @pytest.fixture
 def jobs(db_url: str) -> Iterator[Service]:
-    yield from start_service(db_url, library_job_kinds())
+    kinds_store = Store(db_url)
+    yield from start_service(db_url, library_job_kinds(kinds_store))
+    kinds_store.dispose()
 
 
-def _run(service: Service, kind: str, params: dict[str, Any], timeout: float = 120) -> dict[str, Any]:
-    h = service.auth("member_a")
+def _run(
+    service: Service, kind: str, params: dict[str, Any], timeout: float = 120, who: str = "member_a"
+) -> dict[str, Any]:
+    h = service.auth(who)
     r = service.client.post(f"{API}/jobs", json={"kind": kind, "params": params}, headers=h)
     assert r.status_code == 202, r.text
     deadline = time.monotonic() + timeout
@@ -51,7 +56,7 @@ def _records_close(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
 
 def test_kinds_are_listed(jobs: Service) -> None:
     kinds = jobs.client.get(f"{API}/jobs/kinds").json()
-    assert set(kinds) == {"simulate", "montecarlo", "stockpile", "price", "plan"}
+    assert set(kinds) == {"simulate", "montecarlo", "stockpile", "price", "plan", "price_submitted"}
 
 
 def test_montecarlo_job_equals_library(jobs: Service) -> None:
@@ -92,6 +97,62 @@ def test_price_job_equals_library(jobs: Service) -> None:
     got = _run(jobs, "price", {"transactions": rows, "as_of": as_of.isoformat(), "window_days": 30})
     want = assess([Transaction.model_validate(r) for r in rows], as_of=as_of, window_days=30)
     _records_close(got["prices"], want.prices.to_dict(orient="records"))
+
+
+def test_reference_prices_from_submitted_deals_equal_library(jobs: Service) -> None:
+    """Members submit the pricing example's gallium deals (one member per reporter); the secretariat's
+    job gives the library's assessment of the same deals with the members' countries as reporters."""
+    from critmin.pricing.reference_price import assess
+    from critmin.pricing.transactions import Transaction
+
+    text = resources.files("critmin.pricing").joinpath("examples/transactions_illustrative.csv").read_text()
+    deals = [r for r in csv.DictReader(text.splitlines()) if r["material"] == "gallium"]
+    sec = jobs.auth("secretariat")
+    kor = jobs.client.post(
+        f"{API}/members", json={"name": "Korea", "role": "member", "iso3": "KOR"}, headers=sec
+    )
+    kor_token = jobs.client.post(f"{API}/members/{kor.json()['id']}/tokens", json={}, headers=sec).json()[
+        "token"
+    ]
+    accounts = {"Member A": "member_a", "Member B": "member_b", "Member C": "member_c"}
+    iso3 = {"Member A": "AUS", "Member B": "JPN", "Member C": "CAN", "Member D": "KOR"}
+    for reporter in iso3:
+        rows = [
+            {
+                "date": r["date"],
+                "material": r["material"],
+                "stage": r["stage"],
+                "specification": r["specification"],
+                "tonnes": float(r["volume_t"]),
+                "price": float(r["price"]) * (1000.0 if r["price_unit"] == "kg" else 1.0),
+                "currency": r["currency"],
+                "incoterm": r["incoterm"],
+                "buyer": r["buyer"],
+                "counterparty": r["seller"],
+            }
+            for r in deals
+            if r["reporter"] == reporter
+        ]
+        headers = (
+            {"Authorization": f"Bearer {kor_token}"}
+            if reporter == "Member D"
+            else jobs.auth(accounts[reporter])
+        )
+        r = jobs.client.post(
+            f"{API}/submissions", json={"kind": "transactions", "rows": rows}, headers=headers
+        )
+        assert r.status_code == 201, r.text
+    as_of = max(date.fromisoformat(r["date"]) for r in deals)
+    params = {"as_of": as_of.isoformat(), "window_days": 30}
+    denied = jobs.client.post(
+        f"{API}/jobs", json={"kind": "price_submitted", "params": params}, headers=jobs.auth("member_a")
+    )
+    assert denied.status_code == 403
+    got = _run(jobs, "price_submitted", params, who="secretariat")
+    same = [Transaction.model_validate({**r, "reporter": iso3[r["reporter"]]}) for r in deals]
+    want = assess(same, as_of=as_of, window_days=30)
+    _records_close(got["prices"], want.prices.to_dict(orient="records"))
+    assert got["prices"][0]["status"] == want.prices["status"].iloc[0]
 
 
 def test_plan_and_stockpile_jobs_equal_library(jobs: Service) -> None:

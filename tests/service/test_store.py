@@ -31,10 +31,41 @@ def test_migrations_produce_exactly_the_models(store: Store) -> None:
     assert diff == []
 
 
+def test_migration_0002_keeps_existing_rows(db_url: str) -> None:
+    store = Store(db_url)
+    store.upgrade("0001")
+    with store.write() as s:
+        s.execute(
+            text(
+                "INSERT INTO members (id, name, role, iso3, created_at) VALUES (1, 'A', 'member', 'AUS', 't')"
+            )
+        )
+        s.execute(
+            text(
+                "INSERT INTO submissions (id, member_id, iso3, kind, source_format, row_count, created_at) "
+                "VALUES (1, 1, 'AUS', 'transactions', 'json', 1, 't')"
+            )
+        )
+        s.execute(
+            text(
+                "INSERT INTO submission_rows (id, submission_id, row_number, material, year, date, tonnes, "
+                "price, currency, counterparty) "
+                "VALUES (1, 1, 1, 'gallium', 2025, '2025-01-02', 2.0, 5.0e5, 'USD', 'X')"
+            )
+        )
+    store.upgrade()
+    with store.read() as s:
+        row = s.execute(
+            text("SELECT counterparty, price, specification, incoterm, buyer FROM submission_rows")
+        ).one()
+    store.dispose()
+    assert tuple(row) == ("X", 5.0e5, None, None, None)
+
+
 def test_upgrade_is_idempotent(store: Store) -> None:
     store.upgrade()
     with store.read() as s:
-        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert s.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
 
 
 def test_token_is_stored_only_as_sha256_and_authenticates(store: Store) -> None:

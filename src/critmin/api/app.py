@@ -17,11 +17,11 @@ from critmin.web import mount as mount_dashboard
 API_PREFIX = "/api/v1"
 
 
-def default_job_kinds() -> dict[str, JobKind]:
+def default_job_kinds(store: Store) -> dict[str, JobKind]:
     """The job kinds wired to the library (see :mod:`critmin.api.job_kinds`)."""
     from critmin.api.job_kinds import library_job_kinds
 
-    return library_job_kinds()
+    return library_job_kinds(store)
 
 
 def create_app(
@@ -29,7 +29,7 @@ def create_app(
 ) -> FastAPI:
     """The service app on ``store`` (default: :func:`critmin.store.database_url`)."""
     store = store if store is not None else Store(database_url())
-    kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds()
+    kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.planning.plan import PlanRequest
 from critmin.pricing.transactions import Transaction
+from critmin.store import Store
 
 DASK_ENV = "CRITMIN_DASK_SCHEDULER"
 
@@ -160,8 +161,79 @@ def run_plan_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     return result
 
 
-def library_job_kinds() -> dict[str, JobKind]:
-    """Every job kind the service runs."""
+class SubmittedPriceParams(BaseModel):
+    """Assessment date and window for reference prices from the deals members submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+    as_of: date
+    window_days: int = Field(30, ge=1, le=3650)
+
+
+def submitted_transactions(store: Store) -> list[Transaction]:
+    """Every row of the members' current ``transactions`` submissions as the pricing library's deals:
+    the reporter is the member's country, the seller its counterparty; a missing specification or
+    incoterm is ``unspecified``, a missing buyer the reporting country."""
+    from sqlalchemy import select
+
+    from critmin.store.aggregates import current_submission_ids
+    from critmin.store.models import Submission, SubmissionRow
+
+    with store.read() as s:
+        ids = current_submission_ids(s)
+        rows = s.execute(
+            select(SubmissionRow, Submission.iso3)
+            .join(Submission, Submission.id == SubmissionRow.submission_id)
+            .where(Submission.id.in_(ids), Submission.kind == "transactions")
+            .order_by(SubmissionRow.submission_id, SubmissionRow.row_number)
+        ).all()
+    return [
+        Transaction(
+            date=date.fromisoformat(str(r.date)),
+            material=r.material,
+            stage=str(r.stage),
+            specification=r.specification or "unspecified",
+            volume_t=r.tonnes,
+            price=float(r.price or 0.0),
+            currency=str(r.currency),
+            incoterm=r.incoterm or "unspecified",
+            buyer=r.buyer or iso3,
+            seller=str(r.counterparty),
+            reporter=iso3,
+        )
+        for r, iso3 in rows
+    ]
+
+
+def submitted_price_kind(store: Store) -> JobKind:
+    """Reference prices assessed from the members' submitted deals (secretariat only: the library's
+    output lists every deal, and withheld cells name their dominant reporter)."""
+
+    def run(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+        from critmin.pricing.reference_price import assess
+
+        assert isinstance(params, SubmittedPriceParams)
+        progress(0.1, "reading submitted deals")
+        txs = [t for t in submitted_transactions(store) if t.date <= params.as_of]
+        if not txs:
+            raise ValueError(f"no submitted transactions dated on or before {params.as_of}")
+        result = assess(txs, as_of=params.as_of, window_days=params.window_days)
+        return {
+            "prices": result.prices.to_dict(orient="records"),
+            "deals": result.deals.to_dict(orient="records"),
+            "metadata": result.metadata.model_dump(),
+        }
+
+    return JobKind(
+        "price_submitted",
+        SubmittedPriceParams,
+        run,
+        "reference prices from the members' submitted deals (secretariat)",
+        roles=("secretariat",),
+    )
+
+
+def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
+    """Every job kind the service runs (the submitted-deals price assessment needs the store)."""
     kinds = [
         JobKind("simulate", SimulateParams, run_simulate, "one disruption scenario (critmin.disruption)"),
         JobKind("montecarlo", MonteCarloParams, run_montecarlo, "Monte Carlo of restriction scenarios"),
@@ -169,4 +241,6 @@ def library_job_kinds() -> dict[str, JobKind]:
         JobKind("price", PriceParams, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
     ]
+    if store is not None:
+        kinds.append(submitted_price_kind(store))
     return {k.name: k for k in kinds}

@@ -26,14 +26,19 @@ class JobCancelled(Exception):
     """Raised inside a job when its cancellation was requested."""
 
 
+SIGNED_IN_ROLES = ("secretariat", "member", "reserve_operator", "participant")
+
+
 @dataclass(frozen=True)
 class JobKind:
-    """A job kind: its parameter model (validated on submission) and the function that runs it."""
+    """A job kind: its parameter model (validated on submission), the function that runs it, and the roles
+    allowed to submit it."""
 
     name: str
     params: type[BaseModel]
     run: Callable[[BaseModel, ProgressFn], Any]
     description: str = ""
+    roles: tuple[str, ...] = SIGNED_IN_ROLES
 
 
 class JobRunner:

@@ -86,6 +86,9 @@ class SubmissionRowOut(BaseModel):
     price: float | None
     currency: str | None
     counterparty: str | None
+    specification: str | None = None
+    incoterm: str | None = None
+    buyer: str | None = None
 
 
 class InvalidSubmission(BaseModel):

@@ -62,8 +62,8 @@ class Store:
         """True on PostgreSQL (row locks with SELECT ... FOR UPDATE)."""
         return self.dialect == "postgresql"
 
-    def upgrade(self) -> None:
-        """Apply every Alembic migration up to head (idempotent; run on start-up)."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to ``revision`` (idempotent; run on start-up)."""
         from alembic import command
         from alembic.config import Config
 
@@ -71,7 +71,7 @@ class Store:
         config.set_main_option("script_location", str(resources.files("critmin.store") / "migrations"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -76,6 +76,9 @@ class SubmissionRow(Base):
     price: Mapped[float | None] = mapped_column(Float, nullable=True)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     counterparty: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    specification: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    incoterm: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    buyer: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Job(Base):

@@ -57,7 +57,8 @@ class StocksRow(_Row):
 
 
 class TransactionRow(_Row):
-    """A reported deal: date, material, stage, volume, price per tonne, currency and counterparty."""
+    """A reported deal: date, material, stage, volume, price per tonne, currency and counterparty (the
+    seller), optionally the specification, incoterm and buyer the pricing methodology normalises on."""
 
     date: Date
     stage: Literal["mine", "refine", "magnet"]
@@ -65,6 +66,9 @@ class TransactionRow(_Row):
     price: float = Field(gt=0, description="price per tonne in `currency`")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     counterparty: str = Field(min_length=1, max_length=200)
+    specification: str | None = Field(None, min_length=1, max_length=200)
+    incoterm: str | None = Field(None, min_length=1, max_length=200)
+    buyer: str | None = Field(None, min_length=1, max_length=200)
 
     @field_validator("price")
     @classmethod
@@ -184,6 +188,9 @@ def _row_values(kind: str, row: _Row) -> dict[str, Any]:
             price=row.price,
             currency=row.currency,
             counterparty=row.counterparty,
+            specification=row.specification,
+            incoterm=row.incoterm,
+            buyer=row.buyer,
         )
     else:
         values["year"] = row.year  # type: ignore[attr-defined]

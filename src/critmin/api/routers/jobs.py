@@ -67,6 +67,10 @@ def submit_job(
         raise HTTPException(
             status_code=422, detail=f"job kind {body.kind!r}: expected one of {sorted(runner.kinds)}"
         )
+    if who.role not in kind.roles:
+        raise HTTPException(
+            status_code=403, detail=f"job kind {body.kind!r} needs one of the roles {list(kind.roles)}"
+        )
     try:
         params = kind.params.model_validate(body.params)
     except ValidationError as exc:

@@ -153,6 +153,9 @@ def get_submission_rows(
                 price=r.price,
                 currency=r.currency,
                 counterparty=r.counterparty,
+                specification=r.specification,
+                incoterm=r.incoterm,
+                buyer=r.buyer,
             )
             for r in rows
         ]
