@@ -210,13 +210,18 @@ def test_raising_the_budget_never_delays_the_first_year(caps, capex, leads, shar
     assert first2 <= first1
 
 
-def test_lp_precheck_proves_budget_infeasibility_without_the_milp(monkeypatch) -> None:
+def test_phase1_proves_budget_infeasibility_without_the_milp(monkeypatch) -> None:
     import critmin.optimize.expansion as ex
 
-    monkeypatch.setattr(ex, "LP_PRECHECK_PAIRS", 0)
+    monkeypatch.setattr(ex, "PHASE1_PAIRS", 0)
     res = solve_expansion(problem([Target("non_china_share", 0.4, 2030)], budget=5e7))
     assert not res.feasible and res.solve.condition == "infeasible"
     assert "within a budget of 50,000,000 USD a year" in res.explanation
+    assert "closest plan is still short by" in res.explanation
+    assert res.shortfalls["shortfall_t"].gt(0).all() and res.shortfalls["year"].min() >= 2030
+    # phase 1 agrees with the enumeration on every hand-made case
+    for case in CASES.values():
+        assert solve_expansion(case).feasible == (enumerate_best(case)[0] is not None)
     # a feasible instance goes through the pre-check to the same optimum as the enumeration
     ok = solve_expansion(CASES["share-45%-budget-200m"])
     assert ok.solve.objective == pytest.approx(enumerate_best(CASES["share-45%-budget-200m"])[0], rel=1e-7)

@@ -245,8 +245,15 @@ def target_rows(problem: ExpansionProblem, arrays: Arrays) -> list[ShareRows]:
     return rows
 
 
-def build_expansion_model(problem: ExpansionProblem, relax: bool = False) -> linopy.Model:
-    """The MILP (or, with ``relax``, its LP relaxation) as a linopy model; nothing is solved here."""
+def build_expansion_model(
+    problem: ExpansionProblem, relax: bool = False, elastic: bool = False
+) -> linopy.Model:
+    """The MILP (or, with ``relax``, its LP relaxation) as a linopy model; nothing is solved here.
+
+    With ``elastic`` every target row gets a slack ``short_<row>[year] >= 0`` in tonnes of missing capacity
+    and the objective is the total slack (budgets stay hard): a phase-1 model that is always feasible and
+    whose optimum is 0 exactly when the MILP is feasible.
+    """
     import linopy
     import xarray as xr
 
@@ -262,14 +269,23 @@ def build_expansion_model(problem: ExpansionProblem, relax: bool = False) -> lin
     if problem.budget_per_year is not None:
         spend = xr.DataArray(arrays.spend, coords=[proj, start, year])
         m.add_constraints((spend * x).sum(["project", "start"]) <= problem.budget_per_year, name="budget")
+    shortfall = []
     for rows in target_rows(problem, arrays):
         if not len(rows.years):
             continue
         yr = pd.Index(rows.years.tolist(), name="year")
         coef = xr.DataArray(rows.coef, coords=[proj, start, yr])
         rhs = xr.DataArray(rows.rhs, coords=[yr])
-        m.add_constraints((coef * x).sum(["project", "start"]) >= rhs, name=rows.name)
-    m.add_objective((xr.DataArray(arrays.cost, coords=[proj, start]) * x).sum())
+        lhs = (coef * x).sum(["project", "start"])
+        if elastic:
+            short = m.add_variables(lower=0, coords=[yr], name=f"short_{rows.name}")
+            shortfall.append(short.sum())
+            lhs = lhs + (rows.per_tonne if rows.per_tonne > 0 else 1.0) * short
+        m.add_constraints(lhs >= rhs, name=rows.name)
+    if elastic:
+        m.add_objective(sum(shortfall[1:], shortfall[0]) if shortfall else (0 * x).sum())
+    else:
+        m.add_objective((xr.DataArray(arrays.cost, coords=[proj, start]) * x).sum())
     return m
 
 
@@ -469,9 +485,65 @@ def _schedule_frame(problem: ExpansionProblem, arrays: Arrays, xval: np.ndarray)
     return pd.DataFrame(rows, columns=[*cols, "discounted_cost_usd"])
 
 
-#: above this many allowed (project, start) pairs the LP relaxation is solved first: when it is infeasible the
-#: MILP is too, and HiGHS's infeasible-subsystem search is much faster on the LP than on a large MILP
-LP_PRECHECK_PAIRS = 500
+#: above this many allowed (project, start) pairs a phase-1 model (:func:`build_expansion_model` with
+#: ``elastic``) decides feasibility first, so the MILP is only solved when it is feasible: HiGHS's
+#: infeasible-subsystem search on a large infeasible MILP can run for many minutes
+PHASE1_PAIRS = 500
+#: relative gap for phase 1: any gap below 1 proves a positive optimum (infeasibility) once one is found
+PHASE1_GAP = 0.1
+
+
+def _phase1(
+    problem: ExpansionProblem, arrays: Arrays, explain: bool, time_limit: float | None
+) -> ExpansionResult | None:
+    """None when phase 1 finds a plan with no shortfall; otherwise the infeasible result, explained."""
+    model = build_expansion_model(problem, elastic=True)
+    res = _quiet_solve(model, None, mip_rel_gap=PHASE1_GAP, time_limit=time_limit)
+    tol = 1e-6 * max(1.0, float(problem.baseline.sum()))
+    if res.objective is None or res.objective <= tol or res.condition not in {"optimal", "time_limit"}:
+        return None
+    proven = res.condition == "optimal"
+    rows = []
+    for name in model.variables:
+        if not str(name).startswith("short_"):
+            continue
+        sol = model.variables[name].solution
+        for yr, val in zip(sol.coords["year"].values, sol.to_numpy(), strict=True):
+            if val > 1e-6:
+                rows.append({"constraint": str(name)[6:], "year": int(yr), "shortfall_t": float(val)})
+    short = pd.DataFrame(rows, columns=["constraint", "year", "shortfall_t"])
+    desc = {r.name: r.target.describe() for r in target_rows(problem, arrays)}
+    short.insert(0, "target", [desc[c] for c in short["constraint"]])
+    pre = SolveResult(
+        "warning",
+        "infeasible" if proven else "time_limit",
+        None,
+        "phase 1: no plan without a shortfall" + ("" if proven else f" found within {time_limit} s"),
+        0.0,
+        res.solve_seconds,
+    )
+    empty = _schedule_frame(problem, arrays, np.zeros(arrays.valid.shape))
+    supply = evaluate_schedule(problem, pd.Series(dtype=float))
+    if not explain or short.empty:
+        return ExpansionResult(problem, pre, empty, supply, pre.explanation, short)
+    first = short.sort_values(["year", "shortfall_t"], ascending=[True, False]).iloc[0]
+    limit = (
+        f"within a budget of {problem.budget_per_year:,.0f} USD a year"
+        if problem.budget_per_year is not None
+        else "with the projects' earliest starts and lead times"
+    )
+    text = (
+        f"infeasible {limit}: every eligible project together has the capacity, but the closest plan "
+        f"is still short by {first['shortfall_t']:,.0f} t in {first['year']} ({first['target']}); "
+        "raise the budget or move the target year later."
+    )
+    if not proven:
+        text = (
+            f"no plan found within the time limit of {time_limit} s {limit}: the closest plan found is short "
+            f"by {first['shortfall_t']:,.0f} t in {first['year']} ({first['target']}); infeasibility is not "
+            "proven, allow more time or relax the targets."
+        )
+    return ExpansionResult(problem, pre, empty, supply, text, short)
 
 
 def _quiet_solve(model: linopy.Model, hook: Hook | None, **options: Any) -> SolveResult:
@@ -508,10 +580,10 @@ def solve_expansion(
                 "warning", "infeasible", None, "proved before the MILP: capacity short with every project"
             )
             return _failed(problem, arrays, pre, explain, time_limit)
-        if int(arrays.valid.sum()) > LP_PRECHECK_PAIRS:
-            lp = _quiet_solve(build_expansion_model(problem, relax=True), None, time_limit=time_limit)
-            if lp.condition in {"infeasible", "infeasible_or_unbounded"}:
-                return _failed(problem, arrays, lp, explain, time_limit)
+        if int(arrays.valid.sum()) > PHASE1_PAIRS:
+            failed = _phase1(problem, arrays, explain, time_limit)
+            if failed is not None:
+                return failed
     t0 = time.perf_counter()
     model = build_expansion_model(problem)
     built = time.perf_counter() - t0
