@@ -63,3 +63,4 @@ def test_timeline_json_curve() -> None:
     assert [c["budget_per_year_usd"] for c in curve] == [5e7, 2e8]
     assert curve[0]["first_year"] is None and curve[1]["first_year"] == 2030
     assert out["expert_range_years"] == [10, 20]
+    assert out["metadata"]["parameters"]["plan_discount_rate[default]"] == 0.02

@@ -242,8 +242,9 @@ def timeline(
     from critmin.atlas import load_atlas
     from critmin.parameters import ParameterSet
     from critmin.planning.pipeline import ProjectDataError
-    from critmin.planning.plan import make_problem
+    from critmin.planning.plan import PLAN_PARAMETERS, make_problem
     from critmin.planning.timeline import EXPERT_RANGE_YEARS, independence_timeline
+    from critmin.provenance import RunMetadata
 
     try:
         values = [float(b) for b in budgets.split(",") if b.strip()]
@@ -281,6 +282,9 @@ def timeline(
             "expert_range_years": list(EXPERT_RANGE_YEARS),
             "curve": frame.to_dict(orient="records"),
             "notes": notes,
+            "metadata": RunMetadata(
+                parameters=params.used(PLAN_PARAMETERS), parameter_digest=params.digest()
+            ).model_dump(),
         }
         sys.stdout.write(to_json(payload) + "\n")
         return

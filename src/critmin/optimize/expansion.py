@@ -569,9 +569,9 @@ def solve_expansion(
 ) -> ExpansionResult:
     """Build, (hook), solve; return the plan or, when infeasible, an explanation of what is missing.
 
-    Without a hook two exact pre-checks run first and skip the MILP when they prove it infeasible: the
+    Without a hook two exact checks run first and skip the MILP when they prove it infeasible: the
     capacity shortfall with every helpful project at its earliest (:func:`capacity_shortfalls`), and, for
-    more than :data:`LP_PRECHECK_PAIRS` start options, the LP relaxation.
+    more than :data:`PHASE1_PAIRS` start options, the phase-1 elastic model (shortfall within the budget).
     """
     arrays = coefficients(problem)
     if hook is None:
