@@ -47,6 +47,7 @@ ACCOUNTS = {
     "secretariat": ("Secretariat", "secretariat", None),
     "member_a": ("Australia", "member", "AUS"),
     "member_b": ("Japan", "member", "JPN"),
+    "member_c": ("Canada", "member", "CAN"),
     "operator": ("Reserve operator", "reserve_operator", None),
 }
 

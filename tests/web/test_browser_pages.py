@@ -139,3 +139,43 @@ def test_plan_page(visit: Visit) -> None:
         visit, visit.page.locator("#block-contributions a[download]").get_attribute("href") or ""
     )
     assert abs(sum(float(r["share_of_capex"]) for r in rows) - 1.0) < 1e-9
+
+
+def test_secretariat_publishes_reference_prices_from_submitted_deals(visit: Visit, server: Any) -> None:
+    import httpx
+
+    # three members report one gallium deal each (test inputs, USD per t); the secretariat assesses them
+    for account, price in (("member_a", 575.0), ("member_b", 590.0), ("member_c", 580.0)):
+        deal = {"date": "2026-06-10", "material": "gallium", "stage": "refine", "tonnes": 1.0, "price": price,
+                "currency": "USD", "counterparty": "Seller 1", "specification": "4N",
+                "incoterm": "CIF"}  # fmt: skip
+        r = httpx.post(
+            f"{server.url}/api/v1/submissions",
+            json={"kind": "transactions", "rows": [deal]},
+            headers={"Authorization": f"Bearer {server.tokens[account]}"},
+        )
+        assert r.status_code == 201, r.text
+    visit.goto("/members")
+    visit.page.fill("#token", server.tokens["secretariat"])
+    with visit.page.expect_navigation():
+        visit.page.keyboard.press("Enter")
+    visit.goto("/prices?material=copper&paths=200&years=2")
+    visit.page.fill("#submitted-date", "2026-06-30")
+    with visit.page.expect_navigation():
+        visit.page.click("#submitted-form button[type=submit]")
+    visit.page.wait_for_function("!document.getElementById('job-progress')", timeout=120_000)
+    visit.page.wait_for_load_state("load")
+    visit.wait_charts()
+    rows = visit.page.eval_on_selector_all(
+        "#table-assessed tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.dataset.sort))"
+    )
+    assert len(rows) == 1
+    header = visit.page.eval_on_selector_all("#table-assessed th", "hs => hs.map(h => h.innerText.trim())")
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["status"] == "published" and row["reporters"] == "3.0"
+    assert 575.0 <= float(row["price_usd_per_t"]) <= 590.0  # submitted prices are per tonne
+    assert (
+        float(row["band_low_usd_per_t"]) <= float(row["price_usd_per_t"]) <= float(row["band_high_usd_per_t"])
+    )
+    visit.screenshot("prices-submitted")
+    visit.assert_clean()

@@ -81,3 +81,19 @@ def test_ranking_blocks_from_the_monte_carlo() -> None:
     valued = ranking[ranking["valued"]]
     assert valued["expected_loss_usd"].is_monotonic_decreasing
     assert (ranking["cvar_usd"] >= ranking["var_usd"] - 1e-6).all()
+
+
+def test_price_blocks_show_bands_around_published_prices() -> None:
+    from importlib import resources
+
+    from critmin.web.prices import assess_upload
+    from critmin.web.scenario_results import price_blocks
+
+    text = resources.files("critmin.pricing").joinpath("examples/transactions_illustrative.csv").read_text()
+    frame = assess_upload(text, "deals.csv", "2026-06-30", "30")["frame"]
+    blocks = {b.key: b for b in price_blocks({"prices": frame.to_dict("records")})}
+    published = blocks["published"].frame
+    assert len(published) == int((frame["status"] == "published").sum()) >= 1
+    assert len(blocks["assessed"].frame) == len(frame)
+    err = blocks["published"].figure["data"][0]["error_y"]  # type: ignore[index]
+    assert min(err["array"]) >= 0 and min(err["arrayminus"]) >= 0

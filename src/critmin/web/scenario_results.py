@@ -163,3 +163,25 @@ def ranking_blocks(result: Mapping[str, Any]) -> list[Block]:
         blocks.insert(1, Block("member-ranking-chart", "Members with the largest expected loss", mtop, mfig))
         blocks.append(Block("member-ranking", "Members ranked by expected loss", members, wide=True))
     return blocks
+
+
+def price_blocks(result: Mapping[str, Any]) -> list[Block]:
+    """Blocks of a reference-price assessment job: published prices with their P25-P75 band (chart) and
+    every assessed key with status, liquidity flag and reason (table). The deals themselves are not shown."""
+    prices = pd.DataFrame(result["prices"])
+    published = prices[prices["status"] == "published"].copy()
+    published["key"] = published["material"] + " " + published["specification"] + " " + published["incoterm"]
+    fig = figures.bars(published, "key", "price_usd_per_kg", "Published reference prices", "USD per kg")
+    if len(published):
+        fig["data"][0]["error_y"] = {
+            "type": "data",
+            "symmetric": False,
+            "array": ((published["band_high_usd_per_t"] - published["price_usd_per_t"]) / 1000.0).tolist(),
+            "arrayminus": (
+                (published["price_usd_per_t"] - published["band_low_usd_per_t"]) / 1000.0
+            ).tolist(),
+        }
+    return [
+        Block("published", "Published reference prices with their P25-P75 band", published, fig),
+        Block("assessed", "Every assessed key: status, liquidity and reason", prices, wide=True),
+    ]

@@ -21,12 +21,13 @@ from critmin.web.render import environment, render_page
 from critmin.web.scenario_results import (
     ScenarioInputError,
     compose_scenario,
+    price_blocks,
     ranking_blocks,
     scenario_from_yaml,
     shock_blocks,
 )
 
-LAB_KINDS = ("simulate", "montecarlo")
+LAB_KINDS = ("simulate", "montecarlo", "price_submitted")
 MAX_YAML_BYTES = 1_000_000
 JOB_NOT_FOUND = "This job does not exist or belongs to another account."
 
@@ -69,6 +70,10 @@ def job_page(job: dict[str, Any]) -> Page:
         blocks = shock_blocks(result)
         editions = dict(result.get("data_editions") or {})
         title = f"Scenario {result.get('scenario', '')}: results"
+    elif status == "succeeded" and kind in ("price", "price_submitted"):
+        blocks = price_blocks(result)
+        editions = dict((result.get("metadata") or {}).get("data_editions") or {})
+        title = "Reference prices from the members' submitted deals"
     elif status == "succeeded" and kind == "montecarlo":
         blocks = ranking_blocks(result)
         editions = dict((result.get("metadata") or {}).get("data_editions") or {})
@@ -168,6 +173,19 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
                 params[name] = int(raw)
         return await _submit(request, auth[0], "montecarlo", params)
 
+    async def submitted_prices(request: Request) -> Response:
+        """Secretariat: reference prices from the members' submitted deals (the ``price_submitted`` job)."""
+        auth = await _signed_in(request)
+        if auth is None:
+            return error_html("Sign in (Members) with the secretariat's token.", 401)
+        if auth[1].role != "secretariat":
+            return error_html(
+                "Reference prices from the members' deals are assessed by the secretariat.", 403
+            )
+        form = await request.form()
+        params = {"as_of": str(form.get("as_of") or ""), "window_days": str(form.get("window_days") or "30")}
+        return await _submit(request, auth[0], "price_submitted", params)
+
     async def _job(request: Request, job_id: str) -> dict[str, Any] | Response:
         auth = await _signed_in(request)
         if auth is None:
@@ -204,6 +222,7 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     router.add_api_route("/scenarios", lab, methods=["GET"])
     router.add_api_route("/scenarios/run", run, methods=["POST"])
     router.add_api_route("/scenarios/montecarlo", montecarlo, methods=["POST"])
+    router.add_api_route("/prices/submitted", submitted_prices, methods=["POST"])
     router.add_api_route("/scenarios/jobs/{job_id}", show_job, methods=["GET"])
     router.add_api_route("/scenarios/jobs/{job_id}/status", job_status, methods=["GET"])
     router.add_api_route("/scenarios/jobs/{job_id}/download.csv", job_csv, methods=["GET"])
