@@ -146,3 +146,22 @@ def test_problem_rejects_missing_demand_years() -> None:
     )
     with pytest.raises(ValueError, match="demand_index must give a value for every plan year"):
         build_expansion_model(prob)
+
+
+def test_cap_target_with_a_hand_made_baseline_is_met_first_in_the_target_year() -> None:
+    # China 7,000 of 10,000 t: the 65 % cap needs N >= 7000/0.65 - 10000 = 769 t of new capacity
+    from critmin.planning.plan import Baseline
+
+    base = Baseline(pd.Series({"CHN": 7000.0, "USA": 3000.0}), 2024, "hand-made test baseline")
+    plan = run_plan(
+        PlanRequest(**REE, target=0.3, by=2030, scenario="flat"),
+        baseline=base,
+        alliance=frozenset({"USA", "AUS", "FRA"}),
+    )
+    assert plan.result.feasible, plan.result.explanation
+    s = plan.result.supply.set_index("year")
+    assert (s.loc[2030:, "max_third_country_share"] <= 0.65 + 1e-9).all()
+    assert s.loc[2030, "new_t"] >= 7000 / 0.65 - 10000 - 1e-6
+    out = plan.to_dict()
+    assert out["first_year_target_met"] == int(s.index[s["max_third_country_share"] <= 0.65 + 1e-9].min())
+    assert out["first_year_target_met"] <= 2030

@@ -201,10 +201,18 @@ class PlanResult:
 
 
 def met_by_year(plan: PlanResult) -> pd.Series:
-    """Whether the non-China share target holds in each year under both accountings (index year)."""
+    """Whether the share targets hold in each year under both accountings (index year).
+
+    Checks the non-China share and, when requested, the third-country cap (the alliance-demand target is
+    enforced by the model but not re-checked here).
+    """
     s = plan.result.supply.set_index("year")
     share = pd.concat([s["non_china_share_a"], s["non_china_share_b"]], axis=1).min(axis=1)
-    return share >= plan.request.target - 1e-9
+    ok = share >= plan.request.target - 1e-9
+    caps = [t.value for t in plan.result.problem.targets if t.kind == "third_country_cap"]
+    if caps:
+        ok &= s["max_third_country_share"] <= caps[0] + 1e-9
+    return ok
 
 
 def make_problem(
