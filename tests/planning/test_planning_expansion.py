@@ -18,7 +18,8 @@ from critmin.optimize.expansion import (
     solve_expansion,
 )
 from critmin.planning.timeline import first_year_met, independence_timeline
-from planning.oracle import enumerate_best, first_year_by_scan, meets, project_tables
+
+from .oracle import enumerate_best, first_year_by_scan, meets, project_tables
 
 YEARS = tuple(range(2026, 2032))  # 6 years
 ALLIANCE = frozenset({"USA", "AUS", "CAN"})
