@@ -62,5 +62,10 @@ def test_timeline_json_curve() -> None:
     curve = out["curve"]
     assert [c["budget_per_year_usd"] for c in curve] == [5e7, 2e8]
     assert curve[0]["first_year"] is None and curve[1]["first_year"] == 2030
+    assert curve[1]["projects"].startswith("arafura-nolans@")
+    assert out["projects"]["arafura-nolans"]["source_url"].startswith("https://")
+    assert (
+        "capex_usd_per_tpa_refine[magnet-rare-earths]" in out["projects"]["arafura-nolans"]["defaults_used"]
+    )
     assert out["expert_range_years"] == [10, 20]
     assert out["metadata"]["parameters"]["plan_discount_rate[default]"] == 0.02

@@ -236,6 +236,7 @@ def timeline(
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """First year the target is met for each annual budget, next to the experts' 10-20 years."""
+    import pandas as pd
     from rich.console import Console
     from rich.progress import Progress
 
@@ -267,7 +268,7 @@ def timeline(
         groups = load_atlas().groups
         if group not in groups:
             raise ValueError(f"unknown group {group!r}; known groups: {sorted(groups)}")
-        problem, _, notes = make_problem(req, pipeline, base, groups[group], params)
+        problem, cand, notes = make_problem(req, pipeline, base, groups[group], params)
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     start = problem.years[0]
@@ -278,9 +279,16 @@ def timeline(
         payload = {
             "material": material,
             "stage": stage,
-            "targets": [t.describe() for t in problem.targets],
+            "targets": [t.describe().rsplit(" from ", 1)[0] for t in problem.targets],
             "expert_range_years": list(EXPERT_RANGE_YEARS),
-            "curve": frame.to_dict(orient="records"),
+            "curve": [
+                {
+                    k: (int(v) if k in ("first_year", "years_from_start") and pd.notna(v) else v)
+                    for k, v in r.items()
+                }
+                for r in frame.to_dict(orient="records")
+            ],
+            "projects": _project_sources(cand, frame),
             "notes": notes,
             "metadata": RunMetadata(
                 parameters=params.used(PLAN_PARAMETERS), parameter_digest=params.digest()
@@ -293,12 +301,32 @@ def timeline(
         shown[col] = [v if v == "-" else int(v) for v in shown[col]]
     goals = "; ".join(t.describe().rsplit(" from ", 1)[0] for t in problem.targets)
     emit_frame(
-        shown if fmt is Format.table else shown.replace("-", ""),
+        shown.drop(columns="projects") if fmt is Format.table else shown.replace("-", ""),
         fmt,
         title=f"{material} / {stage}: first year from which {goals}",
         caption=f"experts: independence from Chinese processing takes {EXPERT_RANGE_YEARS[0]}-"
         f"{EXPERT_RANGE_YEARS[1]} years; first plan year {start}; '-' = not within the horizon",
     )
+    if fmt is Format.table:
+        plans = frame[frame["projects"] != ""][["budget_per_year_usd", "projects"]]
+        plans = plans.assign(projects=plans["projects"].str.replace(";", ", "))
+        emit_frame(plans, fmt, title="Projects (id@start year) in each plan")
+        src = pd.DataFrame.from_dict(_project_sources(cand, frame), orient="index")
+        if not src.empty:
+            emit_frame(src.reset_index(names="project_id")[["project_id", "source_title", "source_url"]], fmt)
+
+
+def _project_sources(cand: Any, frame: Any) -> dict[str, dict[str, str]]:
+    """Source and class defaults of every project that appears in a timeline plan."""
+    ids = {item.split("@")[0] for cell in frame["projects"] for item in str(cell).split(";") if item}
+    return {
+        pid: {
+            "source_title": str(cand.loc[pid, "source_title"]),
+            "source_url": str(cand.loc[pid, "source_url"]),
+            "defaults_used": str(cand.loc[pid, "defaults_used"]),
+        }
+        for pid in sorted(ids)
+    }
 
 
 @plan_app.command("projects")
