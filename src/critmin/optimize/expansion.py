@@ -99,7 +99,7 @@ class ExpansionProblem:
 
 @dataclass(frozen=True)
 class Arrays:
-    """Dense coefficients: ``output[p, s, t]`` tonnes, ``spend[p, s, t]`` USD, ``valid[p, s]``."""
+    """Dense coefficients: ``output[p,s,t]`` t, ``spend[p,s,t]`` USD, ``valid[p,s]``, ``cost[p,s]`` USD."""
 
     output: np.ndarray
     spend: np.ndarray
