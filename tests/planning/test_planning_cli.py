@@ -69,3 +69,15 @@ def test_timeline_json_curve() -> None:
     )
     assert out["expert_range_years"] == [10, 20]
     assert out["metadata"]["parameters"]["plan_discount_rate[default]"] == 0.02
+
+
+def test_set_overrides_a_class_default_and_bad_set_is_an_error() -> None:
+    # no gallium project states capex, so none can be planned until a capex class default is supplied
+    base = ["plan", "projects", "--material", "gallium", "--format", "json"]
+    assert json.loads(runner.invoke(app, base).stdout) == []
+    res = runner.invoke(app, [*base, "--set", "capex_usd_per_tpa_refine[gallium]=2e6"])
+    rows = {r["project_id"]: r for r in json.loads(res.stdout)}
+    assert rows["alcoa-wagerup-gallium"]["capex_usd"] == 100 * 2e6
+    assert "capex_usd_per_tpa_refine[gallium]" in rows["alcoa-wagerup-gallium"]["defaults_used"]
+    res = runner.invoke(app, ["plan", *REE, "--set", "discount rate=2"])
+    assert res.exit_code == 2 and "--set 'discount rate=2'" in res.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame, to_json
 
 if TYPE_CHECKING:
+    from critmin.parameters import ParameterSet
     from critmin.planning.pipeline import Pipeline
     from critmin.planning.plan import Baseline, PlanRequest
 
@@ -36,6 +38,13 @@ PROJECTS_OPT = typer.Option(None, "--projects", help="CSV of extra user/member p
 BASELINE_OPT = typer.Option(None, "--baseline", help="CSV iso3,tonnes[,year] replacing the atlas baseline.")
 ALLY_SHARE_OPT = typer.Option(None, "--alliance-share", help="Alliance output / alliance demand to reach.")
 ALLY_DEMAND_OPT = typer.Option(None, "--alliance-demand", help="Alliance demand in the baseline year, t.")
+SET_OPT = typer.Option(
+    None,
+    "--set",
+    help="Override a parameter or class default, repeatable: name=value or name[material]=value, "
+    "e.g. --set 'capex_usd_per_tpa_refine[gallium]=2e6'.",
+)
+_SET_RE = re.compile(r"^(?P<name>[a-z0-9_]+)(?:\[(?P<material>[a-z0-9-]+)\])?=(?P<value>.+)$")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -43,7 +52,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _inputs(projects: Path | None, baseline: Path | None, request: PlanRequest) -> tuple[Pipeline, Baseline]:
+def _params(overrides: list[str] | None) -> ParameterSet:
+    from critmin.parameters import ParameterSet
+
+    values: dict[tuple[str, str], float] = {}
+    for text in overrides or []:
+        hit = _SET_RE.match(text.strip())
+        try:
+            if hit is None:
+                raise ValueError(text)
+            values[(hit["name"], hit["material"] or "default")] = float(hit["value"])
+        except ValueError as exc:
+            raise _fail(f"--set {text!r}: expected name=number or name[material]=number") from exc
+    return ParameterSet().with_overrides(values)
+
+
+def _inputs(
+    projects: Path | None, baseline: Path | None, request: PlanRequest, params: ParameterSet
+) -> tuple[Pipeline, Baseline]:
     import pandas as pd
 
     from critmin.planning.pipeline import build_pipeline, load_bundled_projects, load_user_projects
@@ -54,7 +80,7 @@ def _inputs(projects: Path | None, baseline: Path | None, request: PlanRequest) 
         rows = pd.concat(
             [rows.assign(origin="bundled"), load_user_projects(projects).assign(origin=str(projects))]
         )
-    pipeline = build_pipeline(rows.reset_index(drop=True))
+    pipeline = build_pipeline(rows.reset_index(drop=True), params=params)
     base = read_baseline_csv(baseline) if baseline else atlas_baseline(request.material, request.stage)
     return pipeline, base
 
@@ -89,6 +115,7 @@ def plan(
     burden: str | None = typer.Option(None, "--burden", help="Split capex: equal, host, pledges or gdp."),
     members: str | None = typer.Option(None, "--members", help="Comma-separated ISO3 members for --burden."),
     weights: str | None = typer.Option(None, "--weights", help="Pledges or GDP per member: USA=3e9,JPN=1e9."),
+    overrides: list[str] | None = SET_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Plan which projects to start when so the target holds from --by, at least discounted cost."""
@@ -112,8 +139,9 @@ def plan(
         scenario=scenario,
     )
     try:
-        pipeline, base = _inputs(projects, baseline, req)
-        result = run_plan(req, pipeline=pipeline, baseline=base)
+        params = _params(overrides)
+        pipeline, base = _inputs(projects, baseline, req, params)
+        result = run_plan(req, pipeline=pipeline, baseline=base, params=params)
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     out = result.to_dict()
@@ -233,6 +261,7 @@ def timeline(
     scenario: str = SCENARIO_OPT,
     projects: Path | None = PROJECTS_OPT,
     baseline: Path | None = BASELINE_OPT,
+    overrides: list[str] | None = SET_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """First year the target is met for each annual budget, next to the experts' 10-20 years."""
@@ -241,7 +270,6 @@ def timeline(
     from rich.progress import Progress
 
     from critmin.atlas import load_atlas
-    from critmin.parameters import ParameterSet
     from critmin.planning.pipeline import ProjectDataError
     from critmin.planning.plan import PLAN_PARAMETERS, make_problem
     from critmin.planning.timeline import EXPERT_RANGE_YEARS, independence_timeline
@@ -262,9 +290,9 @@ def timeline(
         group=group,
         scenario=scenario,
     )
-    params = ParameterSet()
+    params = _params(overrides)
     try:
-        pipeline, base = _inputs(projects, baseline, req)
+        pipeline, base = _inputs(projects, baseline, req, params)
         groups = load_atlas().groups
         if group not in groups:
             raise ValueError(f"unknown group {group!r}; known groups: {sorted(groups)}")
@@ -334,6 +362,7 @@ def projects_cmd(
     material: str | None = typer.Option(None, "--material", "-m", help="Only this atlas material."),
     projects: Path | None = PROJECTS_OPT,
     excluded: bool = typer.Option(False, "--excluded", help="List the excluded projects and why."),
+    overrides: list[str] | None = SET_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """The project pipeline on the atlas basis: capacity, capex, lead time, defaults used, or exclusions."""
@@ -350,7 +379,7 @@ def projects_cmd(
         rows = load_bundled_projects().assign(origin="bundled")
         if projects is not None:
             rows = pd.concat([rows, load_user_projects(projects).assign(origin=str(projects))])
-        pipe = build_pipeline(rows.reset_index(drop=True))
+        pipe = build_pipeline(rows.reset_index(drop=True), params=_params(overrides))
     except ProjectDataError as exc:
         raise _fail(str(exc)) from exc
     p = pipe.projects
