@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,10 @@ def test_serve_seeds_demo_alliance_and_prints_tokens_once(
     second = runner.invoke(app, ["serve", "--database-url", db_url, "--port", "8765"])
     assert second.exit_code == 0 and "cm_" not in second.output
     store = Store(db_url)
+    printed = re.findall(r"\bcm_\S+", first.output)
+    with store.read() as s:
+        # every printed token is whole and works (a table cut by a narrow terminal would break this)
+        assert all(authenticate(s, token) is not None for token in printed)
     with store.read() as s:
         from critmin.store.audit import verify
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_object
 
 db_app = typer.Typer(
     help="The service database (SQLite default or CRITMIN_DATABASE_URL).", no_args_is_help=True
@@ -50,17 +50,12 @@ def serve(
     if seed:
         tokens = seed_demo(store)
         if tokens:
-            import pandas as pd
-
+            # plain lines, never a table that a narrow terminal would cut: the tokens must be copyable
             roles = {name: (role, iso3 or "") for name, role, iso3 in DEMO_ACCOUNTS}
-            emit_frame(
-                pd.DataFrame(
-                    [(n, roles[n][0], roles[n][1], t) for n, t in tokens.items()],
-                    columns=["account", "role", "iso3", "token"],
-                ),
-                Format.table,
-                title="Demo alliance tokens (shown once; stored only as SHA-256)",
-            )
+            typer.echo("Demo alliance tokens (shown once; stored only as SHA-256):")
+            for name, token in tokens.items():
+                role, iso3 = roles[name]
+                typer.echo(f"  {name:<22} {role:<17} {iso3:<4} {token}")
     typer.echo(
         f"critmin service on http://{host}:{port}  (database: {store.dialect}, API: /api/v1, docs: /docs)"
     )
