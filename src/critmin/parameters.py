@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from io import StringIO
 
@@ -69,12 +70,20 @@ class ParameterSet:
         for key in ((name, material), (name, "default")):
             if key in self.overrides:
                 return float(self.overrides[key])
-        t = self.table
+        index = self._index
         for mat in (material, "default"):
-            hit = t[(t["name"] == name) & (t["material"] == mat)]
-            if len(hit):
-                return float(hit["value"].iloc[0])
+            if (name, mat) in index:
+                return index[(name, mat)]
         raise ParameterError(f"no parameter {name!r} for material {material!r} or 'default'")
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], float]:
+        """``(name, material) -> value`` of the table, for constant-time lookups."""
+        t = self.table
+        return {
+            (str(n), str(m)): float(v)
+            for n, m, v in zip(t["name"], t["material"], pd.to_numeric(t["value"]), strict=True)
+        }
 
     def with_overrides(self, overrides: Mapping[tuple[str, str], float]) -> ParameterSet:
         """A new set with extra overrides (later ones win)."""
