@@ -43,9 +43,9 @@ def test_overview(visit: Visit, server_url: str) -> None:
     print(f"overview navigation timing (ms): {timing}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS.parent / "overview-timing.json").write_text(json.dumps(timing) + "\n")
-    # target: load event < 1000 ms; asserted loosely (2-core machine shared with other work). Plotly is
-    # fetched after the load event, so ``drawn`` (all charts drawn) is printed, not asserted.
-    assert 0 < timing["load"] < 2000, timing
+    # target (issue 8): the page loads in under 1 s. Plotly (4.8 MB) is fetched after the load event, so
+    # ``drawn`` (all charts drawn) is printed and reported, not held to that target.
+    assert 0 < timing["load"] < 1000, timing
     assert timing["drawn"] >= timing["load"]
     visit.screenshot("overview")
     visit.assert_clean()
