@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.atlas.prices import latest_reference_prices
 from critmin.disruption.kernel import KernelParams
 from critmin.parameters import ParameterError, ParameterSet
 
@@ -155,18 +156,6 @@ def _import_shares(trade: pd.DataFrame, materials: Sequence[str]) -> dict[str, p
     return out
 
 
-def _latest_prices(prices: pd.DataFrame) -> dict[str, float]:
-    if prices is None or not len(prices):
-        return {}
-    p = prices.dropna(subset=["usd_per_t"])
-    p = p[p["usd_per_t"] > 0]
-    out: dict[str, float] = {}
-    for mat, grp in p.groupby("material"):
-        latest = grp[grp["year"] == grp["year"].max()]
-        out[str(mat)] = float(latest["usd_per_t"].iloc[0])
-    return out
-
-
 def _sector_table(ps: ParameterSet, materials: Sequence[str]) -> tuple[list[str], np.ndarray]:
     t = ps.table
     rows = t[t["name"].astype(str).str.startswith("end_use_share_")]
@@ -233,7 +222,7 @@ def build_inputs(
         world.append(totals.get((m, mstage, year), float(got[mstage][0].attrs.get("sum_t", np.nan))))
     market_stage = [stages[m][-1] for m in mats]
     sectors, sector_share = _sector_table(ps, mats)
-    prices = _latest_prices(atlas.prices)
+    prices = latest_reference_prices(atlas.prices)
     price = np.array([prices.get(m, np.nan) for m in mats])
 
     look = _Lookup(ps)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmin.atlas.prices import reference_series
 from critmin.parameters import ParameterSet
 
 PINKSHEET_FILE = "worldbank_pinksheet/pinksheet_monthly_metals_nominal_usd.csv"
@@ -77,7 +78,7 @@ def _series_rows(prices: pd.DataFrame, needle: str) -> pd.Series:
 
 def usgs_annual(material: str, prices: pd.DataFrame | None = None, series: str | None = None) -> PriceHistory:
     """USGS annual price of ``material`` (USD/t). With several series, ``series`` picks one (substring);
-    otherwise the series with the most years (then the alphabetically first) is used."""
+    otherwise the material's reference series (:func:`critmin.atlas.prices.reference_series`) is used."""
     prices = atlas_prices() if prices is None else prices
     if material == "ndpr-oxide":
         return ndpr_oxide_annual(prices)
@@ -86,8 +87,11 @@ def usgs_annual(material: str, prices: pd.DataFrame | None = None, series: str |
         rows = rows[rows["series"].str.contains(series, regex=False)]
     if rows.empty:
         raise PriceSeriesError(f"atlas prices: no USGS price for material {material!r} (series {series!r})")
-    counts = rows.groupby("series")["year"].nunique()
-    best = sorted(counts.index, key=lambda s: (-int(counts[s]), s))[0]
+    if series is None:
+        rows = reference_series(rows)
+        if rows.empty:
+            raise PriceSeriesError(f"atlas prices: no positive USGS price for material {material!r}")
+    best = str(rows["series"].iloc[0])
     values = rows[rows["series"] == best].drop_duplicates("year").set_index("year")["usd_per_t"].sort_index()
     return PriceHistory(material, values.astype(float), "annual", "usgs-mcs2026", best)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.atlas.prices import reference_series
 from critmin.optimize.stockpile import (
     StockpileConfig,
     StockpileInputs,
@@ -52,19 +53,13 @@ def default_budget(params: ParameterSet | None = None) -> float:
 def price_downside(prices: pd.DataFrame) -> pd.Series:
     """Mean annual price fall per material, ``mean_y max(0, 1 - p[y+1] / p[y])`` over consecutive years.
 
-    Uses the same series as the purchase price (the first series of the latest year with a positive price,
-    as the disruption inputs choose it) from the atlas ``prices`` table (USGS, 2021-2025). Materials with
-    fewer than two consecutive years get no value.
+    Uses the same series as the purchase price (the material's reference series,
+    :func:`critmin.atlas.prices.reference_series`) from the atlas ``prices`` table (USGS, 2021-2025).
+    Materials with fewer than two consecutive years get no value.
     """
-    p = prices.dropna(subset=["usd_per_t"])
-    p = p[p["usd_per_t"] > 0]
     out: dict[str, float] = {}
-    for mat, grp in p.groupby("material"):
-        latest = grp[grp["year"] == grp["year"].max()]
-        series = latest["series"].iloc[0]
-        hist = (
-            grp[grp["series"] == series].drop_duplicates("year").set_index("year")["usd_per_t"].sort_index()
-        )
+    for mat, grp in reference_series(prices).groupby("material"):
+        hist = grp.set_index("year")["usd_per_t"].sort_index()
         falls = [
             max(0.0, 1.0 - float(hist[y + 1]) / float(hist[y]))
             for y in hist.index[:-1]

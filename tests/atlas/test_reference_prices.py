@@ -1,0 +1,63 @@
+"""One reference price series per material, shared by every model that values a tonne."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from critmin.atlas import load_atlas
+from critmin.atlas.prices import latest_reference_prices, reference_series, series_choices
+
+
+def test_each_priced_material_has_exactly_one_reference_series() -> None:
+    ref = reference_series(load_atlas().prices)
+    assert (ref.groupby("material")["series"].nunique() == 1).all()
+    assert not ref.duplicated(["material", "year"]).any()
+    # every listed choice is the series actually used on the bundled data (no silent fallback)
+    chosen = ref.groupby("material")["series"].first()
+    for material, needle in series_choices().items():
+        assert needle in chosen[material], (material, needle, chosen[material])
+
+
+def test_magnet_rare_earths_are_valued_at_ndpr_not_dysprosium() -> None:
+    prices = load_atlas().prices
+    ref = reference_series(prices)
+    series = ref.loc[ref["material"] == "magnet-rare-earths", "series"].iloc[0]
+    assert "NdPr" in series
+    # USGS 2025: NdPr oxide 69 USD/kg, Dy oxide 239 USD/kg (MCS 2026 salient statistics)
+    assert latest_reference_prices(prices)["magnet-rare-earths"] == pytest.approx(69_000.0)
+
+
+def test_unlisted_material_takes_the_series_with_most_years_then_alphabetical() -> None:
+    prices = pd.DataFrame(
+        {
+            "material": ["x", "x", "x", "x"],
+            "year": [2024, 2025, 2025, 2024],
+            "series": ["b", "b", "a", "a"],
+            "usd_per_t": [2.0, 3.0, 5.0, 4.0],
+        }
+    )
+    ref = reference_series(prices)
+    assert ref["series"].tolist() == ["a", "a"] and ref["usd_per_t"].tolist() == [4.0, 5.0]
+    assert latest_reference_prices(prices) == {"x": 5.0}
+
+
+def test_a_choice_matching_several_series_is_an_error_and_matching_none_falls_back() -> None:
+    two = ["London Metal Exchange (LME), cash", "London Metal Exchange (LME), 3-month"]
+    prices = pd.DataFrame({"material": "cobalt", "year": 2025, "series": two, "usd_per_t": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="cobalt"):
+        reference_series(prices)
+    own = pd.DataFrame({"material": ["cobalt"], "year": [2025], "series": ["own quote"], "usd_per_t": [7.0]})
+    assert latest_reference_prices(own) == {"cobalt": 7.0}
+
+
+def test_disruption_and_vault_value_a_tonne_with_the_same_series() -> None:
+    from critmin.disruption.inputs import build_inputs
+    from critmin.vault.sizing import price_downside
+
+    atlas = load_atlas()
+    latest = latest_reference_prices(atlas.prices)
+    inputs = build_inputs(atlas)
+    for m, p in zip(inputs.materials, inputs.price_usd_per_t, strict=True):
+        assert (m not in latest and p != p) or p == pytest.approx(latest[m])
+    assert set(price_downside(atlas.prices).index) <= set(latest)
