@@ -53,9 +53,10 @@ def serve(
             # plain lines, never a table that a narrow terminal would cut: the tokens must be copyable
             roles = {name: (role, iso3 or "") for name, role, iso3 in DEMO_ACCOUNTS}
             typer.echo("Demo alliance tokens (shown once; stored only as SHA-256):")
+            width = max(len(name) for name in tokens)
             for name, token in tokens.items():
                 role, iso3 = roles[name]
-                typer.echo(f"  {name:<22} {role:<17} {iso3:<4} {token}")
+                typer.echo(f"  {name:<{width}}  {role:<17} {iso3:<4} {token}")
     typer.echo(
         f"critmin service on http://{host}:{port}  (database: {store.dialect}, API: /api/v1, docs: /docs)"
     )
