@@ -235,7 +235,8 @@ def test_bundled_atlas_is_consistent(atlas: SupplyChain) -> None:
 def test_2023_comes_from_mcs2025(atlas: SupplyChain) -> None:
     ree = atlas.stage_series("rare-earths", "mine", 2023)
     assert ree["CHN"] == 255_000.0 and ree["MMR"] == 43_000.0  # MCS 2025 PROD_2023
-    assert atlas.years_of("chromium", "mine") == [2024, 2025]  # 2023 left out: gross weight in MCS 2025
+    # chromite ore, gross weight, in both editions (MCS 2026 row notes; MCS 2025 TYPE)
+    assert atlas.years_of("chromium", "mine") == [2023, 2024, 2025]
 
 
 def test_iea_mining_rows_are_secondary_and_close_to_usgs(atlas: SupplyChain) -> None:

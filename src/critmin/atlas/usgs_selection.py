@@ -52,8 +52,10 @@ SELECTION: tuple[UsgsRow, ...] = (
             "Bromine", "Production, bromine content, estimated"),
     UsgsRow("cadmium", "refine", "CADMIUM", "Refinery production", "cadmium metal (refinery output)",
             "Cadmium", "Refinery production, estimated"),
-    # MCS 2025 reports chromium as gross-weight chromite ore: a different basis, so 2023 is left out
-    UsgsRow("chromium", "mine", "CHROMIUM", "Mine production", "chromium content", None, None),
+    # both editions report chromium mine output as marketable chromite ore, gross weight (the MCS 2026
+    # row notes say so; its chapter header's "chromium content" does not apply to this table)
+    UsgsRow("chromium", "mine", "CHROMIUM", "Mine production", "marketable chromite ore, gross weight",
+            "Chromium", "Mine production, grosss weight, marketable chromite ore"),
     UsgsRow("cobalt", "mine", "COBALT", "Mine production", "cobalt content",
             "Cobalt", "Mine production, cobalt content, estimated"),
     UsgsRow("copper", "mine", "COPPER", "Mine production", "copper content",
