@@ -186,7 +186,7 @@ def test_geopolrisk_by_hand() -> None:
     g = pd.Series({"CHN": 0.6, "AUS": 0.1, "USA": 0.2})
     assert geopolrisk(0.45, f, g) == pytest.approx(0.45 * (0.36 + 0.04))
     with pytest.raises(ValueError, match="no governance risk"):
-        geopolrisk(0.45, pd.Series({"XXX": 1.0}), g)
+        geopolrisk(0.45, pd.Series({"ZZZ": 1.0}), g)
     np.testing.assert_allclose(geopolrisk(0.45, np.array([[0.6, 0.4]]), np.array([0.6, 0.1])), [0.18])
 
 
