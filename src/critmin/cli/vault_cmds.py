@@ -169,17 +169,9 @@ def size(
         if fmt is Format.json:
             sys.stdout.write(to_json(_payload([plan], data, {"command": "vault size"})) + "\n")
         raise typer.Exit(1)
-    plans = [plan, *rule_plans(data, config)]
-    if fmt is Format.json:
-        extra = {
-            "command": "vault size",
-            "budget_usd": config.budget_usd,
-            "scenarios": scenarios,
-            "seed": seed,
-        }
-        sys.stdout.write(to_json(_payload(plans, data, extra)) + "\n")
-        return
-    _print_tables(plans, data, fmt)
+    _emit_plans(
+        [plan, *rule_plans(data, config)], data, fmt, "vault size", config.budget_usd, scenarios, seed
+    )
 
 
 @vault_app.command("rules")
@@ -202,13 +194,21 @@ def rules(
     config = _config(budget, None)
     data = _data(scenarios, seed, horizon)
     plans = rule_plans(data, config, days=days, basis=basis if days is not None else None)
+    _emit_plans(plans, data, fmt, "vault rules", config.budget_usd, scenarios, seed)
+
+
+def _emit_plans(
+    plans: list[StockpilePlan],
+    data: SizingData,
+    fmt: Format,
+    command: str,
+    budget_usd: float,
+    scenarios: int,
+    seed: int,
+) -> None:
+    """Print plans as JSON (with the run's settings) or as tables."""
     if fmt is Format.json:
-        extra = {
-            "command": "vault rules",
-            "budget_usd": config.budget_usd,
-            "scenarios": scenarios,
-            "seed": seed,
-        }
+        extra = {"command": command, "budget_usd": budget_usd, "scenarios": scenarios, "seed": seed}
         sys.stdout.write(to_json(_payload(plans, data, extra)) + "\n")
         return
     _print_tables(plans, data, fmt)
