@@ -64,6 +64,23 @@ def test_infeasible_model_returns_explanation_naming_the_conflict() -> None:
     assert "harmless" not in r.explanation
 
 
+def test_infeasible_model_without_an_iis_still_gets_an_explanation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """linopy raises NotImplementedError for solvers without IIS support: reported, never raised."""
+    m = linopy.Model()
+    x = m.add_variables(lower=0, upper=2, name="x")
+    m.add_constraints(x >= 10, name="demand")
+    m.add_objective(1 * x)
+
+    def no_iis(self: linopy.Model) -> list[int]:
+        raise NotImplementedError("Computing infeasibilities is not supported for this solver")
+
+    monkeypatch.setattr(linopy.Model, "compute_infeasibilities", no_iis)
+    r = solve(m)
+    assert r.condition == "infeasible" and r.objective is None
+    assert "could not isolate the conflicting constraints" in r.explanation
+    assert "not supported" in r.explanation
+
+
 def test_unbounded_model_is_reported_not_raised() -> None:
     m = linopy.Model()
     x = m.add_variables(lower=0, name="x")
