@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
 
 DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
 
@@ -115,6 +115,10 @@ def exposure(
     from critmin.atlas import load_atlas
 
     atlas = load_atlas(groups_file)
+    known = set(atlas.materials["slug"]) | set(atlas.production["material"])
+    if material is not None and material not in known:
+        typer.echo(f"error: {unknown_name('material', material, known, 'atlas materials')}", err=True)
+        raise typer.Exit(2)
     try:
         if material is not None and stage is not None:
             d = exposure_detail(atlas, material, stage, year, group)

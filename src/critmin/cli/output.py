@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -75,3 +77,11 @@ def emit_object(obj: dict[str, Any], fmt: Format) -> None:
         columns=["field", "value"],
     )
     emit_frame(flat, fmt)
+
+
+def unknown_name(what: str, name: str, known: Iterable[str], listing: str) -> str:
+    """``unknown <what> 'x'; did you mean ...? <listing>: a, b, c`` (close names by difflib)."""
+    names = sorted(set(known))
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(near)}? " if near else ""
+    return f"unknown {what} {name!r}; {hint}{listing}: {', '.join(names)}"

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
 
 price_app = typer.Typer(help="Reference prices from reported deals, price models and members' stake.")
 app.add_typer(price_app, name="price")
@@ -214,7 +214,7 @@ def floor(
     from rich.console import Console
     from rich.progress import Progress
 
-    from critmin.pricing.history import PriceSeriesError, read_monthly_csv
+    from critmin.pricing.history import PriceSeriesError, priced_materials, read_monthly_csv
     from critmin.pricing.mechanisms import MECHANISMS, Mechanism, evaluate
     from critmin.pricing.price_paths import fit_history, fit_material, simulate
 
@@ -224,6 +224,8 @@ def floor(
         raise _fail(f"--paths-from: {paths_from!r}; expected model or disruption")
     if years < 1 or paths < 1 or strike <= 0 or volume_t < 0:
         raise _fail("--years and --paths must be >= 1, --strike > 0 USD/kg and --volume-t >= 0")
+    if series is None and material not in (priced := priced_materials()):
+        raise _fail(unknown_name("material", material, priced, "materials with a bundled price series"))
     with Progress(console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("fitting the price model", total=3)
         try:
