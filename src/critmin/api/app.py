@@ -15,6 +15,7 @@ from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's files, served from the swagger-ui-bundle-v2 package (no CDN)
 
 
 def default_job_kinds(store: Store) -> dict[str, JobKind]:
@@ -47,8 +48,11 @@ def create_app(
         description="Exposure and analytics reads, background jobs, confidential member submissions, "
         "reserve operations with their ledger, and a hash-chained audit log.",
         lifespan=lifespan,
+        docs_url=None,  # served by _mount_docs with local assets
+        redoc_url=None,  # ReDoc loads from a CDN; Swagger UI at /docs is the one API browser
     )
     app.state.store = store
+    _mount_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -66,6 +70,27 @@ def create_app(
     mount_dashboard(app)
     _mount_dashboard(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its JavaScript, CSS and icon served from this host (works offline)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        )
 
 
 def _mount_dashboard(app: FastAPI) -> None:
