@@ -95,6 +95,7 @@ def test_cli_rejects_a_typo_on_every_command_with_overrides() -> None:
         ["shock", "gallium-2023"],
         ["risk", "--scenarios", "10"],
         ["plan", "projects", "--material", "gallium"],
+        ["exposure"],
     ):
         res = runner.invoke(app, [*args, "--param", "pric_cap_index[gallium]=3"])
         assert res.exit_code == 2, (args, res.output)
@@ -109,3 +110,16 @@ def test_set_is_an_alias_of_param() -> None:
     rows = {r["project_id"]: r for r in json.loads(via_param.stdout)}
     assert rows["alcoa-wagerup-gallium"]["capex_usd"] == 100 * 2e6
     assert json.loads(via_param.stdout) == json.loads(via_set.stdout)
+
+
+def test_exposure_takes_the_same_overrides() -> None:
+    base = ["exposure", "--format", "csv", "-m", "gallium"]
+    plain = runner.invoke(app, base)
+    credited = runner.invoke(app, [*base, "-p", "eol_rir[gallium]=0.5"])
+    assert plain.exit_code == 0 and credited.exit_code == 0, credited.output
+    risk = [
+        float(line.split(",")[12]) for line in (plain.stdout.splitlines()[1], credited.stdout.splitlines()[1])
+    ]
+    assert risk[1] == risk[0] * 0.5  # SR scales with (1 - EOL_RIR): a recycling credit halves it
+    quiet = runner.invoke(app, ["exposure", "-p", "edition_revision_note_share=0.9"])
+    assert quiet.exit_code == 0 and "note: " not in quiet.stdout and "more than 90%" in quiet.stdout

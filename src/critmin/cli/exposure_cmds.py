@@ -9,7 +9,9 @@ import typer
 
 from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
+from critmin.cli.params import param_option, param_set
 
+PARAM_OPT = param_option()
 DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
 
 
@@ -110,6 +112,7 @@ def exposure(
     group: str = typer.Option(DEFAULT_GROUP, "--group", "-g", help="Group whose share is 'alliance_share'."),
     groups_file: str | None = typer.Option(None, "--groups-file", help="YAML file with extra groups."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json."),
+    param: list[str] | None = PARAM_OPT,
 ) -> None:
     """Exposure report. With --material and --stage: one object (shares by country and group, HHI,
     supply risk, source). Otherwise a table of every material and stage (filtered by --material or
@@ -119,8 +122,8 @@ def exposure(
     from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
     from critmin.analytics.revisions import with_revision_notes
     from critmin.atlas import load_atlas
-    from critmin.parameters import ParameterSet
 
+    ps = param_set(param)
     atlas = load_atlas(groups_file)
     known = set(atlas.materials["slug"]) | set(atlas.production["material"])
     if material is not None and material not in known:
@@ -128,15 +131,15 @@ def exposure(
         raise typer.Exit(2)
     try:
         if material is not None and stage is not None:
-            d = exposure_detail(atlas, material, stage, year, group)
+            d = exposure_detail(atlas, material, stage, year, group, params=ps)
             row = pd.DataFrame([{k: d[k] for k in ("material", "stage", "year", "source")}])
-            d["edition_note"] = str(with_revision_notes(row, atlas)["note"].iloc[0])
+            d["edition_note"] = str(with_revision_notes(row, atlas, ps)["note"].iloc[0])
             if fmt is Format.table:
                 _render_detail(d)
             else:
                 emit_object(d, fmt)
             return
-        table = with_revision_notes(exposure_table(atlas, year, group), atlas)
+        table = with_revision_notes(exposure_table(atlas, year, group, params=ps), atlas, ps)
     except ExposureError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
@@ -151,7 +154,7 @@ def exposure(
         if table.empty:
             typer.echo(f"error: no production data for stage {stage!r}; stages with data: {stages}", err=True)
             raise typer.Exit(2)
-    share = ParameterSet().get("edition_revision_note_share")
+    share = ps.get("edition_revision_note_share")
     caption = (
         f"tonnes = production, t (sum of published rows); allied = share of {group!r}; hhi leaves "
         "'Other countries' out (a lower bound; csv/json add hhi_upper); risk = EU supply risk; year = latest "
