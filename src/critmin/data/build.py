@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.atlas.iea import parse_iea
+from critmin.atlas.iea import parse_iea, parse_iea_projections
 from critmin.atlas.salient import build_import_sources, build_prices, build_us_nir
 from critmin.atlas.schema import COLUMNS, STAGES, check_columns
 from critmin.atlas.usgs import Parsed, parse_mcs2025, parse_mcs2026
@@ -71,6 +71,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "us_nir": ["material", "year"],
     "us_import_sources": ["material", "iso3"],
     "prices": ["material", "series", "year"],
+    "projections": ["material", "stage", "year", "iso3"],
 }
 
 
@@ -238,6 +239,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         "us_nir": build_us_nir(root, materials),
         "us_import_sources": build_import_sources(root, materials),
         "prices": prices,
+        "projections": parse_iea_projections(root),
     }
 
 
