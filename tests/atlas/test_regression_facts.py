@@ -318,7 +318,7 @@ def test_china_rare_earth_mine_share_over_time(atlas: SupplyChain) -> None:
     assert 0.89 < _china_share(atlas, 2010) < 0.90  # the yearbook's revised figure, not MCS 2011's estimate
     assert all(_china_share(atlas, y) >= 0.93 for y in range(2005, 2010))
     assert _china_share(atlas, 2024) <= 0.75  # MCS 2026: 270,000 of 390,000 listed
-    assert _china_share(atlas, 2020) < 0.6  # Minerals Yearbook 2022 table 8: 140,000 of 250,270
+    assert _china_share(atlas, 2020) < 0.6  # Minerals Yearbook 2022 table 8: 140,000 of 250,290
 
 
 def test_history_rows_name_their_edition_and_secondary_rows_are_marked(atlas: SupplyChain) -> None:
