@@ -24,6 +24,7 @@ from critmin.atlas.usgs import Parsed, parse_mcs2025, parse_mcs2026
 from critmin.atlas.valuetext import rounding_unit
 from critmin.data.derived_prices import derive_pgm_price
 from critmin.data.history import parse_ds140_world, parse_mcs2022_2024, parse_myb2022_t8, parse_theler
+from critmin.data.ree import derive_elements
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -226,6 +227,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
             f"materials {unknown} have production rows but no entry in critmin/data/materials.csv"
         )
     production = mark_primary(production)
+    production = mark_primary(pd.concat([production, derive_elements(root, production)], ignore_index=True))
     known = set(materials["slug"])
     prices = build_prices(root, materials, known)
     prices = pd.concat([prices, derive_pgm_price(prices, world, production)], ignore_index=True)

@@ -26,6 +26,7 @@ from critmin.atlas.usgs_selection import SELECTION
 from critmin.atlas.valuetext import ValueTextError, parse_value_text
 
 MCS_TIDY_FILE = "usgs_mcs2022_2024/mcs2022_2024_world_tidy.csv"
+MYB_T2_FILE = "usgs_rare_earths_ds140_myb2022/myb2022_T2_ree_composition_of_source_minerals.csv"
 MYB_T8_FILE = "usgs_rare_earths_ds140_myb2022/myb2022_T8_ree_world_mine_production_2018_2022.csv"
 DS140_FILE = "usgs_rare_earths_ds140_myb2022/ds140_rare_earths_1900_2020_tidy.csv"
 THELER_FILE = "theler2020_usgs_myb_1998_2015/production_by_country_1998_2015.csv"
