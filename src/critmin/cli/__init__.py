@@ -9,6 +9,7 @@ from critmin.cli import (  # noqa: F401
     atlas_cmds,
     disruption_cmds,
     exposure_cmds,
+    history_cmds,
     planning_cmds,
     pricing_cmds,
     service_cmds,
