@@ -24,15 +24,15 @@ PRODUCTION = [
     ("lithium", "mine", "CHN", 40.0),
 ]
 TRADE = [
-    # exporter, importer, material, value_usd
-    ("CHN", "USA", "gallium", 40.0),
-    ("CHN", "JPN", "gallium", 40.0),
-    ("CHN", "DEU", "gallium", 20.0),
-    ("COD", "CHN", "cobalt", 80.0),
-    ("CHN", "USA", "cobalt", 10.0),
-    ("CHN", "JPN", "cobalt", 10.0),
-    ("AUS", "CHN", "lithium", 70.0),
-    ("CHL", "USA", "lithium", 30.0),
+    # exporter, importer, material, value_usd, tonnes (gross weight; NaN = no quantity)
+    ("CHN", "USA", "gallium", 40.0, float("nan")),
+    ("CHN", "JPN", "gallium", 40.0, float("nan")),
+    ("CHN", "DEU", "gallium", 20.0, float("nan")),
+    ("COD", "CHN", "cobalt", 80.0, float("nan")),
+    ("CHN", "USA", "cobalt", 10.0, float("nan")),
+    ("CHN", "JPN", "cobalt", 10.0, float("nan")),
+    ("AUS", "CHN", "lithium", 70.0, float("nan")),
+    ("CHL", "USA", "lithium", 30.0, float("nan")),
 ]
 WGI = {"CHN": -0.5, "COD": -1.5, "AUS": 1.5, "JPN": 1.2, "RUS": -1.0, "FIN": 1.9, "CHL": 0.9}
 PRICES = {"gallium": 365_000.0, "cobalt": 33_000.0, "lithium": 10_000.0}
@@ -73,8 +73,9 @@ def tiny_chain() -> SupplyChain:
                 "material": m,
                 "stage": "refine",
                 "value_usd": v,
+                "tonnes": q,
             }
-            for e, i, m, v in TRADE
+            for e, i, m, v, q in TRADE
         ]
     )[COLUMNS["trade"]]
     wgi = pd.DataFrame(
