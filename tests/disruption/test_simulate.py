@@ -111,8 +111,10 @@ def test_outage_and_demand_shock(chain: SupplyChain) -> None:
         params=PS,
     )
     i = out.row("lithium")
-    # 45 days of stocks (half drawable per month) cover a 25% outage: no price move, stocks run down
-    assert np.all(out.price_outside[i] == 1.0)
+    # stocks are sold only above the baseline price: while they are drawn the price is above 1.0
+    assert np.all(out.price_outside[i, :3] > 1.0)
+    assert np.all(out.stock_release_t[i, :3] > 0) and np.all(np.diff(out.inventory_t[i, :3]) < 0)
+    with_stock = out.price_outside[i, :3].copy()
     no_stock = PS.with_overrides({("commercial_inventory_days", "lithium"): 0.0})
     out = simulate(
         chain,
@@ -129,6 +131,7 @@ def test_outage_and_demand_shock(chain: SupplyChain) -> None:
         params=no_stock,
     )
     assert out.price_outside[i, 0] > 1.0 and out.price_outside[i, 5] == 1.0
+    assert np.all(out.price_outside[i, :3] > with_stock)  # stocks dampen the price rise
     down = simulate(
         chain,
         scenario({"type": "demand_shock", "material": "cobalt", "share": -0.2, "duration_months": 2}),
@@ -175,7 +178,15 @@ def test_json_result_shape(chain: SupplyChain) -> None:
     g = d["materials"]["gallium"]
     assert len(g["price_index"]["outside"]) == 12 and len(g["price_index"]["restrictor"]) == 12
     assert len(g["shortfall_t"]) == 12
-    assert g["loss_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
+    parts = g["loss_parts_usd"]
+    assert g["loss_usd"] == pytest.approx(
+        parts["extra_cost_usd"] + parts["priced_out_usd"] + parts["unmet_value_usd"]
+    )
+    assert parts["unmet_value_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
+    assert parts["extra_cost_usd"] > 0 and parts["priced_out_usd"] > 0 and parts["windfall_usd"] > 0
+    for k, v in parts.items():
+        assert sum(g["loss_parts_usd_by_month"][k]) == pytest.approx(v)
+    assert "priced out" in g["loss_includes"] and "priced out" in d["loss_includes"]
     assert sum(g["loss_by_sector_usd"].values()) == pytest.approx(g["loss_usd"])
     assert sum(g["shortfall_by_sector_t"].values()) == pytest.approx(sum(g["shortfall_t"]))
     assert d["parameter_digest"] and "fixture" in d["data_editions"]

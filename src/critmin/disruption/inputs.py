@@ -393,9 +393,12 @@ def build_inputs(
         spare_ramp_months=col("spare_capacity_ramp_months"),
         inventory_days=col("commercial_inventory_days"),
         inventory_draw=col("inventory_max_draw_share"),
+        storage_sigma=col("storage_release_elasticity"),
+        precaution=col("precautionary_demand_share"),
         cap=col("price_cap_index"),
         floor=col("price_floor_index"),
         loss_per_t=loss,
+        price_usd_per_t=price,
     )
     groups = dict(atlas.groups)
     members = sorted(groups.get(ALLIANCE_GROUP, frozenset()))
