@@ -125,3 +125,15 @@ def test_candidates_use_the_trade_export_ratio(chain: SupplyChain) -> None:
     assert cands.export_ratio[m, k[0]] == pytest.approx(inp.export_share_of("cobalt", ["CHN"], "refine")[0])
     k2 = [i for i in range(cands.country.shape[1]) if cands.country[m, i] == "COD"]
     assert cands.export_ratio[m, k2[0]] == 0.5  # no mine-stage trade: restrictor_export_share
+
+
+def test_dask_local_cluster_does_not_take_port_8787(chain: SupplyChain) -> None:
+    """Issue 13 item 7: the dashboard's port stays free (a busy 8787 would raise a warning = an error)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 8787))
+        s.listen(1)
+        d = run_monte_carlo(chain, 60, seed=2, chunk_size=30, backend="dask")
+    loc = run_monte_carlo(chain, 60, seed=2, chunk_size=30)
+    np.testing.assert_array_equal(d.loss_usd, loc.loss_usd)
