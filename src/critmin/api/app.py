@@ -77,14 +77,21 @@ def create_app(
 
 
 EMBEDDED_WORKER_ENV = "CRITMIN_EMBEDDED_WORKER"
+JOB_THREADS_ENV = "CRITMIN_JOB_THREADS"
+JOB_LEASE_ENV = "CRITMIN_JOB_LEASE"
 
 
 def app_from_env() -> FastAPI:
     """The app of one of several API processes (``critmin serve --workers N``): the database of
-    ``CRITMIN_DATABASE_URL``; an embedded worker unless ``CRITMIN_EMBEDDED_WORKER=0``."""
+    ``CRITMIN_DATABASE_URL``; an embedded worker (``CRITMIN_JOB_THREADS`` threads, leases of
+    ``CRITMIN_JOB_LEASE`` seconds) unless ``CRITMIN_EMBEDDED_WORKER=0``."""
     import os
 
-    return create_app(embedded_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0")
+    return create_app(
+        embedded_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0",
+        job_workers=int(os.environ.get(JOB_THREADS_ENV, "2")),
+        lease_seconds=float(os.environ.get(JOB_LEASE_ENV, str(LEASE_SECONDS))),
+    )
 
 
 def _mount_dashboard(app: FastAPI) -> None:

@@ -82,7 +82,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._last_reap = 0.0
+        self.reap_seconds = min(5.0, lease_seconds / 4)
 
     def start(self) -> None:
         """Start the worker threads (no-op when there is no job kind to run)."""
@@ -92,6 +92,9 @@ class Worker:
             t = threading.Thread(target=self._loop, args=(f"{self.name}/{i}",), daemon=True, name=f"job-{i}")
             t.start()
             self._threads.append(t)
+        reaper = threading.Thread(target=self._reap_loop, daemon=True, name="job-reaper")
+        reaper.start()
+        self._threads.append(reaper)
 
     def notify(self) -> None:
         """Wake idle threads (a job was just queued)."""
@@ -112,12 +115,19 @@ class Worker:
         while not self._stop.is_set():
             self._stop.wait(1.0)
 
+    def _reap_loop(self) -> None:
+        """Requeue the jobs of dead workers, even while every job thread is busy."""
+        while not self._stop.wait(self.reap_seconds):
+            try:
+                with self.store.write() as s:
+                    requeued = reap(s)
+            except Exception:  # the database is unreachable for a moment: try again next round
+                continue
+            if requeued:
+                self._wake.set()
+
     def _next(self, worker_id: str) -> Claim | None:
         with self.store.write() as s:
-            now = time.monotonic()
-            if now - self._last_reap >= min(5.0, self.lease_seconds / 4):
-                self._last_reap = now
-                reap(s)
             return claim(s, worker_id, self.kinds, self.lease_seconds)
 
     def _loop(self, worker_id: str) -> None:
