@@ -81,12 +81,17 @@ def _final(
     job.message = message
     job.result = result
     job.error = error
-    job.worker_id = None
-    job.lease_expires = None
+    job.lease_expires = None  # worker_id stays: the worker that ended the job
     job.updated_at = utc_now()
     if status == "succeeded":
         job.progress = 1.0
-    audit.append(session, "system:jobs", f"job.{status}", f"job:{job.id}", {"error": error})
+    audit.append(
+        session,
+        "system:jobs",
+        f"job.{status}",
+        f"job:{job.id}",
+        {"error": error, "worker": job.worker_id, "attempt": job.attempts},
+    )
 
 
 @dataclass(frozen=True)
