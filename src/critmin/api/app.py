@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 import critmin
+from critmin.api.errors import install_error_handlers
+from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, reserves, submissions
 from critmin.store import Store, database_url
@@ -57,6 +59,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.store = store
+    app.add_middleware(Guard)
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

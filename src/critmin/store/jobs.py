@@ -65,6 +65,11 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
     return job
 
 
+def _storable(text: str) -> str:
+    """Text a job produced (exception messages) in a form every text column stores."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _locked(session: Session, job_id: str) -> Job | None:
     """The job row, locked to the end of the transaction (``FOR UPDATE`` on PostgreSQL; SQLite write
     transactions are ``BEGIN IMMEDIATE`` and therefore already exclusive)."""
@@ -78,9 +83,9 @@ def _final(
     session: Session, job: Job, status: str, message: str, result: str | None, error: str | None
 ) -> None:
     job.status = status
-    job.message = message
+    job.message = _storable(message)
     job.result = result
-    job.error = error
+    job.error = None if error is None else _storable(error)
     job.lease_expires = None  # worker_id stays: the worker that ended the job
     job.updated_at = utc_now()
     if status == "succeeded":

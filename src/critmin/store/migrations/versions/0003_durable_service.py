@@ -36,7 +36,7 @@ def upgrade() -> None:
         for table in AUTOINCREMENT_TABLES:
             with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": True}):
                 pass
-    with op.batch_alter_table("submissions") as batch:
+    with op.batch_alter_table("submissions", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("idempotency_key", sa.String(64), nullable=True))
         batch.add_column(sa.Column("revises_release", sa.Integer(), nullable=True))
         batch.create_unique_constraint("uq_submissions_idempotency", ["member_id", "idempotency_key"])
