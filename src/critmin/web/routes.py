@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib import resources
 
 from fastapi import APIRouter, Request
@@ -60,10 +62,37 @@ def _params(request: Request) -> dict[str, str]:
     return params
 
 
-def plotly_js() -> Response:
-    """Plotly's bundled JavaScript, from the installed plotly package (no CDN)."""
-    data = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    return Response(data, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+# trace types of the partial bundle (static/vendor/plotly-critmin.min.js; keep equal to its entry file)
+BUNDLED_TRACES = ("bar", "scatter", "histogram", "choropleth", "sankey")
+JS_HEADERS = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+
+
+@cache
+def _asset(name: str) -> tuple[bytes, bytes]:
+    """A vendored script and its gzip encoding (compressed once per process)."""
+    if name == "plotly-full":
+        data = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    else:
+        data = resources.files("critmin.web").joinpath("static", "vendor", f"{name}.min.js").read_bytes()
+    return data, gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _script(request: Request, name: str) -> Response:
+    data, packed = _asset(name)
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        headers = {**JS_HEADERS, "Content-Encoding": "gzip"}
+        return Response(packed, media_type="text/javascript", headers=headers)
+    return Response(data, media_type="text/javascript", headers=JS_HEADERS)
+
+
+def plotly_js(request: Request) -> Response:
+    """The dashboard's partial Plotly bundle (:data:`BUNDLED_TRACES`), gzip-encoded when accepted."""
+    return _script(request, "plotly-critmin")
+
+
+def plotly_full_js(request: Request) -> Response:
+    """Plotly's full bundle from the installed plotly package, for a figure with another trace type."""
+    return _script(request, "plotly-full")
 
 
 def build_router() -> APIRouter:
@@ -145,4 +174,5 @@ def build_router() -> APIRouter:
     router.include_router(build_operations_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
+    router.add_api_route("/vendor/plotly-full.min.js", plotly_full_js, methods=["GET"])
     return router
