@@ -113,6 +113,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def csv_response(frame: pd.DataFrame, name: str) -> Any:
+    """``frame`` as a CSV download named after its content (``<name>.csv``, unsafe characters dropped)."""
+    import re
+
+    from fastapi.responses import Response
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "table"
+    headers = {"Content-Disposition": f'attachment; filename="{safe}.csv"'}
+    return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8",
+                    headers=headers)  # fmt: skip
+
+
 def render_page(page: Page, nav: list[tuple[str, str, str]], user: str = "") -> str:
     """HTML of a page model."""
     return environment().get_template(page.template).render(page=page, nav=nav, user=user, **page.context)
