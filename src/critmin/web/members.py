@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import COOKIE, Me, call, token_of, whoami
 from critmin.web.page import Block, Page, PageError
-from critmin.web.render import environment, render_page
+from critmin.web.render import csv_response, environment, render_page
+from critmin.web.uploads import HeaderError, column_specs, normalise, template_csv
 
 KINDS = ["production", "demand", "stocks", "transactions"]
 SUBMISSION_COLUMNS = ["id", "kind", "iso3", "source_format", "row_count", "created_at"]
@@ -104,7 +105,14 @@ async def member_page(request: Request, member_id: int, token: str, me: Me) -> P
         editions=EDITIONS | {k: DATA_EDITIONS[k] for k in ("usgs-mcs2026",)},
         intro=f"Signed in as {me.name} ({me.role}). Only you and the secretariat see this page.",
         template="member.html",
-        context={"member_id": member_id, "kinds": KINDS, "upload": None, "me": me},
+        context={
+            "member_id": member_id,
+            "kinds": KINDS,
+            "upload": None,
+            "me": me,
+            "kind": KINDS[0],
+            "specs": {k: column_specs(k) for k in KINDS},
+        },
         csv_base=f"/members/{member_id}/download.csv",
     )
 
@@ -193,12 +201,23 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         kind = str(form.get("kind") or "")
         file = form.get("file")
         page = await member_page(request, member_id, token, me)
+        if kind in KINDS:
+            page.context["kind"] = kind  # the form keeps the kind chosen
         if kind not in KINDS or file is None or isinstance(file, str):
             message = f"Choose a kind (one of {KINDS}) and a CSV file."
             page.context["upload"] = {"ok": False, "detail": message, "errors": []}
             return HTMLResponse(render_page(page, nav))
-        content = await file.read()
-        files = {"file": (file.filename or "upload.csv", content, "text/csv")}
+        raw = await file.read()
+        try:
+            content = normalise(kind, raw.decode("utf-8-sig"))
+        except (HeaderError, UnicodeDecodeError) as err:
+            reason = (
+                str(err) if isinstance(err, HeaderError) else f"the file is not UTF-8 text ({err.reason})"
+            )
+            page.context["upload"] = {"ok": False, "detail": f"Nothing was stored: {reason}", "errors": [],
+                                      "filename": file.filename}  # fmt: skip
+            return HTMLResponse(render_page(page, nav))
+        files = {"file": (file.filename or "upload.csv", content.encode(), "text/csv")}
         r = await call(request, "POST", "/submissions/csv", token, params={"kind": kind}, files=files)
         if r.status_code == 201:
             body = r.json()
@@ -230,9 +249,18 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             frame = page.block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        text = frame.to_csv(index=False, lineterminator="\n")
-        return Response(text, media_type="text/csv; charset=utf-8")
+        return csv_response(frame, f"member-{member_id}-{block}")
 
+    def template(kind: str) -> Response:
+        """The header row of an upload kind, as a CSV file to fill in."""
+        if kind not in KINDS:
+            return Response(
+                f"no upload kind {kind!r}; expected one of {KINDS}\n", 404, media_type="text/plain"
+            )
+        headers = {"Content-Disposition": f'attachment; filename="critmin-{kind}-template.csv"'}
+        return Response(template_csv(kind), media_type="text/csv; charset=utf-8", headers=headers)
+
+    router.add_api_route("/members/templates/{kind}.csv", template, methods=["GET"])
     router.add_api_route("/members", members_home, methods=["GET"])
     router.add_api_route("/members/signin", sign_in, methods=["POST"])
     router.add_api_route("/members/signout", sign_out, methods=["POST"])
