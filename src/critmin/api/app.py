@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 import critmin
 from critmin.api.jobs import JobKind, JobRunner
-from critmin.api.routers import analytics, audit, jobs, members, reserves, submissions
+from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
 from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
@@ -60,7 +60,7 @@ def create_app(
         return {"status": "ok", "version": critmin.__version__, "database": store.dialect}
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (analytics, members, submissions, reserves, jobs, audit):
+    for module in (analytics, members, submissions, reserves, jobs, audit, price_releases):
         v1.include_router(module.router)
     app.include_router(v1)
     mount_dashboard(app)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from critmin.web import STATIC_PATH
 from critmin.web.page import Page
+from critmin.web.security import csrf_field, current_path, viewer
 
 # (path, label) of the navigation bar, in order; only pages that are registered appear
 NAV: list[tuple[str, str, str]] = [
@@ -109,6 +110,10 @@ def environment() -> jinja2.Environment:
         figure_json=figure_json,
         csv_url=csv_url,
         data_csv_href=data_csv_href,
+        csrf_field=csrf_field,
+        viewer=viewer,
+        current_path=current_path,
+        quote=lambda v: __import__("urllib.parse").parse.quote(str(v), safe=""),
     )
     return env
 

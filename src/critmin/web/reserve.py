@@ -17,6 +17,7 @@ from critmin.web import figures
 from critmin.web.apiclient import call, token_of, whoami
 from critmin.web.page import Block, Page, PageError, int_param
 from critmin.web.render import csv_response, environment, render_page
+from critmin.web.security import checked_form
 
 PARAM_KEYS = ("budget", "scenarios", "seed", "horizon", "cvar")
 PLAN_COLUMNS = ["material", "tonnes", "cost_usd", "days_of_cover", "expected_shortfall_t",
@@ -257,12 +258,12 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         """Validate one operation form with the vault's model, send it to the API; errors keep the form."""
         from critmin.web.operations import OperationFormError, operation_from_form
 
+        form = {k: v for k, v in (await checked_form(request)).items() if isinstance(v, str)}
         page = await _page(request)
         if isinstance(page, tuple):
             return _error(*page)
         if page.template != "reserve_ops.html":
             return _error(403, "Only the reserve operator records operations.")
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         op = form.get("op", "")
         try:
             if op == "create":

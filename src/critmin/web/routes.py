@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.page import Builder, PageError
 from critmin.web.render import NAV, render_error, render_page
+from critmin.web.security import checked_form
 
 _SLUG_SAFE = re.compile(r"[^a-z0-9-]")
 MAX_UPLOAD_BYTES = 10_000_000
@@ -102,6 +103,7 @@ def build_router() -> APIRouter:
     need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
     """
     from critmin.web.members import build_members_router
+    from critmin.web.published import build_published_router
     from critmin.web.reserve import build_operations_router
     from critmin.web.scenarios import build_scenarios_router
 
@@ -144,7 +146,7 @@ def build_router() -> APIRouter:
         """Reference prices assessed from an uploaded deals file, shown on the prices page (not stored)."""
         from critmin.web.prices import assess_upload
 
-        form = await request.form()
+        form = await checked_form(request)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             assessment = {"ok": False, "error": "choose a deals CSV file"}
@@ -171,6 +173,7 @@ def build_router() -> APIRouter:
     router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(nav))
+    router.include_router(build_published_router(nav))
     router.include_router(build_operations_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])

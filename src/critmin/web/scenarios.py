@@ -26,6 +26,7 @@ from critmin.web.scenario_results import (
     scenario_from_yaml,
     shock_blocks,
 )
+from critmin.web.security import checked_form
 
 LAB_KINDS = ("simulate", "montecarlo", "price_submitted")
 MAX_YAML_BYTES = 1_000_000
@@ -128,11 +129,11 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def run(request: Request) -> Response:
         """Validate the scenario (form, YAML upload or bundled example), then submit a ``simulate`` job."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with your API token to run scenarios.", 401)
         token, me = auth
-        form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("yaml")
         try:
@@ -158,10 +159,10 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def montecarlo(request: Request) -> Response:
         """Submit a ``montecarlo`` job (scenarios, seed, horizon)."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with your API token to run the Monte Carlo.", 401)
-        form = await request.form()
         params: dict[str, Any] = {}
         for name in ("n_scenarios", "seed", "horizon_months"):
             raw = str(form.get(name) or "").strip()
@@ -175,6 +176,7 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def submitted_prices(request: Request) -> Response:
         """Secretariat: reference prices from the members' submitted deals (the ``price_submitted`` job)."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with the secretariat's token.", 401)
@@ -182,7 +184,6 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             return error_html(
                 "Reference prices from the members' deals are assessed by the secretariat.", 403
             )
-        form = await request.form()
         params = {"as_of": str(form.get("as_of") or ""), "window_days": str(form.get("window_days") or "30")}
         return await _submit(request, auth[0], "price_submitted", params)
 
