@@ -214,3 +214,34 @@ def _sign_in(visit: Visit, token: str) -> None:
     visit.page.fill("#token", token)
     with visit.page.expect_navigation():
         visit.page.keyboard.press("Enter")
+
+
+def test_find_chinas_and_the_alliances_share_of_gallium_refining(visit: Visit) -> None:
+    """Task: from the overview, open the materials page, choose gallium and read China's and the alliance's
+    share of refining with its year (the library's exposure report is the oracle)."""
+    from critmin.analytics.exposure import DEFAULT_GROUP, exposure_detail
+    from critmin.atlas import load_atlas
+
+    atlas = load_atlas()
+    year = atlas.years_of("gallium", "refine")[-1]
+    d = exposure_detail(atlas, "gallium", "refine", year=year, group=DEFAULT_GROUP)
+    visit.goto("/")
+    with visit.page.expect_navigation():
+        visit.page.click("header nav a:has-text('Materials')")
+    visit.page.select_option("#material-select", "gallium")
+    with visit.page.expect_navigation():
+        visit.page.click("form[aria-label='Choose a material'] button[type=submit]")
+    visit.wait_charts()
+    lead = visit.page.inner_text("#material-lead")
+    expected = (
+        f"Refining ({d['year']}): China {100 * d['china_share']:.1f}% of world output, "
+        f"the alliance {100 * d['alliance_share']:.1f}%"
+    )
+    assert expected in lead, lead
+    assert d["china_share"] > 0.9 and d["alliance_share"] < 0.1  # regression fact: China refines ~all gallium
+    assert "top 3: China" in lead
+    facts = _csv_rows(visit, visit.page.locator("#block-key-facts a[download]").get_attribute("href") or "")
+    refine = next(r for r in facts if r["Stage"] == "refine")
+    assert float(refine["China (% of world)"]) == round(100 * d["china_share"], 1)
+    visit.screenshot("material-gallium")
+    visit.assert_clean()
