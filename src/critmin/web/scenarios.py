@@ -8,6 +8,8 @@ dashboard forwards the API's answer (a job of someone else is "not found").
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -20,11 +22,15 @@ from critmin.web.page import Page, PageError
 from critmin.web.render import environment, render_page
 from critmin.web.scenario_results import (
     ScenarioInputError,
+    check_choice,
     compose_scenario,
+    inputs_block,
     price_blocks,
     ranking_blocks,
+    scenario_choices,
     scenario_from_yaml,
     shock_blocks,
+    shock_summary,
 )
 from critmin.web.security import checked_form
 
@@ -39,10 +45,15 @@ def bundled_examples() -> list[str]:
     return sorted(e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml"))
 
 
-def _materials() -> list[str]:
+@cache
+def _choices() -> dict[str, dict[str, list[str]]]:
     from critmin.atlas import load_atlas
 
-    return sorted(str(s) for s in load_atlas().materials["slug"])
+    return scenario_choices(load_atlas())
+
+
+def _materials() -> list[str]:
+    return sorted(_choices())
 
 
 def _lab_html(
@@ -56,7 +67,8 @@ def _lab_html(
         template="scenarios.html",
     )
     context = {"me": me, "jobs": jobs, "materials": _materials(), "examples": bundled_examples(),
-               "form": {}, "error": ""} | extra  # fmt: skip
+               "form": {}, "error": "", "choices": _choices(),
+               "choices_json": json.dumps(_choices())} | extra  # fmt: skip
     return environment().get_template("scenarios.html").render(page=page, nav=nav, user="", **context)
 
 
@@ -67,8 +79,11 @@ def job_page(job: dict[str, Any]) -> Page:
     editions: dict[str, str] = {}
     result = job.get("result") or {}
     title = f"Scenario lab: {kind} job"
+    lead: list[str] = []
     if status == "succeeded" and kind == "simulate":
-        blocks = shock_blocks(result)
+        scenario = (job.get("params") or {}).get("scenario") or {}
+        lead, summary = shock_summary(result, scenario)
+        blocks = [summary, *shock_blocks(result), inputs_block(scenario)]
         editions = dict(result.get("data_editions") or {})
         title = f"Scenario {result.get('scenario', '')}: results"
     elif status == "succeeded" and kind in ("price", "price_submitted"):
@@ -90,7 +105,7 @@ def job_page(job: dict[str, Any]) -> Page:
         editions=editions or dict(DATA_EDITIONS),
         intro=intro,
         template="job.html",
-        context={"job": job},
+        context={"job": job, "lead": lead},
         csv_base=f"/scenarios/jobs/{job['id']}/download.csv",
     )
 
@@ -112,7 +127,8 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     async def _jobs(request: Request, token: str) -> list[dict[str, Any]]:
         r = await call(request, "GET", "/jobs", token)
         jobs = r.json() if r.status_code == 200 else []
-        return [j for j in jobs if j.get("kind") in LAB_KINDS][-10:][::-1]
+        mine = [j for j in jobs if j.get("kind") in LAB_KINDS]
+        return sorted(mine, key=lambda j: str(j.get("created_at", "")), reverse=True)[:10]
 
     async def lab(request: Request) -> Response:
         auth = await _signed_in(request)
@@ -151,6 +167,8 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
                 )
                 scenario = scenario_from_yaml(text, f"critmin/scenarios/{name}.yaml")
             else:
+                check_choice(_choices(), fields.get("material", ""), fields.get("stage", ""),
+                             fields.get("exporter", "").strip())  # fmt: skip
                 scenario = compose_scenario(fields)
         except ScenarioInputError as err:
             jobs = await _jobs(request, token)

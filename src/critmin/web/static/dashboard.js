@@ -101,10 +101,33 @@
     tick();
   }
 
+  /* Scenario lab: the stage and exporter lists follow the material (valid choices only). */
+  function linkChoices() {
+    var data = document.getElementById("sc-choices");
+    var material = document.getElementById("sc-material");
+    var stage = document.getElementById("sc-stage");
+    var exporter = document.getElementById("sc-exporter");
+    if (!data || !material || !stage || !exporter) { return; }
+    var choices = JSON.parse(data.textContent);
+    function fill(select, values, keep) {
+      select.innerHTML = "";
+      values.forEach(function (v) {
+        var o = document.createElement("option");
+        o.value = v; o.textContent = v; if (v === keep) { o.selected = true; }
+        select.appendChild(o);
+      });
+    }
+    function onStage() { fill(exporter, choices[material.value][stage.value] || [], exporter.value); }
+    function onMaterial() { fill(stage, Object.keys(choices[material.value] || {}), stage.value); onStage(); }
+    material.addEventListener("change", onMaterial);
+    stage.addEventListener("change", onStage);
+  }
+
   window.critmin = { drawCharts: drawCharts };
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("job-progress");
     if (box) { followJob(box); }
+    linkChoices();
   });
   window.addEventListener("load", function () {
     drawCharts(document).then(function () {
