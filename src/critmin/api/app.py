@@ -12,7 +12,7 @@ import critmin
 from critmin.api.errors import install_error_handlers
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
-from critmin.api.routers import analytics, audit, jobs, members, reserves, submissions
+from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
 from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
@@ -76,7 +76,7 @@ def create_app(
         return {"status": "ok", "version": critmin.__version__, "database": store.dialect}
 
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (analytics, members, submissions, reserves, jobs, audit):
+    for module in (analytics, members, submissions, reserves, jobs, audit, price_releases):
         v1.include_router(module.router)
     app.include_router(v1)
     mount_dashboard(app)
