@@ -25,8 +25,8 @@ YEARS = tuple(range(2026, 2041))
 def project(uid: str, **kw: Any) -> dict[str, Any]:
     """A named project unit (deterministic unless told)."""
     row = {"unit_id": uid, "kind": "project", "klass": "feasibility", "funded": True,
-           "earliest_start": 2026.0, "p_success": 1.0, "lead_fixed": 0.0, "delay_p": 0.0, "delay_high": 0.0, "ramp_up_years": 0.0,
-           "opex_usd_per_t": 0.0}  # fmt: skip
+           "earliest_start": 2026.0, "p_success": 1.0, "lead_fixed": 0.0, "delay_p": 0.0, "delay_high": 0.0,
+           "ramp_up_years": 0.0, "opex_usd_per_t": 0.0}  # fmt: skip
     return row | kw
 
 
