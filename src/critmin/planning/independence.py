@@ -178,19 +178,35 @@ def _reason(res: TimelineResult, free: TimelineResult | None, budget: float | No
     miss = 100 * (1 - res.p_reached)
     if budget is not None and free is not None and free.p_reached > res.p_reached + 1e-9:
         funded = res.portfolio[res.portfolio["funded"]]
-        late = funded[~np.isfinite(funded["start_year"])]
+        starts = funded["start_year"].to_numpy(dtype=float)
+        late = int((~np.isfinite(starts)).sum())
+        last = int(starts[np.isfinite(starts)].max()) if np.isfinite(starts).any() else None
+        started = (
+            f"{late} of {len(funded)} funded units not started by {horizon}"
+            if late
+            else (f"the last of {len(funded)} funded units starts only in {last}")
+        )
         fq = free.quantile_years
         return (
             f"not reached by {horizon} within {budget:,.0f} USD a year in {miss:.0f}% of samples: the budget "
-            f"binds ({len(late)} of {len(funded)} funded units not started by {horizon}; portfolio capex "
-            f"{funded['capex_usd'].sum():,.0f} USD); without the limit P50 {fq['p50'] or '-'}, P90 "
-            f"{fq['p90'] or 'not reached'}"
+            f"binds ({started}; portfolio capex {funded['capex_usd'].sum():,.0f} USD); without the limit "
+            f"P50 {fq['p50'] or '-'}, P90 {fq['p90'] or 'not reached'}"
         )
     caps = sorted({int(c.max_starts_per_year) for c in classes if c.max_starts_per_year > 0})
-    know = f", know-how cap {caps[0]} generic plant(s) started a year" if caps else ""
+    if caps:
+        pool = res.problem.pool.assign(max_starts=0.0)
+        uncapped = simulate(replace(res.problem, pool=pool, budget=None))
+        if uncapped.p_reached > (free or res).p_reached + 1e-9:
+            uq = uncapped.quantile_years
+            return (
+                f"not reached by {horizon} in {miss:.0f}% of samples even without a budget limit: the "
+                f"know-how cap of {caps[0]} generic plant(s) started a year binds (separation technology is "
+                f"scarce outside China); without the cap P50 {uq['p50'] or '-'}, "
+                f"P90 {uq['p90'] or 'not reached'}"
+            )
     return (
         f"not reached by {horizon} in {miss:.0f}% of samples even without a budget limit: lead times "
-        f"(permitting, construction, ramp-up{know}) and failures (portfolio sized to cover the need in "
+        f"(permitting, construction, ramp-up) and failures (portfolio sized to cover the need in "
         f"{res.problem.confidence:.0%} of failure outcomes) bind"
     )
 
