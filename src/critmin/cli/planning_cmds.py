@@ -44,6 +44,8 @@ SET_OPT = typer.Option(
     help="Override a parameter or class default, repeatable: name=value or name[material]=value, "
     "e.g. --set 'capex_usd_per_tpa_refine[gallium]=2e6'.",
 )
+#: request fields whose command-line option is not the field name with dashes
+OPTION_NAMES = {"alliance_demand_t": "alliance-demand", "third_country_cap": "no-third-country-cap"}
 _SET_RE = re.compile(r"^(?P<name>[a-z0-9_]+)(?:\[(?P<material>[a-z0-9-]+)\])?=(?P<value>.+)$")
 
 
@@ -94,7 +96,9 @@ def _request(**kwargs: Any) -> PlanRequest:
         return PlanRequest(**kwargs)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _fail(f"--{first['loc'][0]}: {first['msg']} (got {first.get('input')!r})") from exc
+        field = str(first["loc"][0]) if first["loc"] else "input"
+        option = OPTION_NAMES.get(field, field.replace("_", "-"))
+        raise _fail(f"--{option}: {first['msg']} (got {first.get('input')!r})") from exc
 
 
 @plan_app.callback(invoke_without_command=True)
@@ -123,9 +127,15 @@ def plan(
         return
     if material is None:
         raise _fail("--material is required (e.g. --material lithium --stage refine)")
+    from critmin.planning.names import check_members
     from critmin.planning.pipeline import ProjectDataError
     from critmin.planning.plan import run_plan
 
+    if members:
+        try:
+            check_members(members.split(","))
+        except ValueError as exc:
+            raise _fail(f"--members {members!r}: {exc}") from exc
     req = _request(
         material=material,
         stage=stage,
@@ -145,27 +155,40 @@ def plan(
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     out = result.to_dict()
-    if burden is not None:
+    if burden is not None and result.result.feasible:
         out["burden"] = _burden(result, burden, members, weights)
         out["burden_rule"] = burden
     if fmt is Format.json:
         sys.stdout.write(to_json(out) + "\n")
-        return
-    _print_plan(out, fmt)
+    else:
+        _print_plan(out, fmt)
+    if not out["feasible"]:
+        typer.echo(f"error: no plan meets the request: {out['explanation']}", err=True)
+        raise typer.Exit(1)
 
 
 def _burden(result: Any, rule: str, members: str | None, weights: str | None) -> list[dict[str, Any]]:
     from critmin.planning.burden import share_burden
+    from critmin.planning.names import check_members
 
     if not members:
         raise _fail("--burden needs --members (comma-separated ISO3 codes)")
-    names = [m.strip().upper() for m in members.split(",") if m.strip()]
+    try:
+        names = check_members(members.split(","))
+    except ValueError as exc:
+        raise _fail(f"--members {members!r}: {exc}") from exc
     wmap: dict[str, float] | None = None
     if weights:
         try:
             wmap = {k.strip().upper(): float(v) for k, v in (p.split("=") for p in weights.split(","))}
         except ValueError as exc:
             raise _fail(f"--weights {weights!r}: expected ISO3=number pairs, e.g. USA=3e9,JPN=1e9") from exc
+    if rule == "gdp" and wmap is None:
+        wmap = _gdp_weights(names)
+    elif wmap is not None:
+        unknown = sorted(set(wmap) - set(names))
+        if unknown:
+            raise _fail(f"--weights names {unknown}, which are not in --members {names}")
     sched = result.result.schedule
     by = result.request.by
     supply_out = _project_output(result, by)
@@ -175,6 +198,24 @@ def _burden(result: Any, rule: str, members: str | None, weights: str | None) ->
         raise _fail(str(exc)) from exc
     records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     return records
+
+
+def _gdp_weights(members: list[str]) -> dict[str, float]:
+    """GDP per member from the atlas table ``gdp`` (World Bank WDI), latest year common to all."""
+    from critmin.atlas import load_atlas
+    from critmin.planning.burden import gdp_weights
+
+    gdp = getattr(load_atlas(), "gdp", None)
+    if gdp is None:
+        raise _fail(
+            "--burden gdp: this atlas build has no World Bank GDP table (gdp); give --weights ISO3=USD"
+        )
+    try:
+        weights, year = gdp_weights(gdp, members)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"note: GDP shares from World Bank WDI GDP (current USD), {year}", err=True)
+    return weights
 
 
 def _project_output(result: Any, year: int) -> Any:
@@ -250,8 +291,8 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
             typer.echo(f"note: {note}")
 
 
-@plan_app.command("timeline")
-def timeline(
+@plan_app.command("curve")
+def curve(
     material: str = typer.Option(..., "--material", "-m", help="Atlas material slug, e.g. lithium."),
     stage: str = STAGE_OPT,
     target: float = TARGET_OPT,
@@ -264,7 +305,7 @@ def timeline(
     overrides: list[str] | None = SET_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """First year the target is met for each annual budget, next to the experts' 10-20 years."""
+    """Deterministic MILP: first year the target can hold for each annual budget (named projects only)."""
     import pandas as pd
     from rich.console import Console
     from rich.progress import Progress
@@ -393,3 +434,134 @@ def projects_cmd(
     cols = ["project_id", "country_iso3", "material", "stage", "status", "capacity_t", "capex_usd"]
     cols += ["lead_time_years", "earliest_start", "defaults_used"]
     emit_frame(p.loc[p["included"], cols], fmt, title="Project pipeline (capacity in t/yr of atlas content)")
+
+
+@plan_app.command("timeline")
+def timeline(
+    material: list[str] | None = typer.Option(
+        None,
+        "--material",
+        "-m",
+        help="Atlas material slug (repeatable or comma-separated); default: key set.",
+    ),
+    stage: str | None = typer.Option(None, "--stage", "-s", help="mine or refine; default: every stage."),
+    target: float = TARGET_OPT,
+    budget_per_year: float | None = typer.Option(
+        None, "--budget-per-year", help="USD of capex a year for each material and stage (default: no limit)."
+    ),
+    samples: int = typer.Option(1000, "--samples", help="Monte Carlo samples of lead times and failures."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same years)."),
+    group: str | None = typer.Option(None, "--group", help="Only named projects hosted in this group."),
+    scenario: str = SCENARIO_OPT,
+    bands: Path | None = typer.Option(None, "--bands", help="Write the share bands by year to this CSV."),
+    overrides: list[str] | None = SET_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """P10/P50/P90 year the non-China share reaches --target, with sampled lead times, delays and failures."""
+    from pydantic import ValidationError
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from critmin.planning.independence import TimelineRequest, run_timeline
+
+    mats = [m.strip() for item in material or [] for m in item.split(",") if m.strip()] or None
+    try:
+        req = TimelineRequest(
+            materials=mats,
+            stages=[stage] if stage else None,
+            target=target,
+            budget_per_year=budget_per_year,
+            samples=samples,
+            seed=seed,
+            group=group,
+            scenario=scenario,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        option = str(first["loc"][0]).replace("_", "-") if first["loc"] else "input"
+        raise _fail(f"--{option}: {first['msg']} (got {first.get('input')!r})") from exc
+    params = _params(overrides)
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("sampling timelines", total=None)
+            report = run_timeline(req, params=params, on_step=lambda label: progress.advance(task))
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if bands is not None:
+        report.bands.to_csv(bands, index=False)
+    if fmt is Format.json:
+        sys.stdout.write(to_json(report.to_dict()) + "\n")
+        return
+    _print_timeline(report, fmt)
+
+
+def _print_timeline(report: Any, fmt: Format) -> None:
+    import pandas as pd
+
+    table = report.table
+    if fmt is Format.csv:
+        emit_frame(table, fmt)
+        return
+
+    def pct(v: Any) -> str:
+        return "-" if v is None or v != v else f"{100 * v:.0f}%"
+
+    def year(v: Any) -> str:
+        return "-" if v is None or v != v else str(int(v))
+
+    shown = pd.DataFrame(
+        {
+            "material": table["material"],
+            "stage": table["stage"],
+            "now": [pct(v) for v in table["non_china_share_now"]],
+            **{q.upper(): [year(v) for v in table[q]] for q in ("p10", "p50", "p90")},
+            "reached": [pct(v) for v in table["p_reached"]],
+            "capex bn": ["-" if v != v else f"{v / 1e9:,.1f}" for v in table["capex_usd"]],
+        }
+    )
+    req = report.request
+    budget = "no budget limit" if req.budget_per_year is None else f"{req.budget_per_year:,.0f} USD/yr"
+    emit_frame(
+        shown,
+        fmt,
+        title=f"Year the non-China share reaches {req.target:.0%} ({budget}, {req.samples} samples)",
+        caption="now: non-China share today; P10/P50/P90: the target holds from that year on in 10/50/90% of "
+        "samples; reached: share of samples by 2050; capex bn: USD bn of units started; '-' = not reached "
+        "(reason below)",
+    )
+    for row in table.itertuples():
+        if row.reason:
+            typer.echo(f"{row.material}/{row.stage}: {row.reason}")
+
+
+@plan_app.command("classes")
+def classes_cmd(
+    material: str = typer.Option(..., "--material", "-m", help="Atlas material slug."),
+    overrides: list[str] | None = SET_OPT,
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """The generic capacity classes of a material: unit size, capex, lead times, know-how cap and sources."""
+    import pandas as pd
+
+    from critmin.atlas import load_atlas
+    from critmin.atlas.prices import latest_reference_prices
+    from critmin.planning.classes import capacity_classes
+    from critmin.planning.names import check_material
+    from critmin.planning.pipeline import build_pipeline
+    from critmin.planning.plan import atlas_baseline
+
+    atlas = load_atlas()
+    params = _params(overrides)
+    try:
+        check_material(material, [str(m) for m in atlas.materials["slug"]])
+        pipe = build_pipeline(params=params)
+        prices = latest_reference_prices(atlas.prices)
+        rows = []
+        for st in atlas.stages_of(material):
+            world = float(atlas_baseline(material, st).tonnes.sum())
+            rows += [
+                c.describe() for c in capacity_classes(material, st, pipe.projects, world, prices, params)
+            ]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    emit_frame(pd.DataFrame(rows), fmt, title=f"Generic capacity classes: {material}")

@@ -10,7 +10,7 @@ def check_material(material: str, known: Sequence[str]) -> None:
     """Raise a ValueError naming close slugs when ``material`` is not an atlas material."""
     if material in known:
         return
-    close = difflib.get_close_matches(material, list(known), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(material, list(known), n=3, cutoff=0.7)
     hint = (
         f"; did you mean {', '.join(close)}?" if close else f"; known materials: {', '.join(sorted(known))}"
     )

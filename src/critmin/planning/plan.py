@@ -80,14 +80,14 @@ class Baseline:
 def atlas_baseline(material: str, stage: str) -> Baseline:
     """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
     from critmin.atlas import load_atlas
+    from critmin.planning.names import check_material, check_stage
 
     atlas = load_atlas()
+    check_material(material, [str(m) for m in atlas.materials["slug"]])
+    check_stage(material, stage, atlas.stages_of(material))
     years = atlas.years_of(material, stage)
     if not years:
-        raise ValueError(
-            f"the atlas has no production for material {material!r} at stage {stage!r}; "
-            f"stages with data: {atlas.stages_of(material)}"
-        )
+        raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
     year = max(years)
     s = atlas.stage_series(material, stage, year).astype(float)
     return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
