@@ -67,6 +67,8 @@ class TimelineRequest(BaseModel):
     seed: int = 0
     group: str | None = Field(None, description="only named projects hosted in this group; None = any")
     scenario: str = "STEPS"
+    value: bool = Field(False, description="also run the disruption engine: expected loss avoided")
+    value_scenarios: int = Field(2000, ge=100, le=200_000, description="Monte Carlo scenarios for value")
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,30 @@ def stage_timeline(
     return StageTimeline(row, bands, res, classes)
 
 
+def _add_value(out: list[StageTimeline], atlas: Any, params: ParameterSet, request: TimelineRequest) -> None:
+    """Add the expected disruption loss avoided by each stage's expected added output in the last year."""
+    from critmin.disruption.montecarlo import run_monte_carlo
+    from critmin.planning.value import value_of_independence
+
+    n, seed = request.value_scenarios, request.seed
+    base = run_monte_carlo(atlas, n, seed, params=params)
+    for s in out:
+        if s.result is None or s.bands.empty:
+            continue
+        added = float(s.bands["mean_new_t"].iloc[-1])
+        v = value_of_independence(s.row["material"], s.row["stage"], added, atlas=atlas, params=params,
+                                  n_scenarios=n, seed=seed, baseline=base)  # fmt: skip
+        s.row.update(
+            {
+                "value_added_t": added,
+                "expected_loss_usd": v.get("expected_loss_usd"),
+                "loss_avoided_usd": v.get("avoided_usd"),
+                "loss_avoided_usd_per_year": v.get("avoided_usd_per_year"),
+                "value_note": v.get("note", f"disruption Monte Carlo, {n} scenarios, seed {seed}"),
+            }
+        )
+
+
 def _no_data(material: str, request: TimelineRequest) -> StageTimeline:
     """The row of a material the atlas has no production tonnes for at any stage."""
     row = {
@@ -374,6 +400,8 @@ def run_timeline(
             )
             if on_step is not None:
                 on_step(f"{m}/{st}")
+    if request.value:
+        _add_value(out, atlas, params, request)
     table = pd.DataFrame([s.row for s in out])
     bands = pd.concat([s.bands for s in out if len(s.bands)], ignore_index=True)
     classes = pd.DataFrame([c.describe() for s in out for c in s.classes])
