@@ -8,9 +8,16 @@ import numpy as np
 import pytest
 
 from critmin.atlas import load_atlas
+from critmin.atlas.prices import latest_reference_prices
 from critmin.parameters import ParameterSet
 from critmin.planning.classes import capacity_classes
-from critmin.planning.independence import KEY_SET, TimelineRequest, key_materials, run_timeline
+from critmin.planning.independence import (
+    KEY_SET,
+    TimelineRequest,
+    key_materials,
+    run_timeline,
+    stage_timeline,
+)
 from critmin.planning.pipeline import build_pipeline
 
 
@@ -52,12 +59,17 @@ def test_antimony_plans_on_classes_with_no_costed_project() -> None:
 
 
 def test_no_costable_class_is_a_reasoned_not_reached() -> None:
-    # the atlas has no tungsten price: the generic mine cannot be costed; an override makes it answer
-    rep = run_timeline(TimelineRequest(materials=["tungsten"], samples=100))
-    assert rep.table.iloc[0]["reason"].startswith("not reached by 2050: no named project and no costable")
-    params = ParameterSet().with_overrides({("class_mine_capex_usd_per_tpa", "tungsten"): 1e5})
-    ok = run_timeline(TimelineRequest(materials=["tungsten"], samples=100), params=params)
-    assert ok.table.iloc[0]["p50"] is not None
+    # without a reference price the generic tungsten mine cannot be costed (no tungsten project states
+    # capacity): a reasoned "not reached"; a capex override makes it answer
+    req = TimelineRequest(materials=["tungsten"], samples=100)
+    pipe, params = build_pipeline(), ParameterSet()
+    prices = {m: p for m, p in latest_reference_prices(load_atlas().prices).items() if m != "tungsten"}
+    st = stage_timeline("tungsten", "mine", req, pipeline=pipe, params=params, prices=prices)
+    assert st.row["reason"].startswith("not reached by 2050: no named project and no costable capacity class")
+    assert "no reference price for tungsten" in st.row["reason"]
+    params = params.with_overrides({("class_mine_capex_usd_per_tpa", "tungsten"): 1e5})
+    ok = stage_timeline("tungsten", "mine", req, pipeline=pipe, params=params, prices=prices)
+    assert ok.row["p50"] is not None and ok.classes[0].basis["capex"].endswith("(override)")
 
 
 def test_budget_never_delays_and_deterministic_leads_collapse_the_band() -> None:

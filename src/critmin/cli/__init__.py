@@ -10,6 +10,7 @@ from critmin.cli import (  # noqa: F401
     disruption_cmds,
     exposure_cmds,
     planning_cmds,
+    planning_timeline_cmds,
     pricing_cmds,
     service_cmds,
     vault_cmds,
