@@ -171,6 +171,9 @@ def timeline(
     group: str | None = typer.Option(None, "--group", help="Only named projects hosted in this group."),
     scenario: str = SCENARIO_OPT,
     bands: Path | None = typer.Option(None, "--bands", help="Write the share bands by year to this CSV."),
+    value: bool = typer.Option(
+        False, "--value", help="Also run the disruption engine: expected loss avoided."
+    ),
     overrides: list[str] | None = SET_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
@@ -192,6 +195,7 @@ def timeline(
             seed=seed,
             group=group,
             scenario=scenario,
+            value=value,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -236,6 +240,10 @@ def _print_timeline(report: Any, fmt: Format) -> None:
             "capex bn": ["-" if v != v else f"{v / 1e9:,.1f}" for v in table["capex_usd"]],
         }
     )
+    if "loss_avoided_usd_per_year" in table.columns:
+        shown["avoided M/yr"] = [
+            "-" if v is None or v != v else f"{v / 1e6:,.1f}" for v in table["loss_avoided_usd_per_year"]
+        ]
     req = report.request
     budget = "no budget limit" if req.budget_per_year is None else f"{req.budget_per_year:,.0f} USD/yr"
     emit_frame(
@@ -243,8 +251,8 @@ def _print_timeline(report: Any, fmt: Format) -> None:
         fmt,
         title=f"Year the non-China share reaches {req.target:.0%} ({budget}, {req.samples} samples)",
         caption="now: non-China share today; P10/P50/P90: the target holds from that year on in 10/50/90% of "
-        "samples; reached: share of samples by 2050; capex bn: USD bn of units started; '-' = not reached "
-        "(reason below)",
+        "samples; reached: share of samples by 2050; capex bn: USD bn of units started; avoided M/yr: "
+        "expected disruption loss avoided (USD M a year, --value); '-' = not reached (reason below)",
     )
     for row in table.itertuples():
         if row.reason:

@@ -306,6 +306,7 @@ def _add_value(out: list[StageTimeline], atlas: Any, params: ParameterSet, reque
                 "expected_loss_usd": v.get("expected_loss_usd"),
                 "loss_avoided_usd": v.get("avoided_usd"),
                 "loss_avoided_usd_per_year": v.get("avoided_usd_per_year"),
+                "loss_avoided_se_usd": v.get("avoided_se_usd"),
                 "value_note": v.get("note", f"disruption Monte Carlo, {n} scenarios, seed {seed}"),
             }
         )

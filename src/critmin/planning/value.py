@@ -6,7 +6,9 @@ plan's added output is non-China supply at the (material, stage) in the latest a
 ``OTH``, so no new country becomes a candidate restrictor; the published world total grows by the same
 tonnes). The difference of the material's expected loss is the loss avoided. The market is today's (the
 atlas year's demand and prices), so the figure answers "how much smaller would a disruption of today's
-market be with this capacity in place".
+market be with this capacity in place". The scenarios are paired (same seed), and ``avoided_se_usd`` is the
+standard error of the paired difference: a smaller difference is Monte Carlo noise (the added supply also
+moves the restriction hazards, which depend on production shares).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ def value_of_independence(
         return {"material": material, "stage": stage, "valued": False,
                 "note": f"the disruption engine has no price to value {material} losses"}  # fmt: skip
     e0, e1 = float(np.nanmean(before)), float(np.nanmean(after))
+    diff = np.nan_to_num(before) - np.nan_to_num(after)
+    se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
     horizon = int(base.metadata.parameters.get("horizon_months", 24))
     return {
         "material": material,
@@ -84,6 +88,7 @@ def value_of_independence(
         "expected_loss_usd": e0,
         "expected_loss_with_added_usd": e1,
         "avoided_usd": e0 - e1,
+        "avoided_se_usd": se,
         "avoided_usd_per_year": (e0 - e1) * 12 / horizon,
         "horizon_months": horizon,
         "n_scenarios": n_scenarios,
