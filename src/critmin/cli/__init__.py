@@ -11,6 +11,7 @@ from critmin.cli import (  # noqa: F401
     exposure_cmds,
     history_cmds,
     planning_cmds,
+    planning_timeline_cmds,
     pricing_cmds,
     service_cmds,
     vault_cmds,
