@@ -114,7 +114,7 @@ def model_cmd(
     ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Show the fitted price model of a material (mean reversion, volatility, restriction regime)."""
+    """Show the fitted no-event price model of a material (mean reversion, volatility)."""
     import math
 
     from critmin.pricing.history import PriceSeriesError, read_monthly_csv
@@ -131,9 +131,6 @@ def model_cmd(
         "mean_reversion_per_year": model.kappa,
         "half_life_years": math.log(2) / model.kappa,
         "volatility_per_year": model.sigma,
-        "restriction_hazard_per_year": model.hazard,
-        "restriction_months": model.duration_months,
-        "restriction_price_multiple": math.exp(model.jump),
         **{f"fit_{k}": v for k, v in model.fit.items()},
     }
     emit_object(out, fmt)
@@ -183,117 +180,112 @@ def _distribution_frame(summary: dict[str, Any]) -> Any:
     return pd.DataFrame(rows, columns=["quantity", "mean", "p5", "p50", "p95"])
 
 
+FLAGS = {
+    "strike_usd_per_kg": "--strike",
+    "dumping_depth": "--dumping",
+    "dumping_start_month": "--dumping-start",
+    "member_output_t": "--member-output-t",
+}
+
+
+def _flag(loc: tuple[Any, ...]) -> str:
+    """The command-line option of a request field (``--volume-t`` for ``volume_t``)."""
+    if not loc:
+        return "options"
+    name = str(loc[0])
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
 @app.command()
 def floor(
     material: str = typer.Option(..., "--material", "-m", help="Material slug (e.g. ndpr-oxide)."),
     mechanism: str = typer.Option("floor", "--mechanism", help=MECHANISM_HELP),
     strike: float = typer.Option(..., "--strike", help="Strike / floor / reference price, USD per kg."),
-    volume_t: float = typer.Option(..., "--volume-t", help="Covered t/yr (levy: non-member imports, t/yr)."),
+    volume_t: float | None = typer.Option(
+        None, "--volume-t", help="Covered t/yr, flat (levy: non-member imports, t/yr)."
+    ),
+    volume_path: str | None = typer.Option(
+        None, "--volume-path", help="Volume schedule: 'dod-mp' (documented DoD-MP path) or a CSV year,tonnes."
+    ),
     years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
     paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
     member_output_t: float = typer.Option(0.0, "--member-output-t", help="Levy only: member output, t/yr."),
     share: float | None = typer.Option(None, "--share", help="floor-share: upside share (default 0.3)."),
     series: Path | None = typer.Option(None, "--series", help="User monthly CSV month,usd_per_t to fit."),
     seed: int = typer.Option(2026, "--seed", help="Random seed of the price paths."),
-    restrictions: bool = typer.Option(
-        True, "--restrictions/--no-restrictions", help="Include export-restriction regimes in the paths."
-    ),
-    projects: bool = typer.Option(
-        True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
-    ),
     paths_from: str = typer.Option(
         "model",
         "--paths-from",
-        help="model: the fitted price model; disruption: the Monte Carlo price index x start price.",
+        help="model: the calibrated no-event baseline; disruption: x the Monte Carlo's outside zone; "
+        "scenario: x one engine scenario (--scenario); retaliation: x China's restriction on --group.",
+    ),
+    scenario: str | None = typer.Option(None, "--scenario", help="Bundled scenario name or YAML/JSON file."),
+    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Joining members (retaliation)."),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        help="Price referenced: outside | china | landed (default: levy landed, else outside).",
+    ),
+    reset_months: int | None = typer.Option(None, "--reset-months", help="Levy reset period (default 3)."),
+    lag_months: int | None = typer.Option(None, "--lag-months", help="Levy lag (default 1)."),
+    dumping: float = typer.Option(0.0, "--dumping", help="China's price cut outside China (0.3 = 30%)."),
+    dumping_start: int = typer.Option(0, "--dumping-start", help="First month of the dumping (0-based)."),
+    dumping_months: int = typer.Option(0, "--dumping-months", help="Months the dumping lasts."),
+    projects: bool = typer.Option(
+        True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
     ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Cost a floor, CfD, levy, offtake or reserve on simulated price paths (as distributions)."""
-    import math
-
+    """Cost a floor, CfD, levy, offtake or reserve on simulated two-zone price paths (as distributions)."""
+    from pydantic import ValidationError
     from rich.console import Console
-    from rich.progress import Progress
 
-    from critmin.pricing.history import PriceSeriesError, read_monthly_csv
-    from critmin.pricing.mechanisms import MECHANISMS, Mechanism, evaluate
-    from critmin.pricing.price_paths import fit_history, fit_material, simulate
+    from critmin.pricing.history import PriceSeriesError
+    from critmin.runs.floor import FloorRequest, run
 
-    if mechanism not in MECHANISMS:
-        raise _fail(f"--mechanism: {mechanism!r}; expected one of {', '.join(MECHANISMS)}")
-    if paths_from not in ("model", "disruption"):
-        raise _fail(f"--paths-from: {paths_from!r}; expected model or disruption")
-    if years < 1 or paths < 1 or strike <= 0 or volume_t < 0:
-        raise _fail("--years and --paths must be >= 1, --strike > 0 USD/kg and --volume-t >= 0")
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("fitting the price model", total=3)
-        try:
-            model = fit_history(read_monthly_csv(series, material)) if series else fit_material(material)
-        except (PriceSeriesError, OSError) as exc:
-            raise _fail(str(exc)) from exc
-        progress.update(task, advance=1, description=f"simulating {paths:,} paths ({paths_from})")
-        if paths_from == "disruption":
-            from critmin.atlas import load_atlas
-            from critmin.disruption.montecarlo import run_monte_carlo
-            from critmin.pricing.price_paths import paths_from_monte_carlo
-
-            mc = run_monte_carlo(load_atlas(), paths, seed, horizon_months=12 * years, keep_paths=True)
-            try:
-                sim = paths_from_monte_carlo(mc, material, math.exp(model.x0))
-            except ValueError as exc:
-                raise _fail(str(exc)) from exc
-        else:
-            sim = simulate(model, n_paths=paths, months=12 * years, seed=seed, restrictions=restrictions)
-        progress.update(task, advance=1, description=f"evaluating {mechanism}")
-        try:
-            mech = Mechanism(
-                mechanism,  # type: ignore[arg-type]
-                strike * KG_PER_T,
-                volume_t,
-                upside_share=share,
-                member_output_t_per_year=member_output_t,
-            )
-        except ValueError as exc:
-            raise _fail(str(exc)) from exc
-        table = None
-        if projects:
-            from critmin.pricing.supply_response import project_breakevens
-
-            table = project_breakevens(material)
-            table = table if len(table) else None
-        res = evaluate(
-            mech,
-            sim,
+    try:
+        req = FloorRequest(
             material=material,
-            params=None,
-            path_source="disruption Monte Carlo"
-            if paths_from == "disruption"
-            else str(model.fit.get("source")),
-            projects=table,
+            mechanism=mechanism,
+            strike_usd_per_kg=strike,
+            volume_t=volume_t,
+            volume_path=volume_path,
+            member_output_t=member_output_t,
+            years=years,
+            paths=paths,
+            seed=seed,
+            share=share,
+            series=str(series) if series else None,
+            paths_from=paths_from,
+            scenario=scenario,
+            group=group,
+            reference=reference,
+            reset_months=reset_months,
+            lag_months=lag_months,
+            dumping_depth=dumping,
+            dumping_start_month=dumping_start,
+            dumping_months=dumping_months,
+            projects=projects,
         )
-        progress.update(task, advance=1)
-    summary = dict(res.summary)
-    summary["strike_usd_per_kg"] = strike
-    summary["start_price_usd_per_kg"] = math.exp(model.x0) / KG_PER_T
-    summary["paths_from"] = paths_from
-    summary["price_model"] = {
-        "kappa": model.kappa,
-        "sigma": model.sigma,
-        "long_run_usd_per_kg": model.long_run_price / KG_PER_T,
-        **model.fit,
-    }
+    except ValidationError as exc:
+        msgs = "; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise _fail(msgs) from exc
+    console = Console(stderr=True)
+    try:
+        with console.status("") as status:
+            out = run(req, progress=lambda msg: status.update(msg))
+    except (PriceSeriesError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    summary = out.summary
     if fmt is Format.json:
-        from critmin.parameters import ParameterSet
-        from critmin.pricing.price_paths import PP_PARAMETERS
-
-        meta = res.metadata.model_dump()
-        meta["parameters"] |= ParameterSet().used(PP_PARAMETERS)  # the price model's parameters too
-        emit_object(summary | {"metadata": meta}, fmt)
+        emit_object(out.to_dict(), fmt)
         return
+    label = f"{volume_t:g} t/yr" if volume_t is not None else f"volumes {out.summary['volume_source']}"
     emit_frame(
         _distribution_frame(summary),
         fmt,
-        title=f"{mechanism} on {material}: strike {strike:g} USD/kg, {volume_t:g} t/yr, {years} years, "
-        f"{paths:,} paths",
+        title=f"{mechanism} on {material} ({summary['reference']} price): strike {strike:g} USD/kg, {label}, "
+        f"{years} years, {paths:,} paths",
         caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
-        f"P(government pays) = {summary['prob_government_pays']:.0%}",
+        f"P(government pays) = {summary['prob_government_pays']:.0%}; paths: {summary['price_paths']}",
     )

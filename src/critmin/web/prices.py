@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.pricing.mechanisms.registry import MECHANISMS
 from critmin.web import figures
 from critmin.web.page import Block, Page, PageError, int_param, require
 
 KG_PER_T = 1000.0
 DEFAULT_MATERIAL = "ndpr-oxide"
-MECHANISMS = ["floor", "floor-share", "cfd", "levy", "offtake", "reserve"]
 MAX_PATHS = 20_000
 PARAM_KEYS = ("material", "mechanism", "strike", "volume_t", "years", "paths", "seed")
 
@@ -76,7 +76,7 @@ def prices_page(params: Mapping[str, str]) -> Page:
 
     materials = sorted(known_materials())
     material = require(params, "material", materials, DEFAULT_MATERIAL)
-    mechanism = require(params, "mechanism", MECHANISMS, "floor")
+    mechanism = require(params, "mechanism", list(MECHANISMS), "floor")
     try:
         history = price_history(material)
         model = fit_history(history)
@@ -89,8 +89,8 @@ def prices_page(params: Mapping[str, str]) -> Page:
     n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
     seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
 
-    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed, restrictions=True)
-    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)  # type: ignore[arg-type]
+    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed)
+    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)
     result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
     summary = result.summary
 
@@ -117,9 +117,6 @@ def prices_page(params: Mapping[str, str]) -> Page:
         "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
         "mean reversion (per year)": model.kappa,
         "volatility (per year)": model.sigma,
-        "restriction hazard (per year)": model.hazard,
-        "restriction duration (months)": model.duration_months,
-        "restriction price multiple": math.exp(model.jump),
         **{f"fit: {k}": v for k, v in model.fit.items()},
     }
     model_frame = pd.DataFrame({"quantity": list(model_rows), "value": [str(v) for v in model_rows.values()]})
