@@ -138,35 +138,54 @@ def model_cmd(
 
 @price_app.command("stake")
 def stake_cmd(
-    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Member group."),
+    member: str | None = typer.Option(
+        None, "--member", help="ISO3 of one member (e.g. ARG): its stake in detail. Default: all members."
+    ),
+    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Member group that joins."),
     levy_rate: float = typer.Option(
-        0.0, "--levy-rate", help="Ad-valorem equivalent of the levy (0.2 = 20%)."
+        0.0, "--levy-rate", help="Ad-valorem equivalent of the levy on imports from China (0.2 = 20%)."
     ),
     year: int | None = typer.Option(None, "--year", help="BACI year (default: latest)."),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Members' critical-mineral trade with China and its change under the levy and Chinese retaliation."""
-    from critmin.atlas import load_atlas
-    from critmin.pricing.stake import members_stake
+    """A member's stake in joining: exports to China at risk, retaliation loss (engine), levy, Vault, net."""
+    from pydantic import ValidationError
 
-    atlas = load_atlas()
-    if group not in atlas.groups:
-        raise _fail(f"unknown group {group!r}; expected one of {', '.join(sorted(atlas.groups))}")
+    from critmin.runs.stake import StakeRequest, run
+
     try:
-        res = members_stake(atlas.trade, atlas.groups[group], levy_rate=levy_rate, year=year)
+        req = StakeRequest(member=member, group=group, levy_rate=levy_rate, year=year)
+        res = run(req)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     if fmt is Format.json:
-        emit_object(
-            {"members": res.members.to_dict(orient="records"), "metadata": res.metadata.model_dump()}, fmt
-        )
+        emit_object(res.to_dict(), fmt)
         return
-    emit_frame(
-        res.members,
-        fmt,
-        title=f"Members' trade with China, {res.year} (BACI, USD)",
-        caption=f"levy {levy_rate:.0%} on imports from China; retaliation: China stops buying",
+    caption = (
+        f"USD per year (BACI {res.report.year}); levy {levy_rate:.0%} on imports from China; retaliation: "
+        f"scenario {res.report.scenario} through the disruption engine; net = levy received - paid + Vault "
+        "- export loss - retaliation loss"
     )
+    if res.member is None:
+        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({group})", caption=caption)
+        return
+    import pandas as pd
+
+    row = {k: v for k, v in res.member.items() if k not in ("iso3", "exports_at_risk")}
+    emit_frame(
+        pd.DataFrame({"quantity": list(row), "usd": list(row.values())}),
+        fmt,
+        title=f"{res.member['iso3']}'s stake in joining {group}",
+        caption=caption,
+    )
+    if fmt is Format.table:
+        emit_frame(
+            pd.DataFrame(res.member["exports_at_risk"]),
+            fmt,
+            title=f"{res.member['iso3']}'s exports to China by HS6 code (BACI {res.report.year}, USD)",
+        )
 
 
 def _distribution_frame(summary: dict[str, Any]) -> Any:
@@ -289,3 +308,7 @@ def floor(
         caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
         f"P(government pays) = {summary['prob_government_pays']:.0%}; paths: {summary['price_paths']}",
     )
+    if fmt is Format.table:
+        import pandas as pd
+
+        emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
