@@ -114,3 +114,26 @@ def test_retaliation_through_the_engine() -> None:
     out = evaluate(Mechanism("floor", 110_000.0, 1000.0), zp, material="ndpr-oxide").summary
     ref = evaluate(Mechanism("floor", 110_000.0, 1000.0), base, material="ndpr-oxide").summary
     assert out["fiscal_cost_pv_usd"]["mean"] < ref["fiscal_cost_pv_usd"]["mean"]
+
+
+def test_dumping_and_retaliation_in_the_floor_run() -> None:
+    from critmin.runs.floor import FloorRequest, run
+
+    req = FloorRequest(
+        material="ndpr-oxide", mechanism="floor", strike_usd_per_kg=110, volume_t=1000, paths=400
+    )
+    base = run(req).summary
+    dumped = run(req.model_copy(update={"dumping_depth": 0.4, "dumping_months": 36})).summary
+    d = dumped["dumping"]
+    # the cut applied is what China's capacity can supply, and it raises the floor's cost
+    assert d["depth_applied"] == pytest.approx(min(0.4, d["max_depth_china_can_supply"]))
+    assert dumped["fiscal_cost_pv_usd"]["mean"] > base["fiscal_cost_pv_usd"]["mean"]
+    # projects' viability without support can only fall when prices are dumped
+    for p0, p1 in zip(base["projects"], dumped["projects"], strict=True):
+        assert p1["prob_viable_without"] <= p0["prob_viable_without"]
+    # China's retaliation against the group raises the outside price: the outside-referenced floor pays less
+    ret = run(req.model_copy(update={"paths_from": "retaliation"})).summary
+    assert ret["price_paths"].endswith("engine scenario china-retaliation-69-members")
+    assert ret["fiscal_cost_pv_usd"]["mean"] < base["fiscal_cost_pv_usd"]["mean"]
+    china = run(req.model_copy(update={"paths_from": "retaliation", "reference": "china"})).summary
+    assert china["fiscal_cost_pv_usd"]["mean"] > base["fiscal_cost_pv_usd"]["mean"]

@@ -136,6 +136,33 @@ def model_cmd(
     emit_object(out, fmt)
 
 
+@price_app.command("chain")
+def chain_cmd(
+    material: str = typer.Option(
+        ..., "--material", "-m", help="Material with a stage chain (germanium, ...)."
+    ),
+    year: int | None = typer.Option(None, "--year", help="USGS price year (default: latest)."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Reference prices per stage and the cost-based fair-value check between stages."""
+    from critmin.atlas import load_atlas
+    from critmin.pricing.stage_chain import fair_value_check, stage_prices
+
+    try:
+        chain = stage_prices(material, load_atlas().prices, year=year)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    checks = fair_value_check(chain)
+    if fmt is Format.json:
+        emit_object(
+            {"stages": chain.to_dict(orient="records"), "checks": checks.to_dict(orient="records")}, fmt
+        )
+        return
+    emit_frame(chain, fmt, title=f"{material}: price per stage (USD per t of the stage's product)")
+    if fmt is Format.table:
+        emit_frame(checks, fmt, title="Fair-value check: margin over the contained input's cost")
+
+
 @price_app.command("stake")
 def stake_cmd(
     member: str | None = typer.Option(
