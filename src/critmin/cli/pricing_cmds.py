@@ -242,6 +242,49 @@ def _flag(loc: tuple[Any, ...]) -> str:
     return FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
+#: ``critmin floor`` option -> FloorRequest field, where the names differ
+REQUEST_FIELDS = {
+    "strike": "strike_usd_per_kg",
+    "dumping": "dumping_depth",
+    "dumping_start": "dumping_start_month",
+}
+
+
+def _floor_request(options: dict[str, Any]) -> Any:
+    """The validated request of the ``floor`` options (a clear error naming the option otherwise)."""
+    from pydantic import ValidationError
+
+    from critmin.runs.floor import FloorRequest
+
+    fields = {REQUEST_FIELDS.get(k, k): v for k, v in options.items() if k != "fmt"}
+    try:
+        return FloorRequest(**fields)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
+
+
+def _emit_floor(out: Any, fmt: Format) -> None:
+    """Render a floor result: distributions, then (table) the worked arithmetic per kg."""
+    import pandas as pd
+
+    summary = out.summary
+    req = out.request
+    if fmt is Format.json:
+        emit_object(out.to_dict(), fmt)
+        return
+    vol = f"{req.volume_t:g} t/yr" if req.volume_t is not None else f"volumes {summary['volume_source']}"
+    emit_frame(
+        _distribution_frame(summary),
+        fmt,
+        title=f"{req.mechanism} on {req.material} ({summary['reference']} price): strike "
+        f"{req.strike_usd_per_kg:g} USD/kg, {vol}, {req.years} years, {req.paths:,} paths",
+        caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
+        f"P(government pays) = {summary['prob_government_pays']:.0%}; paths: {summary['price_paths']}",
+    )
+    if fmt is Format.table:
+        emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+
+
 @app.command()
 def floor(
     material: str = typer.Option(..., "--material", "-m", help="Material slug (e.g. ndpr-oxide)."),
@@ -283,59 +326,18 @@ def floor(
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Cost a floor, CfD, levy, offtake or reserve on simulated two-zone price paths (as distributions)."""
-    from pydantic import ValidationError
+    options = dict(locals())
+    options["series"] = str(series) if series else None
     from rich.console import Console
 
     from critmin.pricing.history import PriceSeriesError
-    from critmin.runs.floor import FloorRequest, run
+    from critmin.runs.floor import run
 
-    try:
-        req = FloorRequest(
-            material=material,
-            mechanism=mechanism,
-            strike_usd_per_kg=strike,
-            volume_t=volume_t,
-            volume_path=volume_path,
-            member_output_t=member_output_t,
-            years=years,
-            paths=paths,
-            seed=seed,
-            share=share,
-            series=str(series) if series else None,
-            paths_from=paths_from,
-            scenario=scenario,
-            group=group,
-            reference=reference,
-            reset_months=reset_months,
-            lag_months=lag_months,
-            dumping_depth=dumping,
-            dumping_start_month=dumping_start,
-            dumping_months=dumping_months,
-            projects=projects,
-        )
-    except ValidationError as exc:
-        msgs = "; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise _fail(msgs) from exc
+    req = _floor_request(options)
     console = Console(stderr=True)
     try:
         with console.status("") as status:
             out = run(req, progress=lambda msg: status.update(msg))
     except (PriceSeriesError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from exc
-    summary = out.summary
-    if fmt is Format.json:
-        emit_object(out.to_dict(), fmt)
-        return
-    label = f"{volume_t:g} t/yr" if volume_t is not None else f"volumes {out.summary['volume_source']}"
-    emit_frame(
-        _distribution_frame(summary),
-        fmt,
-        title=f"{mechanism} on {material} ({summary['reference']} price): strike {strike:g} USD/kg, {label}, "
-        f"{years} years, {paths:,} paths",
-        caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
-        f"P(government pays) = {summary['prob_government_pays']:.0%}; paths: {summary['price_paths']}",
-    )
-    if fmt is Format.table:
-        import pandas as pd
-
-        emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+    _emit_floor(out, fmt)
