@@ -229,8 +229,8 @@ def worked_example(
             {
                 "benchmark_usd_per_kg": p / 1000.0,
                 "strike_usd_per_kg": mech.strike_usd_per_t / 1000.0,
-                "government_pays_usd_per_kg": max(flow, 0.0) / 1000.0,
-                "paid_back_usd_per_kg": max(-flow, 0.0) / 1000.0,
+                "government_pays_usd_per_kg": max(flow, 0.0) / 1000.0 + 0.0,
+                "paid_back_usd_per_kg": max(-flow, 0.0) / 1000.0 + 0.0,
             }
         )
     return rows
