@@ -39,7 +39,7 @@ COLUMNS: dict[str, list[str]] = {
     "wgi": ["iso3", "year", "indicator", "estimate"],
     "us_nir": ["material", "year", "nir_pct", "flag", "value_text"],
     "us_import_sources": ["material", "iso3", "share"],
-    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source"],
+    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source", "basis"],
 }
 
 # pandas dtypes used when reading the built CSVs back (everything else is read as string)

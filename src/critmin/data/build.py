@@ -21,6 +21,7 @@ from critmin.atlas.salient import build_import_sources, build_prices, build_us_n
 from critmin.atlas.schema import COLUMNS, STAGES, check_columns
 from critmin.atlas.usgs import parse_mcs2025, parse_mcs2026
 from critmin.atlas.valuetext import rounding_unit
+from critmin.data.derived_prices import derive_pgm_price
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -186,6 +187,8 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         )
     production = mark_primary(production)
     known = set(materials["slug"])
+    prices = build_prices(root, materials, known)
+    prices = pd.concat([prices, derive_pgm_price(prices, world, production)], ignore_index=True)
     return {
         "production": production,
         "world_totals": world,
@@ -195,7 +198,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         "wgi": build_wgi(root),
         "us_nir": build_us_nir(root, materials),
         "us_import_sources": build_import_sources(root, materials),
-        "prices": build_prices(root, materials, known),
+        "prices": prices,
     }
 
 
