@@ -68,6 +68,31 @@ def fan_frame(paths: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"month": np.arange(1, paths.shape[1] + 1), "p5": q[0], "p50": q[1], "p95": q[2]})
 
 
+def _history_block(history: Any) -> Block:
+    """The published price history as a line chart, USD per kg."""
+    values = history.values
+    hist = pd.DataFrame(
+        {"period": [str(i)[:10] for i in values.index], "usd_per_kg": values.to_numpy() / KG_PER_T}
+    )
+    hist["series"] = history.series
+    hist_fig = figures.lines(hist, "period", "usd_per_kg", "series", f"{history.source}", "USD per kg")
+    if len(hist) > 60:
+        hist_fig["data"][0]["mode"] = "lines"
+    return Block("history", f"Published prices: {history.series}", hist, hist_fig)
+
+
+def _model_frame(model: Any) -> pd.DataFrame:
+    """The fitted model's parameters and fit notes as a two-column table."""
+    rows = {
+        "start price (USD/kg)": math.exp(model.x0) / KG_PER_T,
+        "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
+        "mean reversion (per year)": model.kappa,
+        "volatility (per year)": model.sigma,
+        **{f"fit: {k}": v for k, v in model.fit.items()},
+    }
+    return pd.DataFrame({"quantity": list(rows), "value": [str(v) for v in rows.values()]})
+
+
 def prices_page(params: Mapping[str, str]) -> Page:
     """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
     from critmin.pricing.history import PriceSeriesError, known_materials
@@ -94,14 +119,6 @@ def prices_page(params: Mapping[str, str]) -> Page:
     result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
     summary = result.summary
 
-    values = history.values
-    hist = pd.DataFrame(
-        {"period": [str(i)[:10] for i in values.index], "usd_per_kg": values.to_numpy() / KG_PER_T}
-    )
-    hist["series"] = history.series
-    hist_fig = figures.lines(hist, "period", "usd_per_kg", "series", f"{history.source}", "USD per kg")
-    if len(hist) > 60:
-        hist_fig["data"][0]["mode"] = "lines"
     fan = fan_frame(paths)
     fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
     fan_fig = figures.lines(fan_long, "month", "usd_per_kg", "quantile", "Simulated prices", "USD per kg")
@@ -112,18 +129,10 @@ def prices_page(params: Mapping[str, str]) -> Page:
     fiscal_fig = figures.histogram(
         fiscal, "fiscal_cost_pv_usd", "mechanism", "Fiscal cost, present value", "USD (> 0: government pays)"
     )
-    model_rows = {
-        "start price (USD/kg)": start_usd_per_kg,
-        "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
-        "mean reversion (per year)": model.kappa,
-        "volatility (per year)": model.sigma,
-        **{f"fit: {k}": v for k, v in model.fit.items()},
-    }
-    model_frame = pd.DataFrame({"quantity": list(model_rows), "value": [str(v) for v in model_rows.values()]})
     dist = distribution_frame(summary)
     blocks = [
-        Block("history", f"Published prices: {history.series}", hist, hist_fig),
-        Block("model", "Fitted price model", model_frame),
+        _history_block(history),
+        Block("model", "Fitted no-event price model", _model_frame(model)),
         Block("paths", f"{n_paths:,} simulated price paths, {years} years", fan, fan_fig),
         Block(
             "fiscal-cost",
