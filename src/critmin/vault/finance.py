@@ -12,9 +12,10 @@ and year ``y = 1..N`` (see ``docs/methods/vault-finance.md``)::
     cash_y   = cash_{y-1} + inflows - outflows                  (the cash identity, tested every year)
     equity_y = cash_y + stock value at market - debt_y         (y < N; at N all stock is sold or bought back)
 
-Year 0: ``cash_0 = loan + equity - purchases + entry fees``. Debt service is *missed* in a year when the cash
-before paying it does not cover it. The break-even carrying fee is the fee rate at which expected equity at
-the loan's end is zero (solved with ``scipy.optimize.brentq``).
+Year 0: the purchases are paid with the private equity first, then the loan (drawn only as needed):
+``cash_0 = equity called + loan drawn - purchases + entry fees``. Debt service is *missed* in a year
+when the cash before paying it does not cover it. The break-even carrying fee is the fee rate at which the
+expected equity at the loan's end is zero (solved with ``scipy.optimize.brentq``).
 """
 
 from __future__ import annotations
@@ -115,9 +116,23 @@ class Book:
             raise ValueError("book: committed value exceeds the holdings' value for some material")
 
 
-def debt_schedule(terms: FinanceTerms) -> tuple[np.ndarray, np.ndarray]:
-    """``(interest, principal)`` per year 1..N: interest only during the grace years, then level annuity."""
-    n, g, r, debt = terms.term_years, terms.grace_years, terms.interest_rate, terms.loan_usd
+def drawdown(book: Book, terms: FinanceTerms) -> tuple[float, float]:
+    """``(equity called, loan drawn)``: purchases are paid with the private equity first, then the loan."""
+    need = float(book.purchase_usd.sum())
+    if need > terms.loan_usd + terms.equity_usd * (1 + 1e-9):
+        raise ValueError(
+            f"book: purchases of {need:,.0f} USD exceed the loan plus equity "
+            f"({terms.loan_usd + terms.equity_usd:,.0f} USD)"
+        )
+    equity = min(terms.equity_usd, need)
+    return equity, min(terms.loan_usd, need - equity)
+
+
+def debt_schedule(terms: FinanceTerms, drawn: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(interest, principal)`` per year 1..N on ``drawn`` (default: the whole loan): interest only during
+    the grace years, then a level annuity."""
+    n, g, r = terms.term_years, terms.grace_years, terms.interest_rate
+    debt = terms.loan_usd if drawn is None else drawn
     k = n - g
     payment = debt / k if r == 0 else debt * r / (1.0 - (1.0 + r) ** -k)
     interest, principal = np.zeros(n), np.zeros(n)
@@ -151,8 +166,9 @@ def cash_flows(book: Book, terms: FinanceTerms, price_index: np.ndarray, disrupt
         )
     if not np.all(np.isfinite(price_index)) or np.any(price_index <= 0):
         raise ValueError("cash_flows: price_index must be finite and > 0")
-    interest, principal = debt_schedule(terms)
-    debt = terms.loan_usd - np.cumsum(principal)
+    equity_in, drawn = drawdown(book, terms)
+    interest, principal = debt_schedule(terms, drawn)
+    debt = drawn - np.cumsum(principal)
     committed, uncommitted = book.committed_usd, book.purchase_usd - book.committed_usd
     # share of each commitment still open after each year: a draw not replenished is paid at market
     taken = disrupted * (terms.draw_share * terms.unreplenished_share)  # [S, N, M]
@@ -163,7 +179,7 @@ def cash_flows(book: Book, terms: FinanceTerms, price_index: np.ndarray, disrupt
     carry_fee = terms.carry_fee_rate * (committed * open_before).sum(axis=2)
     inflows = np.zeros((s_n, n + 1))
     outflows = np.zeros((s_n, n + 1))
-    inflows[:, 0] = terms.loan_usd + terms.equity_usd + terms.entry_fee_rate * committed.sum()
+    inflows[:, 0] = drawn + equity_in + terms.entry_fee_rate * committed.sum()
     outflows[:, 0] = book.purchase_usd.sum()
     inflows[:, 1:] = carry_fee + paid_draws
     repurchase = (committed * open_after[:, -1, :]).sum(axis=1)  # at preset prices
@@ -172,12 +188,13 @@ def cash_flows(book: Book, terms: FinanceTerms, price_index: np.ndarray, disrupt
     service = interest + principal
     outflows[:, 1:] = service[None, :] + upkeep
     cash = np.cumsum(inflows - outflows, axis=1)
-    missed = cash[:, 1:] + service[None, :] < service[None, :] - 1e-6  # cash before service < service
+    due = service[None, :] > 0
+    missed = due & (cash[:, 1:] + service[None, :] < service[None, :] - 1e-6)  # cash before it < service
     equity = cash.copy()
-    equity[:, 0] += book.purchase_usd.sum() - terms.loan_usd
+    equity[:, 0] += book.purchase_usd.sum() - drawn
     equity[:, 1:-1] += held[:, :-1, :].sum(axis=2) - debt[None, :-1]
     equity[:, -1] -= debt[-1]  # at the end the stock has been bought back or sold
-    return CashFlows(inflows, outflows, cash, equity, np.concatenate([[terms.loan_usd], debt]), missed)
+    return CashFlows(inflows, outflows, cash, equity, np.concatenate([[drawn], debt]), missed)
 
 
 @dataclass(frozen=True)
@@ -190,6 +207,20 @@ class FinanceResult:
     carry_fee_rate: float
     break_even_carry_fee_rate: float
     terms: FinanceTerms
+    loan_drawn_usd: float
+    equity_called_usd: float
+
+    def headline(self, book: Book, scenarios: int) -> str:
+        """The result in words (CLI, API and dashboard)."""
+        t = self.terms
+        return (
+            f"Holdings {book.purchase_usd.sum() / 1e9:.2f} bn USD, {book.committed_usd.sum() / 1e9:.2f} bn "
+            f"committed by subscribers; loan drawn {self.loan_drawn_usd / 1e9:.2f} bn of "
+            f"{t.loan_usd / 1e9:.2f} bn over {t.term_years} years at {t.interest_rate:.1%}. Debt service "
+            f"is missed in {self.p_debt_service_missed:.0%} of {scenarios:,} scenarios; expected equity at "
+            f"year {t.term_years}: {self.expected_final_equity_usd / 1e9:.2f} bn USD. Carrying fee "
+            f"{self.carry_fee_rate:.2%} a year; break-even fee {self.break_even_carry_fee_rate:.2%}."
+        )
 
 
 def _bands(values: np.ndarray, name: str) -> dict[str, np.ndarray]:
@@ -232,4 +263,6 @@ def evaluate_finance(
         carry_fee_rate=terms.carry_fee_rate,
         break_even_carry_fee_rate=break_even_fee(book, terms, price_index, disrupted),
         terms=terms,
+        loan_drawn_usd=float(cf.debt[0]),
+        equity_called_usd=drawdown(book, terms)[0],
     )

@@ -18,7 +18,7 @@ import pandas as pd
 
 from critmin.atlas.prices import reference_series
 from critmin.parameters import ParameterSet
-from critmin.vault.finance import Book
+from critmin.vault.finance import Book, FinanceResult, evaluate_finance, finance_terms
 from critmin.vault.state import ReserveState
 
 
@@ -83,3 +83,20 @@ def finance_scenarios(
     price_index = np.exp(np.cumsum(steps, axis=1))
     disrupted = rng.random((n, years, m)) < prob
     return price_index, disrupted
+
+
+def run_finance(
+    atlas: Any,
+    book: Book,
+    n_scenarios: int,
+    seed: int,
+    params: ParameterSet | None = None,
+    carry_fee_rate: float | None = None,
+) -> FinanceResult:
+    """The finance model of ``book`` over the loan term on ``n_scenarios`` seeded scenarios."""
+    if n_scenarios < 1:
+        raise ValueError(f"n_scenarios: value {n_scenarios}; expected >= 1")
+    p = params or ParameterSet()
+    terms = finance_terms(p, carry_fee_rate)
+    price_index, disrupted = finance_scenarios(atlas, book, n_scenarios, seed, terms.term_years, p)
+    return evaluate_finance(book, terms, price_index, disrupted)
