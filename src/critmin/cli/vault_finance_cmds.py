@@ -129,9 +129,7 @@ def finance(
         debt=y["debt_usd"] / 1e9,
         p_missed=y["p_missed"],
     )
-    emit_frame(
-        shown, fmt, title="The Vault by year, USD bn (P5/P50/P95; all columns: --format csv)"
-    )
+    emit_frame(shown, fmt, title="The Vault by year, USD bn (P5/P50/P95; all columns: --format csv)")
 
 
 @vault_app.command("positions")
