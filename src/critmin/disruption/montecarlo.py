@@ -71,6 +71,7 @@ class ChunkOutput:
     restrictor: np.ndarray  # [n, M] candidate index (-1 = none)
     shortfall_t: np.ndarray | None = None
     price_index_outside: np.ndarray | None = None
+    withheld_t: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class MonteCarloResult:
     restrictor: np.ndarray  # [scenario, material] ISO3 of the restricting country ('' = none)
     shortfall_t: np.ndarray | None = None  # [scenario, material, month], outside zone, when keep_paths
     price_index_outside: np.ndarray | None = None  # [scenario, material, month], when keep_paths
+    withheld_t: np.ndarray | None = None  # [scenario, material, month] tonnes withheld, when keep_paths
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -217,13 +219,15 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
     loss[s_idx, m_idx] = out.loss_usd[0]
     short[s_idx, m_idx] = out.shortfall_total_t[0]
     maxp[s_idx, m_idx] = out.max_price_outside[0]
-    short_t = price_t = None
+    short_t = price_t = withheld_t = None
     if keep_paths:
         assert out.shortfall_t is not None and out.price_outside is not None
         short_t = np.zeros((n, M, T))
         price_t = np.ones((n, M, T))
+        withheld_t = np.zeros((n, M, T))
         short_t[s_idx, m_idx] = out.shortfall_t[0]
         price_t[s_idx, m_idx] = out.price_outside[0]
+        withheld_t[s_idx, m_idx] = w * (spec.kernel.world_t[m_idx] / 12.0)[:, None]
     return ChunkOutput(
         loss_usd=loss,
         shortfall_total_t=short,
@@ -232,6 +236,7 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
         restrictor=d.chosen,
         shortfall_t=short_t,
         price_index_outside=price_t,
+        withheld_t=withheld_t,
     )
 
 
@@ -367,6 +372,9 @@ def run_monte_carlo(
         price_index_outside=np.concatenate(
             [o.price_index_outside for o in outs if o.price_index_outside is not None]
         )
+        if keep_paths
+        else None,
+        withheld_t=np.concatenate([o.withheld_t for o in outs if o.withheld_t is not None])
         if keep_paths
         else None,
     )
