@@ -176,22 +176,23 @@ def size(
 ) -> None:
     """Size the reserve over the horizon (stochastic LP on the full loss); compare with the IEA, Japan and
     NDS-style rules; say why it spends what it spends."""
-    from critmin.cli.vault_size_output import emit_horizon_plan
-    from critmin.vault.horizon import horizon_problem, size_over_horizon
+    from critmin.cli.vault_size_output import emit_reserve_plan
+    from critmin.runs.reserve import ReserveSizingRequest, run
 
     config = _config(budget, cvar)
-    cv = None if config.cvar is None else (config.cvar.alpha, config.cvar.weight)
-    data = _with_progress(
-        scenarios,
-        lambda progress: horizon_problem(
-            _atlas(), scenarios, seed, horizon, config.budget_usd, cvar=cv, progress=progress
-        ),
+    request = ReserveSizingRequest(
+        budget_usd=config.budget_usd,
+        n_scenarios=scenarios,
+        seed=seed,
+        horizon_months=horizon,
+        cvar_alpha=None if config.cvar is None else config.cvar.alpha,
+        cvar_weight=None if config.cvar is None else config.cvar.weight,
     )
-    sol = size_over_horizon(data)
-    if sol.status != "Optimal":
-        typer.echo(f"solver: {sol.status}", err=True)
+    result = _with_progress(scenarios, lambda progress: run(request, progress=progress))
+    if result.status != "Optimal":
+        typer.echo(f"solver: {result.status}", err=True)
         raise typer.Exit(1)
-    emit_horizon_plan(data, sol, fmt, {"budget_usd": config.budget_usd, "scenarios": scenarios, "seed": seed})
+    emit_reserve_plan(result, fmt)
 
 
 @vault_app.command("rules")
