@@ -15,6 +15,7 @@ from critmin.cli import (  # noqa: F401
     pricing_cmds,
     service_cmds,
     vault_cmds,
+    vault_finance_cmds,
 )
 from critmin.cli.app import app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import math
 import sys
 from collections.abc import Iterable
@@ -21,22 +20,11 @@ class Format(StrEnum):
     json = "json"
 
 
-def _clean(obj: Any) -> Any:
-    """Make numpy / pandas scalars and NaN JSON-safe (NaN -> null)."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def to_json(obj: Any) -> str:
     """JSON text of a result object (dicts, lists, numpy scalars; NaN becomes null)."""
-    return json.dumps(_clean(obj), indent=2, ensure_ascii=False)
+    from critmin.serialize import dumps
+
+    return dumps(obj, indent=2)
 
 
 def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
