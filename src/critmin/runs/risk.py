@@ -1,0 +1,126 @@
+"""The risk question: the loss distribution of random export restrictions over every modelled material
+(CLI ``critmin risk``, the ``montecarlo`` job, the scenario lab)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from critmin.options import options
+from critmin.parameters import ParameterSet
+from critmin.provenance import RunMetadata
+from critmin.runs.editions import editions_read
+from critmin.runs.shock import model_editions
+from critmin.serialize import plain
+
+_R = options().risk
+
+
+class RiskRequest(BaseModel):
+    """Monte Carlo size, seed, horizon and backend; whose loss is ranked; parameter draws; as-of month."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    n_scenarios: int = Field(default=_R.scenarios.default, ge=_R.scenarios.min, le=_R.scenarios.max)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    horizon_months: int = Field(
+        default=_R.horizon_months.default, ge=_R.horizon_months.min, le=_R.horizon_months.max
+    )
+    backend: Literal["local", "dask"] = options().backend
+    scheduler: str | None = options().dask_scheduler
+    chunk_size: int = Field(default=_R.chunk_size.default, ge=1, le=_R.chunk_size.max)
+    perspective: str | None = Field(default=None, description="ISO3 code or group (None: the world)")
+    param_draws: int = Field(default=40, ge=0, le=10_000)
+    as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$", description="as-of month YYYY-MM")
+
+    @model_validator(mode="after")
+    def _scheduler_means_dask(self) -> RiskRequest:
+        if self.scheduler is not None and self.backend != "dask":
+            return self.model_copy(update={"backend": "dask"})
+        return self
+
+
+@dataclass(frozen=True)
+class RiskResult:
+    """Summaries (labelled pandas) and the loss of every scenario as a [scenario, material] frame."""
+
+    request: RiskRequest
+    mc: Any  # critmin.disruption.montecarlo.MonteCarloResult
+    metadata: RunMetadata
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(self.mc.summary)
+
+    @property
+    def member_summary(self) -> pd.DataFrame:
+        return pd.DataFrame(self.mc.member_summary)
+
+    def loss_frame(self) -> pd.DataFrame:
+        """World loss, USD: rows = scenarios, columns = materials."""
+        frame = pd.DataFrame(self.mc.loss_usd, columns=self.mc.materials)
+        frame.index.name = "scenario"
+        return frame
+
+    def write_parquet(self, path: Path) -> None:
+        """:meth:`loss_frame` to Parquet, written whole or not at all."""
+        tmp = path.with_name(path.name + ".part")
+        self.loss_frame().to_parquet(tmp)
+        os.replace(tmp, path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: both summaries, the excluded materials and the metadata."""
+        from critmin.disruption.simulate import LOSS_NOTE
+
+        out: dict[str, Any] = plain(
+            {
+                "question": "risk",
+                "backend": self.request.backend,
+                "perspective": self.request.perspective or "world",
+                "loss_includes": LOSS_NOTE,
+                "summary": self.mc.summary,
+                "member_summary": self.mc.member_summary,
+                "excluded": self.mc.excluded,
+            }
+        )
+        return out | {"metadata": self.metadata.model_dump(mode="json")}
+
+
+def run(
+    request: RiskRequest,
+    *,
+    atlas: Any = None,
+    params: ParameterSet | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RiskResult:
+    """Run the Monte Carlo (raises ``InputError`` / ``ValueError`` on bad data or a bad perspective)."""
+    from critmin.disruption.montecarlo import run_monte_carlo
+
+    ps = params or ParameterSet()
+    if atlas is None:
+        from critmin.atlas import load_atlas
+
+        atlas = load_atlas()
+    r = request
+    mc = run_monte_carlo(
+        atlas,
+        r.n_scenarios,
+        r.seed,
+        r.horizon_months,
+        backend=r.backend,
+        scheduler=r.scheduler,
+        chunk_size=r.chunk_size,
+        params=ps,
+        progress=progress,
+        perspective=r.perspective,
+        param_draws=r.param_draws,
+        as_of=r.as_of,
+    )
+    editions = model_editions(atlas, list(mc.materials)) | editions_read(atlas, tables=("wgi",))
+    meta = mc.metadata.model_copy(update={"data_editions": editions})
+    return RiskResult(r, mc, meta)
