@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,8 @@ from critmin.cli.params import param_option, parse_params
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from critmin.runs.risk import RiskRequest, RiskResult
 
 FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
 PARAM_OPT = param_option()
@@ -28,27 +29,23 @@ def shock(
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Run one disruption scenario: price index per zone, shortfall and losses per named material."""
-    from critmin.atlas import load_atlas
-    from critmin.disruption import ScenarioError, load_scenario, simulate
-    from critmin.disruption.events import bundled_scenario
+    from critmin.disruption import ScenarioError
     from critmin.disruption.inputs import InputError
     from critmin.parameters import ParameterSet
+    from critmin.runs.shock import ShockRequest, run
 
     try:
-        as_file = Path(scenario).exists() or Path(scenario).suffix.lower() in (".yaml", ".yml", ".json")
-        sc = load_scenario(scenario) if as_file else bundled_scenario(scenario)
         ps = ParameterSet().with_overrides(parse_params(param))
-        result = simulate(load_atlas(), sc, params=ps)
+        result = run(ShockRequest(scenario=scenario), params=ps)
     except (ScenarioError, InputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if fmt is Format.json:
         emit_object(result.to_dict(), fmt)
         return
-    import pandas as pd
-
+    sc = result.shock.scenario
     emit_frame(
-        pd.DataFrame(result.summary()),
+        result.summary(),
         fmt,
         title=f"Scenario {sc.name} ({sc.horizon_months} months)",
         caption=f"price index 1.0 = baseline; parameters {result.metadata.parameter_digest}",
@@ -88,19 +85,82 @@ def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     return out
 
 
+def _request(fields: dict[str, object]) -> RiskRequest:
+    """The request from the given options (None: the default of ``critmin.options``)."""
+    from pydantic import ValidationError
+
+    from critmin.runs.risk import RiskRequest
+
+    try:
+        return RiskRequest(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = OPTION_NAMES.get(str(first["loc"][0]), str(first["loc"][0]))
+        typer.echo(f"error: --{name}: {first['msg']} (got {first.get('input')!r})", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _emit_risk(result: RiskResult, fmt: Format, members: bool, wide: bool) -> None:
+    from critmin.disruption.simulate import LOSS_NOTE
+
+    req, meta = result.request, result.metadata
+    table = result.member_summary if members else result.summary
+    who = req.perspective or "world"
+    excluded = list(result.mc.excluded["material"])
+    if fmt is Format.json:
+        emit_object(
+            {
+                "perspective": who,
+                "loss_includes": LOSS_NOTE,
+                "rows": table.to_dict(orient="records"),
+                "excluded": result.mc.excluded.to_dict(orient="records"),
+                "parameters": meta.parameters,
+                "parameter_digest": meta.parameter_digest,
+                "data_editions": meta.data_editions,
+            },
+            fmt,
+        )
+        return
+    if fmt is Format.csv:
+        emit_frame(table, fmt)
+        if excluded and not members:
+            typer.echo(f"excluded (no price): {', '.join(excluded)}", err=True)
+        return
+    note = (
+        f"{who} part of the loss, USD; expected = mean over scenarios, P5-P95 = its band across parameter "
+        "sets, CVaR95 = mean of the worst 5%; P(restr.) = share of scenarios with a restriction. "
+        + (f"Excluded (no price): {', '.join(excluded)}. " if excluded and not members else "")
+        + LOSS_NOTE
+        + "."
+    )
+    emit_frame(
+        table if wide else _risk_view(table, members),
+        fmt,
+        title=f"Disruption risk ({who}): {req.n_scenarios:,} scenarios, {req.horizon_months} months, "
+        f"seed {req.seed}",
+        caption=note,
+    )
+
+
+#: request fields whose command-line option is not the field name with dashes
+OPTION_NAMES = {"n_scenarios": "scenarios", "horizon_months": "horizon", "as_of": "start"}
+
+
 @app.command()
 def risk(
-    scenarios: int = typer.Option(10_000, "--scenarios", "-n", min=1, help="Number of random scenarios."),
+    scenarios: int | None = typer.Option(
+        None, "--scenarios", "-n", min=1, help="Number of random scenarios (default 10,000)."
+    ),
     seed: int = typer.Option(
         0, "--seed", "-s", help="Random seed (same seed, same results on every backend)."
     ),
-    horizon: int = typer.Option(24, "--horizon", min=1, help="Months per scenario."),
-    backend: str = typer.Option("local", "--backend", help="local or dask."),
+    horizon: int | None = typer.Option(None, "--horizon", min=1, help="Months per scenario (default 24)."),
+    backend: str | None = typer.Option(None, "--backend", help="local or dask (default local)."),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (default: LocalCluster)."
     ),
-    chunk_size: int = typer.Option(
-        10_000, "--chunk-size", min=1, help="Scenarios per chunk (bounds memory)."
+    chunk_size: int | None = typer.Option(
+        None, "--chunk-size", min=1, help="Scenarios per chunk (bounds memory; default 10,000)."
     ),
     parquet: Path | None = typer.Option(
         None,
@@ -127,86 +187,35 @@ def risk(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from critmin.atlas import load_atlas
     from critmin.disruption.inputs import InputError
-    from critmin.disruption.montecarlo import run_monte_carlo
-    from critmin.disruption.simulate import LOSS_NOTE
     from critmin.parameters import ParameterSet
+    from critmin.runs.risk import run
 
-    if scheduler is not None:
-        backend = "dask"  # a scheduler address only makes sense on the dask backend
-    if backend not in ("local", "dask"):
+    if backend is not None and backend not in ("local", "dask"):
         typer.echo(f"error: --backend {backend!r}; expected local or dask", err=True)
         raise typer.Exit(2)
+    req = _request(
+        {
+            "n_scenarios": scenarios,
+            "seed": seed,
+            "horizon_months": horizon,
+            "backend": "dask" if scheduler is not None else backend,
+            "scheduler": scheduler,
+            "chunk_size": chunk_size,
+            "perspective": perspective,
+            "param_draws": param_draws,
+            "as_of": start,
+        }
+    )
     ps = ParameterSet().with_overrides(parse_params(param))
-    atlas = load_atlas()
-    with Progress(
-        TextColumn("scenarios"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("risk", total=scenarios)
+    bar_columns = (TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*bar_columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("risk", total=req.n_scenarios)
         try:
-            result = run_monte_carlo(
-                atlas,
-                scenarios,
-                seed,
-                horizon,
-                backend=backend,
-                scheduler=scheduler,
-                chunk_size=chunk_size,
-                params=ps,
-                progress=lambda done, total: bar.update(task, completed=done),
-                perspective=perspective,
-                param_draws=param_draws,
-                as_of=start,
-            )
+            result = run(req, params=ps, progress=lambda done, total: bar.update(task, completed=done))
         except InputError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
     if parquet is not None:
-        import pandas as pd
-
-        frame = pd.DataFrame(result.loss_usd, columns=result.materials)
-        frame.index.name = "scenario"
-        tmp = parquet.with_name(parquet.name + ".part")
-        frame.to_parquet(tmp)
-        os.replace(tmp, parquet)
-    table = result.member_summary if members else result.summary
-    who = perspective or "world"
-    excluded = list(result.excluded["material"])
-    if fmt is Format.json:
-        emit_object(
-            {
-                "perspective": who,
-                "loss_includes": LOSS_NOTE,
-                "rows": table.to_dict(orient="records"),
-                "excluded": result.excluded.to_dict(orient="records"),
-                "parameters": result.metadata.parameters,
-                "parameter_digest": result.metadata.parameter_digest,
-                "data_editions": result.metadata.data_editions,
-            },
-            fmt,
-        )
-        return
-    if fmt is Format.csv:
-        emit_frame(table, fmt)
-        if excluded and not members:
-            typer.echo(f"excluded (no price): {', '.join(excluded)}", err=True)
-        return
-    note = (
-        f"{who} part of the loss, USD; expected = mean over scenarios, P5-P95 = its band across parameter "
-        "sets, CVaR95 = mean of the worst 5%; P(restr.) = share of scenarios with a restriction. "
-        + (f"Excluded (no price): {', '.join(excluded)}. " if excluded and not members else "")
-        + LOSS_NOTE
-        + "."
-    )
-    emit_frame(
-        table if wide else _risk_view(table, members),
-        fmt,
-        title=f"Disruption risk ({who}): {scenarios:,} scenarios, {horizon} months, seed {seed}",
-        caption=note,
-    )
+        result.write_parquet(parquet)
+    _emit_risk(result, fmt, members, wide)

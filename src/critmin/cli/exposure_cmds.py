@@ -12,7 +12,6 @@ from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
 from critmin.cli.params import param_option, param_set
 
 PARAM_OPT = param_option()
-DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
 
 
 def _fmt(v: Any) -> str:
@@ -108,8 +107,12 @@ def _render_table(table: Any, title: str, caption: str) -> None:
 def exposure(
     material: str | None = typer.Option(None, "--material", "-m", help="Material slug, e.g. gallium."),
     stage: str | None = typer.Option(None, "--stage", "-s", help="Stage: mine, refine or magnet."),
-    year: int = typer.Option(2024, "--year", "-y", help="Year (falls back to the latest earlier year)."),
-    group: str = typer.Option(DEFAULT_GROUP, "--group", "-g", help="Group whose share is 'alliance_share'."),
+    year: int | None = typer.Option(
+        None, "--year", "-y", help="Year (default 2024; falls back to the latest earlier year)."
+    ),
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="Group whose share is 'alliance_share' (default ministerial-2026)."
+    ),
     groups_file: str | None = typer.Option(None, "--groups-file", help="YAML file with extra groups."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json."),
     param: list[str] | None = PARAM_OPT,
@@ -117,11 +120,11 @@ def exposure(
     """Exposure report. With --material and --stage: one object (shares by country and group, HHI,
     supply risk, source). Otherwise a table of every material and stage (filtered by --material or
     --stage when given): total_t, hhi, top1_iso3, top1_share, china_share, alliance_share."""
-    import pandas as pd
+    from pydantic import ValidationError
 
-    from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
-    from critmin.analytics.revisions import with_revision_notes
+    from critmin.analytics.exposure import ExposureError
     from critmin.atlas import load_atlas
+    from critmin.runs.exposure import ExposureRequest, run
 
     ps = param_set(param)
     atlas = load_atlas(groups_file)
@@ -129,40 +132,34 @@ def exposure(
     if material is not None and material not in known:
         typer.echo(f"error: {unknown_name('material', material, known, 'atlas materials')}", err=True)
         raise typer.Exit(2)
+    given = {"material": material, "stage": stage, "year": year, "group": group}
     try:
-        if material is not None and stage is not None:
-            d = exposure_detail(atlas, material, stage, year, group, params=ps)
-            row = pd.DataFrame([{k: d[k] for k in ("material", "stage", "year", "source")}])
-            d["edition_note"] = str(with_revision_notes(row, atlas, ps)["note"].iloc[0])
-            if fmt is Format.table:
-                _render_detail(d)
-            else:
-                emit_object(d, fmt)
-            return
-        table = with_revision_notes(exposure_table(atlas, year, group, params=ps), atlas, ps)
+        req = ExposureRequest(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"error: --{first['loc'][0]}: {first['msg']} (got {first.get('input')!r})", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        result = run(req, atlas=atlas, params=ps)
     except ExposureError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
-    if material is not None:
-        table = table[table["material"] == material]
-        if table.empty:
-            typer.echo(f"error: material {material!r} has no production data in the atlas", err=True)
-            raise typer.Exit(2)
-    if stage is not None:
-        stages = sorted(set(table["stage"]))
-        table = table[table["stage"] == stage]
-        if table.empty:
-            typer.echo(f"error: no production data for stage {stage!r}; stages with data: {stages}", err=True)
-            raise typer.Exit(2)
+    if result.detail is not None:
+        if fmt is Format.table:
+            _render_detail(result.detail)
+        else:
+            emit_object(result.detail, fmt)
+        return
+    assert result.table is not None
     share = ps.get("edition_revision_note_share")
     caption = (
-        f"tonnes = production, t (sum of published rows); allied = share of {group!r}; hhi leaves "
+        f"tonnes = production, t (sum of published rows); allied = share of {req.group!r}; hhi leaves "
         "'Other countries' out (a lower bound; csv/json add hhi_upper); risk = EU supply risk; year = latest "
         f"year with data on or before the one asked; note = USGS editions disagree by more than {share:.0%}"
         " on the year's total"
     )
     if fmt is Format.table:
-        _render_table(table, f"Exposure {year} (alliance = {group})", caption)
+        _render_table(result.table, f"Exposure {req.year} (alliance = {req.group})", caption)
     else:
-        emit_frame(table.reset_index(drop=True), fmt)
+        emit_frame(result.table, fmt)
     sys.stdout.flush()

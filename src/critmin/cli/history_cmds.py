@@ -19,18 +19,18 @@ def history(
 
     CSV and JSON give the long table (year, kind, iso3, tonnes, share, edition, source); the table view is
     one row per year with a column per producer."""
-    from critmin.analytics.history import HistoryError, share_history, share_table
-    from critmin.atlas import load_atlas
+    from critmin.analytics.history import HistoryError
+    from critmin.runs.history import HistoryRequest, run
 
     try:
-        hist = share_history(load_atlas(), material, stage, top)
+        result = run(HistoryRequest(material=material, stage=stage, top=top))
     except HistoryError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     if fmt is not Format.table:
-        emit_frame(hist, fmt)
+        emit_frame(result.long, fmt)
         return
-    wide = share_table(hist)
+    wide = result.wide()
     shares = [c for c in wide.columns if c not in ("year", "kind", "edition")]
     for c in shares:
         wide[c] = wide[c].map(lambda v: "" if v != v else f"{v:.2f}")

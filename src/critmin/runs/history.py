@@ -21,7 +21,7 @@ class HistoryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     material: str = Field(min_length=1)
     stage: str = "mine"
-    top: int = Field(default=5, ge=1, le=50)
+    top: int = Field(default=5, ge=1, le=1000)
 
 
 @dataclass(frozen=True)
