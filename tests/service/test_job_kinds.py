@@ -156,9 +156,9 @@ def test_reference_prices_from_submitted_deals_equal_library(jobs: Service) -> N
 
 
 def test_plan_and_stockpile_jobs_equal_library(jobs: Service) -> None:
-    from critmin.optimize.stockpile import StockpileConfig
     from critmin.planning.plan import PlanRequest, run_plan
-    from critmin.vault.sizing import default_budget, size_reserve, sizing_inputs
+    from critmin.runs.reserve import ReserveSizingRequest
+    from critmin.runs.reserve import run as size
 
     req = {"material": "lithium", "stage": "refine", "target": 0.6, "by": 2030}
     got = _run(jobs, "plan", req)
@@ -173,9 +173,13 @@ def test_plan_and_stockpile_jobs_equal_library(jobs: Service) -> None:
         == 422
     )
     sp = _run(jobs, "stockpile", {"n_scenarios": 20, "seed": 3, "horizon_months": 6})
-    direct = size_reserve(sizing_inputs(load_atlas(), 20, 3, 6), StockpileConfig(budget_usd=default_budget()))
-    assert sp["totals"]["tonnes"] == pytest.approx(direct.totals["tonnes"], rel=1e-6)
-    assert sp["solve"]["status"] == direct.solve.as_dict()["status"]
+    direct = size(ReserveSizingRequest(n_scenarios=20, seed=3, horizon_months=6), atlas=load_atlas())
+    assert sp["budget_usd"] == pytest.approx(direct.budget_usd)
+    got_t = {r["material"]: r["tonnes"] for r in sp["materials"]}
+    want_t = dict(zip(direct.materials["material"], direct.materials["tonnes"], strict=True))
+    assert got_t.keys() == want_t.keys() and sum(want_t.values()) > 0
+    assert all(got_t[m] == pytest.approx(want_t[m], rel=1e-6, abs=1e-6) for m in want_t)
+    assert sp["solve"]["status"] == direct.status == "Optimal"
 
 
 def test_montecarlo_goes_to_the_configured_dask_scheduler(

@@ -1,9 +1,9 @@
-"""Job kinds wired to the library: each validates its parameters at submission and calls the library.
+"""Job kinds wired to the runs layer: each validates its parameters at submission and calls a run.
 
-``simulate`` (critmin.disruption.simulate), ``montecarlo`` (run_monte_carlo; on the Dask scheduler named by
-``CRITMIN_DASK_SCHEDULER`` when set), ``stockpile`` (critmin.vault.sizing: Monte Carlo + two-stage LP),
-``price`` (critmin.pricing.reference_price.assess) and ``plan`` (critmin.planning.plan.run_plan).
-The API adds no modelling: results are the library's own records and metadata.
+``simulate`` (critmin.runs.shock), ``montecarlo`` (critmin.runs.risk; on the Dask scheduler named by
+``CRITMIN_DASK_SCHEDULER`` when set), ``stockpile`` (critmin.runs.reserve: Monte Carlo + horizon LP),
+``price`` (critmin.runs.price), ``plan`` (critmin.runs.plan) and ``stake`` (critmin.runs.stake).
+The API adds no modelling: results are the runs' own ``to_dict()`` with their metadata.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmin.api.jobs import JobKind, ProgressFn
+from critmin.options import options
 from critmin.planning.plan import PlanRequest
 from critmin.pricing.transactions import Transaction
+from critmin.runs.price import PriceRequest
+from critmin.runs.reserve import ReserveSizingRequest
 from critmin.runs.stake import StakeRequest
 from critmin.store import Store
 
@@ -52,113 +55,64 @@ class SimulateParams(BaseModel):
 
 
 def run_simulate(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
-    """Simulate one scenario on the bundled atlas."""
-    from critmin.disruption import parse_scenario, simulate
+    """Simulate one scenario on the bundled atlas (a mapping only: the API reads no server files)."""
+    from critmin.runs.shock import ShockRequest, run
 
     assert isinstance(params, SimulateParams)
     progress(0.1, "simulating")
-    result: dict[str, Any] = simulate(_atlas(), parse_scenario(params.scenario, "params.scenario")).to_dict()
-    return result
+    return run(ShockRequest(scenario=params.scenario), atlas=_atlas()).to_dict()
+
+
+_RISK = options().risk
 
 
 class MonteCarloParams(BaseModel):
-    """Random restriction scenarios over every modelled material."""
+    """Random restriction scenarios over every modelled material (defaults and bounds: critmin.options)."""
 
     model_config = ConfigDict(extra="forbid")
-    n_scenarios: int = Field(1000, ge=1, le=1_000_000)
+    n_scenarios: int = Field(_RISK.scenarios.default, ge=_RISK.scenarios.min, le=_RISK.scenarios.max)
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    horizon_months: int = Field(24, ge=1, le=120)
-    chunk_size: int = Field(10_000, ge=10, le=100_000)
+    horizon_months: int = Field(
+        _RISK.horizon_months.default, ge=_RISK.horizon_months.min, le=_RISK.horizon_months.max
+    )
+    chunk_size: int = Field(_RISK.chunk_size.default, ge=_RISK.chunk_size.min, le=_RISK.chunk_size.max)
 
 
 def run_montecarlo(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     """Monte Carlo on the local backend, or on the Dask scheduler of ``CRITMIN_DASK_SCHEDULER``."""
-    from critmin.disruption.montecarlo import run_monte_carlo
+    from critmin.runs.risk import RiskRequest, run
 
     assert isinstance(params, MonteCarloParams)
     scheduler = os.environ.get(DASK_ENV) or None
-    result = run_monte_carlo(
-        _atlas(),
-        params.n_scenarios,
-        params.seed,
-        params.horizon_months,
-        backend="dask" if scheduler else "local",
-        scheduler=scheduler,
-        chunk_size=params.chunk_size,
-        progress=_counts(progress, "scenarios"),
-    )
-    return {
-        "backend": "dask" if scheduler else "local",
-        "summary": result.summary.to_dict(orient="records"),
-        "member_summary": result.member_summary.to_dict(orient="records"),
-        "metadata": result.metadata.model_dump(),
-    }
-
-
-class StockpileParams(BaseModel):
-    """Reserve sizing: budget (default: the Vault's loan + private capital), scenarios, optional CVaR."""
-
-    model_config = ConfigDict(extra="forbid")
-    budget_usd: float | None = Field(None, ge=0, le=1e13)
-    n_scenarios: int = Field(500, ge=1, le=100_000)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    horizon_months: int = Field(12, ge=1, le=60)
-    cvar_alpha: float | None = Field(None, gt=0, lt=1)
-    cvar_weight: float | None = Field(None, ge=0, le=1)
+    req = RiskRequest(**params.model_dump(), backend="dask" if scheduler else "local", scheduler=scheduler)
+    return run(req, atlas=_atlas(), progress=_counts(progress, "scenarios")).to_dict()
 
 
 def run_stockpile(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
-    """Monte Carlo inputs, then the two-stage stockpile LP (HiGHS)."""
-    from critmin.optimize.stockpile import CVaRSpec, StockpileConfig
-    from critmin.vault.sizing import default_budget, size_reserve, sizing_inputs
+    """Reserve sizing over the horizon (critmin.runs.reserve: Monte Carlo, then the LP on HiGHS)."""
+    from critmin.runs.reserve import run
 
-    assert isinstance(params, StockpileParams)
-    cvar = None
-    if params.cvar_alpha is not None or params.cvar_weight is not None:
-        if params.cvar_alpha is None or params.cvar_weight is None:
-            raise ValueError("cvar_alpha and cvar_weight go together")
-        cvar = CVaRSpec(alpha=params.cvar_alpha, weight=params.cvar_weight)
-    budget = params.budget_usd if params.budget_usd is not None else default_budget()
+    assert isinstance(params, ReserveSizingRequest)
     report = _counts(lambda f, m: progress(0.8 * f, m), "scenarios")
-    data = sizing_inputs(_atlas(), params.n_scenarios, params.seed, params.horizon_months, progress=report)
-    progress(0.85, "solving the stockpile LP")
-    result: dict[str, Any] = size_reserve(data, StockpileConfig(budget_usd=budget, cvar=cvar)).as_dict()
-    return result
-
-
-class PriceParams(BaseModel):
-    """Reported deals (the fields of `critmin price assess`) and the assessment date and window."""
-
-    model_config = ConfigDict(extra="forbid")
-    transactions: list[Transaction] = Field(min_length=1, max_length=100_000)
-    as_of: date
-    window_days: int = Field(30, ge=1, le=3650)
+    return run(params, atlas=_atlas(), progress=report).to_dict()
 
 
 def run_price(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     """Reference-price assessment (publication rules applied by the library)."""
-    from critmin.pricing.reference_price import assess
+    from critmin.runs.price import run
 
-    assert isinstance(params, PriceParams)
-    late = [t for t in params.transactions if t.date > params.as_of]
-    if late:
-        raise ValueError(f"transaction dated {late[0].date} is after as_of {params.as_of}")
+    assert isinstance(params, PriceRequest)
     progress(0.1, "assessing")
-    result = assess(params.transactions, as_of=params.as_of, window_days=params.window_days)
-    return {
-        "prices": result.prices.to_dict(orient="records"),
-        "deals": result.deals.to_dict(orient="records"),
-        "metadata": result.metadata.model_dump(),
-    }
+    return run(params).to_dict()
 
 
 def run_plan_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     """Capacity-expansion plan for one material and stage (MILP)."""
-    from critmin.planning.plan import run_plan
+    from critmin.runs.plan import run
 
     assert isinstance(params, PlanRequest)
     progress(0.1, "solving the expansion plan")
-    result: dict[str, Any] = run_plan(params).to_dict()
+    result: dict[str, Any] = run(params, atlas=_atlas()).to_dict()
     return result
 
 
@@ -210,19 +164,15 @@ def submitted_price_kind(store: Store) -> JobKind:
     output lists every deal, and withheld cells name their dominant reporter)."""
 
     def run(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
-        from critmin.pricing.reference_price import assess
+        from critmin.runs.price import run as assess
 
         assert isinstance(params, SubmittedPriceParams)
         progress(0.1, "reading submitted deals")
         txs = [t for t in submitted_transactions(store) if t.date <= params.as_of]
         if not txs:
             raise ValueError(f"no submitted transactions dated on or before {params.as_of}")
-        result = assess(txs, as_of=params.as_of, window_days=params.window_days)
-        return {
-            "prices": result.prices.to_dict(orient="records"),
-            "deals": result.deals.to_dict(orient="records"),
-            "metadata": result.metadata.model_dump(),
-        }
+        req = PriceRequest(transactions=txs, as_of=params.as_of, window_days=params.window_days)
+        return assess(req).to_dict()
 
     return JobKind(
         "price_submitted",
@@ -247,8 +197,8 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
     kinds = [
         JobKind("simulate", SimulateParams, run_simulate, "one disruption scenario (critmin.disruption)"),
         JobKind("montecarlo", MonteCarloParams, run_montecarlo, "Monte Carlo of restriction scenarios"),
-        JobKind("stockpile", StockpileParams, run_stockpile, "reserve sizing: two-stage LP over scenarios"),
-        JobKind("price", PriceParams, run_price, "reference-price assessment from reported deals"),
+        JobKind("stockpile", ReserveSizingRequest, run_stockpile, "reserve sizing over the horizon (LP)"),
+        JobKind("price", PriceRequest, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
         JobKind("stake", StakeRequest, run_stake_job, "a member's stake in joining (critmin.runs.stake)"),
     ]

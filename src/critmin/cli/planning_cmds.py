@@ -113,7 +113,7 @@ def plan(
         raise _fail("--material is required (e.g. --material lithium --stage refine)")
     from critmin.planning.names import check_members
     from critmin.planning.pipeline import ProjectDataError
-    from critmin.planning.plan import run_plan
+    from critmin.runs.plan import run
 
     if members:
         try:
@@ -135,7 +135,7 @@ def plan(
     try:
         params = _params(overrides)
         pipeline, base = _inputs(projects, baseline, req, params)
-        result = run_plan(req, pipeline=pipeline, baseline=base, params=params)
+        result = run(req, pipeline=pipeline, baseline=base, params=params)
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     out = result.to_dict()

@@ -54,9 +54,12 @@ def assess_cmd(
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Assess reference prices (volume-weighted, MAD outliers out, >= 3 reporters, none above 50%)."""
+    from pydantic import ValidationError
+
     from critmin.pricing.history import known_materials
-    from critmin.pricing.reference_price import assess, read_normalisation_csv
+    from critmin.pricing.reference_price import read_normalisation_csv
     from critmin.pricing.transactions import FxTable, TransactionFileError, read_fx_csv, read_transactions_csv
+    from critmin.runs.price import PriceRequest, run
 
     try:
         days = parse_window(window)
@@ -69,7 +72,11 @@ def assess_cmd(
         txs = read_transactions_csv(transactions, materials=known_materials(), as_of=day, fx=table)
     except (TransactionFileError, OSError) as exc:
         raise _fail(str(exc)) from exc
-    result = assess(txs, as_of=day, window_days=days, fx=table, normalisation=norm)
+    try:
+        req = PriceRequest(transactions=txs, as_of=day, window_days=days)
+    except ValidationError as exc:
+        raise _fail(f"{transactions}: {exc.errors()[0]['msg']}") from exc
+    result = run(req, fx=table, normalisation=norm)
     if fmt is Format.json:
         emit_object(
             {

@@ -32,7 +32,7 @@ def run(
     res = run_plan(
         request, pipeline=pipeline, baseline=baseline, alliance=atlas.groups[request.group], params=params
     )
-    if baseline is None:  # the atlas baseline and the IEA demand scenarios
+    if baseline is None or str(baseline.source).startswith("critmin atlas"):  # atlas rows, IEA demand
         rows = production_rows(atlas, [(request.material, request.stage)])
         editions = editions_read(atlas, production=rows) | {"iea-cm-2025": title("iea-cm-2025")}
     else:

@@ -53,6 +53,7 @@ def _pipeline() -> Any:
 def _request(p: Mapping[str, str], materials: list[str], groups: list[str]) -> Any:
     from pydantic import ValidationError
 
+    from critmin.options import options
     from critmin.planning.plan import PlanRequest
 
     try:
@@ -63,7 +64,7 @@ def _request(p: Mapping[str, str], materials: list[str], groups: list[str]) -> A
             by=int_param(p, "by", 2035, 2026, 2060),
             budget_per_year=_number(p, "budget", None, 0.0, 1e13),
             third_country_cap=p.get("cap", "off") == "on",
-            group=require(p, "group", groups, "ministerial-2026"),
+            group=require(p, "group", groups, options().alliance_group),
             scenario=require(p, "scenario", SCENARIOS, "STEPS"),
             timeline_samples=0,
         )
@@ -191,7 +192,8 @@ def _burden(
 def plan_page(params: Mapping[str, str]) -> Page:
     """The plan page model (material, stage, target, by, budget USD/yr, cap, group, scenario, burden)."""
     from critmin.atlas import load_atlas
-    from critmin.planning.plan import atlas_baseline, run_plan
+    from critmin.planning.plan import atlas_baseline
+    from critmin.runs.plan import run
 
     p = {**DEFAULTS, **{k: v for k, v in params.items() if v != ""}}
     pipeline = _pipeline()
@@ -207,7 +209,7 @@ def plan_page(params: Mapping[str, str]) -> Page:
         baseline = atlas_baseline(request.material, request.stage)
     except ValueError as err:
         raise PageError(f"plan request: {err}", status=422) from err
-    plan = run_plan(request, pipeline=pipeline, baseline=baseline)
+    plan = run(request, atlas=atlas, pipeline=pipeline, baseline=baseline)
     out = plan.to_dict()
     table = proj[(proj["material"] == request.material) & (proj["stage"] == request.stage)][PIPELINE_COLUMNS]
     blocks = [Block("pipeline", f"Project pipeline: {request.material} ({request.stage})",
