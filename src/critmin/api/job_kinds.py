@@ -9,17 +9,20 @@ The API adds no modelling: results are the runs' own ``to_dict()`` with their me
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.planning.plan import PlanRequest
 from critmin.pricing.transactions import Transaction
+from critmin.runs.floor import FloorRequest
 from critmin.runs.price import PriceRequest
 from critmin.runs.reserve import ReserveSizingRequest
+from critmin.runs.reserve_finance import ReserveFinanceRequest
 from critmin.runs.stake import StakeRequest
 from critmin.store import Store
 
@@ -95,6 +98,37 @@ def run_stockpile(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     assert isinstance(params, ReserveSizingRequest)
     report = _counts(lambda f, m: progress(0.8 * f, m), "scenarios")
     return run(params, atlas=_atlas(), progress=report).to_dict()
+
+
+def run_reserve_finance(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """Do the fees carry the Vault's loan? (critmin.runs.reserve_finance)."""
+    from critmin.runs.reserve_finance import run
+
+    assert isinstance(params, ReserveFinanceRequest)
+    progress(0.1, "running the finance model")
+    return run(params, atlas=_atlas()).to_dict()
+
+
+class FloorParams(FloorRequest):
+    """A mechanism costed on price paths; the service reads no server files (bundled inputs only)."""
+
+    @model_validator(mode="after")
+    def _no_files(self) -> FloorParams:
+        if self.series is not None:
+            raise ValueError("series: the service takes no file; use the bundled price history")
+        if self.volume_path not in (None, "dod-mp"):
+            raise ValueError("volume_path: expected 'dod-mp' (or give volume_t or volume_schedule)")
+        if self.scenario is not None and not re.fullmatch(r"[a-z0-9-]+", self.scenario):
+            raise ValueError(f"scenario {self.scenario!r}: expected a bundled scenario name")
+        return self
+
+
+def run_floor(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """A floor, CfD, levy or other registered mechanism (critmin.runs.floor)."""
+    from critmin.runs.floor import run
+
+    assert isinstance(params, FloorParams)
+    return run(params, atlas=_atlas(), progress=lambda msg: progress(0.5, msg)).to_dict()
 
 
 def run_price(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
@@ -198,6 +232,8 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
         JobKind("simulate", SimulateParams, run_simulate, "one disruption scenario (critmin.disruption)"),
         JobKind("montecarlo", MonteCarloParams, run_montecarlo, "Monte Carlo of restriction scenarios"),
         JobKind("stockpile", ReserveSizingRequest, run_stockpile, "reserve sizing over the horizon (LP)"),
+        JobKind("reserve_finance", ReserveFinanceRequest, run_reserve_finance, "the Vault's finances"),
+        JobKind("floor", FloorParams, run_floor, "a price mechanism costed on paths (critmin.runs.floor)"),
         JobKind("price", PriceRequest, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
         JobKind("stake", StakeRequest, run_stake_job, "a member's stake in joining (critmin.runs.stake)"),

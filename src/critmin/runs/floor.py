@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.pricing.mechanisms import MECHANISMS, Mechanism, MechanismResult, evaluate, worked_example
 from critmin.pricing.price_paths import PP_PARAMETERS, PricePathModel, fit_history, fit_material, simulate
@@ -46,7 +47,7 @@ class FloorRequest(BaseModel):
     series: str | None = None
     paths_from: PathsFrom = "model"
     scenario: str | None = None
-    group: str = "ministerial-2026"
+    group: str = Field(default=options().alliance_group, min_length=1)
     reference: str | None = None
     reset_months: int | None = Field(default=None, ge=1)
     lag_months: int | None = Field(default=None, ge=0)

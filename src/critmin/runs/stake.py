@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.pricing.stake_report import StakeReport, stake_report
 from critmin.provenance import RunMetadata
@@ -22,7 +23,7 @@ class StakeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     member: str | None = Field(default=None, description="ISO3 of the member; it joins the group if outside")
-    group: str = "ministerial-2026"
+    group: str = Field(default=options().alliance_group, min_length=1)
     levy_rate: float = Field(default=0.0, ge=0, le=5, description="ad-valorem levy on imports from China")
     year: int | None = Field(default=None, description="BACI year (default: latest)")
     horizon_months: int = Field(default=24, ge=1, le=240)
