@@ -58,17 +58,20 @@ def pct(share: float) -> str:
 def key_facts(atlas: SupplyChain, material: str, stage_years: Mapping[str, int]) -> pd.DataFrame:
     """Per stage: year, China's and the alliance's share of world output and the top three producers
     (``critmin.analytics.exposure.exposure_detail``; ``OTH`` is never a top producer)."""
-    from critmin.analytics.exposure import DEFAULT_GROUP, exposure_detail
+    from critmin.options import options
+    from critmin.runs.exposure import ExposureRequest, run
 
+    group = options().alliance_group
     rows = []
     for stage, year in stage_years.items():
-        d = exposure_detail(atlas, material, stage, year=year, group=DEFAULT_GROUP)
+        d = run(ExposureRequest(material=material, stage=stage, year=year, group=group), atlas=atlas).detail
+        assert d is not None
         top = [(c, v) for c, v in d["shares"].items() if c != "OTH"][:3]
         rows.append({
             "Stage": stage,
             "Year": int(d["year"]),
             "China (% of world)": round(100 * float(d["china_share"]), 1),
-            f"Alliance, {DEFAULT_GROUP} (% of world)": round(100 * float(d["alliance_share"]), 1),
+            f"Alliance, {group} (% of world)": round(100 * float(d["alliance_share"]), 1),
             "Top 3 producers": "; ".join(f"{_label(c)} {pct(v)}" for c, v in top),
             "Source": d["source"],
         })  # fmt: skip
@@ -88,11 +91,11 @@ def lead_lines(facts: pd.DataFrame) -> list[str]:
 
 def history_blocks(atlas: SupplyChain, material: str, stages: list[str]) -> list[Block]:
     """Per stage with data: the top producers' shares over time, observed beside IEA projections."""
-    from critmin.analytics.history import share_history
+    from critmin.runs.history import HistoryRequest, run
 
     out = []
     for stage in stages:
-        hist = share_history(atlas, material, stage)
+        hist = run(HistoryRequest(material=material, stage=stage), atlas=atlas).long
         if hist["year"].nunique() < 2:
             continue
         names = [_label(c) if c != "REST" else "all others" for c in hist["iso3"]]

@@ -14,7 +14,6 @@ from critmin.atlas.countries import OTHER, country_name
 from critmin.web import figures
 from critmin.web.page import Block, Page, PageError, int_param, require
 
-DEFAULT_GROUP = "ministerial-2026"
 DEFAULT_MATERIAL = "gallium"
 DEFAULT_STAGE = "refine"
 STAGES = ["mine", "refine"]
@@ -48,13 +47,16 @@ def _country_frame(codes: list[str], values: list[float], value: str) -> pd.Data
 
 def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The overview page model (``year``, ``group``, ``material`` and ``stage`` of the map)."""
-    from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
+    from critmin.analytics.exposure import ExposureError
+    from critmin.options import options
+    from critmin.runs.exposure import ExposureRequest, run
 
-    year = int_param(params, "year", 2024, 1990, 2100)
-    group = require(params, "group", sorted(atlas.groups), DEFAULT_GROUP)
+    year = int_param(params, "year", options().default_year, 1990, 2100)
+    group = require(params, "group", sorted(atlas.groups), options().alliance_group)
     material = require(params, "material", sorted(str(s) for s in atlas.materials["slug"]), DEFAULT_MATERIAL)
     stage = require(params, "stage", STAGES, DEFAULT_STAGE)
-    exposure = exposure_table(atlas, year=year, group=group)
+    exposure = run(ExposureRequest(year=year, group=group), atlas=atlas).table
+    assert exposure is not None
     names = dict(zip(atlas.materials["slug"].astype(str), atlas.materials["name"].astype(str), strict=True))
     table = wide_table(exposure, names)
 
@@ -66,7 +68,9 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     alliance_fig["data"][0].update(showscale=False, colorscale=[[0, "#1f5fa8"], [1, "#1f5fa8"]])
 
     try:
-        detail = exposure_detail(atlas, material, stage, year=year, group=group)
+        req = ExposureRequest(material=material, stage=stage, year=year, group=group)
+        detail = run(req, atlas=atlas).detail
+        assert detail is not None
     except ExposureError as err:
         raise PageError(str(err), status=422) from err
     shares = detail["shares"]

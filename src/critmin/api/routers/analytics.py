@@ -13,7 +13,8 @@ from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from critmin.cli.output import to_json
+from critmin.options import options
+from critmin.serialize import dumps
 
 router = APIRouter(tags=["analytics"])
 
@@ -28,8 +29,12 @@ _JSON: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _text(obj: Any) -> str:
+    return dumps(obj, indent=2)
+
+
 def _json(obj: Any) -> Response:
-    return Response(content=to_json(obj), media_type="application/json")
+    return Response(content=_text(obj), media_type="application/json")
 
 
 def _atlas() -> Any:
@@ -38,25 +43,27 @@ def _atlas() -> Any:
     return load_atlas()
 
 
+_O = options()
 _EXPOSURE_CACHE: dict[tuple[int, str], str] = {}
 _CACHE_SIZE = 64
 
 
 def _exposure_json(year: int, group: str) -> str:
     """The exposure table of (year, group) as JSON text (computed once, then served from memory)."""
-    from critmin.analytics.exposure import exposure_table
+    from critmin.runs.exposure import ExposureRequest, run
 
     cached = _EXPOSURE_CACHE.get((year, group))
     if cached is not None:
         return cached
 
-    df = exposure_table(_atlas(), year=year, group=group)
-    text = to_json(
+    result = run(ExposureRequest(year=year, group=group), atlas=_atlas())
+    assert result.table is not None
+    text = _text(
         {
             "year": year,
             "group": group,
-            "rows": df.to_dict(orient="records"),
-            "metadata": df.attrs.get("metadata", {}),
+            "rows": result.table.to_dict(orient="records"),
+            "metadata": result.metadata.model_dump(),
         }
     )
     if len(_EXPOSURE_CACHE) >= _CACHE_SIZE:
@@ -82,7 +89,7 @@ def groups() -> Response:
 
 
 @router.get("/exposure", responses=_JSON, response_class=Response)
-async def exposure(year: Year = 2024, group: Group = "ministerial-2026") -> Response:
+async def exposure(year: Year = _O.default_year, group: Group = _O.alliance_group) -> Response:
     """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
     from critmin.analytics.exposure import ExposureError
 
@@ -98,12 +105,14 @@ async def exposure(year: Year = 2024, group: Group = "ministerial-2026") -> Resp
 
 @router.get("/exposure/{material}/{stage}", responses=_JSON, response_class=Response)
 def exposure_one(
-    material: Slug, stage: Stage, year: Year = 2024, group: Group = "ministerial-2026"
+    material: Slug, stage: Stage, year: Year = _O.default_year, group: Group = _O.alliance_group
 ) -> Response:
     """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance."""
-    from critmin.analytics.exposure import ExposureError, exposure_detail
+    from critmin.analytics.exposure import ExposureError
+    from critmin.runs.exposure import ExposureRequest, run
 
     try:
-        return _json(exposure_detail(_atlas(), material, stage, year=year, group=group))
+        req = ExposureRequest(material=material, stage=stage, year=year, group=group)
+        return _json(run(req, atlas=_atlas()).detail)
     except (ExposureError, KeyError) as exc:
         raise _unknown(ValueError(str(exc))) from exc
