@@ -41,6 +41,18 @@ class ExposureResult:
     detail: dict[str, Any] | None
     metadata: RunMetadata
 
+    def rows(self) -> pd.DataFrame:
+        """The table (a request without both material and stage)."""
+        if self.table is None:
+            raise ValueError("this exposure result is one material and stage; see .detail")
+        return self.table
+
+    def one(self) -> dict[str, Any]:
+        """The detail (a request with material and stage)."""
+        if self.detail is None:
+            raise ValueError("this exposure result is a table; see .table")
+        return self.detail
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the detail's fields or the table's rows, with the metadata."""
         body: dict[str, Any] = {"detail": self.detail} if self.detail is not None else {"rows": self.table}

@@ -64,8 +64,7 @@ def key_facts(atlas: SupplyChain, material: str, stage_years: Mapping[str, int])
     group = options().alliance_group
     rows = []
     for stage, year in stage_years.items():
-        d = run(ExposureRequest(material=material, stage=stage, year=year, group=group), atlas=atlas).detail
-        assert d is not None
+        d = run(ExposureRequest(material=material, stage=stage, year=year, group=group), atlas=atlas).one()
         top = [(c, v) for c, v in d["shares"].items() if c != "OTH"][:3]
         rows.append({
             "Stage": stage,

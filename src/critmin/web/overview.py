@@ -55,8 +55,7 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     group = require(params, "group", sorted(atlas.groups), options().alliance_group)
     material = require(params, "material", sorted(str(s) for s in atlas.materials["slug"]), DEFAULT_MATERIAL)
     stage = require(params, "stage", STAGES, DEFAULT_STAGE)
-    exposure = run(ExposureRequest(year=year, group=group), atlas=atlas).table
-    assert exposure is not None
+    exposure = run(ExposureRequest(year=year, group=group), atlas=atlas).rows()
     names = dict(zip(atlas.materials["slug"].astype(str), atlas.materials["name"].astype(str), strict=True))
     table = wide_table(exposure, names)
 
@@ -69,8 +68,7 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
 
     try:
         req = ExposureRequest(material=material, stage=stage, year=year, group=group)
-        detail = run(req, atlas=atlas).detail
-        assert detail is not None
+        detail = run(req, atlas=atlas).one()
     except ExposureError as err:
         raise PageError(str(err), status=422) from err
     shares = detail["shares"]

@@ -192,8 +192,8 @@ def assess_upload(text: str, filename: str, as_of: str, window_days: str) -> dic
     from datetime import date
 
     from critmin.pricing.history import known_materials
-    from critmin.pricing.reference_price import assess
     from critmin.pricing.transactions import TransactionFileError, parse_transactions
+    from critmin.runs.price import PriceRequest, run
 
     try:
         day = date.fromisoformat(as_of)
@@ -206,5 +206,8 @@ def assess_upload(text: str, filename: str, as_of: str, window_days: str) -> dic
         txs = parse_transactions(text, filename, materials=known_materials(), as_of=day)
     except TransactionFileError as err:
         return {"ok": False, "error": str(err)}
-    result = assess(txs, as_of=day, window_days=days)
+    try:
+        result = run(PriceRequest(transactions=txs, as_of=day, window_days=days))
+    except ValueError as err:  # pydantic's ValidationError included: no deals, or one after the date
+        return {"ok": False, "error": f"{filename}: {str(err).splitlines()[-1].strip()}"}
     return {"ok": True, "frame": result.prices, "deals": len(txs), "as_of": day.isoformat(), "days": days}

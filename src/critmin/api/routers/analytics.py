@@ -57,12 +57,11 @@ def _exposure_json(year: int, group: str) -> str:
         return cached
 
     result = run(ExposureRequest(year=year, group=group), atlas=_atlas())
-    assert result.table is not None
     text = _text(
         {
             "year": year,
             "group": group,
-            "rows": result.table.to_dict(orient="records"),
+            "rows": result.rows().to_dict(orient="records"),
             "metadata": result.metadata.model_dump(),
         }
     )
