@@ -104,7 +104,7 @@ def test_set_overrides_a_class_default_and_bad_set_is_an_error() -> None:
     assert rows["alcoa-wagerup-gallium"]["capex_usd"] == 100 * 2e6
     assert "capex_usd_per_tpa_refine[gallium]" in rows["alcoa-wagerup-gallium"]["defaults_used"]
     res = runner.invoke(app, ["plan", *REE, "--set", "discount rate=2"])
-    assert res.exit_code == 2 and "--set 'discount rate=2'" in res.output
+    assert res.exit_code == 2 and "--param 'discount rate=2'" in res.output  # --set: alias of --param
 
 
 def test_timeline_key_set_p10_p50_p90_with_reasons_and_bands(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ commands are in :mod:`critmin.cli.planning_timeline_cmds`."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ import typer
 
 from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame, to_json
+from critmin.cli.params import param_option, param_set
 
 if TYPE_CHECKING:
     from critmin.parameters import ParameterSet
@@ -39,15 +39,9 @@ PROJECTS_OPT = typer.Option(None, "--projects", help="CSV of extra user/member p
 BASELINE_OPT = typer.Option(None, "--baseline", help="CSV iso3,tonnes[,year] replacing the atlas baseline.")
 ALLY_SHARE_OPT = typer.Option(None, "--alliance-share", help="Alliance output / alliance demand to reach.")
 ALLY_DEMAND_OPT = typer.Option(None, "--alliance-demand", help="Alliance demand in the baseline year, t.")
-SET_OPT = typer.Option(
-    None,
-    "--set",
-    help="Override a parameter or class default, repeatable: name=value or name[material]=value, "
-    "e.g. --set 'capex_usd_per_tpa_refine[gallium]=2e6'.",
-)
+SET_OPT = param_option()
 #: request fields whose command-line option is not the field name with dashes
 OPTION_NAMES = {"alliance_demand_t": "alliance-demand", "third_country_cap": "no-third-country-cap"}
-_SET_RE = re.compile(r"^(?P<name>[a-z0-9_]+)(?:\[(?P<material>[a-z0-9-]+)\])?=(?P<value>.+)$")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -56,18 +50,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _params(overrides: list[str] | None) -> ParameterSet:
-    from critmin.parameters import ParameterSet
-
-    values: dict[tuple[str, str], float] = {}
-    for text in overrides or []:
-        hit = _SET_RE.match(text.strip())
-        try:
-            if hit is None:
-                raise ValueError(text)
-            values[(hit["name"], hit["material"] or "default")] = float(hit["value"])
-        except ValueError as exc:
-            raise _fail(f"--set {text!r}: expected name=number or name[material]=number") from exc
-    return ParameterSet().with_overrides(values)
+    return param_set(overrides)
 
 
 def _inputs(
