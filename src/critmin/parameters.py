@@ -34,6 +34,9 @@ OVERRIDE_SYNTAX = "NAME[MATERIAL]=VALUE"
 DERIVED_NAMES: dict[str, str] = {
     "capex_usd_per_tpa_mine": "median capex per t/yr of mine capacity over the class's projects",
     "capex_usd_per_tpa_refine": "median capex per t/yr of refining capacity over the class's projects",
+    "class_mine_capex_usd_per_tpa": "capex per t/yr of a generic greenfield mine (planning.classes)",
+    "class_refine_capex_usd_per_tpa": "capex per t/yr of a generic separation or refining plant",
+    "class_recycle_capex_usd_per_tpa": "capex per t/yr of a generic recycling plant (planning.classes)",
 }
 _OVERRIDE_RE = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9_]+)\s*(?:\[\s*(?P<material>[^\]\s]+)\s*\])?\s*=\s*(?P<value>\S.*?)\s*$"

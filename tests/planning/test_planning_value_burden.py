@@ -94,3 +94,16 @@ def test_timeline_value_flag_puts_cost_and_benefit_side_by_side() -> None:
     row = json.loads(res.stdout)["timeline"][0]
     assert row["capex_usd"] > 0 and row["loss_avoided_usd"] is not None
     assert row["loss_avoided_usd"] <= row["expected_loss_usd"] and row["value_added_t"] > 0
+
+
+def test_plan_api_job_carries_the_sampled_years() -> None:
+    from critmin.api.job_kinds import run_plan_job
+    from critmin.planning.plan import PlanRequest
+
+    steps: list[tuple[float, str]] = []
+    req = PlanRequest(material="lithium", stage="refine", target=0.35, by=2035, third_country_cap=False)
+    out = run_plan_job(req, lambda f, msg: steps.append((f, msg)))
+    tl = out["timeline"]
+    assert tl["samples"] == 1000 and tl["status"] in {"reached", "not reached (P90)", "not reached (P50)"}
+    assert tl["p50"] is None or 2026 <= tl["p50"] <= 2050
+    assert tl["p90"] is not None or tl["reason"].startswith("not reached by 2050")

@@ -82,7 +82,7 @@ class Baseline:
 
 
 def atlas_baseline(material: str, stage: str) -> Baseline:
-    """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
+    """Primary production for (material, stage) in the latest atlas year with tonnes (``OTH`` kept)."""
     from critmin.atlas import load_atlas
     from critmin.planning.names import check_material, check_stage
 
@@ -92,9 +92,17 @@ def atlas_baseline(material: str, stage: str) -> Baseline:
     years = atlas.years_of(material, stage)
     if not years:
         raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
-    year = max(years)
-    s = atlas.stage_series(material, stage, year).astype(float)
-    return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
+    for year in sorted(years, reverse=True):  # the latest year with tonnes (later years may be withheld)
+        s = atlas.stage_series(material, stage, year).astype(float)
+        if float(s[s > 0].sum()) > 0:
+            note = "" if year == max(years) else " (later years withheld or not available)"
+            return Baseline(
+                s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}{note}"
+            )
+    raise ValueError(
+        f"the atlas has no positive tonnes for material {material!r} at stage {stage!r} in any year "
+        f"({min(years)}-{max(years)}: withheld or not available)"
+    )
 
 
 def read_baseline_csv(path: str | Path) -> Baseline:
@@ -291,7 +299,7 @@ def run_plan(
     """Solve the expansion plan for ``request`` (atlas baseline and alliance group unless given)."""
     params = params or ParameterSet()
     pipeline = pipeline or build_pipeline(params=params)
-    user_baseline = baseline
+    user_baseline = baseline if baseline is not None and baseline.source.startswith("user file") else None
     baseline = baseline or atlas_baseline(request.material, request.stage)
     if alliance is None:
         from critmin.atlas import load_atlas
