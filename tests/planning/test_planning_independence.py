@@ -50,6 +50,8 @@ def test_key_set_is_covered() -> None:
     keys = key_materials(slugs)
     assert [m for m in KEY_SET if m in slugs] == [m for m in keys if m in KEY_SET]
     assert {"magnet-rare-earths", "gallium", "cobalt", "lithium", "antimony", "tungsten"} <= set(keys)
+    # the heavy rare earths join once the atlas has them (it has dysprosium and terbium)
+    assert {"dysprosium", "terbium"} <= set(keys) and keys.index("dysprosium") == 1
 
 
 def test_antimony_plans_on_classes_with_no_costed_project() -> None:
