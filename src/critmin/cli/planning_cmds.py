@@ -105,6 +105,9 @@ def plan(
     weights: str | None = typer.Option(None, "--weights", help="Pledges or GDP per member: USA=3e9,JPN=1e9."),
     overrides: list[str] | None = SET_OPT,
     value: bool = typer.Option(False, "--value", help="Also report the expected disruption loss avoided."),
+    classes: bool = typer.Option(
+        False, "--classes", help="Also plan generic capacity classes (greenfield mines, plants, recycling)."
+    ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Plan which projects to start when so the target holds from --by, at least discounted cost."""
@@ -133,6 +136,7 @@ def plan(
         group=group,
         scenario=scenario,
         value=value,
+        classes=classes,
     )
     try:
         params = _params(overrides)
