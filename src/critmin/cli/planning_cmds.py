@@ -229,6 +229,8 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
         )
         if fmt is not Format.table:  # the table view prints the sources as a table of their own
             chosen = chosen.assign(source_title=projects["source_title"], source_url=projects["source_url"])
+        else:
+            chosen = _group_class_units(chosen)
         emit_frame(
             chosen,
             fmt,
@@ -281,6 +283,23 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
             typer.echo(f"note: {note}")
         for line in _extra_lines(out):
             typer.echo(line)
+
+
+def _group_class_units(chosen: Any) -> Any:
+    """Table view: generic class units started in the same year as one row (``class:mine x 27``)."""
+    import pandas as pd
+
+    is_class = chosen["project_id"].str.startswith("class:")
+    if not is_class.any():
+        return chosen
+    units = chosen[is_class].assign(klass=chosen.loc[is_class, "project_id"].str.split("#").str[0])
+    keys = ["klass", "country_iso3", "start_year", "first_output_year", "class_defaults"]
+    grouped = units.groupby(keys, sort=True).agg(
+        n=("project_id", "size"), capacity_t=("capacity_t", "sum"), capex_usd=("capex_usd", "sum")
+    )
+    rows = grouped.reset_index()
+    rows["project_id"] = [f"{k} x {n}" for k, n in zip(rows["klass"], rows["n"], strict=True)]
+    return pd.concat([chosen[~is_class], rows[chosen.columns]], ignore_index=True)
 
 
 def _extra_lines(out: dict[str, Any]) -> list[str]:
