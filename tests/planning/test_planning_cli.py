@@ -130,6 +130,10 @@ def test_timeline_key_set_p10_p50_p90_with_reasons_and_bands(tmp_path: Path) -> 
     assert bad.exit_code == 2 and "did you mean gallium" in bad.output
     bad = runner.invoke(app, ["plan", "timeline", "--samples", "0"])
     assert bad.exit_code == 2 and "--samples" in bad.output
+    bad = runner.invoke(app, ["plan", "timeline", "--scenario", "XYZ"])
+    assert bad.exit_code == 2 and "--scenario" in bad.output and "expected STEPS" in bad.output
+    bad = runner.invoke(app, ["plan", "timeline", "-m", "lithium", "--group", "nato"])
+    assert bad.exit_code == 2 and "unknown group 'nato'" in bad.output
 
 
 def test_plan_classes_lists_sources() -> None:

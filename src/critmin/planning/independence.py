@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from critmin.parameters import ParameterSet
 from critmin.planning.classes import CapacityClass, capacity_classes
@@ -69,6 +69,13 @@ class TimelineRequest(BaseModel):
     scenario: str = "STEPS"
     value: bool = Field(False, description="also run the disruption engine: expected loss avoided")
     value_scenarios: int = Field(2000, ge=100, le=200_000, description="Monte Carlo scenarios for value")
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: str) -> str:
+        if v not in {"STEPS", "APS", "NZE", "flat"}:
+            raise ValueError(f"scenario {v!r}; expected STEPS, APS, NZE or flat")
+        return v
 
 
 @dataclass(frozen=True)
