@@ -17,11 +17,13 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.pricing.mechanisms import MECHANISMS, Mechanism, MechanismResult, evaluate, worked_example
 from critmin.pricing.price_paths import PP_PARAMETERS, PricePathModel, fit_history, fit_material, simulate
 from critmin.pricing.zones import REFERENCES, ZonePrices, baseline
 from critmin.provenance import RunMetadata
+from critmin.serialize import plain
 
 KG_PER_T = 1000.0
 PathsFrom = Literal["model", "disruption", "scenario", "retaliation"]
@@ -46,7 +48,7 @@ class FloorRequest(BaseModel):
     series: str | None = None
     paths_from: PathsFrom = "model"
     scenario: str | None = None
-    group: str = "ministerial-2026"
+    group: str = Field(default_factory=lambda: options().alliance_group, description="joining group")
     reference: str | None = None
     reset_months: int | None = Field(default=None, ge=1)
     lag_months: int | None = Field(default=None, ge=0)
@@ -93,7 +95,8 @@ class FloorResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the summary and the metadata."""
-        return self.summary | {"metadata": self.metadata.model_dump(mode="json")}
+        out: dict[str, Any] = plain(self.summary | {"metadata": self.metadata.model_dump(mode="json")})
+        return out
 
 
 def volume_schedule(req: FloorRequest) -> tuple[float | tuple[float, ...], str]:
