@@ -89,9 +89,7 @@ def _layer(module: str) -> int:
 
 
 def test_no_import_goes_up_a_layer() -> None:
-    upward = sorted(
-        f"{a} -> {b}" for a, targets in GRAPH.items() for b in targets if _layer(b) > _layer(a)
-    )
+    upward = sorted(f"{a} -> {b}" for a, targets in GRAPH.items() for b in targets if _layer(b) > _layer(a))
     assert upward == [], "imports from a lower layer to a higher one:\n" + "\n".join(upward)
 
 

@@ -301,6 +301,9 @@ def floor(
     volume_path: str | None = typer.Option(
         None, "--volume-path", help="Volume schedule: 'dod-mp' (documented DoD-MP path) or a CSV year,tonnes."
     ),
+    volume_project: str | None = typer.Option(
+        None, "--volume-project", help="Pipeline project id: its capacity ramp is the covered volume."
+    ),
     years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
     paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
     member_output_t: float = typer.Option(0.0, "--member-output-t", help="Levy only: member output, t/yr."),

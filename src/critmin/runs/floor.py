@@ -40,6 +40,7 @@ class FloorRequest(BaseModel):
     volume_t: float | None = Field(default=None, ge=0, description="flat covered volume, t/yr")
     volume_schedule: list[float] | None = Field(default=None, description="t/yr, year by year")
     volume_path: str | None = Field(default=None, description="'dod-mp' or a CSV file year,tonnes")
+    volume_project: str | None = Field(default=None, description="pipeline project id: its capacity ramp")
     member_output_t: float = Field(default=0.0, ge=0)
     years: int = Field(default=10, ge=1, le=20)
     paths: int = Field(default=10_000, ge=1, le=1_000_000)
@@ -74,9 +75,9 @@ class FloorRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_volume(self) -> FloorRequest:
-        given = [x is not None for x in (self.volume_t, self.volume_schedule, self.volume_path)]
-        if sum(given) != 1:
-            raise ValueError("give exactly one of volume_t, volume_schedule or volume_path")
+        vols = (self.volume_t, self.volume_schedule, self.volume_path, self.volume_project)
+        if sum(x is not None for x in vols) != 1:
+            raise ValueError("give exactly one of volume_t, volume_schedule, volume_path or volume_project")
         if self.paths_from == "scenario" and not self.scenario:
             raise ValueError("paths_from 'scenario' needs a scenario (bundled name or file)")
         return self
@@ -99,9 +100,43 @@ class FloorResult:
         return out
 
 
-def volume_schedule(req: FloorRequest) -> tuple[float | tuple[float, ...], str]:
+def project_volume(project_id: str, start_year: int, years: int, params: ParameterSet) -> tuple[float, ...]:
+    """A pipeline project's output year by year from ``start_year`` (its capacity on the planning ramp;
+    first year = the stated first production year, else earliest start + lead time)."""
+    from critmin.planning.pipeline import build_pipeline
+    from critmin.pricing.volumes import project_ramp
+
+    df = build_pipeline(params=params).projects.set_index("project_id")
+    if project_id not in df.index:
+        raise ValueError(f"volume_project: {project_id!r} is not a pipeline project id")
+    r: dict[str, Any] = df.loc[project_id].to_dict()
+    if not r["included"]:
+        raise ValueError(
+            f"volume_project: {project_id!r} is excluded from the pipeline: {r['exclusion_reason']}"
+        )
+    first = r["first_production_year"]
+    first = first if pd.notna(first) else r["earliest_start"] + r["lead_time_years"]
+    return project_ramp(float(r["capacity_t"]), int(first), float(r["ramp_up_years"]), start_year, years)
+
+
+def start_year(model: PricePathModel) -> int:
+    """First simulated year: the year after the last annual price, or the year of the month after the
+    last monthly price."""
+    last = str(model.fit.get("last", ""))
+    if model.fit.get("frequency") == "annual":
+        return int(last[:4]) + 1
+    return int((pd.Timestamp(last) + pd.DateOffset(months=1)).year)
+
+
+def volume_schedule(
+    req: FloorRequest, first_year: int = 0, params: ParameterSet | None = None
+) -> tuple[float | tuple[float, ...], str]:
     """The covered volume and a line saying where it comes from."""
     from critmin.pricing.volumes import dod_mp_volume_path, read_schedule_csv
+
+    if req.volume_project is not None:
+        sched = project_volume(req.volume_project, first_year, req.years, params or ParameterSet())
+        return sched, f"pipeline project {req.volume_project} from {first_year} (planning ramp)"
 
     if req.volume_t is not None:
         return float(req.volume_t), f"{req.volume_t:g} t/yr flat"
@@ -215,7 +250,7 @@ def run(
     dumping = None
     if request.dumping_depth > 0 and request.dumping_months > 0:
         zones, dumping = _dumped(request, zones, atlas, params)
-    volume, volume_source = volume_schedule(request)
+    volume, volume_source = volume_schedule(request, start_year(model), params)
     mech = Mechanism(
         request.mechanism,
         request.strike_usd_per_kg * KG_PER_T,
