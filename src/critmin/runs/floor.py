@@ -109,7 +109,7 @@ def project_volume(project_id: str, start_year: int, years: int, params: Paramet
     df = build_pipeline(params=params).projects.set_index("project_id")
     if project_id not in df.index:
         raise ValueError(f"volume_project: {project_id!r} is not a pipeline project id")
-    r: dict[str, Any] = df.loc[project_id].to_dict()
+    r = {str(k): v for k, v in df.loc[project_id].to_dict().items()}
     if not r["included"]:
         raise ValueError(
             f"volume_project: {project_id!r} is excluded from the pipeline: {r['exclusion_reason']}"
