@@ -96,8 +96,8 @@ def _model_frame(model: Any) -> pd.DataFrame:
 def prices_page(params: Mapping[str, str]) -> Page:
     """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
     from critmin.pricing.history import PriceSeriesError, known_materials
-    from critmin.pricing.mechanisms import Mechanism, evaluate
-    from critmin.pricing.price_paths import fit_history, simulate
+    from critmin.pricing.price_paths import fit_history
+    from critmin.runs.floor import FloorRequest, run
 
     materials = sorted(known_materials())
     material = require(params, "material", materials, DEFAULT_MATERIAL)
@@ -114,10 +114,19 @@ def prices_page(params: Mapping[str, str]) -> Page:
     n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
     seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
 
-    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed)
-    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)
-    result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
-    summary = result.summary
+    req = FloorRequest(
+        material=material,
+        mechanism=mechanism,
+        strike_usd_per_kg=strike,
+        volume_t=volume,
+        member_output_t=volume,
+        years=years,
+        paths=n_paths,
+        seed=seed,
+        projects=False,
+    )
+    out = run(req)
+    result, summary, paths = out.result, out.summary, out.zones.outside
 
     fan = fan_frame(paths)
     fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
