@@ -29,6 +29,25 @@ COMMODITY_PICK: dict[str, str] = {
     "bauxite": "Bauxite",
     "alumina": "Alumina",
     "titanium-sponge": "Titanium sponge metal",
+    **{
+        slug: slug.capitalize()
+        for slug in (
+            "lanthanum",
+            "cerium",
+            "praseodymium",
+            "neodymium",
+            "samarium",
+            "europium",
+            "gadolinium",
+            "terbium",
+            "dysprosium",
+            "holmium",
+            "erbium",
+            "thulium",
+            "ytterbium",
+            "lutetium",
+        )
+    },
 }
 
 NIR_PICK: dict[str, str] = {

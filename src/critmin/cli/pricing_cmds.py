@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
 
 price_app = typer.Typer(help="Reference prices from reported deals, price models and members' stake.")
 app.add_typer(price_app, name="price")
@@ -340,9 +340,11 @@ def floor(
     options["series"] = str(series) if series else None
     from rich.console import Console
 
-    from critmin.pricing.history import PriceSeriesError
+    from critmin.pricing.history import PriceSeriesError, priced_materials
     from critmin.runs.floor import run
 
+    if series is None and material not in (priced := priced_materials()):
+        raise _fail(unknown_name("material", material, priced, "materials with a bundled price series"))
     req = _floor_request(options)
     console = Console(stderr=True)
     try:
