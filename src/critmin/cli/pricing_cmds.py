@@ -288,6 +288,12 @@ def _emit_floor(out: Any, fmt: Format) -> None:
     )
     if fmt is Format.table:
         emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+        if "levy_incidence_pv_usd" in summary:
+            emit_frame(
+                summary["levy_incidence_pv_usd"],
+                fmt,
+                title=f"Levy incidence by member of {req.group} (USD, PV, mean over paths)",
+            )
 
 
 @app.command()

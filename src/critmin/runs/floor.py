@@ -223,6 +223,25 @@ def breakevens(material: str, params: ParameterSet | None = None) -> pd.DataFram
     return project_breakevens(material, cand, params=params, project_ids=ids)
 
 
+def _incidence(req: FloorRequest, summary: dict[str, Any], atlas: Any, params: ParameterSet) -> Any:
+    """Mean PV of the levy collected and of the price uplift on member output, split among the group."""
+    from critmin.pricing.stake_report import levy_incidence, member_shares
+    from critmin.pricing.zones import DISRUPTION_MATERIAL
+
+    if atlas is None:
+        from critmin.atlas import load_atlas
+
+        atlas = load_atlas()
+    if req.group not in atlas.groups:
+        raise ValueError(f"group: {req.group!r}; expected one of {', '.join(sorted(atlas.groups))}")
+    collected = summary["levy_revenue_pv_usd"]["mean"]
+    uplift = summary["consumer_cost_pv_usd"]["mean"] - collected
+    material = DISRUPTION_MATERIAL.get(req.material, req.material)
+    imports, output = member_shares(atlas, atlas.groups[req.group], material)
+    inc = levy_incidence(collected, uplift, imports, output, imports)
+    return inc[inc.abs().sum(axis=1) > 0].reset_index()
+
+
 def run(
     request: FloorRequest,
     *,
@@ -283,6 +302,8 @@ def run(
     }
     if dumping is not None:
         summary["dumping"] = dumping
+    if res.flows.levy_per_t is not None:  # a levy: who pays and who receives, member by member
+        summary["levy_incidence_pv_usd"] = _incidence(request, summary, atlas, params)
     meta = res.metadata.model_copy(
         update={"parameters": res.metadata.parameters | params.used(PP_PARAMETERS) | {"seed": request.seed}}
     )
