@@ -304,7 +304,13 @@ def run(
         summary["dumping"] = dumping
     if res.flows.levy_per_t is not None:  # a levy: who pays and who receives, member by member
         summary["levy_incidence_pv_usd"] = _incidence(request, summary, atlas, params)
+    used = list(PP_PARAMETERS)
+    if request.paths_from == "retaliation":
+        used += ["retaliation_share", "retaliation_months"]
+    if dumping is not None:
+        used += ["china_spare_capacity_share", "restrictor_export_share"]
+    run_params = {"seed": request.seed, "paths_from": request.paths_from, "scenario": request.scenario}
     meta = res.metadata.model_copy(
-        update={"parameters": res.metadata.parameters | params.used(PP_PARAMETERS) | {"seed": request.seed}}
+        update={"parameters": res.metadata.parameters | params.used(used) | run_params}
     )
     return FloorResult(request, res, zones, model, summary, meta)
