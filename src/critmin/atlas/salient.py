@@ -29,6 +29,7 @@ COMMODITY_PICK: dict[str, str] = {
     "bauxite": "Bauxite",
     "alumina": "Alumina",
     "titanium-sponge": "Titanium sponge metal",
+    "rhodium": "Rhodium",
     **{
         slug: slug.capitalize()
         for slug in (

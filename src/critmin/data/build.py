@@ -25,6 +25,7 @@ from critmin.atlas.valuetext import rounding_unit
 from critmin.data.derived_prices import derive_pgm_price
 from critmin.data.history import parse_ds140_world, parse_mcs2022_2024, parse_myb2022_t8, parse_theler
 from critmin.data.ree import derive_elements
+from critmin.data.rhodium import derive_rhodium
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -211,7 +212,9 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     root = raw if raw is not None else raw_root()
     parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root), *history_parts(root)]
     production = pd.concat([p.production for p in parts], ignore_index=True)
-    production = pd.concat([production, derive_pgm(production)], ignore_index=True)
+    production = pd.concat(
+        [production, derive_pgm(production), derive_rhodium(production)], ignore_index=True
+    )
     world = pd.concat([*(p.world_totals for p in parts), parse_ds140_world(root)], ignore_index=True)
     dup = production.duplicated(["material", "stage", "iso3", "year", "edition"], keep=False)
     if dup.any():
