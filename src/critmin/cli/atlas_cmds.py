@@ -17,15 +17,18 @@ GROUPS_FILE_OPT = typer.Option(
 
 @app.command()
 def materials(fmt: Format = FORMAT_OPT) -> None:
-    """List the materials: slug, content basis, stages (with data / missing), USGS chapter, US critical."""
+    """List every material and stage: content basis, years with numbers, editions, flags and notes."""
     from critmin.atlas import load_atlas
+    from critmin.atlas.catalog import material_catalog
 
-    atlas = load_atlas()
-    miss = atlas.missing_stages()
-    df = atlas.materials.copy()
-    df["stages_with_data"] = [";".join(atlas.stages_of(s)) for s in df["slug"]]
-    df["missing_stages"] = [";".join(miss.loc[miss["material"] == s, "stage"]) for s in df["slug"]]
-    emit_frame(df, fmt, title="Materials", caption="stages: declared supply-chain stages; missing = no data")
+    df = material_catalog(load_atlas())
+    emit_frame(
+        df,
+        fmt,
+        title=f"Materials ({df['material'].nunique()})",
+        caption="years: primary rows with a number; flags: counts of the primary rows; missing = a declared "
+        "stage with no data (a gap, not estimated)",
+    )
 
 
 @app.command()
