@@ -271,11 +271,31 @@ def default_out_dir() -> Path:
     return Path(str(resources.files("critmin.data"))) / "built"
 
 
+def raw_hashes(root: Path | None = None) -> list[tuple[str, str]]:
+    """``(relative path, SHA-256)`` of every bundled raw file, sorted (the table in SOURCES.md)."""
+    import hashlib
+
+    base = root if root is not None else Path(str(raw_root()))
+    files = sorted(f for f in base.rglob("*") if f.is_file())
+    return [(f.relative_to(base).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files]
+
+
+def hash_table() -> str:
+    """The Markdown table of :func:`raw_hashes` (pasted between the sha256 markers of SOURCES.md)."""
+    lines = ["| file | SHA-256 |", "|---|---|"]
+    lines += [f"| `{name}` | `{digest}` |" for name, digest in raw_hashes()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(prog="python -m critmin.data.build", description=__doc__)
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: critmin/data/built)")
+    ap.add_argument("--hashes", action="store_true", help="print the SHA-256 table of the raw files and exit")
     args = ap.parse_args(argv)
+    if args.hashes:
+        print(hash_table())
+        return 0
     out = args.out or default_out_dir()
     for p in write_tables(build_tables(), out):
         print(p)
