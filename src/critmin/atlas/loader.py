@@ -26,6 +26,7 @@ TABLES: tuple[str, ...] = (
     "us_import_sources",
     "prices",
     "projections",
+    "gdp",
 )
 
 
@@ -73,6 +74,7 @@ def _load(groups_file: str | None) -> SupplyChain:
         us_import_sources=t["us_import_sources"],
         prices=t["prices"],
         projections=t["projections"],
+        gdp=t["gdp"],
         editions=dict(DATA_EDITIONS),
     )
 

@@ -74,6 +74,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "us_import_sources": ["material", "iso3"],
     "prices": ["material", "series", "year"],
     "projections": ["material", "stage", "year", "iso3"],
+    "gdp": ["iso3", "year"],
 }
 
 
@@ -208,6 +209,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     """All atlas tables from the raw files."""
     from critmin.atlas.governance import build_wgi
     from critmin.atlas.trade import build_trade
+    from critmin.atlas.wdi import build_gdp
 
     root = raw if raw is not None else raw_root()
     parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root), *history_parts(root)]
@@ -245,6 +247,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         "us_import_sources": build_import_sources(root, materials),
         "prices": prices,
         "projections": parse_iea_projections(root),
+        "gdp": build_gdp(root),
     }
 
 
