@@ -76,8 +76,19 @@ def test_exposure_reports_both_published_methods_beside_critmins_variants() -> N
         * (1 - t["eol_rir"])
         * t["si_sr"]
     )
-    assert any("assumption" in f for f in sr["flags"]) and any("stand-in" in f for f in sr["flags"])
+    assert any("assumption" in f for f in sr["flags"]) and sr["flags"][0].startswith("trade tonnes = BACI")
     # critmin's own variants stay, under their own keys
     assert d["supply_risk"] > 0 and d["geopolrisk"] is not None
     gpr = by[GPR_NAME]
     assert gpr["terms"]["domestic_t"] > 0 and 0 <= gpr["value"] <= gpr["terms"]["hhi"]
+
+
+def test_content_tonnes_use_baci_quantities_where_present_else_value_over_price() -> None:
+    from critmin.analytics.published_risk import _content_tonnes
+
+    rows = pd.DataFrame({"value_usd": [100.0, 300.0], "tonnes": [10.0, float("nan")]})
+    t, how = _content_tonnes(rows, price=50.0, factor=0.5)
+    assert t.tolist() == [5.0, 6.0]  # 10 t gross x 0.5; 300 USD / 50 USD/t
+    assert "25% of the value" in how
+    t, how = _content_tonnes(rows, price=50.0, factor=None)
+    assert t.tolist() == [2.0, 6.0] and "stand-in" in how

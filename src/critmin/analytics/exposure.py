@@ -249,8 +249,17 @@ def _risk_methods(
         params.get("substitution_index", material),
         params.get("wgi_scaled_missing", material),
         params.get("governance_risk_missing", material),
+        _content_factor(params, material),
     )
     return [{"method": r.method, "value": r.value, "terms": r.terms, "flags": r.flags} for r in scores]
+
+
+def _content_factor(params: ParameterSet, material: str) -> float | None:
+    """``trade_content_factor`` of the material (content t per gross t of its HS6 codes), if documented."""
+    try:
+        return float(params.get("trade_content_factor", material))
+    except ParameterError:
+        return None
 
 
 def _trade_rows(

@@ -132,6 +132,21 @@ def _wgi_of(codes: pd.Index, wgi: pd.Series, missing: float) -> pd.Series:
     return pd.Series(vals, index=codes, dtype="float64")
 
 
+def _content_tonnes(rows: pd.DataFrame, price: float, factor: float | None) -> tuple[pd.Series, str]:
+    """Content tonnes per trade row and the text saying how they were obtained."""
+    by_value = rows["value_usd"].astype("float64") / price
+    if factor is None or "tonnes" not in rows.columns:
+        return by_value, "trade tonnes = BACI value / reference price (value-based stand-in)"
+    gross = rows["tonnes"].astype("float64")
+    have = gross.notna()
+    out = (gross * factor).where(have, by_value)
+    share = float(rows.loc[have, "value_usd"].sum() / rows["value_usd"].sum()) if len(rows) else 0.0
+    if share == 0.0:
+        return by_value, "trade tonnes = BACI value / reference price (no BACI quantities for this year)"
+    text = f"trade tonnes = BACI gross tonnes x content factor {factor:g} for {share:.0%} of the value"
+    return out, text + "; the rest value / reference price"
+
+
 def risk_methods(
     supply: pd.Series,
     trade_rows: pd.DataFrame,
@@ -143,18 +158,21 @@ def risk_methods(
     si_sr: float,
     missing_wgi: float,
     missing_g: float,
+    content_factor: float | None = None,
 ) -> list[RiskScore]:
-    """Both published scores for a group on the atlas data. Tonnes of trade = BACI value / the reference
-    price (flagged: a value-based stand-in for BACI quantities); EOL-RIR and SI are parameters (flagged when
-    the default assumption stands in)."""
+    """Both published scores for a group on the atlas data. Trade in content tonnes = BACI gross tonnes x
+    ``content_factor`` where BACI has a quantity and a factor is documented, else BACI value / the reference
+    price (flagged: a value-based stand-in); EOL-RIR and SI are parameters (flagged when the default
+    assumption stands in)."""
     if price_usd_per_t is None or not price_usd_per_t > 0 or trade_rows.empty or supply.sum() <= 0:
         return []
     mem = set(members)
-    inbound = trade_rows[trade_rows["importer"].isin(mem) & ~trade_rows["exporter"].isin(mem)]
-    outbound = trade_rows[trade_rows["exporter"].isin(mem) & ~trade_rows["importer"].isin(mem)]
-    imports_t = inbound.groupby("exporter")["value_usd"].sum() / price_usd_per_t
-    exports_t = float(outbound["value_usd"].sum()) / price_usd_per_t
-    flags = ["trade tonnes = BACI value / reference price (value-based stand-in)"]
+    content, how = _content_tonnes(trade_rows, price_usd_per_t, content_factor)
+    inbound = trade_rows["importer"].isin(mem) & ~trade_rows["exporter"].isin(mem)
+    outbound = trade_rows["exporter"].isin(mem) & ~trade_rows["importer"].isin(mem)
+    imports_t = content[inbound].groupby(trade_rows.loc[inbound, "exporter"]).sum()
+    exports_t = float(content[outbound].sum())
+    flags = [how]
     if eol_rir == 0.0:
         flags.append("EOL-RIR = 0: default assumption (no bundled per-material value)")
     if si_sr == 1.0:
