@@ -15,6 +15,8 @@ Rules (see ``docs/methods/disruption.md``):
 * ``production_outage``: the country's share of the stage times ``share`` joins the outside gap.
 * ``demand_shock``: ``share`` times the scope (sector share, a country's import share, or 1) of outside
   demand joins the gap (negative for a fall in demand).
+* ``initial_balance[material] = b``: a market in surplus (``b > 0``) or deficit (``b < 0``) when the
+  scenario starts: ``-b`` times outside demand joins the gap in every month of the horizon.
 """
 
 from __future__ import annotations
@@ -173,4 +175,10 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
             else:
                 scope = 1.0
             extra[0, i] += ev.share * scope * (1.0 - c[0, i]) * active
+    for mat, bal in sc.initial_balance.items():
+        try:
+            i = inp.index(mat)
+        except InputError as err:
+            raise InputError(f"scenario {sc.name!r}, field initial_balance: {err}") from None
+        extra[0, i] -= bal * (1.0 - c[0, i])
     return CompiledScenario(a, c, withheld, extra, restricted, restrictors, targets, named, export_basis)

@@ -381,7 +381,6 @@ def run_monte_carlo(
                 "param_draws": param_draws,
                 "perspective": perspective or "world",
                 "as_of": as_of,
-                "data_years": inp.data_years,
                 "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
             }
         }
