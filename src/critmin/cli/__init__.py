@@ -11,6 +11,7 @@ from critmin.cli import (  # noqa: F401
     exposure_cmds,
     planning_cmds,
     pricing_cmds,
+    sensitivity_cmds,
     service_cmds,
     vault_cmds,
 )
