@@ -282,7 +282,8 @@ def _perspective_of(inp: MarketInputs, perspective: str | None) -> list[str] | N
     if perspective is None or perspective.upper() in ("WORLD", "WLD"):
         return None
     try:
-        return inp.resolve(perspective if perspective in inp.groups else perspective.upper())
+        code = perspective.upper() if len(perspective) == 3 and perspective.isalpha() else perspective
+        return inp.resolve(code)
     except InputError as err:
         raise InputError(f"perspective: {err}") from None
 

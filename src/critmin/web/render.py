@@ -22,6 +22,7 @@ NAV: list[tuple[str, str, str]] = [
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
     ("plan", "/plan", "Investment plan"),
+    ("risk", "/risk", "Risk"),
     ("members", "/members", "Members"),
 ]
 

@@ -33,6 +33,7 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
     from critmin.web.reserve import build_reserve
+    from critmin.web.risk import build_risk
 
     return [
         PageRoute("overview", "/", build_overview),
@@ -40,6 +41,7 @@ def page_routes() -> list[PageRoute]:
         PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
+        PageRoute("risk", "/risk", build_risk),
     ]
 
 
