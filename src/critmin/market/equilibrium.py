@@ -12,15 +12,17 @@ the higher it is, at most ``Rmax`` a month (``docs/methods/market.md``, "Storage
 
 ``f`` is non-decreasing in ``x``, so the root is unique when it exists. The price is bounded to
 ``[floor, cap]``: at the cap the remaining gap is unmet demand (shortfall); at the floor the remaining
-surplus is unsold output. The solver is a bracketed Newton iteration, vectorised over all elements (no
-Python loop per element); elements leave the active set once converged.
+surplus is unsold output. The solver is a bracketed Newton iteration (bisection whenever a step leaves the
+bracket), compiled with numba and run element by element over the flattened inputs.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -42,19 +44,6 @@ def stock_release(x: FloatArray, rmax: FloatArray, sigma: FloatArray) -> FloatAr
     return -rmax * np.expm1(-sigma * np.maximum(x, 0.0))
 
 
-def _excess(
-    x: FloatArray,
-    s0: FloatArray,
-    d0: FloatArray,
-    es: FloatArray,
-    ed: FloatArray,
-    gap: FloatArray,
-    rmax: FloatArray,
-    sigma: FloatArray,
-) -> FloatArray:
-    return s0 * np.expm1(es * x) - d0 * np.expm1(ed * x) + stock_release(x, rmax, sigma) - gap
-
-
 def solve_zone(
     s0: FloatArray,
     d0: FloatArray,
@@ -66,22 +55,25 @@ def solve_zone(
     release_max: FloatArray | float = 0.0,
     release_sigma: FloatArray | float = 1.0,
     *,
+    x0: FloatArray | None = None,
     tol: float = 1e-12,
     max_iter: int = 100,
 ) -> ZoneSolution:
     """Solve ``f(ln p) = 0`` for every element; inputs broadcast to a common shape.
 
     ``release_max``: the most the zone's stock holders sell in the period (``Rmax``, tonnes);
-    ``release_sigma``: how fast releases approach it as the price rises. ``tol`` is relative to
-    ``s0 + d0``. Raises ``ValueError`` on a negative baseline or release, a wrong-signed elasticity or
-    bounds that do not contain 1.
+    ``release_sigma``: how fast releases approach it as the price rises. ``x0``: optional first guess of
+    ``ln p`` per element (e.g. last month's answer; 0 means none). ``tol`` is relative to ``s0 + d0``.
+    Raises ``ValueError`` on a negative baseline or release, a wrong-signed elasticity or bounds that do
+    not contain 1.
     """
-    s0, d0, es, ed, gap, cap_a, floor_a, rmax, sig = np.broadcast_arrays(
+    arrays = np.broadcast_arrays(
         *(
             np.asarray(v, dtype=np.float64)
-            for v in (s0, d0, es, ed, gap, cap, floor, release_max, release_sigma)
+            for v in (s0, d0, es, ed, gap, cap, floor, release_max, release_sigma, 0.0 if x0 is None else x0)
         )
     )
+    s0, d0, es, ed, gap, cap_a, floor_a, rmax, sig, _ = arrays
     if np.any(s0 < 0) or np.any(d0 < 0) or np.any(rmax < 0):
         raise ValueError("solve_zone: baseline supply, demand and stock release must be >= 0")
     if np.any(es < 0) or np.any(ed > 0) or np.any(sig < 0):
@@ -91,84 +83,99 @@ def solve_zone(
     if np.any(cap_a < 1) or np.any(floor_a > 1) or np.any(floor_a <= 0):
         raise ValueError("solve_zone: expected 0 < floor <= 1 <= cap")
     shape = s0.shape
-    scale_all = tol * np.maximum(s0 + d0, 1e-300)
-    x = np.zeros(shape)
-    short = np.zeros(shape)
-    surplus = np.zeros(shape)
-    idx = np.flatnonzero(np.abs(gap) > scale_all)  # balanced elements stay at the baseline price
-    if idx.size:
-        s_, d_, es_, ed_, g_, sc_, cap_, floor_, rm_, sg_ = (
-            v.ravel()[idx] for v in (s0, d0, es, ed, gap, scale_all, cap_a, floor_a, rmax, sig)
-        )
-        lo_, hi_ = np.log(floor_), np.log(cap_)
-        f_hi = _excess(hi_, s_, d_, es_, ed_, g_, rm_, sg_)
-        f_lo = _excess(lo_, s_, d_, es_, ed_, g_, rm_, sg_)
-        at_cap = f_hi <= 0
-        at_floor = ~at_cap & (f_lo >= 0)
-        xs = np.where(at_cap, hi_, np.where(at_floor, lo_, 0.0))
-        x.ravel()[idx] = xs
-        short.ravel()[idx] = np.where(at_cap, np.maximum(-f_hi, 0.0), 0.0)
-        surplus.ravel()[idx] = np.where(at_floor, np.maximum(f_lo, 0.0), 0.0)
-        inner = ~(at_cap | at_floor)
-        if inner.any():
-            x.ravel()[idx[inner]] = _newton(
-                s_[inner],
-                d_[inner],
-                es_[inner],
-                ed_[inner],
-                g_[inner],
-                rm_[inner],
-                sg_[inner],
-                sc_[inner],
-                lo_[inner],
-                hi_[inner],
-                max_iter,
-            )
+    f = [np.array(v, dtype=np.float64).reshape(-1) for v in arrays]
+    x, short, surplus, failed = _solve_elements(
+        f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], tol, max_iter
+    )
+    if failed:
+        raise RuntimeError(f"solve_zone: {failed} elements did not converge in {max_iter} iterations")
+    x = x.reshape(shape)
     return ZoneSolution(
         price_index=np.exp(x),
-        shortfall=short,
-        surplus=surplus,
+        shortfall=short.reshape(shape),
+        surplus=surplus.reshape(shape),
         demand_destroyed=-d0 * np.expm1(ed * x),
         released=stock_release(x, rmax, sig),
     )
 
 
-def _newton(
-    s_: FloatArray,
-    d_: FloatArray,
-    es_: FloatArray,
-    ed_: FloatArray,
-    g_: FloatArray,
-    rm_: FloatArray,
-    sg_: FloatArray,
-    sc_: FloatArray,
-    lo_: FloatArray,
-    hi_: FloatArray,
+@njit(cache=True, error_model="numpy")
+def _excess(x: float, s0: float, d0: float, es: float, ed: float, g: float, rmax: float, sig: float) -> float:
+    rel = -rmax * math.expm1(-sig * x) if x > 0.0 else 0.0
+    return float(s0 * math.expm1(es * x) - d0 * math.expm1(ed * x) + rel - g)
+
+
+@njit(cache=True, error_model="numpy")
+def clear_point(
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    cap: float,
+    floor: float,
+    rmax: float,
+    sig: float,
+    x0: float,
+    tol: float,
     max_iter: int,
-) -> FloatArray:
-    """Bracketed Newton on ``f(x)`` for elements whose root lies inside ``(lo, hi)``."""
-    idx = np.arange(s_.size)
-    out = np.zeros(s_.size)
-    # first guess: the linearised answer, clipped into the bracket
-    xa = np.clip(g_ / np.maximum(s_ * es_ - d_ * ed_ + rm_ * sg_, 1e-300), lo_, hi_)
+) -> tuple[float, float, float, bool]:
+    """``(ln p, shortfall, surplus, converged)`` of one element: bounds first, then bracketed Newton from
+    ``x0`` (0: the linearised guess), bisecting whenever a step leaves the bracket."""
+    sc = tol * max(s0 + d0, 1e-300)
+    if abs(g) <= sc:  # balanced: the baseline price
+        return 0.0, 0.0, 0.0, True
+    lo, hi = math.log(floor), math.log(cap)
+    # f(lo) < 0 when the gap is positive and f(hi) > 0 when it is negative: only the other bound
+    if g > 0.0:
+        f_hi = _excess(hi, s0, d0, es, ed, g, rmax, sig)
+        if f_hi <= 0.0:
+            return hi, max(-f_hi, 0.0), 0.0, True
+    else:
+        f_lo = _excess(lo, s0, d0, es, ed, g, rmax, sig)
+        if f_lo >= 0.0:
+            return lo, 0.0, max(f_lo, 0.0), True
+    xa = x0 if x0 != 0.0 else g / max(s0 * es - d0 * ed + rmax * sig, 1e-300)
+    xa = min(max(xa, lo), hi)
     for _ in range(max_iter):
-        ea, eb = np.exp(es_ * xa), np.exp(ed_ * xa)
-        er = np.exp(-sg_ * np.maximum(xa, 0.0))
-        f = s_ * (ea - 1.0) - d_ * (eb - 1.0) + rm_ * (1.0 - er) - g_
-        done = np.abs(f) <= sc_
-        if done.any():
-            out[idx[done]] = xa[done]
-            keep = ~done
-            idx, xa, f, ea, eb, er = idx[keep], xa[keep], f[keep], ea[keep], eb[keep], er[keep]
-            s_, d_, es_, ed_, g_, sc_ = s_[keep], d_[keep], es_[keep], ed_[keep], g_[keep], sc_[keep]
-            rm_, sg_, lo_, hi_ = rm_[keep], sg_[keep], lo_[keep], hi_[keep]
-            if not idx.size:
-                return out
-        lo_ = np.where(f < 0, xa, lo_)
-        hi_ = np.where(f > 0, xa, hi_)
-        fp = s_ * es_ * ea - d_ * ed_ * eb + np.where(xa > 0, rm_ * sg_ * er, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            xn = xa - f / fp
-        bad = ~np.isfinite(xn) | (xn <= lo_) | (xn >= hi_)
-        xa = np.where(bad, 0.5 * (lo_ + hi_), xn)
-    raise RuntimeError(f"solve_zone: {idx.size} elements did not converge in {max_iter} iterations")
+        ea, eb = math.exp(es * xa), math.exp(ed * xa)
+        er = math.exp(-sig * xa) if xa > 0.0 else 1.0
+        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + rmax * (1.0 - er) - g
+        if abs(f) <= sc:
+            return xa, 0.0, 0.0, True
+        if f < 0.0:
+            lo = xa
+        else:
+            hi = xa
+        fp = s0 * es * ea - d0 * ed * eb + (rmax * sig * er if xa > 0.0 else 0.0)
+        xn = xa - f / fp if fp > 0.0 else math.nan
+        xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
+    return xa, 0.0, 0.0, False
+
+
+@njit(cache=True, error_model="numpy")
+def _solve_elements(
+    s0: FloatArray,
+    d0: FloatArray,
+    es: FloatArray,
+    ed: FloatArray,
+    gap: FloatArray,
+    cap: FloatArray,
+    floor: FloatArray,
+    rmax: FloatArray,
+    sig: FloatArray,
+    x0: FloatArray,
+    tol: float,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+    n = s0.size
+    x = np.zeros(n)
+    short = np.zeros(n)
+    surplus = np.zeros(n)
+    failed = 0
+    for i in range(n):
+        x[i], short[i], surplus[i], ok = clear_point(
+            s0[i], d0[i], es[i], ed[i], gap[i], cap[i], floor[i], rmax[i], sig[i], x0[i], tol, max_iter
+        )
+        failed += 0 if ok else 1
+    return x, short, surplus, failed
