@@ -7,11 +7,12 @@ kernel clears two zones each month (see ``docs/methods/disruption.md`` and ``doc
 * the restricting country's domestic zone (production share ``a``, consumption share ``c``, exports
   ``a - c``), whose exports fall by the withheld volume ``w``: ``a (p^es_r - 1) - c (p^ed - 1) = -w``;
 * the outside zone (supply ``1 - a``, demand ``1 - c``) which loses ``w`` plus any extra gap ``g``
-  (outages, demand shocks, feedstock loss) and adds the stock purchases of its buyers (precautionary
-  demand while a restriction lasts, restocking after it); stockpile releases and spare capacity (ramping up
-  after a restart time) close what they can at the baseline price; commercial stocks are price-responsive
-  supply cleared jointly with the zone (holders release only above the baseline price); the rest moves the
-  price, bounded by the choke price above which demand goes unmet (shortfall).
+  (outages, demand shocks, feedstock loss); stockpile releases and spare capacity (ramping up after a
+  restart time) close what they can at the baseline price; commercial stocks are sold or bought at the
+  price, cleared jointly with the zone: holders want ``H* p^-sigma`` (less the higher the price now
+  against the baseline they expect) and close ``rho`` of the gap to what they hold each month; a
+  restriction raises ``H*`` by a precautionary share (fading), and after it stocks are rebuilt. The rest
+  moves the price, bounded by the choke price above which demand goes unmet (shortfall).
 
 Elasticities move from short-run toward long-run values with the months elapsed since the material's
 first shock. The loss of every month is decomposed by :func:`critmin.disruption.loss.loss_parts`. Nothing
@@ -68,10 +69,10 @@ class KernelParams:
     spare_share: FloatArray  # idle capacity outside the restrictor, share of world annual output
     spare_restart_months: FloatArray  # months after the first shock before idle capacity produces again
     spare_ramp_months: FloatArray  # months from restart to full idle capacity (linear)
-    inventory_days: FloatArray  # target commercial stocks outside the restrictor, days of outside demand
-    inventory_draw: FloatArray  # most of the remaining stock released per month; also the restocking rate
-    storage_sigma: FloatArray  # price response of releases: R = draw * stock * (1 - p^-sigma), p > 1
-    precaution: FloatArray  # precautionary purchases, share of the withheld volume at the start (decaying)
+    inventory_days: FloatArray  # normal commercial stocks outside the restrictor H*, days of outside demand
+    inventory_draw: FloatArray  # rho: share of the gap between held and wanted stock closed per month
+    storage_sigma: FloatArray  # sigma: wanted stock H* p^-sigma falls with the price
+    precaution: FloatArray  # rise of the wanted stock when a restriction starts, share of H* (fading)
     cap: FloatArray  # choke price index: above it demand is rationed
     floor: FloatArray
     loss_per_t: FloatArray  # USD of value added lost per tonne left unmet (NaN = not valued)
@@ -208,35 +209,35 @@ def _cells(
             if keep:
                 paths[4, i, t] = d0
                 paths[12, i, t] = stock
-            if not started or (not shocked and stock >= target * (1.0 - 1e-9)):
+            if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
                 if started:
                     age += 1.0
                 continue  # at the baseline: price 1, nothing unmet, no loss
             decay = math.exp(-age / pr[5])
             ed = pr[1] + (pr[0] - pr[1]) * decay
             es = pr[3] + (pr[2] - pr[3]) * decay
-            # buyers' stock purchases: precaution while restricted (fading), restocking toward the target
-            buy = pr[12] * w * q[i] * decay if w > 0.0 else pr[10] * max(target - stock, 0.0)
-            gap = g * q[i] + buy  # tonnes/month at the baseline price
-            rel = min(offered[i, t], max(g * q[i], 0.0))  # stockpile releases close the physical gap only
+            # the stock holders want: the target, raised by precaution while restricted (fading)
+            want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
+            hold = pr[10] * stock
+            gap = g * q[i]  # tonnes/month at the baseline price
+            rel = min(offered[i, t], max(gap, 0.0))  # stockpile releases close the physical gap
             left = max(gap, 0.0) - rel
             spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
             residual = left - spare if gap > 0.0 else gap
-            rmax = pr[10] * stock
             x, short_all, _, ok = clear_point(
-                s0, d0, es, ed, residual, pr[13], pr[14], rmax, pr[11], x_prev, TOL, MAX_ITER
+                s0, d0, es, ed, residual, pr[13], pr[14], hold, want, pr[11], x_prev, TOL, MAX_ITER
             )
             p_out = math.exp(x)
-            sold = -rmax * math.expm1(-pr[11] * x) if x > 0.0 else 0.0
-            unmet_buy = min(short_all, buy)  # rationing cuts stock building first
+            sold = hold - want * math.exp(-pr[11] * x)  # net sale of commercial stocks
+            unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
             short = short_all - unmet_buy
-            stock = stock - sold + buy - unmet_buy
+            stock = stock - sold - unmet_buy
             destroyed = -d0 * math.expm1(ed * x)
             la, lb, lc, ld = loss_point(p_out, d0, ed, short, s0 * math.exp(es * x) + spare, pr[16], pr[15])
             p_r, r_loss = p_out, 0.0
             if ra > 0.0:
                 xr, _, _, ok_r = clear_point(
-                    ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 1.0, xr_prev, TOL, MAX_ITER
+                    ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
                 )
                 xr_prev = xr
                 ok = ok and ok_r
@@ -248,7 +249,8 @@ def _cells(
                 tot[k, i] += vals[k]
             tot[7, i] = max(tot[7, i], p_out)
             if keep:
-                got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, sold, buy - unmet_buy)
+                bought = max(-sold, 0.0) - unmet_buy
+                got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
                 for k in range(8):
                     paths[k, i, t] = got[k]
                 for k in range(4):

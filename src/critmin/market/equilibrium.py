@@ -1,14 +1,16 @@
 """Clearing of one price zone with iso-elastic supply and demand, batched over any array shape.
 
 A zone has baseline monthly supply ``S0`` and demand ``D0`` at price index 1. A supply gap ``G`` (tonnes
-per month, at the baseline price, after buffers) must be closed by extra supply, stock releases and lost
+per month, at the baseline price, after buffers) must be closed by extra supply, stock sales and lost
 demand:
 
-    f(x) = S0 (exp(es x) - 1) + D0 (1 - exp(ed x)) + R(x) - G = 0,   x = ln p,  es >= 0 >= ed,
+    f(x) = S0 (exp(es x) - 1) + D0 (1 - exp(ed x)) + N(x) - G = 0,   x = ln p,  es >= 0 >= ed,
 
-where ``R(x) = Rmax (1 - exp(-sigma x))`` for ``x > 0`` (0 otherwise) is the release of commercial stocks:
-holders sell when the price exceeds the expected future price net of carrying cost (the baseline), more
-the higher it is, at most ``Rmax`` a month (``docs/methods/market.md``, "Storage").
+where ``N(x) = rho (H - H* exp(-sigma x))`` is the net sale of commercial stocks (negative: purchases).
+Holders want to hold ``H* p^-sigma``: the higher the price now against the price they expect (the
+baseline, net of carrying cost), the less stock is worth holding; each month they close ``rho`` of the
+gap between what they hold (``H``) and what they want (``docs/methods/market.md``, "Storage").
+In the solver ``hold = rho H`` and ``want = rho H*``.
 
 ``f`` is non-decreasing in ``x``, so the root is unique when it exists. The price is bounded to
 ``[floor, cap]``: at the cap the remaining gap is unmet demand (shortfall); at the floor the remaining
@@ -36,12 +38,12 @@ class ZoneSolution:
     shortfall: FloatArray  # gap left unmet at the cap (>= 0)
     surplus: FloatArray  # surplus left unsold at the floor (>= 0)
     demand_destroyed: FloatArray  # D0 (1 - p**ed) (negative when demand grows at a lower price)
-    released: FloatArray  # stock release R(ln p) (>= 0)
+    stock_sold: FloatArray  # net sale of commercial stocks N(ln p) (negative: purchases)
 
 
-def stock_release(x: FloatArray, rmax: FloatArray, sigma: FloatArray) -> FloatArray:
-    """``R(x) = Rmax (1 - exp(-sigma x))`` for ``x = ln p > 0``, else 0."""
-    return -rmax * np.expm1(-sigma * np.maximum(x, 0.0))
+def stock_sale(x: FloatArray, hold: FloatArray, want: FloatArray, sigma: FloatArray) -> FloatArray:
+    """``N(x) = hold - want exp(-sigma x)``: net sale of commercial stocks at ``x = ln p``."""
+    return np.asarray(hold - want * np.exp(-sigma * x), dtype=np.float64)
 
 
 def solve_zone(
@@ -52,8 +54,9 @@ def solve_zone(
     gap: FloatArray,
     cap: FloatArray | float,
     floor: FloatArray | float,
-    release_max: FloatArray | float = 0.0,
-    release_sigma: FloatArray | float = 1.0,
+    stock_hold: FloatArray | float = 0.0,
+    stock_want: FloatArray | float = 0.0,
+    stock_sigma: FloatArray | float = 1.0,
     *,
     x0: FloatArray | None = None,
     tol: float = 1e-12,
@@ -61,8 +64,8 @@ def solve_zone(
 ) -> ZoneSolution:
     """Solve ``f(ln p) = 0`` for every element; inputs broadcast to a common shape.
 
-    ``release_max``: the most the zone's stock holders sell in the period (``Rmax``, tonnes);
-    ``release_sigma``: how fast releases approach it as the price rises. ``x0``: optional first guess of
+    ``stock_hold``, ``stock_want``: ``rho H`` and ``rho H*`` of the zone's commercial stocks (tonnes);
+    ``stock_sigma``: how fast the wanted stock falls as the price rises. ``x0``: optional first guess of
     ``ln p`` per element (e.g. last month's answer; 0 means none). ``tol`` is relative to ``s0 + d0``.
     Raises ``ValueError`` on a negative baseline or release, a wrong-signed elasticity or bounds that do
     not contain 1.
@@ -70,12 +73,24 @@ def solve_zone(
     arrays = np.broadcast_arrays(
         *(
             np.asarray(v, dtype=np.float64)
-            for v in (s0, d0, es, ed, gap, cap, floor, release_max, release_sigma, 0.0 if x0 is None else x0)
+            for v in (
+                s0,
+                d0,
+                es,
+                ed,
+                gap,
+                cap,
+                floor,
+                stock_hold,
+                stock_want,
+                stock_sigma,
+                0.0 if x0 is None else x0,
+            )
         )
     )
-    s0, d0, es, ed, gap, cap_a, floor_a, rmax, sig, _ = arrays
-    if np.any(s0 < 0) or np.any(d0 < 0) or np.any(rmax < 0):
-        raise ValueError("solve_zone: baseline supply, demand and stock release must be >= 0")
+    s0, d0, es, ed, gap, cap_a, floor_a, hold, want, sig, _ = arrays
+    if np.any(s0 < 0) or np.any(d0 < 0) or np.any(hold < 0) or np.any(want < 0):
+        raise ValueError("solve_zone: baseline supply, demand and stocks must be >= 0")
     if np.any(es < 0) or np.any(ed > 0) or np.any(sig < 0):
         raise ValueError(
             "solve_zone: expected supply elasticity >= 0, demand elasticity <= 0, release sigma >= 0"
@@ -85,7 +100,7 @@ def solve_zone(
     shape = s0.shape
     f = [np.array(v, dtype=np.float64).reshape(-1) for v in arrays]
     x, short, surplus, failed = _solve_elements(
-        f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], tol, max_iter
+        f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], tol, max_iter
     )
     if failed:
         raise RuntimeError(f"solve_zone: {failed} elements did not converge in {max_iter} iterations")
@@ -95,14 +110,15 @@ def solve_zone(
         shortfall=short.reshape(shape),
         surplus=surplus.reshape(shape),
         demand_destroyed=-d0 * np.expm1(ed * x),
-        released=stock_release(x, rmax, sig),
+        stock_sold=stock_sale(x, hold, want, sig),
     )
 
 
 @njit(cache=True, error_model="numpy")
-def _excess(x: float, s0: float, d0: float, es: float, ed: float, g: float, rmax: float, sig: float) -> float:
-    rel = -rmax * math.expm1(-sig * x) if x > 0.0 else 0.0
-    return float(s0 * math.expm1(es * x) - d0 * math.expm1(ed * x) + rel - g)
+def _excess(
+    x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
+) -> float:
+    return float(s0 * math.expm1(es * x) - d0 * math.expm1(ed * x) + hold - want * math.exp(-sig * x) - g)
 
 
 @njit(cache=True, error_model="numpy")
@@ -114,7 +130,8 @@ def clear_point(
     g: float,
     cap: float,
     floor: float,
-    rmax: float,
+    hold: float,
+    want: float,
     sig: float,
     x0: float,
     tol: float,
@@ -123,31 +140,32 @@ def clear_point(
     """``(ln p, shortfall, surplus, converged)`` of one element: bounds first, then bracketed Newton from
     ``x0`` (0: the linearised guess), bisecting whenever a step leaves the bracket."""
     sc = tol * max(s0 + d0, 1e-300)
-    if abs(g) <= sc:  # balanced: the baseline price
+    f0 = hold - want - g  # f at the baseline price
+    if abs(f0) <= sc:  # balanced: the baseline price
         return 0.0, 0.0, 0.0, True
     lo, hi = math.log(floor), math.log(cap)
-    # f(lo) < 0 when the gap is positive and f(hi) > 0 when it is negative: only the other bound
-    if g > 0.0:
-        f_hi = _excess(hi, s0, d0, es, ed, g, rmax, sig)
+    if f0 < 0.0:  # the price rises: is the choke price reached?
+        f_hi = _excess(hi, s0, d0, es, ed, g, hold, want, sig)
         if f_hi <= 0.0:
             return hi, max(-f_hi, 0.0), 0.0, True
-    else:
-        f_lo = _excess(lo, s0, d0, es, ed, g, rmax, sig)
+        lo = 0.0
+    else:  # the price falls: is the floor reached?
+        f_lo = _excess(lo, s0, d0, es, ed, g, hold, want, sig)
         if f_lo >= 0.0:
             return lo, 0.0, max(f_lo, 0.0), True
-    xa = x0 if x0 != 0.0 else g / max(s0 * es - d0 * ed + rmax * sig, 1e-300)
+        hi = 0.0
+    xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
     xa = min(max(xa, lo), hi)
     for _ in range(max_iter):
-        ea, eb = math.exp(es * xa), math.exp(ed * xa)
-        er = math.exp(-sig * xa) if xa > 0.0 else 1.0
-        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + rmax * (1.0 - er) - g
+        ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
+        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
         if abs(f) <= sc:
             return xa, 0.0, 0.0, True
         if f < 0.0:
             lo = xa
         else:
             hi = xa
-        fp = s0 * es * ea - d0 * ed * eb + (rmax * sig * er if xa > 0.0 else 0.0)
+        fp = s0 * es * ea - d0 * ed * eb + want * sig * er
         xn = xa - f / fp if fp > 0.0 else math.nan
         xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
     return xa, 0.0, 0.0, False
@@ -162,7 +180,8 @@ def _solve_elements(
     gap: FloatArray,
     cap: FloatArray,
     floor: FloatArray,
-    rmax: FloatArray,
+    hold: FloatArray,
+    want: FloatArray,
     sig: FloatArray,
     x0: FloatArray,
     tol: float,
@@ -175,7 +194,19 @@ def _solve_elements(
     failed = 0
     for i in range(n):
         x[i], short[i], surplus[i], ok = clear_point(
-            s0[i], d0[i], es[i], ed[i], gap[i], cap[i], floor[i], rmax[i], sig[i], x0[i], tol, max_iter
+            s0[i],
+            d0[i],
+            es[i],
+            ed[i],
+            gap[i],
+            cap[i],
+            floor[i],
+            hold[i],
+            want[i],
+            sig[i],
+            x0[i],
+            tol,
+            max_iter,
         )
         failed += 0 if ok else 1
     return x, short, surplus, failed
