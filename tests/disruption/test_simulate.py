@@ -193,12 +193,42 @@ def test_json_result_shape(chain: SupplyChain) -> None:
     assert "price_elasticity_demand_short_run[default]" in d["parameters"]
 
 
-def test_inputs_member_allocation_is_import_share(chain: SupplyChain) -> None:
+def test_inputs_allocation_is_apparent_consumption_else_gdp(chain: SupplyChain) -> None:
     inp = build_inputs(chain)
-    i = inp.index("gallium")
-    alloc = dict(zip(inp.members, inp.member_alloc[i], strict=True))
-    assert alloc["USA"] == pytest.approx(0.4) and alloc["DEU"] == pytest.approx(0.2)
     assert inp.market_stage == ["refine", "refine", "mine"]  # cobalt, gallium, lithium
+    share = {
+        m: dict(zip(inp.countries, inp.consumption_share[i], strict=True))
+        for i, m in enumerate(inp.materials)
+    }
+    # gallium: no code of its own with a content factor -> GDP shares (USA 60, CHN 30, JPN 10)
+    assert inp.alloc_basis[inp.index("gallium")] == "gdp-share"
+    assert share["gallium"]["USA"] == pytest.approx(0.6) and share["gallium"]["JPN"] == pytest.approx(0.1)
+    # cobalt, refine: content = 0.5 x gross; CHN->JPN has no tonnes: 10 USD / (unit value 90/220 USD/t)
+    jpn = 10.0 / (90.0 / 220.0) * 0.5
+    ac = {"CHN": 750 + 100 - 10 - jpn, "FIN": 100.0, "USA": 10.0, "JPN": jpn, "COD": 0.0}
+    total = sum(ac.values())
+    assert inp.alloc_basis[inp.index("cobalt")] == "apparent-consumption"
+    for c, v in ac.items():
+        assert share["cobalt"].get(c, 0.0) == pytest.approx(v / total)
+    assert inp.trade_info["cobalt"]["rows_tonnes_estimated"] == 1
+    # lithium: trade at refine, atlas only mine -> mine output + net imports (Li = 0.1879 x Li2CO3)
+    li = {"AUS": 100 - 18.79, "CHL": 60 - 9.395, "CHN": 40 + 18.79, "USA": 9.395}
+    for c, v in li.items():
+        assert share["lithium"][c] == pytest.approx(v / 200.0)
+    assert np.allclose(inp.consumption_share.sum(axis=1), 1.0)
+    members = dict(zip(inp.members, inp.member_alloc[inp.index("cobalt")], strict=True))
+    assert members["FIN"] == pytest.approx(100.0 / total) and members["USA"] == pytest.approx(10.0 / total)
+
+
+def test_export_ratio_from_trade_replaces_the_default(chain: SupplyChain) -> None:
+    inp = build_inputs(chain)
+    jpn = 10.0 / (90.0 / 220.0) * 0.5
+    ratio, basis = inp.export_share_of("cobalt", ["CHN"], "refine")
+    assert basis == "trade (refine, 2024)" and ratio == pytest.approx((10.0 + jpn) / 750.0)
+    # no trade at the mine stage: the parameter
+    assert inp.export_share_of("cobalt", ["COD"], "mine") == (0.5, "parameter restrictor_export_share")
+    # a material row of its own (gallium 0.108, China customs) wins over trade and the default
+    assert inp.export_share_of("gallium", ["CHN"], "refine") == (0.108, "parameter restrictor_export_share")
 
 
 def test_ramp_builds_the_withheld_share_linearly(chain: SupplyChain) -> None:

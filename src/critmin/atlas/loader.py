@@ -25,6 +25,7 @@ TABLES: tuple[str, ...] = (
     "us_nir",
     "us_import_sources",
     "prices",
+    "gdp",
 )
 
 
@@ -71,6 +72,7 @@ def _load(groups_file: str | None) -> SupplyChain:
         us_nir=t["us_nir"],
         us_import_sources=t["us_import_sources"],
         prices=t["prices"],
+        gdp=t["gdp"],
         editions=dict(DATA_EDITIONS),
     )
 

@@ -35,11 +35,12 @@ COLUMNS: dict[str, list[str]] = {
         "within_rounding",
     ],
     "materials": ["slug", "name", "basis", "stages", "usgs_chapter", "critical_us_2025"],
-    "trade": ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd"],
+    "trade": ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd", "tonnes"],
     "wgi": ["iso3", "year", "indicator", "estimate"],
     "us_nir": ["material", "year", "nir_pct", "flag", "value_text"],
     "us_import_sources": ["material", "iso3", "share"],
     "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source"],
+    "gdp": ["iso3", "year", "gdp_usd", "industry_va_usd"],
 }
 
 # pandas dtypes used when reading the built CSVs back (everything else is read as string)
@@ -53,11 +54,12 @@ NUMERIC: dict[str, dict[str, str]] = {
         "diff_t": "float64",
         "rel_diff": "float64",
     },
-    "trade": {"year": "int64", "value_usd": "float64"},
+    "trade": {"year": "int64", "value_usd": "float64", "tonnes": "float64"},
     "wgi": {"year": "int64", "estimate": "float64"},
     "us_nir": {"year": "int64", "nir_pct": "float64"},
     "us_import_sources": {"share": "float64"},
     "prices": {"year": "int64", "usd_per_t": "float64"},
+    "gdp": {"year": "int64", "gdp_usd": "float64", "industry_va_usd": "float64"},
 }
 BOOLEAN: dict[str, list[str]] = {
     "production": ["primary"],

@@ -44,6 +44,7 @@ SORT_KEYS: dict[str, list[str]] = {
     "us_nir": ["material", "year"],
     "us_import_sources": ["material", "iso3"],
     "prices": ["material", "series", "year"],
+    "gdp": ["iso3", "year"],
 }
 
 
@@ -165,6 +166,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     """All atlas tables from the raw files."""
     from critmin.atlas.governance import build_wgi
     from critmin.atlas.trade import build_trade
+    from critmin.atlas.wdi import build_gdp
 
     root = raw if raw is not None else raw_root()
     parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root)]
@@ -196,6 +198,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         "us_nir": build_us_nir(root, materials),
         "us_import_sources": build_import_sources(root, materials),
         "prices": build_prices(root, materials, known),
+        "gdp": build_gdp(root),
     }
 
 

@@ -150,7 +150,7 @@ def _episodes(atlas: Any, params: ParameterSet) -> dict[str, _Episode]:
         sc = bundled_scenario(name)
         ps = params.with_overrides(sc.overrides()) if sc.parameters else params
         mats = sorted({e.material for e in sc.events})
-        inp = build_inputs(atlas, ps, materials=mats)
+        inp = build_inputs(atlas, ps, materials=mats, as_of=sc.start)
         comp = compile_scenario(inp, sc)
         out[name] = _Episode(inp, comp.a, comp.c, comp.withheld, comp.extra_gap)
     return out

@@ -40,7 +40,7 @@ def run_metadata(inp: MarketInputs, atlas: Any) -> RunMetadata:
         or k.startswith(("end_use_share_", "value_at_risk", "restriction_"))
     }
     editions = dict(getattr(atlas, "editions", {}) or {})
-    meta = RunMetadata(parameters=used, parameter_digest=ps.digest())
+    meta = RunMetadata(parameters={**used, "data_years": inp.data_years}, parameter_digest=ps.digest())
     if editions:
         meta = meta.model_copy(update={"data_editions": editions})
     return meta
@@ -209,7 +209,7 @@ def simulate(
     ps = params if params is not None else ParameterSet()
     if sc.parameters:
         ps = ps.with_overrides(sc.overrides())
-    inp = build_inputs(atlas, ps)
+    inp = build_inputs(atlas, ps, as_of=sc.start)
     comp = compile_scenario(inp, sc)
     rel = _releases_array(inp, sc.horizon_months, releases)
     out: KernelOutput = propagate(
