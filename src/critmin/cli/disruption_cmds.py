@@ -39,15 +39,79 @@ def _overrides(items: list[str] | None) -> dict[tuple[str, str], float]:
     return out
 
 
+# default columns of the shock table (fit 80 columns); --wide adds the rest of ShockResult.summary()
+SHOCK_COLUMNS: dict[str, str] = {
+    "material": "material",
+    "max_price_outside": "peak x",
+    "shortfall_t": "unmet t",
+    "loss_usd": "loss",
+    "extra_cost_usd": "(a)",
+    "priced_out_usd": "(b)",
+    "unmet_value_usd": "(c)",
+}
+SHOCK_WIDE: dict[str, str] = {
+    **SHOCK_COLUMNS,
+    "stage": "stage",
+    "restrictor": "restrictor",
+    "min_price_restrictor": "min x restr.",
+    "restricted_t": "withheld t",
+    "demand_destroyed_t": "priced out t",
+    "windfall_usd": "(d)",
+    "restrictor_producer_loss_usd": "restr. producers",
+}
+
+
+def usd(v: float) -> str:
+    """Compact money: $1.23bn, $45.6m, $789k; NaN (unpriced) -> 'n/a'."""
+    if v != v:
+        return "n/a"
+    for scale, unit, digits in ((1e9, "bn", 2), (1e6, "m", 1), (1e3, "k", 0)):
+        if abs(v) >= scale:
+            return f"${v / scale:,.{digits}f}{unit}"
+    return f"${v:,.0f}"
+
+
+def _shock_cell(key: str, v: object) -> str:
+    if isinstance(v, str):
+        return v
+    x = float(v)  # type: ignore[arg-type]
+    if key.endswith("_usd"):
+        return usd(x)
+    if key.startswith(("max_price", "min_price")):
+        return f"{x:.2f}"
+    return f"{x:,.1f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def _shock_table(rows: list[dict[str, object]], wide: bool, title: str, caption: str) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    cols = SHOCK_WIDE if wide else SHOCK_COLUMNS
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for key, head in cols.items():
+        left = key in ("material", "stage", "restrictor")
+        table.add_column(head, justify="left" if left else "right", no_wrap=True, overflow="fold")
+    for r in rows:
+        table.add_row(*(_shock_cell(k, r[k]) for k in cols))
+    console = Console()
+    need = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+    if need > console.width:  # never cut a number: let a wide table run past the terminal's edge
+        console = Console(width=need)
+    console.print(table)
+    Console().print(caption)
+
+
 @app.command()
 def shock(
     scenario: str = typer.Argument(
         ..., help="Scenario file (YAML/JSON) or a bundled name, e.g. gallium-2023."
     ),
     param: list[str] | None = PARAM_OPT,
+    wide: bool = typer.Option(False, "--wide", help="Table: all columns (default: those that fit 80)."),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Run one disruption scenario: price index per zone, shortfall and losses per named material."""
+    """Run one disruption scenario: price index per zone, shortfall and the loss by part per material."""
     from critmin.atlas import load_atlas
     from critmin.disruption import ScenarioError, load_scenario, simulate
     from critmin.disruption.events import bundled_scenario
@@ -64,13 +128,21 @@ def shock(
     if fmt is Format.json:
         emit_object(result.to_dict(), fmt)
         return
-    import pandas as pd
+    if fmt is Format.csv:
+        import pandas as pd
 
-    emit_frame(
-        pd.DataFrame(result.summary()),
-        fmt,
+        emit_frame(pd.DataFrame(result.summary()), fmt)
+        return
+    _shock_table(
+        result.summary(),
+        wide,
         title=f"Scenario {sc.name} ({sc.horizon_months} months)",
-        caption=f"price index 1.0 = baseline; parameters {result.metadata.parameter_digest}",
+        caption=(
+            "loss = (a) + (b) + (c), importers outside the restrictor: (a) extra cost on what they still "
+            "buy, (b) surplus lost on demand priced out, (c) value added lost on demand left unmet; "
+            "producers' windfall (d) apart (--wide). peak x: highest outside price, 1.00 = baseline; "
+            f"n/a: no price. Parameters {result.metadata.parameter_digest}."
+        ),
     )
 
 
