@@ -290,9 +290,10 @@ def _allocate(
             factor = _param(look, "trade_content_factor", m)
             flows = cons.material_flows(own.get(m), m, mst, factor, before_trade)
         tonnes = None
-        if flows is not None:
-            # production at the stage of the trade codes where the atlas has it, else the market stage
-            tonnes = shares.get((m, flows.stage), shares[(m, mst)]).attrs["tonnes"]
+        if flows is not None and (m, flows.stage) in shares:
+            # production and trade at the same stage: P + M - X is consistent; a material whose trade
+            # codes are at a stage the atlas has no production for falls back to GDP shares
+            tonnes = shares[(m, flows.stage)].attrs["tonnes"]
         alloc, how = cons.allocation(tonnes, flows, gdp_share)
         per.append(alloc)
         basis.append(how)

@@ -351,21 +351,17 @@ def run_monte_carlo(
     M = len(inp.materials)
     restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
     A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
-    shown, shown_parts = loss, parts
-    if who is not None:
+    short = np.concatenate([o.shortfall_total_t for o in outs])
+    shown, shown_parts, shown_short = loss, parts, short
+    if who is not None:  # the perspective's part of the loss and of the shortfall
         w = persp.weights(A, inp.countries, who)
         shown = persp.split(loss, chosen, w)
         shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
+        shown_short = persp.split(short, chosen, w)
+    disrupted = np.concatenate([o.disrupted for o in outs])
+    peak = np.concatenate([o.max_price for o in outs])
     summary, excluded = material_table(
-        inp,
-        shown,
-        shown_parts,
-        [
-            np.concatenate([getattr(o, k) for o in outs])
-            for k in ("disrupted", "shortfall_total_t", "max_price")
-        ],
-        sets,
-        param_draws,
+        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
     )
     valued = np.isfinite(inp.price_usd_per_t)
     member_loss = persp.per_member(
@@ -401,7 +397,7 @@ def run_monte_carlo(
         excluded=excluded,
         perspective=perspective,
         loss_per_tonne_usd=inp.kernel.loss_per_t,
-        shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
+        shortfall_total_t=short,
         max_price_outside=np.concatenate([o.max_price for o in outs]),
         restrictor=restrictor.astype(str),
         shortfall_t=np.concatenate([o.shortfall_t for o in outs if o.shortfall_t is not None])
