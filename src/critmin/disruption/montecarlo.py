@@ -219,7 +219,10 @@ def _pair_params(spec: ChunkSpec, m_idx: np.ndarray, sets: np.ndarray | None) ->
     """Kernel parameters of each disrupted pair: its material's, with the drawn ones of its parameter set."""
     fields = {name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()}
     if spec.ranges is not None and spec.param_u is not None and sets is not None:
-        vals = spec.ranges.quantile(spec.param_u[sets], m_idx)
+        B, M = spec.param_u.shape[0], spec.ranges.low.shape[1]
+        # values of every (set, material) once ([B, M, P]), then one lookup per pair
+        table = spec.ranges.quantile(np.repeat(spec.param_u[:, None, :], M, axis=1), slice(None))
+        vals = table.reshape(B, M, -1)[sets, m_idx]
         for j, name in enumerate(spec.ranges.names):
             fields[KERNEL_FIELD[name]] = vals[:, j]
     return KernelParams(**fields)
