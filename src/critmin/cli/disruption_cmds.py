@@ -137,6 +137,17 @@ def _money(v: float) -> str:
     return f"{v:,.0f}"
 
 
+def _band(lo: float, hi: float) -> str:
+    """``4.56-10.6 bn`` (one unit when both ends share it), ``-`` without a band."""
+    if lo != lo or hi != hi:
+        return "-"
+    a, b = _money(lo), _money(hi)
+    ua, ub = a.rpartition(" ")[2], b.rpartition(" ")[2]
+    if " " in a and " " in b and ua == ub:
+        return f"{a.rpartition(' ')[0]}-{b}"
+    return f"{a}-{b}"
+
+
 def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     """The few columns shown by default (fits 80 columns; ``--wide`` shows every column)."""
     import pandas as pd
@@ -151,7 +162,7 @@ def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     )
     if not members:
         out["P5-P95"] = [
-            f"{_money(lo)}-{_money(hi)}" if lo == lo else "-"
+            _band(lo, hi)
             for lo, hi in zip(summary["expected_loss_p5_usd"], summary["expected_loss_p95_usd"], strict=True)
         ]
     out["CVaR95"] = summary["cvar_usd"].map(_money)
