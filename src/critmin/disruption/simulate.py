@@ -40,7 +40,13 @@ def run_metadata(inp: MarketInputs, atlas: Any) -> RunMetadata:
         or k.startswith(("end_use_share_", "value_at_risk", "restriction_"))
     }
     editions = dict(getattr(atlas, "editions", {}) or {})
-    meta = RunMetadata(parameters={**used, "data_years": inp.data_years}, parameter_digest=ps.digest())
+    basis = {
+        m: {"allocation": a, "export": e, **inp.trade_info.get(m, {})}
+        for m, a, e in zip(inp.materials, inp.alloc_basis, inp.export_basis, strict=True)
+    }
+    meta = RunMetadata(
+        parameters={**used, "data_years": inp.data_years, "input_basis": basis}, parameter_digest=ps.digest()
+    )
     if editions:
         meta = meta.model_copy(update={"data_editions": editions})
     return meta
