@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -213,7 +213,6 @@ def risk(
     from critmin.atlas import load_atlas
     from critmin.disruption.inputs import InputError
     from critmin.disruption.montecarlo import run_monte_carlo
-    from critmin.disruption.simulate import LOSS_NOTE
     from critmin.parameters import ParameterSet
 
     if scheduler is not None:
@@ -251,13 +250,34 @@ def risk(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
     if parquet is not None:
-        import pandas as pd
+        _write_parquet(result, parquet)
+    _emit_risk(result, members, perspective, scenarios, horizon, seed, wide, fmt)
 
-        frame = pd.DataFrame(result.loss_usd, columns=result.materials)
-        frame.index.name = "scenario"
-        tmp = parquet.with_name(parquet.name + ".part")
-        frame.to_parquet(tmp)
-        os.replace(tmp, parquet)
+
+def _write_parquet(result: Any, parquet: Path) -> None:
+    """World loss per scenario (rows) and material (columns); written to a temporary file, then renamed."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result.loss_usd, columns=result.materials)
+    frame.index.name = "scenario"
+    tmp = parquet.with_name(parquet.name + ".part")
+    frame.to_parquet(tmp)
+    os.replace(tmp, parquet)
+
+
+def _emit_risk(
+    result: Any,
+    members: bool,
+    perspective: str | None,
+    scenarios: int,
+    horizon: int,
+    seed: int,
+    wide: bool,
+    fmt: Format,
+) -> None:
+    """Print the risk table: JSON object (rows, excluded, metadata), CSV, or the 80-column table."""
+    from critmin.disruption.simulate import LOSS_NOTE
+
     table = result.member_summary if members else result.summary
     who = perspective or "world"
     excluded = list(result.excluded["material"])
