@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 STAGES: tuple[str, ...] = ("mine", "refine", "magnet")
-FLAGS: tuple[str, ...] = ("observed", "estimated", "withheld", "not_available", "derived", "assumed")
+FLAGS: tuple[str, ...] = (
+    "observed",
+    "estimated",
+    "withheld",
+    "not_available",
+    "derived",
+    "assumed",
+    "projected",
+)
 
 COLUMNS: dict[str, list[str]] = {
     "production": [
@@ -39,7 +47,20 @@ COLUMNS: dict[str, list[str]] = {
     "wgi": ["iso3", "year", "indicator", "estimate"],
     "us_nir": ["material", "year", "nir_pct", "flag", "value_text"],
     "us_import_sources": ["material", "iso3", "share"],
-    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source"],
+    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source", "basis"],
+    "projections": [
+        "material",
+        "stage",
+        "iso3",
+        "year",
+        "tonnes",
+        "flag",
+        "scenario",
+        "source",
+        "edition",
+        "value_text",
+        "basis",
+    ],
     "gdp": ["iso3", "year", "gdp_usd", "industry_va_usd"],
 }
 
@@ -59,6 +80,7 @@ NUMERIC: dict[str, dict[str, str]] = {
     "us_nir": {"year": "int64", "nir_pct": "float64"},
     "us_import_sources": {"share": "float64"},
     "prices": {"year": "int64", "usd_per_t": "float64"},
+    "projections": {"year": "int64", "tonnes": "float64"},
     "gdp": {"year": "int64", "gdp_usd": "float64", "industry_va_usd": "float64"},
 }
 BOOLEAN: dict[str, list[str]] = {

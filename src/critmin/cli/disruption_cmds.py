@@ -10,33 +10,13 @@ import typer
 
 from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.params import param_option, parse_params
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json.")
-PARAM_OPT = typer.Option(
-    None,
-    "--param",
-    "-p",
-    help="Parameter override NAME[MATERIAL]=VALUE (repeatable), e.g. price_cap_index[gallium]=3",
-)
-
-
-def _overrides(items: list[str] | None) -> dict[tuple[str, str], float]:
-    out: dict[tuple[str, str], float] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        try:
-            v = float(value)
-        except ValueError:
-            v = float("nan")
-        if not sep or v != v:
-            typer.echo(f"error: --param {item!r}: expected NAME[MATERIAL]=NUMBER", err=True)
-            raise typer.Exit(2)
-        name, _, mat = key.partition("[")
-        out[(name.strip(), mat.rstrip("]").strip() or "default")] = v
-    return out
+PARAM_OPT = param_option()
 
 
 # default columns of the shock table (fit 80 columns); --wide adds the rest of ShockResult.summary()
@@ -119,8 +99,9 @@ def shock(
     from critmin.parameters import ParameterSet
 
     try:
-        sc = load_scenario(scenario) if Path(scenario).exists() else bundled_scenario(scenario)
-        ps = ParameterSet().with_overrides(_overrides(param))
+        as_file = Path(scenario).exists() or Path(scenario).suffix.lower() in (".yaml", ".yml", ".json")
+        sc = load_scenario(scenario) if as_file else bundled_scenario(scenario)
+        ps = ParameterSet().with_overrides(parse_params(param))
         result = simulate(load_atlas(), sc, params=ps)
     except (ScenarioError, InputError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -229,7 +210,7 @@ def risk(
     if backend not in ("local", "dask"):
         typer.echo(f"error: --backend {backend!r}; expected local or dask", err=True)
         raise typer.Exit(2)
-    ps = ParameterSet().with_overrides(_overrides(param))
+    ps = ParameterSet().with_overrides(parse_params(param))
     atlas = load_atlas()
     with Progress(
         TextColumn("scenarios"),

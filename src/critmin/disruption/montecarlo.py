@@ -83,6 +83,7 @@ class ChunkOutput:
     param_set: np.ndarray | None = None  # [n] parameter set of each scenario
     shortfall_t: np.ndarray | None = None
     price_index_outside: np.ndarray | None = None
+    withheld_t: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class MonteCarloResult:
     restrictor: np.ndarray  # [scenario, material] ISO3 of the restricting country ('' = none)
     shortfall_t: np.ndarray | None = None  # [scenario, material, month], outside zone, when keep_paths
     price_index_outside: np.ndarray | None = None  # [scenario, material, month], when keep_paths
+    withheld_t: np.ndarray | None = None  # [scenario, material, month] tonnes withheld, when keep_paths
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -243,13 +245,15 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
         full[s_idx, m_idx] = v[0]
         return full
 
-    short_t = price_t = None
+    short_t = price_t = withheld_t = None
     if keep_paths:
         assert out.shortfall_t is not None and out.price_outside is not None
         short_t = np.zeros((n, M, T))
         price_t = np.ones((n, M, T))
+        withheld_t = np.zeros((n, M, T))
         short_t[s_idx, m_idx] = out.shortfall_t[0]
         price_t[s_idx, m_idx] = out.price_outside[0]
+        withheld_t[s_idx, m_idx] = w * (spec.kernel.world_t[m_idx] / 12.0)[:, None]
     return ChunkOutput(
         loss_usd=scatter(out.loss_usd),
         shortfall_total_t=scatter(out.shortfall_total_t),
@@ -260,6 +264,7 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
         param_set=sets,
         shortfall_t=short_t,
         price_index_outside=price_t,
+        withheld_t=withheld_t,
     )
 
 
@@ -404,6 +409,9 @@ def run_monte_carlo(
         price_index_outside=np.concatenate(
             [o.price_index_outside for o in outs if o.price_index_outside is not None]
         )
+        if keep_paths
+        else None,
+        withheld_t=np.concatenate([o.withheld_t for o in outs if o.withheld_t is not None])
         if keep_paths
         else None,
         extra={
