@@ -14,6 +14,7 @@ from critmin.cli import (  # noqa: F401
     planning_cmds,
     planning_timeline_cmds,
     pricing_cmds,
+    sensitivity_cmds,
     service_cmds,
     vault_cmds,
     vault_finance_cmds,

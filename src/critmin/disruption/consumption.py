@@ -9,9 +9,11 @@ From the atlas ``trade`` table (BACI, gross product weight, 2024 only with tonne
   gets ``value / unit value``, the unit value being that code's world value per tonne in the same year;
   the number of such rows is reported. A year without any tonnes (2022) uses the value alone (shares only).
 * **Apparent consumption** of country ``c``: ``max(0, P_c + M_c - X_c)`` with ``P`` the atlas production at
-  the stage of the flows (the market stage if the atlas has no row there), ``M`` and ``X`` its imports and
-  exports in content. The ``OTH`` production row is left out (its exports reach importers' ``M``). Shares
-  over every country sum to 1: the loss of the importing zone is split over all of them.
+  the stage of the flows, ``M`` and ``X`` its imports and exports in content. A material whose codes are
+  at a stage the atlas has no production for (e.g. unwrought tungsten with mine output only) is not
+  mixed across stages: it falls back to GDP shares. The ``OTH`` production row is left out (its exports
+  reach importers' ``M``). Shares over every country sum to 1: the importing zone's loss is split over
+  all of them.
 * **Fallback** where a material has no usable flows: each country's share of world GDP (WDI, latest year
   before the as-of year), labelled ``gdp-share``.
 * **Export ratio** of a producer: ``X_c / P_c`` (capped at 1) at the stage of the flows, used for the

@@ -73,6 +73,10 @@ class MarketInputs:
         """Exports / output of the (pooled) ``exporters`` at ``stage`` and its basis (trade or parameter)."""
         i = self.index(material)
         ratio = self.export_ratio.get((material, stage))
+        if ratio is not None and self.export_basis[i].startswith("trade") and len(exporters) == 1:
+            x = ratio.get(exporters[0])
+            if x is not None and float(self.shares[(material, stage)].get(exporters[0], 0.0)) > 0:
+                return float(x), self.export_basis[i]
         if ratio is not None and self.export_basis[i].startswith("trade"):
             sh = self.shares[(material, stage)].reindex(list(exporters)).fillna(0.0)
             r = ratio.reindex(list(exporters))
@@ -256,13 +260,16 @@ def _prices_before(prices: pd.DataFrame, before: int | None) -> tuple[dict[str, 
 
 def _allocate(
     atlas: Any,
-    look: _Lookup,
+    factors: tuple[float, ...],
+    own_rows: tuple[bool, ...],
     mats: list[str],
     market_stage: list[str],
     shares: dict[tuple[str, str], pd.Series],
     before: int | None,
 ) -> dict[str, Any]:
-    """Country consumption shares, export ratios and their bases per material (see the module docstring)."""
+    """Country consumption shares, export ratios and their bases per material (see the module docstring).
+    ``factors``: trade content factor per material (NaN = none); ``own_rows``: the material has its own
+    ``restrictor_export_share`` row (it wins over trade)."""
     trade = atlas.trade
     if before is not None and trade is not None and len(trade) and not (trade["year"] < before).any():
         before_trade: int | None = int(trade["year"].min()) + 1  # no trade before the start: earliest year
@@ -283,20 +290,18 @@ def _allocate(
     ex_basis: list[str] = []
     ratios: dict[tuple[str, str], pd.Series] = {}
     info: dict[str, dict[str, Any]] = {}
-    for m, mst in zip(mats, market_stage, strict=True):
+    for m, mst, factor, own_row in zip(mats, market_stage, factors, own_rows, strict=True):
         flows = None
-        factor = float("nan")
-        if look.specific("trade_content_factor", m):
-            factor = _param(look, "trade_content_factor", m)
+        if np.isfinite(factor):
             flows = cons.material_flows(own.get(m), m, mst, factor, before_trade)
         tonnes = None
-        if flows is not None:
-            # production at the stage of the trade codes where the atlas has it, else the market stage
-            tonnes = shares.get((m, flows.stage), shares[(m, mst)]).attrs["tonnes"]
+        if flows is not None and (m, flows.stage) in shares:
+            # production and trade at the same stage: P + M - X is consistent; a material whose trade
+            # codes are at a stage the atlas has no production for falls back to GDP shares
+            tonnes = shares[(m, flows.stage)].attrs["tonnes"]
         alloc, how = cons.allocation(tonnes, flows, gdp_share)
         per.append(alloc)
         basis.append(how)
-        own_row = look.specific("restrictor_export_share", m)
         if flows is not None and tonnes is not None and flows.has_tonnes and (m, flows.stage) in shares:
             ratios[(m, flows.stage)] = cons.export_ratio(tonnes, flows)
             ex_basis.append(
@@ -327,6 +332,34 @@ def _allocate(
         "export_basis": ex_basis,
         "trade_info": info,
     }
+
+
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CACHE_SIZE = 16
+
+
+def _cached_allocate(
+    atlas: Any,
+    factors: tuple[float, ...],
+    own_rows: tuple[bool, ...],
+    mats: list[str],
+    market_stage: list[str],
+    shares: dict[tuple[str, str], pd.Series],
+    before: int | None,
+) -> dict[str, Any]:
+    """:func:`_allocate`, remembered per (atlas object, year, factors): the atlas tables are read-only
+    (``load_atlas``) and the same atlas object always gives the same shares, so a repeated build (Monte
+    Carlo, sensitivity runs, the dashboard) does not recompute the trade volumes."""
+    try:
+        key = (atlas, before, tuple(mats), tuple(f if f == f else None for f in factors), own_rows)
+        hash(key)
+    except TypeError:  # an atlas-like object that cannot be a key: no cache
+        return _allocate(atlas, factors, own_rows, mats, market_stage, shares, before)
+    if key not in _CACHE:
+        if len(_CACHE) >= 2 * _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _allocate(atlas, factors, own_rows, mats, market_stage, shares, before)
+    return _CACHE[key]
 
 
 def build_inputs(
@@ -402,8 +435,25 @@ def build_inputs(
     )
     groups = dict(atlas.groups)
     members = sorted(groups.get(ALLIANCE_GROUP, frozenset()))
-    imp = _import_shares(atlas.trade, mats, before)
-    al = _allocate(atlas, look, mats, market_stage, shares, before)
+    try:
+        ikey: tuple[Any, ...] = ("imports", atlas, before, tuple(mats))
+        hash(ikey)
+    except TypeError:
+        ikey = ()
+    if ikey and ikey in _CACHE:
+        imp = _CACHE[ikey]
+    else:
+        imp = _import_shares(atlas.trade, mats, before)
+        if ikey:
+            if len(_CACHE) >= 2 * _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[ikey] = imp
+    factors = tuple(
+        _param(look, "trade_content_factor", m) if look.specific("trade_content_factor", m) else float("nan")
+        for m in mats
+    )
+    own_rows = tuple(look.specific("restrictor_export_share", m) for m in mats)
+    al = _cached_allocate(atlas, factors, own_rows, mats, market_stage, shares, before)
     pos = {c: j for j, c in enumerate(al["countries"])}
     alloc = np.zeros((len(mats), len(members)))
     for k, mem in enumerate(members):

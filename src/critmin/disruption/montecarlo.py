@@ -219,7 +219,10 @@ def _pair_params(spec: ChunkSpec, m_idx: np.ndarray, sets: np.ndarray | None) ->
     """Kernel parameters of each disrupted pair: its material's, with the drawn ones of its parameter set."""
     fields = {name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()}
     if spec.ranges is not None and spec.param_u is not None and sets is not None:
-        vals = spec.ranges.quantile(spec.param_u[sets], m_idx)
+        B, M = spec.param_u.shape[0], spec.ranges.low.shape[1]
+        # values of every (set, material) once ([B, M, P]), then one lookup per pair
+        table = spec.ranges.quantile(np.repeat(spec.param_u[:, None, :], M, axis=1), slice(None))
+        vals = table.reshape(B, M, -1)[sets, m_idx]
         for j, name in enumerate(spec.ranges.names):
             fields[KERNEL_FIELD[name]] = vals[:, j]
     return KernelParams(**fields)
@@ -287,7 +290,8 @@ def _perspective_of(inp: MarketInputs, perspective: str | None) -> list[str] | N
     if perspective is None or perspective.upper() in ("WORLD", "WLD"):
         return None
     try:
-        return inp.resolve(perspective if perspective in inp.groups else perspective.upper())
+        code = perspective.upper() if len(perspective) == 3 and perspective.isalpha() else perspective
+        return inp.resolve(code)
     except InputError as err:
         raise InputError(f"perspective: {err}") from None
 
@@ -350,21 +354,17 @@ def run_monte_carlo(
     M = len(inp.materials)
     restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
     A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
-    shown, shown_parts = loss, parts
-    if who is not None:
+    short = np.concatenate([o.shortfall_total_t for o in outs])
+    shown, shown_parts, shown_short = loss, parts, short
+    if who is not None:  # the perspective's part of the loss and of the shortfall
         w = persp.weights(A, inp.countries, who)
         shown = persp.split(loss, chosen, w)
         shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
+        shown_short = persp.split(short, chosen, w)
+    disrupted = np.concatenate([o.disrupted for o in outs])
+    peak = np.concatenate([o.max_price for o in outs])
     summary, excluded = material_table(
-        inp,
-        shown,
-        shown_parts,
-        [
-            np.concatenate([getattr(o, k) for o in outs])
-            for k in ("disrupted", "shortfall_total_t", "max_price")
-        ],
-        sets,
-        param_draws,
+        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
     )
     valued = np.isfinite(inp.price_usd_per_t)
     member_loss = persp.per_member(
@@ -400,7 +400,7 @@ def run_monte_carlo(
         excluded=excluded,
         perspective=perspective,
         loss_per_tonne_usd=inp.kernel.loss_per_t,
-        shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
+        shortfall_total_t=short,
         max_price_outside=np.concatenate([o.max_price for o in outs]),
         restrictor=restrictor.astype(str),
         shortfall_t=np.concatenate([o.shortfall_t for o in outs if o.shortfall_t is not None])

@@ -57,8 +57,7 @@ def _bands(values: np.ndarray, sets: np.ndarray | None, n_sets: int) -> tuple[np
     M = values.shape[1]
     if sets is None or n_sets < 2:
         return np.full(M, np.nan), np.full(M, np.nan)
-    sums = np.zeros((n_sets, M))
-    np.add.at(sums, sets, values)
+    sums = np.stack([np.bincount(sets, weights=values[:, j], minlength=n_sets) for j in range(M)], axis=1)
     counts = np.bincount(sets, minlength=n_sets)
     means = sums[counts > 0] / counts[counts > 0, None]
     return np.percentile(means, 5, axis=0), np.percentile(means, 95, axis=0)
