@@ -94,13 +94,7 @@ POINTS: tuple[ObservedPoint, ...] = (
 )
 
 # points the model cannot meet honestly on the bundled data, with the reason (printed in the report)
-NOT_MET: dict[tuple[str, str, int], str] = {
-    ("rare-earths-2010", "rare-earths", 6): (
-        "the bundled atlas has no rare-earth mine shares before 2023, so the 2010 scenario runs on the "
-        "2023 structure (China 68% of mine output, against ~95%+ in 2010: USGS MCS 2011), on which the "
-        "quota withholds a much smaller share of the supply outside China than it did in 2010"
-    ),
-}
+NOT_MET: dict[tuple[str, str, int], str] = {}
 
 # free parameter -> (kernel field, plausible low, plausible high); documented on the methods page
 FREE: dict[tuple[str, str], tuple[str, float, float]] = {
