@@ -7,6 +7,7 @@ command functions, so ``critmin exposure`` starts fast.
 # command modules are imported for their registrations on the app
 from critmin.cli import (  # noqa: F401
     atlas_cmds,
+    calibrate_cmds,
     disruption_cmds,
     exposure_cmds,
     history_cmds,

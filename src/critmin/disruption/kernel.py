@@ -15,7 +15,8 @@ kernel clears two zones each month (see ``docs/methods/disruption.md`` and ``doc
   moves the price, bounded by the choke price above which demand goes unmet (shortfall).
 
 Elasticities move from short-run toward long-run values with the months elapsed since the material's
-first shock. The loss of every month is decomposed by :func:`critmin.disruption.loss.loss_parts`. Nothing
+first shock. The loss of every month is decomposed by :func:`critmin.disruption.loss.loss_point` (the core of
+:func:`~critmin.disruption.loss.loss_parts`). Nothing
 here reads files or parameters: see :mod:`critmin.disruption.inputs`.
 """
 
@@ -25,7 +26,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from numpy.typing import NDArray
 
 from critmin.disruption.loss import loss_point, producer_point
@@ -178,7 +179,7 @@ _PATH_ORDER: tuple[str, ...] = (*PATHS, "inventory_t")
 TOL, MAX_ITER = 1e-12, 100
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", parallel=True)
 def _cells(
     rows: FloatArray,
     q: FloatArray,
@@ -196,7 +197,7 @@ def _cells(
     Returns the number of failed zone clearings."""
     n, horizon = withheld.shape
     failed = 0
-    for i in range(n):
+    for i in prange(n):  # cells are independent: spread over the cores
         pr = rows[:, i]
         d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
         target = pr[9] / 365.0 * 12.0 * d0
