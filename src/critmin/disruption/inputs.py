@@ -54,7 +54,7 @@ class MarketInputs:
     leakage: np.ndarray  # [M]
     kernel: KernelParams
     members: list[str]
-    member_alloc: np.ndarray  # [M, K] member share of world demand (import-share allocation)
+    member_alloc: np.ndarray  # [M, K] member share of world consumption (consumption_share columns)
     sectors: list[str]
     sector_share: np.ndarray  # [M, J]
     price_usd_per_t: np.ndarray  # [M] (NaN when the atlas has no price)

@@ -153,7 +153,7 @@ class ShockResult:
                 "loss_by_sector_usd": by_sector,
                 "shortfall_by_sector_t": short_sector,
                 "shortfall_by_member_t": by_member,
-                "member_allocation": "import-share (BACI import value, latest year)",
+                "member_allocation": "apparent consumption (BACI tonnes) else GDP share; see input_basis",
             }
         return {
             "scenario": self.scenario.name,
