@@ -75,6 +75,10 @@ def test_a_dated_scenario_says_which_years_it_used(chain: SupplyChain) -> None:
     r = simulate(atlas, sc)
     years = r.to_dict()["parameters"]["data_years"]
     assert years["as_of"] == "2022-03" and years["production"]["gallium/refine"] == 2021
+    basis = r.to_dict()["parameters"]["input_basis"]
+    assert basis["gallium"]["allocation"] == "gdp-share"  # flagged on the result
+    # cobalt's 2024 tonnes are after the start: the earliest trade year is used (flagged by its year)
+    assert basis["cobalt"]["year"] == 2024 and basis["cobalt"]["export"].startswith("trade")
     undated = simulate(atlas, sc.model_copy(update={"start": None}))
     # CHN holds 50% in 2021 and 90% in 2024: the dated run withholds less, the price rises less
     i = r.row("gallium")

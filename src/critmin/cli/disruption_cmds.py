@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -137,6 +137,17 @@ def _money(v: float) -> str:
     return f"{v:,.0f}"
 
 
+def _band(lo: float, hi: float) -> str:
+    """``4.56-10.6 bn`` (one unit when both ends share it), ``-`` without a band."""
+    if lo != lo or hi != hi:
+        return "-"
+    a, b = _money(lo), _money(hi)
+    ua, ub = a.rpartition(" ")[2], b.rpartition(" ")[2]
+    if " " in a and " " in b and ua == ub:
+        return f"{a.rpartition(' ')[0]}-{b}"
+    return f"{a}-{b}"
+
+
 def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     """The few columns shown by default (fits 80 columns; ``--wide`` shows every column)."""
     import pandas as pd
@@ -151,7 +162,7 @@ def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     )
     if not members:
         out["P5-P95"] = [
-            f"{_money(lo)}-{_money(hi)}" if lo == lo else "-"
+            _band(lo, hi)
             for lo, hi in zip(summary["expected_loss_p5_usd"], summary["expected_loss_p95_usd"], strict=True)
         ]
     out["CVaR95"] = summary["cvar_usd"].map(_money)
@@ -202,7 +213,6 @@ def risk(
     from critmin.atlas import load_atlas
     from critmin.disruption.inputs import InputError
     from critmin.disruption.montecarlo import run_monte_carlo
-    from critmin.disruption.simulate import LOSS_NOTE
     from critmin.parameters import ParameterSet
 
     if scheduler is not None:
@@ -240,13 +250,34 @@ def risk(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
     if parquet is not None:
-        import pandas as pd
+        _write_parquet(result, parquet)
+    _emit_risk(result, members, perspective, scenarios, horizon, seed, wide, fmt)
 
-        frame = pd.DataFrame(result.loss_usd, columns=result.materials)
-        frame.index.name = "scenario"
-        tmp = parquet.with_name(parquet.name + ".part")
-        frame.to_parquet(tmp)
-        os.replace(tmp, parquet)
+
+def _write_parquet(result: Any, parquet: Path) -> None:
+    """World loss per scenario (rows) and material (columns); written to a temporary file, then renamed."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result.loss_usd, columns=result.materials)
+    frame.index.name = "scenario"
+    tmp = parquet.with_name(parquet.name + ".part")
+    frame.to_parquet(tmp)
+    os.replace(tmp, parquet)
+
+
+def _emit_risk(
+    result: Any,
+    members: bool,
+    perspective: str | None,
+    scenarios: int,
+    horizon: int,
+    seed: int,
+    wide: bool,
+    fmt: Format,
+) -> None:
+    """Print the risk table: JSON object (rows, excluded, metadata), CSV, or the 80-column table."""
+    from critmin.disruption.simulate import LOSS_NOTE
+
     table = result.member_summary if members else result.summary
     who = perspective or "world"
     excluded = list(result.excluded["material"])

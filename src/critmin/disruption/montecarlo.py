@@ -296,6 +296,79 @@ def _perspective_of(inp: MarketInputs, perspective: str | None) -> list[str] | N
         raise InputError(f"perspective: {err}") from None
 
 
+def _check_args(
+    n_scenarios: int, chunk_size: int, horizon_months: int, param_draws: int, backend: str
+) -> None:
+    for name, v, least in (
+        ("n_scenarios", n_scenarios, 1),
+        ("chunk_size", chunk_size, 1),
+        ("horizon_months", horizon_months, 1),
+        ("param_draws", param_draws, 0),
+    ):
+        if v < least:
+            raise ValueError(f"{name}: value {v}; expected >= {least}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: value {backend!r}; expected one of {BACKENDS}")
+
+
+def _execute(
+    spec: ChunkSpec,
+    n_scenarios: int,
+    seed: int,
+    chunk_size: int,
+    backend: str,
+    scheduler: str | None,
+    keep_paths: bool,
+    progress: Callable[[int, int], None] | None,
+) -> list[ChunkOutput]:
+    sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    if backend == "local":
+        from critmin.disruption.backends import local
+
+        return local.run_chunks(spec, sizes, seeds, keep_paths, progress)
+    from critmin.disruption.backends import dask
+
+    return dask.run_chunks(spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
+
+
+def _paths(outs: list[ChunkOutput], name: str, keep_paths: bool) -> np.ndarray | None:
+    if not keep_paths:
+        return None
+    return np.concatenate([getattr(o, name) for o in outs if getattr(o, name) is not None])
+
+
+def _tables(
+    inp: MarketInputs,
+    outs: list[ChunkOutput],
+    A: np.ndarray,
+    who: list[str] | None,
+    param_draws: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(material summary of the perspective, excluded materials, member summary)."""
+    loss = np.concatenate([o.loss_usd for o in outs])
+    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
+    chosen = np.concatenate([o.restrictor for o in outs])
+    sets = None if outs[0].param_set is None else np.concatenate([o.param_set for o in outs])
+    short = np.concatenate([o.shortfall_total_t for o in outs])
+    shown, shown_parts, shown_short = loss, parts, short
+    if who is not None:  # the perspective's part of the loss and of the shortfall
+        w = persp.weights(A, inp.countries, who)
+        shown = persp.split(loss, chosen, w)
+        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
+        shown_short = persp.split(short, chosen, w)
+    disrupted = np.concatenate([o.disrupted for o in outs])
+    peak = np.concatenate([o.max_price for o in outs])
+    summary, excluded = material_table(
+        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
+    )
+    valued = np.isfinite(inp.price_usd_per_t)
+    member_loss = persp.per_member(
+        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
+    )
+    return summary, excluded, summarise(inp.members, member_loss, "member")
+
+
 def run_monte_carlo(
     atlas: Any,
     n_scenarios: int,
@@ -319,15 +392,7 @@ def run_monte_carlo(
     code or a group whose part of the loss the summary shows (None: the world). ``param_draws``: number of
     parameter sets drawn within the documented ranges (0: the values in force only).
     """
-    for name, v, least in (("n_scenarios", n_scenarios, 1), ("chunk_size", chunk_size, 1)):
-        if v < least:
-            raise ValueError(f"{name}: value {v}; expected >= {least}")
-    if horizon_months < 1:
-        raise ValueError(f"horizon_months: value {horizon_months}; expected >= 1")
-    if param_draws < 0:
-        raise ValueError(f"param_draws: value {param_draws}; expected >= 0")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: value {backend!r}; expected one of {BACKENDS}")
+    _check_args(n_scenarios, chunk_size, horizon_months, param_draws, backend)
     ps = params if params is not None else ParameterSet()
     inp = build_inputs(atlas, ps, as_of=as_of)
     who = _perspective_of(inp, perspective)
@@ -337,86 +402,46 @@ def run_monte_carlo(
         urng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
         param_u = urng.random((param_draws, len(material_ranges(ps, inp.materials[:1]).names)))
     spec = _spec(inp, cands, horizon_months, param_u)
-    sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    if backend == "local":
-        from critmin.disruption.backends import local
-
-        outs = local.run_chunks(spec, sizes, seeds, keep_paths, progress)
-    else:
-        from critmin.disruption.backends import dask
-
-        outs = dask.run_chunks(spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
-    loss = np.concatenate([o.loss_usd for o in outs])
-    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
+    outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep_paths, progress)
+    A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
+    summary, excluded, member_summary = _tables(inp, outs, A, who, param_draws)
     chosen = np.concatenate([o.restrictor for o in outs])
-    sets = None if param_u is None else np.concatenate([o.param_set for o in outs if o.param_set is not None])
     M = len(inp.materials)
     restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
-    A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
-    short = np.concatenate([o.shortfall_total_t for o in outs])
-    shown, shown_parts, shown_short = loss, parts, short
-    if who is not None:  # the perspective's part of the loss and of the shortfall
-        w = persp.weights(A, inp.countries, who)
-        shown = persp.split(loss, chosen, w)
-        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
-        shown_short = persp.split(short, chosen, w)
-    disrupted = np.concatenate([o.disrupted for o in outs])
-    peak = np.concatenate([o.max_price for o in outs])
-    summary, excluded = material_table(
-        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
-    )
-    valued = np.isfinite(inp.price_usd_per_t)
-    member_loss = persp.per_member(
-        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
-    )
-    member_summary = summarise(inp.members, member_loss, "member")
     from critmin.disruption.simulate import run_metadata
 
     meta = run_metadata(inp, atlas)
-    meta = meta.model_copy(
-        update={
-            "parameters": {
-                **meta.parameters,
-                "n_scenarios": n_scenarios,
-                "seed": seed,
-                "horizon_months": horizon_months,
-                "chunk_size": chunk_size,
-                "var_level": VAR_LEVEL,
-                "param_draws": param_draws,
-                "perspective": perspective or "world",
-                "as_of": as_of,
-                "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
-            }
-        }
-    )
+    run = {
+        "n_scenarios": n_scenarios,
+        "seed": seed,
+        "horizon_months": horizon_months,
+        "chunk_size": chunk_size,
+        "var_level": VAR_LEVEL,
+        "param_draws": param_draws,
+        "perspective": perspective or "world",
+        "as_of": as_of,
+        "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
+    }
+    meta = meta.model_copy(update={"parameters": {**meta.parameters, **run}})
     return MonteCarloResult(
         materials=inp.materials,
         members=inp.members,
-        loss_usd=loss,
+        loss_usd=np.concatenate([o.loss_usd for o in outs]),
         summary=summary,
         member_summary=member_summary,
         metadata=meta,
         excluded=excluded,
         perspective=perspective,
         loss_per_tonne_usd=inp.kernel.loss_per_t,
-        shortfall_total_t=short,
+        shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
         max_price_outside=np.concatenate([o.max_price for o in outs]),
         restrictor=restrictor.astype(str),
-        shortfall_t=np.concatenate([o.shortfall_t for o in outs if o.shortfall_t is not None])
-        if keep_paths
-        else None,
-        price_index_outside=np.concatenate(
-            [o.price_index_outside for o in outs if o.price_index_outside is not None]
-        )
-        if keep_paths
-        else None,
-        withheld_t=np.concatenate([o.withheld_t for o in outs if o.withheld_t is not None])
-        if keep_paths
-        else None,
+        shortfall_t=_paths(outs, "shortfall_t", keep_paths),
+        price_index_outside=_paths(outs, "price_index_outside", keep_paths),
+        withheld_t=_paths(outs, "withheld_t", keep_paths),
         extra={
-            "loss_parts_usd": parts,
-            "param_set": sets,
+            "loss_parts_usd": {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS},
+            "param_set": None if param_u is None else np.concatenate([o.param_set for o in outs]),
             "outside_shares": A,
             "countries": inp.countries,
             "chosen": chosen,

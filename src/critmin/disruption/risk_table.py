@@ -100,5 +100,5 @@ def material_table(
     table = base.merge(extra, on="material", how="left")
     excluded = table[~table["valued"]][["material", "p_disrupted", "expected_shortfall_t", "peak_price_p50"]]
     excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
-    summary = table[table["valued"]].drop(columns="valued").reset_index(drop=True)
+    summary = table[table["valued"]].reset_index(drop=True)  # ``valued`` is True on every row kept
     return summary, excluded.reset_index(drop=True)

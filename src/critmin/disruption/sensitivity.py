@@ -61,6 +61,31 @@ def _with_total(y: np.ndarray, valued: np.ndarray) -> np.ndarray:
     return np.column_stack([np.nansum(y[:, valued], axis=1), y])
 
 
+def _run_design(
+    f: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    done: int,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> np.ndarray:
+    """``f`` on every row of the design ``X`` (progress counted from ``done`` of ``total``)."""
+    rows = []
+    for i, x in enumerate(X):
+        rows.append(f(x))
+        if progress is not None:
+            progress(done + i + 1, total)
+    return np.array(rows)
+
+
+def _screen(mu_total: np.ndarray, names: tuple[str, ...], share: float, most: int) -> list[str]:
+    """Factors whose Morris ``mu_star`` on the total is at least ``share`` of the largest (at most ``most``,
+    largest first; the largest alone when every effect is 0)."""
+    order = np.argsort(-mu_total, kind="stable")
+    top = mu_total.max()
+    keep = [names[i] for i in order if top > 0 and mu_total[i] >= share * top]
+    return keep[:most] or [names[int(order[0])]]
+
+
 def run_sensitivity(
     atlas: Any,
     *,
@@ -97,16 +122,7 @@ def run_sensitivity(
     }
     f = _evaluator(dataclasses.replace(base, ranges=material_ranges(ps, inp.materials)), n_scenarios, seed)
     X_m = morris_sample.sample(problem, morris_trajectories, num_levels=4, seed=seed)
-    n_sobol = sobol_n * (2 + max_sobol)
-    total_evals = len(X_m) + n_sobol
-    done = 0
-    rows_m = []
-    for x in X_m:
-        rows_m.append(f(x))
-        done += 1
-        if progress is not None:
-            progress(done, total_evals)
-    Y_m = _with_total(np.array(rows_m), valued)
+    Y_m = _with_total(_run_design(f, X_m, 0, len(X_m) + sobol_n * (2 + max_sobol), progress), valued)
     outputs = [TOTAL, *inp.materials]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's own deprecation and divide warnings on flat outputs
@@ -114,22 +130,14 @@ def run_sensitivity(
             morris_analyze.analyze(problem, X_m, Y_m[:, j], num_levels=4, seed=seed)
             for j in range(len(outputs))
         ]
-    mu_total = np.asarray(mor[0]["mu_star"], dtype=np.float64)
-    order = np.argsort(-mu_total, kind="stable")
-    keep = [names[i] for i in order if mu_total[i] >= screen_share * mu_total.max() and mu_total.max() > 0]
-    keep = keep[:max_sobol] or [names[int(order[0])]]
+    keep = _screen(
+        np.asarray(np.ma.filled(mor[0]["mu_star"], 0.0), dtype=np.float64), names, screen_share, max_sobol
+    )
     sub = {"num_vars": len(keep), "names": keep, "bounds": [[0.0, 1.0]] * len(keep)}
     central = material_ranges(ps, inp.materials, tuple(keep))
     f_s = _evaluator(dataclasses.replace(base, ranges=central), n_scenarios, seed)
     X_s = sobol_sample.sample(sub, sobol_n, calc_second_order=False, seed=seed)
-    total_evals = len(X_m) + len(X_s)
-    rows_s = []
-    for x in X_s:
-        rows_s.append(f_s(x))
-        done += 1
-        if progress is not None:
-            progress(done, total_evals)
-    Y_s = _with_total(np.array(rows_s), valued)
+    Y_s = _with_total(_run_design(f_s, X_s, len(X_m), len(X_m) + len(X_s), progress), valued)
     table = _table(outputs, list(names), keep, mor, problem, sub, Y_s, Y_m, seed, sobol_analyze)
     mean_loss = np.nan_to_num(Y_m.mean(axis=0))  # over the Morris design: the whole parameter space
     ranked = sorted(
