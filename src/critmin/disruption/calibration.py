@@ -74,6 +74,15 @@ POINTS: tuple[ObservedPoint, ...] = (
         "Rotterdam 500-600 USD/kg (15 Dec 2023) / 250-265 (30 Jun 2023), midpoints (Fastmarkets, Argus)",
     ),
     ObservedPoint(
+        "germanium-2023",
+        "germanium",
+        "outside",
+        14,
+        "2024-10",
+        2.6,
+        "germanium ~2,600 USD/kg (Oct 2024) / ~1,000 (early 2023) (Fastmarkets as reported in the press)",
+    ),
+    ObservedPoint(
         "rare-earths-2010",
         "magnet-rare-earths",
         "outside",
