@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, str]] = [
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
     ("plan", "/plan", "Investment plan"),
+    ("risk", "/risk", "Risk"),
     ("stake", "/stake", "Stake"),
     ("members", "/members", "Members"),
 ]

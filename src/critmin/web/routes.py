@@ -36,6 +36,7 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
     from critmin.web.reserve import build_reserve
+    from critmin.web.risk import build_risk
     from critmin.web.stake import build_stake
 
     return [
@@ -44,6 +45,7 @@ def page_routes() -> list[PageRoute]:
         PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
+        PageRoute("risk", "/risk", build_risk),
         PageRoute("stake", "/stake", build_stake),
     ]
 
