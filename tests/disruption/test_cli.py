@@ -119,7 +119,7 @@ def test_risk_table_json_and_parquet(tmp_path: Path) -> None:
 def test_risk_perspective_usa_json_acceptance() -> None:
     """Issue 20: every priced material ranked, excluded ones listed, no damage with a zero loss."""
     from critmin.atlas import load_atlas
-    from critmin.atlas.prices import latest_reference_prices
+    from critmin.atlas.prices import latest_reference_prices, unpriced_materials
     from critmin.disruption.inputs import build_inputs
 
     res = runner.invoke(app, ["risk", "--perspective", "USA", "-n", "600", "--seed", "3", "--format", "json"])
@@ -138,6 +138,9 @@ def test_risk_perspective_usa_json_acceptance() -> None:
         damaged = r["expected_shortfall_t"] > 0 or (r["peak_price_p50"] or 1.0) > 1.0
         assert not damaged or r["expected_loss_usd"] > 0, r["material"]
         assert r["allocation_basis"] in ("apparent-consumption", "net-import-value", "gdp-share")
+    # the five materials issue 20 found unpriced are priced now; only the documented unpriced list is excluded
+    assert {"battery-graphite", "manganese", "platinum-group-metals", "strontium", "tungsten"} <= set(ranked)
+    assert set(excluded) <= set(unpriced_materials())
     assert d["parameters"]["perspective"] == "USA"
 
 

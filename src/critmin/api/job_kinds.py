@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.planning.plan import PlanRequest
 from critmin.pricing.transactions import Transaction
+from critmin.runs.floor import FloorRequest
 from critmin.runs.stake import StakeRequest
 from critmin.store import Store
 
@@ -233,6 +234,15 @@ def submitted_price_kind(store: Store) -> JobKind:
     )
 
 
+def run_floor_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """A mechanism costed on two-zone price paths (critmin.runs.floor)."""
+    from critmin.runs.floor import run
+
+    assert isinstance(params, FloorRequest)
+    out: dict[str, Any] = run(params, progress=lambda msg: progress(0.5, msg)).to_dict()
+    return out
+
+
 def run_stake_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
     """A member's stake in joining, all members side by side (critmin.runs.stake)."""
     from critmin.runs.stake import run
@@ -250,6 +260,7 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
         JobKind("stockpile", StockpileParams, run_stockpile, "reserve sizing: two-stage LP over scenarios"),
         JobKind("price", PriceParams, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
+        JobKind("floor", FloorRequest, run_floor_job, "a floor / CfD / levy costed (critmin.runs.floor)"),
         JobKind("stake", StakeRequest, run_stake_job, "a member's stake in joining (critmin.runs.stake)"),
     ]
     if store is not None:

@@ -168,7 +168,9 @@ def stake_cmd(
     member: str | None = typer.Option(
         None, "--member", help="ISO3 of one member (e.g. ARG): its stake in detail. Default: all members."
     ),
-    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Member group that joins."),
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="Member group that joins (default: alliance)."
+    ),
     levy_rate: float = typer.Option(
         0.0, "--levy-rate", help="Ad-valorem equivalent of the levy on imports from China (0.2 = 20%)."
     ),
@@ -181,7 +183,8 @@ def stake_cmd(
     from critmin.runs.stake import StakeRequest, run
 
     try:
-        req = StakeRequest(member=member, group=group, levy_rate=levy_rate, year=year)
+        given = {"group": group} if group else {}
+        req = StakeRequest(member=member, levy_rate=levy_rate, year=year, **given)
         res = run(req)
     except ValidationError as exc:
         raise _fail("; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
@@ -196,7 +199,7 @@ def stake_cmd(
         "- export loss - retaliation loss"
     )
     if res.member is None:
-        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({group})", caption=caption)
+        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({req.group})", caption=caption)
         return
     import pandas as pd
 
@@ -204,7 +207,7 @@ def stake_cmd(
     emit_frame(
         pd.DataFrame({"quantity": list(row), "usd": list(row.values())}),
         fmt,
-        title=f"{res.member['iso3']}'s stake in joining {group}",
+        title=f"{res.member['iso3']}'s stake in joining {req.group}",
         caption=caption,
     )
     if fmt is Format.table:
@@ -257,6 +260,8 @@ def _floor_request(options: dict[str, Any]) -> Any:
     from critmin.runs.floor import FloorRequest
 
     fields = {REQUEST_FIELDS.get(k, k): v for k, v in options.items() if k != "fmt"}
+    if fields.get("group") is None:
+        fields.pop("group", None)  # the request's default: the alliance group of the options
     try:
         return FloorRequest(**fields)
     except ValidationError as exc:
@@ -283,6 +288,12 @@ def _emit_floor(out: Any, fmt: Format) -> None:
     )
     if fmt is Format.table:
         emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+        if "levy_incidence_pv_usd" in summary:
+            emit_frame(
+                summary["levy_incidence_pv_usd"],
+                fmt,
+                title=f"Levy incidence by member of {req.group} (USD, PV, mean over paths)",
+            )
 
 
 @app.command()
@@ -295,6 +306,9 @@ def floor(
     ),
     volume_path: str | None = typer.Option(
         None, "--volume-path", help="Volume schedule: 'dod-mp' (documented DoD-MP path) or a CSV year,tonnes."
+    ),
+    volume_project: str | None = typer.Option(
+        None, "--volume-project", help="Pipeline project id: its capacity ramp is the covered volume."
     ),
     years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
     paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
@@ -309,7 +323,9 @@ def floor(
         "scenario: x one engine scenario (--scenario); retaliation: x China's restriction on --group.",
     ),
     scenario: str | None = typer.Option(None, "--scenario", help="Bundled scenario name or YAML/JSON file."),
-    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Joining members (retaliation)."),
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="Joining members (retaliation; default: the alliance group)."
+    ),
     reference: str | None = typer.Option(
         None,
         "--reference",

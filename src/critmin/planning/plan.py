@@ -32,6 +32,10 @@ IEA_DEMAND_MINERALS = {
     "battery-graphite": "Graphite",
     "magnet-rare-earths": "Rare Earth Elements",
 }
+#: host code of generic class units in a plan (counted as alliance, non-China supply)
+CLASS_HOST = "ALLIANCE"
+#: most copies of one class offered to the MILP
+MAX_CLASS_COPIES = 60
 PLAN_PARAMETERS = [
     "plan_lead_time_years_construction",
     "plan_lead_time_years_financed",
@@ -59,6 +63,7 @@ class PlanRequest(BaseModel):
     alliance_demand_t: float | None = Field(None, gt=0, description="alliance demand in the baseline year, t")
     group: str = "ministerial-2026"
     scenario: str = "STEPS"
+    classes: bool = Field(False, description="also plan generic capacity classes (not only named projects)")
     value: bool = Field(False, description="also report the expected disruption loss the plan avoids")
     timeline_samples: int = Field(
         1000, ge=0, le=100_000, description="stochastic timeline samples (0 = none)"
@@ -82,7 +87,7 @@ class Baseline:
 
 
 def atlas_baseline(material: str, stage: str) -> Baseline:
-    """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
+    """Primary production for (material, stage) in the latest atlas year with tonnes (``OTH`` kept)."""
     from critmin.atlas import load_atlas
     from critmin.planning.names import check_material, check_stage
 
@@ -92,9 +97,17 @@ def atlas_baseline(material: str, stage: str) -> Baseline:
     years = atlas.years_of(material, stage)
     if not years:
         raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
-    year = max(years)
-    s = atlas.stage_series(material, stage, year).astype(float)
-    return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
+    for year in sorted(years, reverse=True):  # the latest year with tonnes (later years may be withheld)
+        s = atlas.stage_series(material, stage, year).astype(float)
+        if float(s[s > 0].sum()) > 0:
+            note = "" if year == max(years) else " (later years withheld or not available)"
+            return Baseline(
+                s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}{note}"
+            )
+    raise ValueError(
+        f"the atlas has no positive tonnes for material {material!r} at stage {stage!r} in any year "
+        f"({min(years)}-{max(years)}: withheld or not available)"
+    )
 
 
 def read_baseline_csv(path: str | Path) -> Baseline:
@@ -263,6 +276,12 @@ def make_problem(
         "ramp_up_years",
         "earliest_start",
     ]
+    caps: tuple[tuple[tuple[str, ...], int], ...] = ()
+    if request.classes:
+        units, caps, note = class_candidates(request, pipeline, baseline, idx, params)
+        cand = pd.concat([cand, units])
+        alliance = alliance | {CLASS_HOST}
+        notes.append(note)
     projects = cand[fields].astype({c: float for c in fields[1:]})
     if projects[fields[1:]].isna().any().any():
         raise ValueError("the pipeline left a NaN in a planning figure of a candidate project")
@@ -275,8 +294,51 @@ def make_problem(
         targets=tuple(targets),
         budget_per_year=request.budget_per_year,
         discount_rate=params.get("plan_discount_rate", request.material),
+        start_caps=caps,
     )
     return problem, cand, notes
+
+
+def class_candidates(
+    request: PlanRequest, pipeline: Pipeline, baseline: Baseline, idx: pd.Series, params: ParameterSet
+) -> tuple[pd.DataFrame, tuple[tuple[tuple[str, ...], int], ...], str]:
+    """Copies of the generic capacity classes as MILP candidates (mode lead times), their know-how caps."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.prices import latest_reference_prices
+    from critmin.planning.classes import capacity_classes
+
+    b = float(baseline.tonnes.sum())
+    b_nc = b - float(baseline.tonnes.get("CHN", 0.0))
+    x = request.target
+    need = max(0.0, (x * b - b_nc) / (1 - x), float((x - b_nc / b) * b * idx.max() / (1 - b_nc / b)))
+    prices = latest_reference_prices(load_atlas().prices)
+    first = int(params.get("plan_first_year"))
+    rows, caps = [], []
+    for c in capacity_classes(request.material, request.stage, pipeline.projects, b, prices, params):
+        if not c.available:
+            continue
+        n = min(MAX_CLASS_COPIES, int(np.ceil(need / c.unit_capacity_t)) + 2)
+        n = n if c.max_units is None else min(n, c.max_units)
+        ids = [f"class:{c.name}#{i + 1}" for i in range(n)]
+        lead = c.permit_years[1] + c.build_years[1]
+        for i, pid in enumerate(ids):
+            rows.append({"project_id": pid, "name": f"generic {c.name} unit ({c.material})",
+                         "country_iso3": CLASS_HOST, "capacity_t": c.unit_capacity_t,
+                         "capex_usd": c.capex_usd_per_tpa * c.unit_capacity_t,
+                         "unit_opex_usd_per_t": c.opex_usd_per_t,
+                         "lead_time_years": lead + (c.foak_extra_years if i == 0 else 0.0),
+                         "ramp_up_years": c.ramp_up_years, "earliest_start": float(first), "status": "class",
+                         "source_title": f"capacity class {c.name}: capex {c.basis['capex']}; size "
+                                         f"{c.basis['unit']}", "source_url": "",
+                         "defaults_used": f"class_{c.name}"})  # fmt: skip
+        if c.max_starts_per_year > 0 and ids:
+            caps.append((tuple(ids), c.max_starts_per_year))
+    units = pd.DataFrame(rows).set_index("project_id") if rows else pd.DataFrame()
+    note = (
+        f"generic capacity classes added as candidates ({len(rows)} units, mode lead times; hosted in the "
+        f"alliance as {CLASS_HOST}); see critmin plan classes"
+    )
+    return units, tuple(caps), note
 
 
 def run_plan(
@@ -291,7 +353,7 @@ def run_plan(
     """Solve the expansion plan for ``request`` (atlas baseline and alliance group unless given)."""
     params = params or ParameterSet()
     pipeline = pipeline or build_pipeline(params=params)
-    user_baseline = baseline
+    user_baseline = baseline if baseline is not None and baseline.source.startswith("user file") else None
     baseline = baseline or atlas_baseline(request.material, request.stage)
     if alliance is None:
         from critmin.atlas import load_atlas
