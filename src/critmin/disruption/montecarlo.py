@@ -326,10 +326,10 @@ def _execute(
     if backend == "local":
         from critmin.disruption.backends import local
 
-        return local.run_chunks(spec, sizes, seeds, keep_paths, progress)
+        return local.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress)
     from critmin.disruption.backends import dask
 
-    return dask.run_chunks(spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
+    return dask.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
 
 
 def _paths(outs: list[ChunkOutput], name: str, keep_paths: bool) -> np.ndarray | None:

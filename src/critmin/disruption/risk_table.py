@@ -22,10 +22,10 @@ VAR_LEVEL = 0.95
 def _tail(losses: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """VaR (``level`` quantile) and CVaR (mean of the worst ``ceil((1-level) n)`` scenarios) per column."""
     n = losses.shape[0]
-    srt = np.sort(losses, axis=0)
     k = max(1, int(np.ceil((1.0 - level) * n - 1e-9)))
-    var = srt[n - k]
-    cvar = srt[n - k :].mean(axis=0)
+    part = np.partition(losses, n - k, axis=0)  # the k worst at the end, the (n-k)-th in place: O(n)
+    var = part[n - k]
+    cvar = part[n - k :].mean(axis=0)
     return var, cvar
 
 
