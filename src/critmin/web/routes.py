@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -13,10 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.page import Builder, PageError
-from critmin.web.render import NAV, render_error, render_page
+from critmin.web.render import NAV, csv_response, render_error, render_page
 from critmin.web.security import checked_form
 
-_SLUG_SAFE = re.compile(r"[^a-z0-9-]")
 MAX_UPLOAD_BYTES = 10_000_000
 
 
@@ -138,9 +136,9 @@ def build_router() -> APIRouter:
             frame = route.builder(params).block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        text = frame.to_csv(index=False, lineterminator="\n")
-        headers = {"Content-Disposition": f'attachment; filename="{page}-{_SLUG_SAFE.sub("", block)}.csv"'}
-        return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+        # named after its content: page, the page's parameters (material, year, ...) and the block
+        name = "-".join([page, *(str(v) for _, v in sorted(params.items())), block])
+        return csv_response(frame, name)
 
     async def prices_assess(request: Request) -> Response:
         """Reference prices assessed from an uploaded deals file, shown on the prices page (not stored)."""

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import Me, call, token_of, whoami
 from critmin.web.page import Page, PageError
-from critmin.web.render import environment, render_page
+from critmin.web.render import csv_response, environment, render_page
 from critmin.web.scenario_results import (
     ScenarioInputError,
     check_choice,
@@ -236,7 +236,8 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             frame = job_page(job).block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8")
+        name = (job.get("result") or {}).get("scenario") or job["kind"]
+        return csv_response(frame, f"{job['kind']}-{name}-{block}")
 
     router.add_api_route("/scenarios", lab, methods=["GET"])
     router.add_api_route("/scenarios/run", run, methods=["POST"])
