@@ -92,8 +92,16 @@ def job_page(job: dict[str, Any]) -> Page:
         title = "Reference prices from the members' submitted deals"
     elif status == "succeeded" and kind == "montecarlo":
         blocks = ranking_blocks(result)
-        editions = dict((result.get("metadata") or {}).get("data_editions") or {})
+        meta = result.get("metadata") or {}
+        editions = dict(meta.get("data_editions") or {})
         title = "Monte Carlo risk ranking"
+        p = meta.get("parameters") or {}
+        lead = [
+            f"{int(p.get('n_scenarios', 0)):,} random restriction scenarios (seed {p.get('seed')}) over "
+            f"{p.get('horizon_months')} months; VaR and CVaR at the "
+            f"{100 * float(p.get('var_level', 0)):.0f}% level; backend {result.get('backend', 'local')}; "
+            f"members' losses allocated by {p.get('member_allocation', 'import share')}."
+        ]
     intro = ""
     if kind == "simulate" and status == "succeeded":
         intro = (f"Total loss {result.get('total_loss_usd', 0):,.0f} USD over {result.get('horizon_months')} "
