@@ -94,3 +94,12 @@ def test_only_stages_with_data_are_offered_and_a_missing_one_falls_back() -> Non
     assert len(china.figure["data"][0]["y"]) == 15  # type: ignore[index]  # top 15, not 36 grouped bars
     assert china.frame["China (% of world)"].is_monotonic_decreasing
     assert china.figure["layout"]["xaxis"]["title"]["text"] == "China's share of world output (%)"  # type: ignore[index]
+
+
+def test_the_overview_leads_with_chinas_dominance_in_words() -> None:
+    atlas = load_atlas()
+    page = overview_page(atlas, {})
+    exposure = exposure_table(atlas, year=2024)
+    refine = exposure[exposure["stage"] == "refine"].dropna(subset=["china_share"])
+    n_over = int((refine["china_share"] > 0.5).sum())
+    assert f"more than half of world refining for {n_over} of {len(refine)} materials" in page.intro

@@ -88,6 +88,19 @@ def china_block(exposure: pd.DataFrame, names: Mapping[str, str], stage: str) ->
                  caption="Every material is in the CSV and in the table below.")  # fmt: skip
 
 
+def overview_lead(exposure: pd.DataFrame, names: Mapping[str, str], group: str, year: int) -> str:
+    """The page's message in words: how many materials China dominates per stage, and the alliance."""
+    parts = []
+    for stage in STAGES:
+        rows = exposure[(exposure["stage"] == stage)].dropna(subset=["china_share"])
+        over = rows[rows["china_share"] > 0.5]
+        top = rows.sort_values("china_share", ascending=False).head(1)
+        lead = f"{names.get(str(top['material'].iloc[0]), '')} {100 * float(top['china_share'].iloc[0]):.0f}%"
+        parts.append(f"China has more than half of world {'mining' if stage == 'mine' else 'refining'} for "
+                     f"{len(over)} of {len(rows)} materials (highest: {lead})")  # fmt: skip
+    return f"{'; '.join(parts)}. Alliance: {group}; latest data on or before {year}."
+
+
 def _country_frame(codes: list[str], values: list[float], value: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -132,7 +145,9 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     on_map = share_frame[~share_frame["iso3"].str.contains("+", regex=False) & (share_frame["iso3"] != OTHER)]
     china = detail["china_share"]
     title = f"{names.get(material, material)} {stage} {detail['year']}: China {china:.0%}"
-    share_fig = figures.choropleth(on_map, "iso3", "share", title, "share", text="country")
+    share_fig = figures.choropleth(on_map, "iso3", "share", title, "share of world output", text="country")
+    share_fig["data"][0]["colorbar"]["tickformat"] = ".0%"
+    share_fig["data"][0]["hovertemplate"] = "%{text}: %{z:.1%}<extra></extra>"
 
     china_blocks = [china_block(exposure, names, s) for s in STAGES]
 
@@ -165,8 +180,8 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
         blocks=blocks,
         editions=dict(meta.get("data_editions") or atlas.editions),
         params={"year": str(year), "group": group, "material": material, "stage": stage},
-        intro=f"{len(table)} materials; requested year {year}; "
-        f"parameter set {meta.get('parameter_digest', '')}.",
+        intro=overview_lead(exposure, names, group, year)
+        + f" Parameter set {meta.get('parameter_digest', '')}.",
         template="overview.html",
         notes=notes,
         context={
