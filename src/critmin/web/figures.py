@@ -77,10 +77,16 @@ def bars(
         }
         for key, part in groups
     ]
+    # full category labels: the axis makes room for them (tilted when there are many) instead of cutting them
+    xaxis = {"automargin": True, "tickangle": -40 if len(frame) > 8 else 0}
     return {
         "data": data,
         "layout": _layout(
-            title, barmode="stack", yaxis={"title": {"text": y_title}}, showlegend=group is not None
+            title,
+            barmode="stack",
+            xaxis=xaxis,
+            yaxis={"title": {"text": y_title}},
+            showlegend=group is not None,
         ),
     }
 
