@@ -9,12 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 import critmin
-from critmin.api.jobs import JobKind, JobRunner
+from critmin.api.errors import install_error_handlers
+from critmin.api.guard import Guard
+from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
 from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's files, served from the swagger-ui-bundle-v2 package (no CDN)
 
 
 def default_job_kinds(store: Store) -> dict[str, JobKind]:
@@ -25,16 +28,24 @@ def default_job_kinds(store: Store) -> dict[str, JobKind]:
 
 
 def create_app(
-    store: Store | None = None, *, job_kinds: Mapping[str, JobKind] | None = None, job_workers: int = 2
+    store: Store | None = None,
+    *,
+    job_kinds: Mapping[str, JobKind] | None = None,
+    job_workers: int = 2,
+    embedded_worker: bool = True,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> FastAPI:
-    """The service app on ``store`` (default: :func:`critmin.store.database_url`)."""
+    """The service app on ``store`` (default: :func:`critmin.store.database_url`); with
+    ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.upgrade()
-        app.state.jobs = JobRunner(store, kinds, workers=job_workers)
+        worker = Worker(store, kinds, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
+        app.state.jobs = JobRunner(store, kinds, worker)
+        app.state.jobs.start()
         try:
             yield
         finally:
@@ -47,8 +58,13 @@ def create_app(
         description="Exposure and analytics reads, background jobs, confidential member submissions, "
         "reserve operations with their ledger, and a hash-chained audit log.",
         lifespan=lifespan,
+        docs_url=None,  # served by _mount_docs with local assets
+        redoc_url=None,  # ReDoc loads from a CDN; Swagger UI at /docs is the one API browser
     )
     app.state.store = store
+    _mount_docs(app)
+    app.add_middleware(Guard)
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -66,6 +82,45 @@ def create_app(
     mount_dashboard(app)
     _mount_dashboard(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its JavaScript, CSS and icon served from this host (works offline)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        )
+
+
+EMBEDDED_WORKER_ENV = "CRITMIN_EMBEDDED_WORKER"
+JOB_THREADS_ENV = "CRITMIN_JOB_THREADS"
+JOB_LEASE_ENV = "CRITMIN_JOB_LEASE"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one of several API processes (``critmin serve --workers N``): the database of
+    ``CRITMIN_DATABASE_URL``; an embedded worker (``CRITMIN_JOB_THREADS`` threads, leases of
+    ``CRITMIN_JOB_LEASE`` seconds) unless ``CRITMIN_EMBEDDED_WORKER=0``."""
+    import os
+
+    return create_app(
+        embedded_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0",
+        job_workers=int(os.environ.get(JOB_THREADS_ENV, "2")),
+        lease_seconds=float(os.environ.get(JOB_LEASE_ENV, str(LEASE_SECONDS))),
+    )
 
 
 def _mount_dashboard(app: FastAPI) -> None:

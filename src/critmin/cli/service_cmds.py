@@ -1,4 +1,4 @@
-"""Service commands: ``critmin serve``, ``critmin db upgrade``, ``critmin audit verify``,
+"""Service commands: ``critmin serve``, ``critmin worker``, ``critmin db upgrade``, ``critmin audit verify``,
 ``critmin token create``. SQLAlchemy, FastAPI and uvicorn are imported inside the commands."""
 
 from __future__ import annotations
@@ -31,36 +31,111 @@ def _url(explicit: str | None) -> str:
     return explicit or database_url()
 
 
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address for the Monte Carlo of heavy job kinds."),
+]
+LeaseOpt = Annotated[
+    float, typer.Option("--lease", min=1.0, max=3600.0, help="Seconds a job lease lasts between heartbeats.")
+]
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     database_url: DatabaseOpt = None,
     seed: Annotated[bool, typer.Option(help="Create the demo alliance on an empty database.")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="API processes (uvicorn).")] = 1,
+    embedded_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run job workers inside the API process(es).")
+    ] = True,
+    job_threads: Annotated[int, typer.Option(min=1, max=64, help="Job threads per worker.")] = 2,
+    scheduler: SchedulerOpt = None,
+    lease: LeaseOpt = 30.0,
 ) -> None:
-    """Start the API and the dashboard (migrations run first; demo tokens are printed once)."""
+    """Start the API and the dashboard (migrations run first; demo tokens are printed once). Jobs run on
+    an embedded worker unless ``--no-worker`` (then start ``critmin worker``)."""
+    import os
+
     import uvicorn
 
-    from critmin.api.app import create_app
-    from critmin.api.seed import DEMO_ACCOUNTS, seed_demo
+    from critmin.api.app import EMBEDDED_WORKER_ENV, JOB_LEASE_ENV, JOB_THREADS_ENV, create_app
+    from critmin.api.job_kinds import DASK_ENV
     from critmin.store import Store
 
-    store = Store(_url(database_url))
+    url = _url(database_url)
+    store = Store(url)
     store.upgrade()
     if seed:
-        tokens = seed_demo(store)
-        if tokens:
-            # plain lines, never a table that a narrow terminal would cut: the tokens must be copyable
-            roles = {name: (role, iso3 or "") for name, role, iso3 in DEMO_ACCOUNTS}
-            typer.echo("Demo alliance tokens (shown once; stored only as SHA-256):")
-            width = max(len(name) for name in tokens)
-            for name, token in tokens.items():
-                role, iso3 = roles[name]
-                typer.echo(f"  {name:<{width}}  {role:<17} {iso3:<4} {token}")
+        _print_demo_tokens(store)
+    if scheduler:
+        os.environ[DASK_ENV] = scheduler
     typer.echo(
         f"critmin service on http://{host}:{port}  (database: {store.dialect}, API: /api/v1, docs: /docs)"
     )
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+    where = f"embedded, {job_threads} thread(s) per process" if embedded_worker else "none (critmin worker)"
+    typer.echo(f"API processes: {workers}; job workers: {where}")
+    if workers == 1:
+        api = create_app(store, embedded_worker=embedded_worker, job_workers=job_threads, lease_seconds=lease)
+        uvicorn.run(api, host=host, port=port, log_level="info")
+        return
+    store.dispose()
+    os.environ["CRITMIN_DATABASE_URL"] = url
+    os.environ[EMBEDDED_WORKER_ENV] = "1" if embedded_worker else "0"
+    os.environ[JOB_THREADS_ENV] = str(job_threads)
+    os.environ[JOB_LEASE_ENV] = str(lease)
+    uvicorn.run(
+        "critmin.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def _print_demo_tokens(store: object) -> None:
+    from critmin.api.seed import DEMO_ACCOUNTS, seed_demo
+    from critmin.store import Store
+
+    assert isinstance(store, Store)
+    tokens = seed_demo(store)
+    if tokens:
+        # plain lines, never a table that a narrow terminal would cut: the tokens must be copyable
+        roles = {name: (role, iso3 or "") for name, role, iso3 in DEMO_ACCOUNTS}
+        typer.echo("Demo alliance tokens (shown once; stored only as SHA-256):")
+        width = max(len(name) for name in tokens)
+        for name, token in tokens.items():
+            role, iso3 = roles[name]
+            typer.echo(f"  {name:<{width}}  {role:<17} {iso3:<4} {token}")
+
+
+@app.command()
+def worker(
+    database_url: DatabaseOpt = None,
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once by this worker.")] = 2,
+    scheduler: SchedulerOpt = None,
+    lease: LeaseOpt = 30.0,
+) -> None:
+    """Run job workers apart from the API: claim queued jobs from the database, run them, store the
+    outcome; stops on SIGINT / SIGTERM (running jobs go back to the queue)."""
+    import os
+    import signal
+
+    from critmin.api.app import default_job_kinds
+    from critmin.api.job_kinds import DASK_ENV
+    from critmin.api.jobs import Worker
+    from critmin.store import Store
+
+    if scheduler:
+        os.environ[DASK_ENV] = scheduler
+    store = Store(_url(database_url))
+    store.upgrade()
+    w = Worker(store, default_job_kinds(store), threads, lease_seconds=lease)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: w.stop(timeout=0.0))
+    typer.echo(f"critmin worker {w.name}: {threads} thread(s), kinds {sorted(w.kinds)} ({store.dialect})")
+    try:
+        w.run_forever()
+    finally:
+        w.stop()
+        store.dispose()
 
 
 @db_app.command("upgrade")

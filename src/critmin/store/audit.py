@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from critmin.store.models import AuditEntry, utc_now
+from critmin.store.models import ACTOR_LENGTH, AuditEntry, utc_now
 
 GENESIS_HASH = "0" * 64
 _AUDIT_LOCK_KEY = 7_310_001  # PostgreSQL advisory lock serializing appends to the chain
@@ -31,6 +31,8 @@ def entry_hash(
 
 def append(session: Session, actor: str, action: str, target: str, payload: Any) -> AuditEntry:
     """Append an entry inside the caller's write transaction (it commits or rolls back with the write)."""
+    if len(actor) > ACTOR_LENGTH:
+        raise ValueError(f"audit actor: {len(actor)} characters; the column holds {ACTOR_LENGTH}")
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()

@@ -12,9 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATION_LOCK = 7_310_002  # PostgreSQL advisory lock serializing migrations at start-up
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -69,9 +71,26 @@ class Store:
 
         config = Config()
         config.set_main_option("script_location", str(resources.files("critmin.store") / "migrations"))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with self.engine.connect() as connection:
+            if not self.is_postgres:
+                # tables are rebuilt by batch migrations: SQLite's foreign keys must be off (outside the
+                # transaction) or dropping a parent would cascade; the migration checks them before commit
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            try:
+                with connection.begin():
+                    # one migrator at a time: SQLite's BEGIN IMMEDIATE holds the write lock; PostgreSQL an
+                    # advisory lock to the end of this transaction (others starting up wait, then see head)
+                    if self.is_postgres:
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    if not self.is_postgres:
+                        bad = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if bad:
+                            raise RuntimeError(f"migration left foreign keys pointing nowhere: {bad[:5]}")
+            finally:
+                if not self.is_postgres:
+                    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
     @contextmanager
     def read(self) -> Iterator[Session]:

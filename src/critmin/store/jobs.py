@@ -1,13 +1,22 @@
-"""Background jobs as rows: queued -> running -> succeeded | failed | cancelled, with progress."""
+"""The durable job queue: the ``jobs`` table. queued -> running (leased by a worker, renewed by heartbeats)
+-> succeeded | failed | cancelled; ``cancelling`` while a running job's cancellation is pending.
+
+Every transition holds the job's row lock, so a cancel and a completion never interleave. A worker that
+dies leaves its lease to expire: :func:`reap` requeues the job (bounded attempts) or fails it with the
+reason. A worker's writes are fenced by its attempt number, so a requeued job's old worker writes nothing.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import secrets
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
@@ -56,56 +65,179 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
     return job
 
 
-def set_status(
+def _storable(text: str) -> str:
+    """Text a job produced (exception messages) in a form every text column stores."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _locked(session: Session, job_id: str) -> Job | None:
+    """The job row, locked to the end of the transaction (``FOR UPDATE`` on PostgreSQL; SQLite write
+    transactions are ``BEGIN IMMEDIATE`` and therefore already exclusive)."""
+    stmt = select(Job).where(Job.id == job_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _final(
+    session: Session, job: Job, status: str, message: str, result: str | None, error: str | None
+) -> None:
+    job.status = status
+    job.message = _storable(message)
+    job.result = result
+    job.error = None if error is None else _storable(error)
+    job.lease_expires = None  # worker_id stays: the worker that ended the job
+    job.updated_at = utc_now()
+    if status == "succeeded":
+        job.progress = 1.0
+    audit.append(
+        session,
+        "system:jobs",
+        f"job.{status}",
+        f"job:{job.id}",
+        {"error": error, "worker": job.worker_id, "attempt": job.attempts},
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker holds: ``attempt`` fences its writes (a requeued job's old worker is ignored)."""
+
+    job_id: str
+    kind: str
+    params: dict[str, Any]
+    attempt: int
+    worker_id: str
+
+
+def claim(session: Session, worker_id: str, kinds: Collection[str], lease_seconds: float) -> Claim | None:
+    """Take the oldest queued job of one of ``kinds``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (workers
+    never wait for one another), a conditional update on SQLite; the lease runs ``lease_seconds``."""
+    if not kinds:
+        return None
+    stmt = select(Job.id).where(Job.status == "queued", Job.kind.in_(list(kinds))).order_by(Job.created_at)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    stmt = stmt.limit(1).with_for_update(skip_locked=True) if postgres else stmt.limit(1)
+    job_id = session.execute(stmt).scalar_one_or_none()
+    if job_id is None:
+        return None
+    done = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(
+            status="running",
+            worker_id=worker_id,
+            attempts=Job.attempts + 1,
+            lease_expires=time.time() + lease_seconds,
+            message="started",
+            updated_at=utc_now(),
+        )
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = session.get(Job, job_id, populate_existing=True)
+    assert job is not None
+    return Claim(job.id, job.kind, json.loads(job.params), job.attempts, worker_id)
+
+
+def _held(session: Session, c: Claim) -> Job | None:
+    job = _locked(session, c.job_id)
+    if job is None or job.worker_id != c.worker_id or job.attempts != c.attempt:
+        return None
+    return job if job.status in ("running", "cancelling") else None
+
+
+def heartbeat(
     session: Session,
-    job_id: str,
-    status: str,
-    *,
+    c: Claim,
+    lease_seconds: float,
     progress: float | None = None,
     message: str | None = None,
-    result: Any = None,
-    error: str | None = None,
-) -> None:
-    """Update a job row (never leaves a final state)."""
-    job = session.get(Job, job_id)
-    if job is None or job.status in FINAL:
-        return
-    job.status = status
+) -> str | None:
+    """Extend the lease (and record progress); the job's status, or ``None`` when the lease was lost."""
+    job = _held(session, c)
+    if job is None:
+        return None
+    job.lease_expires = time.time() + lease_seconds
     if progress is not None:
-        job.progress = progress
+        job.progress = max(0.0, min(1.0, progress))
     if message is not None:
         job.message = message
-    if result is not None:
-        job.result = result_json(result)
-    if error is not None:
-        job.error = error
     job.updated_at = utc_now()
-    if status in FINAL:
-        audit.append(session, "system:jobs", f"job.{status}", f"job:{job_id}", {"error": error})
-
-
-def set_progress(session: Session, job_id: str, progress: float, message: str) -> str:
-    """Record progress (0..1) and return the job's status, so a runner sees a cancellation request."""
-    job = session.get(Job, job_id)
-    if job is None:
-        return "cancelled"
-    if job.status not in FINAL:
-        job.progress = progress
-        job.message = message
-        job.updated_at = utc_now()
     return job.status
 
 
-def request_cancel(session: Session, who: Principal, job: Job) -> None:
-    """Mark a job for cancellation (a queued job is cancelled at once, a running one at its next step)."""
-    if job.status in FINAL:
+def finish(
+    session: Session, c: Claim, *, result: Any = None, error: str | None = None, cancelled: bool = False
+) -> str | None:
+    """The one final transition of a held job: ``succeeded`` with its result, ``failed`` with its error, or
+    ``cancelled`` (always when cancellation was requested: a cancelled job never stores a result). Returns
+    the final status, or ``None`` when the lease had been lost (nothing written)."""
+    job = _held(session, c)
+    if job is None:
+        return None
+    if cancelled or job.status == "cancelling":
+        _final(session, job, "cancelled", "cancelled on request", None, None)
+    elif error is not None:
+        _final(session, job, "failed", "failed", None, error)
+    else:
+        _final(session, job, "succeeded", "done", result_json(result), None)
+    return job.status
+
+
+def release(session: Session, c: Claim) -> None:
+    """A worker shutting down hands a held job back to the queue (the attempt is not counted)."""
+    job = _held(session, c)
+    if job is None:
         return
+    if job.status == "cancelling":
+        _final(session, job, "cancelled", "cancelled on request", None, None)
+        return
+    job.status = "queued"
+    job.attempts = max(0, job.attempts - 1)
+    job.worker_id = None
+    job.lease_expires = None
+    job.message = "requeued: its worker shut down"
+    job.updated_at = utc_now()
+
+
+def reap(session: Session, now: float | None = None) -> list[tuple[str, str]]:
+    """Jobs whose lease expired (their worker died): requeued while attempts remain, else failed with the
+    reason; a job whose cancellation was requested is cancelled. Returns ``(job id, new status)``."""
+    now = time.time() if now is None else now
+    stmt = select(Job).where(Job.status.in_(("running", "cancelling")), Job.lease_expires < now)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    changed: list[tuple[str, str]] = []
+    for job in session.execute(stmt).scalars():
+        lost = f"lease of worker {job.worker_id} expired (attempt {job.attempts} of {job.max_attempts})"
+        if job.status == "cancelling":
+            _final(session, job, "cancelled", f"cancelled; {lost}", None, None)
+        elif job.attempts >= job.max_attempts:
+            _final(session, job, "failed", "failed", None, f"{lost}: no attempts left")
+        else:
+            job.status = "queued"
+            job.worker_id = None
+            job.lease_expires = None
+            job.message = f"requeued: {lost}"
+            job.updated_at = utc_now()
+        changed.append((job.id, job.status))
+    return changed
+
+
+def request_cancel(session: Session, who: Principal, job_id: str) -> Job | None:
+    """Cancel under the job's row lock: a queued job is cancelled at once (one transition), a running one
+    is marked ``cancelling`` and its worker stops at its next step; a final job is left as it is."""
+    job = _locked(session, job_id)
+    if job is None or job.status in FINAL or job.status == "cancelling":
+        return job
     if job.status == "queued":
-        job.status = "cancelled"
+        _final(session, job, "cancelled", "cancelled before it started", None, None)
     else:
         job.status = "cancelling"
-    job.updated_at = utc_now()
+        job.updated_at = utc_now()
     audit.append(session, who.label, "job.cancel", f"job:{job.id}", {"status": job.status})
+    return job
 
 
 def visible_jobs(session: Session, who: Principal) -> list[Job]:

@@ -78,8 +78,12 @@ def issue_token(session: Session, actor: Principal, member: Member, label: str =
 
 
 def revoke_token(session: Session, actor: Principal, token_id: str) -> bool:
-    """Revoke a token by its public id; False when there is no such active token."""
-    row = session.get(ApiToken, token_id)
+    """Revoke a token by its public id under its row lock; False when there is no such active token
+    (a concurrent revocation waits for the first, then finds the token revoked)."""
+    stmt = select(ApiToken).where(ApiToken.id == token_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utc_now()

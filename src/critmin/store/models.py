@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -18,12 +18,15 @@ class Base(DeclarativeBase):
 
 
 ROLES = ("secretariat", "member", "reserve_operator", "participant", "public")
+AUTOINCREMENT = {"sqlite_autoincrement": True}  # SQLite never reuses the id of a deleted row
+ACTOR_LENGTH = 300  # role prefix + a 200-character account name fit
 
 
 class Member(Base):
     """An account: the secretariat, a member country (scoped to its ISO3), an operator, a participant."""
 
     __tablename__ = "members"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -49,6 +52,10 @@ class Submission(Base):
     """One member upload of production, demand, stocks or transactions (all rows or none)."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("member_id", "idempotency_key", name="uq_submissions_idempotency"),
+        AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
@@ -57,13 +64,18 @@ class Submission(Base):
     source_format: Mapped[str] = mapped_column(String(8))
     row_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    revises_release: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SubmissionRow(Base):
     """A validated row of a submission; the columns a kind does not use stay NULL."""
 
     __tablename__ = "submission_rows"
-    __table_args__ = (Index("ix_submission_rows_sub_row", "submission_id", "row_number", unique=True),)
+    __table_args__ = (
+        Index("ix_submission_rows_sub_row", "submission_id", "row_number", unique=True),
+        AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -85,6 +97,7 @@ class Job(Base):
     """A background computation with its progress, status and stored result."""
 
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -97,12 +110,17 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
     updated_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Reserve(Base):
     """A reserve: its state (JSON of ``critmin.vault.ReserveState``), changed only by ledgered operations."""
 
     __tablename__ = "reserves"
+    __table_args__ = AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -118,6 +136,7 @@ class ReserveLedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("reserve_id", "key", name="uq_reserve_ledger_key"),
         UniqueConstraint("reserve_id", "sequence", name="uq_reserve_ledger_sequence"),
+        AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -137,12 +156,44 @@ class AuditEntry(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     created_at: Mapped[str] = mapped_column(String(40))
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200))
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Release(Base):
+    """A dated release of the aggregates, made by the secretariat (the public reads the latest)."""
+
+    __tablename__ = "releases"
+    __table_args__ = AUTOINCREMENT
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ReleaseCell(Base):
+    """One cell of a release; ``contributors_iso3`` (JSON list) is never published."""
+
+    __tablename__ = "release_cells"
+    __table_args__ = (Index("ix_release_cells_release", "release_id"), AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    material: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    year: Mapped[int] = mapped_column(Integer)
+    contributors: Mapped[int] = mapped_column(Integer)
+    tonnes: Mapped[float | None] = mapped_column(Float, nullable=True)
+    suppressed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(200))
+    contributors_iso3: Mapped[str] = mapped_column(Text)
 
 
 class WebSession(Base):

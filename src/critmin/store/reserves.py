@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
+from critmin.store.bounds import bad_text, limit, numbers_beyond
 from critmin.store.members import Principal
 from critmin.store.models import Reserve, ReserveLedgerEntry
 from critmin.vault import LedgerEntry, Operation, ReserveState, apply
@@ -43,6 +44,38 @@ def create_reserve(session: Session, who: Principal, name: str) -> Reserve:
     return reserve
 
 
+class OperationRefused(ValueError):
+    """An operation whose values the store cannot hold (too long, not finite, beyond plausible bounds)."""
+
+
+KEY_LENGTH = 200  # reserve_ledger.key
+
+
+def _check_bounds(op: Operation) -> None:
+    if len(op.key) > KEY_LENGTH:
+        raise OperationRefused(f"key: {len(op.key)} characters; at most {KEY_LENGTH}")
+    values = op.model_dump(mode="json")
+    beyond = numbers_beyond(values, limit("service_max_money_usd"))
+    if beyond is not None:
+        raise OperationRefused(
+            f"{beyond}: not finite or beyond the plausible bound {limit('service_max_money_usd'):g} "
+            "(service_max_money_usd)"
+        )
+    for where, text in _strings(values):
+        if reason := bad_text(text):
+            raise OperationRefused(f"{where}: {reason}")
+
+
+def _strings(obj: object, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(obj, str):
+        return [(path or "(value)", obj)]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in _strings(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(obj, list):
+        return [s for i, v in enumerate(obj) for s in _strings(v, f"{path}.{i}")]
+    return []
+
+
 def _locked(session: Session, reserve_id: int) -> Reserve:
     stmt = select(Reserve).where(Reserve.id == reserve_id)
     if session.get_bind().dialect.name == "postgresql":
@@ -57,8 +90,15 @@ def operate(session: Session, who: Principal, reserve_id: int, op: Operation) ->
     """Apply one operation under the reserve's lock; raises the library's ``VaultRuleError`` on refusal."""
     if who.member_id is None:
         raise PermissionError("reserve operations need an authenticated operator")
+    _check_bounds(op)
     reserve = _locked(session, reserve_id)
     new, entry = apply(state_of(reserve), op)
+    beyond = numbers_beyond(new.model_dump(mode="json"), limit("service_max_money_usd"))
+    if beyond is not None:
+        raise OperationRefused(
+            f"operation {op.key!r} would take the reserve's {beyond} beyond finite, plausible values "
+            f"(service_max_money_usd); nothing was applied"
+        )
     if entry.duplicate:
         first = session.execute(
             select(ReserveLedgerEntry).where(

@@ -7,13 +7,15 @@ import io
 import math
 from collections.abc import Collection
 from datetime import date as Date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
+from critmin.store.bounds import FIRST_DATE, LAST_DATE, bad_text, check_number, currencies
 from critmin.store.members import Principal
 from critmin.store.models import Submission, SubmissionRow
 
@@ -26,33 +28,50 @@ class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     material: str = Field(pattern=SLUG, description="material slug, e.g. gallium")
-    tonnes: float = Field(ge=0, description="tonnes of contained content")
+    tonnes: float = Field(ge=0, description="tonnes of contained content (at most submission_max_tonnes)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_values(cls, data: Any) -> Any:
+        """Booleans are never read as numbers; text must be storable (no NUL, no lone surrogate)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, bool):
+                    raise PydanticCustomError(
+                        "bool_type", "{field}: a boolean is not a number or text", {"field": key}
+                    )
+                if isinstance(value, str) and (reason := bad_text(value)):
+                    raise PydanticCustomError(
+                        "string_type", "{field}: {reason}", {"field": key, "reason": reason}
+                    )
+        return data
 
     @field_validator("tonnes")
     @classmethod
-    def _finite(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
+    def _plausible_tonnes(cls, v: float) -> float:
+        return check_number(v, "submission_max_tonnes", "tonnes")
+
+
+Year = Annotated[int, Field(ge=FIRST_DATE.year, le=LAST_DATE.year)]
 
 
 class ProductionRow(_Row):
     """Production of a material at a stage in a year (tonnes of contained content)."""
 
     stage: Literal["mine", "refine", "magnet"]
-    year: int = Field(ge=1900, le=2100)
+    year: Year
 
 
 class DemandRow(_Row):
     """Apparent consumption of a material in a year."""
 
-    year: int = Field(ge=1900, le=2100)
+    year: Year
 
 
 class StocksRow(_Row):
     """Stocks held at the end of a year (optionally per stage)."""
 
-    year: int = Field(ge=1900, le=2100)
+    year: Year
     stage: Literal["mine", "refine", "magnet"] | None = None
 
 
@@ -60,11 +79,11 @@ class TransactionRow(_Row):
     """A reported deal: date, material, stage, volume, price per tonne, currency and counterparty (the
     seller), optionally the specification, incoterm and buyer the pricing methodology normalises on."""
 
-    date: Date
+    date: Date = Field(ge=FIRST_DATE, le=LAST_DATE)
     stage: Literal["mine", "refine", "magnet"]
     tonnes: float = Field(gt=0, description="volume in tonnes")
-    price: float = Field(gt=0, description="price per tonne in `currency`")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    price: float = Field(gt=0, description="price per tonne in `currency` (at most submission_max_price)")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
     counterparty: str = Field(min_length=1, max_length=200)
     specification: str | None = Field(None, min_length=1, max_length=200)
     incoterm: str | None = Field(None, min_length=1, max_length=200)
@@ -72,9 +91,14 @@ class TransactionRow(_Row):
 
     @field_validator("price")
     @classmethod
-    def _finite_price(cls, v: float) -> float:
-        if not math.isfinite(v):
-            raise ValueError("must be a finite number")
+    def _plausible_price(cls, v: float) -> float:
+        return check_number(v, "submission_max_price", "price")
+
+    @field_validator("currency")
+    @classmethod
+    def _iso4217(cls, v: str) -> str:
+        if v not in currencies():
+            raise ValueError(f"{v!r} is not an ISO 4217 currency code")
         return v
 
 
@@ -142,6 +166,7 @@ def validate_rows(
     model = ROW_MODELS[kind]
     good: list[_Row] = []
     errors: list[RowError] = []
+    seen: dict[str, int] = {}
     for i, raw in enumerate(rows, start=1):
         if not isinstance(raw, dict):
             errors.append(
@@ -152,7 +177,9 @@ def validate_rows(
             row = model.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
-                name = ".".join(str(p) for p in err["loc"]) or "(row)"
+                name = ".".join(str(p) for p in err["loc"]) or str(
+                    (err.get("ctx") or {}).get("field", "(row)")
+                )
                 value = None if err["type"] == "missing" else raw.get(name)
                 errors.append(RowError(row=i, field=name, value=_jsonable(value), reason=err["msg"]))
             continue
@@ -161,6 +188,15 @@ def validate_rows(
                 RowError(row=i, field="material", value=row.material, reason="not a material of the atlas")
             )
             continue
+        key = row.model_dump_json()
+        if key in seen:
+            errors.append(
+                RowError(
+                    row=i, field="(row)", value=None, reason=f"duplicate of row {seen[key]}: the same values"
+                )
+            )
+            continue
+        seen[key] = i
         good.append(row)
     if errors:
         raise SubmissionInvalid(errors)
@@ -168,7 +204,10 @@ def validate_rows(
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | bool):
+    """``value`` as it can be echoed in an error body (unstorable text escaped, non-finite as text)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if value is None or isinstance(value, int | bool):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)

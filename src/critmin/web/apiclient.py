@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from fastapi import Request
 
 from critmin.web.security import SESSION_COOKIE
@@ -51,11 +51,11 @@ def token_of(request: Request) -> str | None:
 
 async def call(
     request: Request, method: str, path: str, token: str | None = None, **kwargs: Any
-) -> httpx.Response:
+) -> httpx2.Response:
     """``method`` on the API path (under ``/api/v1``) of the app serving ``request``, as ``token``."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+    transport = httpx2.ASGITransport(app=request.app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         return await client.request(method, API + path, headers=headers, **kwargs)
 
 

@@ -86,6 +86,36 @@ def lead_lines(facts: pd.DataFrame) -> list[str]:
     ]
 
 
+def history_blocks(atlas: SupplyChain, material: str, stages: list[str]) -> list[Block]:
+    """Per stage with data: the top producers' shares over time, observed beside IEA projections."""
+    from critmin.analytics.history import share_history
+
+    out = []
+    for stage in stages:
+        hist = share_history(atlas, material, stage)
+        if hist["year"].nunique() < 2:
+            continue
+        names = [_label(c) if c != "REST" else "all others" for c in hist["iso3"]]
+        marks = [" (IEA projection)" if k == "projection" else "" for k in hist["kind"]]
+        shown = hist.assign(producer=[n + m for n, m in zip(names, marks, strict=True)])
+        fig = figures.lines(shown, "year", "share", "producer", f"{stage} shares over time", "share")
+        span = f"{int(hist['year'].min())}-{int(hist['year'].max())}"
+        out.append(
+            Block(
+                f"history-{stage}",
+                f"Who produces it over time ({stage}, {span})",
+                hist,
+                fig,
+                "Share of each year's listed production; the newest edition that published a year is used "
+                "(column edition); before 2016 the source is Theler et al. (2020), a secondary transcription "
+                "of the USGS Minerals Yearbook; IEA base-case projections are marked and never mixed with "
+                "observations.",
+                wide=True,
+            )
+        )
+    return out
+
+
 def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The page model of one material (``params['material']``, optional ``year``)."""
     material = params.get("material") or DEFAULT_MATERIAL
@@ -116,6 +146,7 @@ def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
                 caption,
             )
         )
+    blocks.extend(history_blocks(atlas, material, list(stage_years)))
     missing = atlas.missing_stages()
     for stage in missing.loc[missing["material"] == material, "stage"]:
         notes.append(f"Stage {stage} is missing from the data: reported as a gap, not estimated.")

@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, str]] = [
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
     ("plan", "/plan", "Investment plan"),
+    ("stake", "/stake", "Stake"),
     ("members", "/members", "Members"),
 ]
 

@@ -34,6 +34,7 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
     from critmin.web.reserve import build_reserve
+    from critmin.web.stake import build_stake
 
     return [
         PageRoute("overview", "/", build_overview),
@@ -41,6 +42,7 @@ def page_routes() -> list[PageRoute]:
         PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
+        PageRoute("stake", "/stake", build_stake),
     ]
 
 

@@ -78,7 +78,7 @@ def submit_job(
     with store.write() as s:
         job = create_job(s, who, body.kind, params.model_dump(mode="json"))
         out = _out(job)
-    runner.submit(job.id, body.kind, params)
+    runner.notify()
     return out
 
 
@@ -104,15 +104,13 @@ def get_job(
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
 def cancel_job(
-    request: Request,
     job_id: JobId,
     who: Principal = Depends(require(*SIGNED_IN)),
     store: Store = Depends(get_store),
 ) -> JobOut:
     """Request cancellation (a running job stops at its next progress step)."""
     with store.write() as s:
-        job = _visible(s, who, job_id)
-        request_cancel(s, who, job)
-        out = _out(job)
-    _runner(request).cancel(job_id)
-    return out
+        _visible(s, who, job_id)
+        job = request_cancel(s, who, job_id)
+        assert job is not None
+        return _out(job)

@@ -13,7 +13,7 @@ from critmin.api.schemas import OperationOut, ReplayOut, ReserveIn, ReserveOut
 from critmin.store import Store
 from critmin.store.members import Principal
 from critmin.store.models import Reserve
-from critmin.store.reserves import create_reserve, ledger, operate, state_of
+from critmin.store.reserves import OperationRefused, create_reserve, ledger, operate, state_of
 from critmin.vault import Operation, VaultRuleError, replay
 
 router = APIRouter(tags=["reserves"])
@@ -79,6 +79,8 @@ def reserve_operation(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except VaultRuleError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except OperationRefused as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
 @router.get("/reserves/{reserve_id}/ledger", response_model=list[dict[str, Any]])

@@ -92,8 +92,11 @@ def submit_csv(
     return _save(store, who, kind, rows, "csv")
 
 
-def _visible(s: Session, who: Principal, submission_id: int) -> Submission:
-    sub = s.get(Submission, submission_id)
+def _visible(s: Session, who: Principal, submission_id: int, lock: bool = False) -> Submission:
+    stmt = select(Submission).where(Submission.id == submission_id)
+    if lock and s.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()  # concurrent withdrawals wait here, then find the row gone
+    sub = s.execute(stmt).scalar_one_or_none()
     if sub is None or (who.role != "secretariat" and sub.member_id != who.member_id):
         raise HTTPException(status_code=404, detail=f"submission {submission_id} not found")
     return sub
@@ -169,7 +172,7 @@ def withdraw_submission(
 ) -> None:
     """Withdraw a submission (its member or the secretariat)."""
     with store.write() as s:
-        sub = _visible(s, who, submission_id)
+        sub = _visible(s, who, submission_id, lock=True)
         s.execute(delete(SubmissionRow).where(SubmissionRow.submission_id == sub.id))
         s.delete(sub)
         audit.append(s, who.label, "submission.withdraw", f"submission:{submission_id}", {"kind": sub.kind})

@@ -1,0 +1,115 @@
+"""Helpers of the multi-process tests: start `critmin serve` and `critmin worker`, wait, read job rows."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from critmin.store import Store
+from critmin.store.members import create_member, issue_token
+from critmin.store.models import AuditEntry, Job
+from service.support import ADMIN
+
+CRITMIN = str(Path(sys.executable).parent / "critmin")
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def member_token(db_url: str, name: str = "Australia", iso3: str = "AUS") -> str:
+    """Migrate the database and return a fresh member token."""
+    store = Store(db_url)
+    store.upgrade()
+    with store.write() as s:
+        token = issue_token(s, ADMIN, create_member(s, ADMIN, name, "member", iso3))
+    store.dispose()
+    return token
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [CRITMIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}
+    )
+
+
+def start_api(db_url: str, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    """`critmin serve` on ``port``, returned once /healthz answers."""
+    proc = _spawn(["serve", "--no-seed", "--port", str(port), "--database-url", db_url, *extra])
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("critmin serve did not become healthy within 90 s")
+
+
+def start_worker(db_url: str, *extra: str) -> subprocess.Popen[bytes]:
+    """`critmin worker` on the database (it claims jobs as soon as it has started)."""
+    return _spawn(["worker", "--database-url", db_url, *extra])
+
+
+def jobs(db_url: str) -> dict[str, Job]:
+    """Every job row by id."""
+    store = Store(db_url)
+    try:
+        with store.read() as s:
+            return {j.id: j for j in s.execute(select(Job)).scalars()}
+    finally:
+        store.dispose()
+
+
+def final_entries(db_url: str) -> dict[str, list[str]]:
+    """The final audit entries (job.succeeded / failed / cancelled) of each job."""
+    store = Store(db_url)
+    try:
+        with store.read() as s:
+            rows = s.execute(select(AuditEntry.target, AuditEntry.action)).all()
+    finally:
+        store.dispose()
+    out: dict[str, list[str]] = {}
+    for target, action in rows:
+        if action in {f"job.{f}" for f in FINAL}:
+            out.setdefault(target.removeprefix("job:"), []).append(action)
+    return out
+
+
+def post(port: int, path: str, token: str, body: Any = None, tries: int = 100) -> httpx.Response:
+    """POST with retries while the API process is being restarted."""
+    for _ in range(tries):
+        try:
+            return httpx.post(
+                f"http://127.0.0.1:{port}/api/v1{path}",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError(f"POST {path} found no API for {tries} tries")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 15 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)

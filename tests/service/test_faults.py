@@ -1,0 +1,114 @@
+"""Fault test: the API process (with its embedded worker) and a separate `critmin worker` are SIGKILLed at
+random moments while Monte Carlo jobs run. Every job a dead process held is requeued within lease + margin,
+every job ends succeeded, failed (attempts used up, reason stored) or cancelled, and none is completed
+twice (one final transition in the audit log, a result only on succeeded jobs)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+
+from service.procs import (
+    FINAL,
+    final_entries,
+    free_port,
+    jobs,
+    member_token,
+    post,
+    start_api,
+    start_worker,
+    stop,
+)
+
+LEASE = 2.0
+MARGIN = 4.0  # reap interval (lease / 4) + start-up of a claim + a loaded 2-core machine
+WORK = {"n_scenarios": 30_000, "horizon_months": 12, "chunk_size": 1000}
+N_JOBS = 6
+KILLS = 4
+
+
+def _held_by(db_url: str, pid: int) -> dict[str, int]:
+    """Running jobs held by the process ``pid`` and their attempt numbers."""
+    return {
+        j.id: j.attempts
+        for j in jobs(db_url).values()
+        if j.status in ("running", "cancelling") and j.worker_id and f":{pid}:" in j.worker_id
+    }
+
+
+def _await_requeue(db_url: str, held: dict[str, int], killed_at: float) -> float:
+    """Seconds until every job the dead process held was released (requeued, re-claimed or final)."""
+    while True:
+        rows = jobs(db_url)
+        if all(
+            rows[i].status in FINAL or rows[i].attempts != a or rows[i].status == "queued"
+            for i, a in held.items()
+        ):
+            return time.monotonic() - killed_at
+        assert time.monotonic() - killed_at < LEASE + MARGIN, f"jobs {held} not released in time"
+        time.sleep(0.1)
+
+
+def _chaos(
+    db_url: str, port: int, procs: dict[str, subprocess.Popen[bytes]], rng: random.Random
+) -> list[float]:
+    delays: list[float] = []
+    worker_args = ("--lease", str(LEASE), "--threads", "1")
+    for _ in range(KILLS):
+        victim = rng.choice(["api", "worker"])
+        deadline = time.monotonic() + 10
+        while not _held_by(db_url, procs[victim].pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 1.0))
+        held = _held_by(db_url, procs[victim].pid)
+        procs[victim].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        procs[victim].wait(timeout=10)
+        if held:
+            delays.append(_await_requeue(db_url, held, killed_at))
+        if victim == "api":
+            procs["api"] = start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1")
+        else:
+            procs["worker"] = start_worker(db_url, *worker_args)
+    return delays
+
+
+def test_sigkill_api_and_worker_while_jobs_run(db_url: str) -> None:
+    rng = random.Random(14)
+    token = member_token(db_url)
+    port = free_port()
+    procs = {
+        "api": start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1"),
+        "worker": start_worker(db_url, "--lease", str(LEASE), "--threads", "1"),
+    }
+    try:
+        ids = []
+        for seed in range(N_JOBS):
+            r = post(port, "/jobs", token, {"kind": "montecarlo", "params": {**WORK, "seed": seed}})
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["id"])
+        assert post(port, f"/jobs/{ids[-1]}/cancel", token).status_code == 200  # queued: cancelled at once
+        delays = _chaos(db_url, port, procs, rng)
+        assert post(port, f"/jobs/{ids[-2]}/cancel", token).status_code == 200
+        assert delays, "no kill landed while a job ran"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(j.status not in FINAL for j in jobs(db_url).values()):
+            time.sleep(0.2)
+    finally:
+        for p in procs.values():
+            stop(p)
+    rows = jobs(db_url)
+    finals = final_entries(db_url)
+    assert set(rows) == set(ids)
+    assert max(delays) <= LEASE + MARGIN
+    assert any(j.attempts > 1 for j in rows.values()), "no job was requeued after a kill"
+    for job_id, job in rows.items():
+        assert job.status in FINAL, (job_id, job.status, job.message)
+        assert finals[job_id] == [f"job.{job.status}"]  # exactly one final transition: none completed twice
+        assert (job.result is not None) == (job.status == "succeeded")
+        if job.status == "failed":
+            assert "no attempts left" in (job.error or ""), job.error
+    assert rows[ids[-1]].status == "cancelled" and rows[ids[-1]].attempts == 0
+    assert sum(j.status == "succeeded" for j in rows.values()) >= N_JOBS - 3
