@@ -160,11 +160,22 @@ class Visit:
         self.wait_charts()
         return response
 
+    def wait_for(self, expression: str, timeout: float = 90_000) -> None:
+        """Poll ``expression`` until it is truthy. Playwright's ``wait_for_function`` compiles its predicate
+        with ``eval``, which the service's CSP (``script-src 'self'``) forbids, as it should; a plain
+        ``evaluate`` runs through the DevTools protocol, so the page keeps its real CSP in these tests."""
+        import time
+
+        deadline = time.monotonic() + timeout / 1000
+        while not self.page.evaluate(f"() => Boolean({expression})"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
+            self.page.wait_for_timeout(100)
+
     def wait_charts(self) -> None:
         """Wait until every ``.chart`` element has been drawn by Plotly."""
-        self.page.wait_for_function(
-            "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')",
-            timeout=90_000,
+        self.wait_for(
+            "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')"
         )
 
     def screenshot(self, name: str) -> Path:

@@ -104,7 +104,7 @@ def test_every_signed_in_page_passes_axe(visit: Visit, server: Server) -> None:
     visit.goto("/scenarios")
     with visit.page.expect_navigation():
         visit.page.click("#sc-run")
-    visit.page.wait_for_function("!document.getElementById('job-progress')", timeout=120_000)
+    visit.wait_for("!document.getElementById('job-progress')", timeout=120_000)
     visit.page.wait_for_load_state("load")
     _audit(visit, "scenario-result", visit.page.url.removeprefix(visit.base), report)
     visit.page.context.clear_cookies()

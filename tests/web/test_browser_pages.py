@@ -34,7 +34,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
 
     httpx.get(server_url + "/", timeout=60)  # the server computes and caches the page once
     visit.goto("/")
-    visit.page.wait_for_function("document.body.dataset.chartsDrawnMs !== undefined")
+    visit.wait_for("document.body.dataset.chartsDrawnMs !== undefined")
     timing: dict[str, Any] = visit.page.evaluate(
         "() => { const n = performance.getEntriesByType('navigation')[0];"
         " return {load: n.loadEventEnd - n.startTime, dcl: n.domContentLoadedEventEnd - n.startTime,"
@@ -168,7 +168,7 @@ def test_secretariat_publishes_reference_prices_and_a_member_sees_them(visit: Vi
     visit.page.fill("#submitted-date", "2026-06-30")
     with visit.page.expect_navigation():
         visit.page.click("#submitted-form button[type=submit]")
-    visit.page.wait_for_function("!document.getElementById('job-progress')", timeout=120_000)
+    visit.wait_for("!document.getElementById('job-progress')", timeout=120_000)
     visit.page.wait_for_load_state("load")
     visit.wait_charts()
     rows = visit.page.eval_on_selector_all(

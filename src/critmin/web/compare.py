@@ -29,7 +29,9 @@ def compare_page(jobs: list[dict[str, Any]]) -> Page:
         scenario = (job.get("params") or {}).get("scenario") or {}
         run = f"{result.get('scenario') or scenario.get('name', '')} ({job['id'][:6]})"
         _, summary = shock_summary(result, scenario)
-        rows.extend({"run": run, **r} for r in summary.frame.to_dict(orient="records"))
+        rows.extend(
+            {"run": run, **{str(k): v for k, v in r.items()}} for r in summary.frame.to_dict("records")
+        )
         for material, m in result.get("materials", {}).items():
             paths.extend(
                 {"run": run, "series": f"{run}: {material}", "month": i, "price_index": v}
@@ -41,11 +43,11 @@ def compare_page(jobs: list[dict[str, Any]]) -> Page:
                         "price index (1 = before the shock)")  # fmt: skip
     fig["layout"]["xaxis"] = {"title": {"text": "month"}}
     peaks = table.sort_values("peak price (x pre-shock)", ascending=False) if len(table) else table
-    lead = (
-        f"{len(jobs)} runs compared; the highest peak is {peaks.iloc[0]['peak price (x pre-shock)']:.2f} x the "
-        f"pre-shock price ({peaks.iloc[0]['run']}, {peaks.iloc[0]['material']})."
-        if len(peaks) else "The runs have no material results."
-    )  # fmt: skip
+    lead = "The runs have no material results."
+    if len(peaks):
+        top = peaks.iloc[0]
+        lead = (f"{len(jobs)} runs compared; the highest peak is {top['peak price (x pre-shock)']:.2f} x the "
+                f"pre-shock price ({top['run']}, {top['material']}).")  # fmt: skip
     return Page(
         name="compare",
         title="Scenario comparison",
@@ -93,7 +95,7 @@ def build_compare_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         if isinstance(page, tuple):
             return Response(page[1] + "\n", page[0], media_type="text/plain")
         try:
-            return csv_response(page.block(block).frame, f"scenario-comparison-{block}")  # type: ignore[no-any-return]
+            return csv_response(page.block(block).frame, f"scenario-comparison-{block}")
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
 

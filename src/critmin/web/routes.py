@@ -102,6 +102,7 @@ def build_router() -> APIRouter:
     Path parameters are avoided (pages take query parameters) so that the service's route-table tests
     need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
     """
+    from critmin.web.compare import build_compare_router
     from critmin.web.members import build_members_router
     from critmin.web.published import build_published_router
     from critmin.web.reserve import build_operations_router
@@ -174,6 +175,7 @@ def build_router() -> APIRouter:
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(nav))
     router.include_router(build_published_router(nav))
+    router.include_router(build_compare_router(nav))
     router.include_router(build_operations_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])

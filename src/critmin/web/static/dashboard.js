@@ -140,12 +140,23 @@
     });
   }
 
+  /* Scenario lab: the ticked runs go to the comparison page as one job=<id>,<id> parameter. */
+  function linkCompare() {
+    var form = document.getElementById("compare-form");
+    if (!form) { return; }
+    form.addEventListener("submit", function () {
+      var ids = Array.prototype.map.call(form.querySelectorAll(".compare-pick:checked"), function (c) { return c.value; });
+      document.getElementById("compare-jobs").value = ids.join(",");
+    });
+  }
+
   window.critmin = { drawCharts: drawCharts };
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("job-progress");
     if (box) { followJob(box); }
     linkChoices();
     linkOverview();
+    linkCompare();
   });
   window.addEventListener("load", function () {
     drawCharts(document).then(function () {
