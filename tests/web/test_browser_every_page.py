@@ -6,13 +6,12 @@ artifacts/screenshots/. A chart page transfers less than 1.5 MB with compression
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 import httpx
 import pytest
 
-from .conftest import SCREENSHOTS, Server, Visit
+from .conftest import AXE_PATH, SCREENSHOTS, Server, Visit
 
 pytestmark = pytest.mark.browser
 
@@ -21,21 +20,18 @@ PUBLIC = {
     "material": "/materials?material=gallium",
     "reserve": "/reserve?scenarios=200&seed=1",
     "prices": "/prices?material=copper&paths=200&years=2",
-    "plan": "/plan",
     "scenario-lab": "/scenarios",
     "members-signin": "/members",
     "methodology": "/prices/methodology",
+    "stake": "/stake",
+    "plan": "/plan",
 }
 WIDTHS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LIMIT_BYTES = 1_500_000
 
 
-def _axe_source() -> str:
-    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
-
-
 def _serious(visit: Visit) -> list[dict[str, Any]]:
-    visit.page.add_script_tag(content=_axe_source())
+    visit.page.add_script_tag(url=visit.base + AXE_PATH)
     result: dict[str, Any] = visit.page.evaluate("async () => await axe.run(document)")
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}

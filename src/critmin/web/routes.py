@@ -172,6 +172,21 @@ def build_router() -> APIRouter:
         return HTMLResponse(render_page(page, nav))
 
     router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
+
+    def material_pdf(request: Request) -> Response:
+        """The PDF brief of a material page (``?material=``): its message, key facts, largest producers,
+        sources and editions (:mod:`critmin.web.brief`)."""
+        from critmin.web.brief import material_brief
+
+        try:
+            page = by_name["material"].builder(_params(request))
+        except PageError as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        name = page.params.get("material", "material")
+        headers = {"Content-Disposition": f'attachment; filename="critmin-brief-{name}.pdf"'}
+        return Response(material_brief(page), media_type="application/pdf", headers=headers)
+
+    router.add_api_route("/materials/brief.pdf", material_pdf, methods=["GET"])
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(nav))
     router.include_router(build_published_router(nav))
