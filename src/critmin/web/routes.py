@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
@@ -14,6 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from critmin.web.page import Builder, PageError
 from critmin.web.render import NAV, csv_response, render_error, render_page
 from critmin.web.security import checked_form
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10_000_000
 
@@ -119,6 +122,10 @@ def build_router() -> APIRouter:
                 page = route.builder(_params(request))
             except PageError as err:
                 return HTMLResponse(render_error(str(err), err.status, nav), status_code=err.status)
+            except Exception as err:  # a library failure still answers with a page that says what failed
+                logger.exception("page %s failed", route.name)
+                message = f"The {route.name} page could not be built: {type(err).__name__}: {err}"
+                return HTMLResponse(render_error(message, 500, nav), status_code=500)
             return HTMLResponse(render_page(page, nav))
 
         handler.__name__ = f"page_{route.name}"
