@@ -246,6 +246,11 @@ def _ops_context(page: Page, reserves: list[dict[str, Any]], **extra: Any) -> Pa
     return replace(page, template="reserve_ops.html", context={**page.context, **context})
 
 
+def _error_page(nav: list[tuple[str, str, str]], status: int, message: str) -> HTMLResponse:
+    template = environment().get_template("error.html")
+    return HTMLResponse(template.render(message=message, status=status, nav=nav, user=""), status_code=status)
+
+
 def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     """``/reserve/operations`` (HTML, forms) and its CSV downloads, for the operator and the secretariat."""
     router = APIRouter(include_in_schema=False)
@@ -264,10 +269,7 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         return page
 
     def _error(status: int, message: str) -> HTMLResponse:
-        html = (
-            environment().get_template("error.html").render(message=message, status=status, nav=nav, user="")
-        )
-        return HTMLResponse(html, status_code=status)
+        return _error_page(nav, status, message)
 
     async def show(request: Request) -> Response:
         page = await _page(request)
