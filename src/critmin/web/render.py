@@ -55,6 +55,18 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def money(usd: float) -> str:
+    """USD amounts for the page's text: ``USD 11.67 bn``, ``USD 682 m``, ``USD 5,300``; signed when < 0."""
+    if not math.isfinite(usd):
+        return "–"
+    sign, a = ("-" if usd < 0 else ""), abs(usd)
+    if a >= 1e9:
+        return f"{sign}USD {a / 1e9:,.2f} bn"
+    if a >= 1e6:
+        return f"{sign}USD {a / 1e6:,.0f} m"
+    return f"{sign}USD {a:,.0f}"
+
+
 def sort_key(value: Any) -> str:
     """The ``data-sort`` attribute of a cell: numbers as plain text, gaps empty (sorted last)."""
     if value is None:
