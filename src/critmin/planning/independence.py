@@ -231,7 +231,7 @@ def stage_timeline(
     alliance: frozenset[str] | None = None,
 ) -> StageTimeline:
     """The stochastic timeline of one (material, stage) (see the module docstring)."""
-    from critmin.planning.plan import atlas_baseline, demand_index
+    from critmin.planning.baseline import atlas_baseline, demand_index
 
     try:
         base = atlas_baseline(material, stage)

@@ -8,8 +8,6 @@ with its source, flags the figures that came from class defaults, and carries :c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +17,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from critmin.optimize.expansion import ExpansionProblem, ExpansionResult, Target, solve_expansion
 from critmin.parameters import ParameterSet
+from critmin.planning.baseline import Baseline, atlas_baseline, demand_index
 from critmin.planning.pipeline import Pipeline, ProjectDataError, build_pipeline
 from critmin.provenance import RunMetadata
 
 #: IEA Critical Minerals Dataset 2025 mineral names for the atlas slugs they measure (total demand)
-IEA_DEMAND_MINERALS = {
-    "copper": "Copper",
-    "cobalt": "Cobalt",
-    "lithium": "Lithium",
-    "nickel": "Nickel",
-    "graphite": "Graphite",
-    "battery-graphite": "Graphite",
-    "magnet-rare-earths": "Rare Earth Elements",
-}
 #: host code of generic class units in a plan (counted as alliance, non-China supply)
 CLASS_HOST = "ALLIANCE"
 #: most copies of one class offered to the MILP
@@ -77,39 +67,6 @@ class PlanRequest(BaseModel):
         return v
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Production by ISO3 in the baseline year, with where it came from."""
-
-    tonnes: pd.Series
-    year: int
-    source: str
-
-
-def atlas_baseline(material: str, stage: str) -> Baseline:
-    """Primary production for (material, stage) in the latest atlas year with tonnes (``OTH`` kept)."""
-    from critmin.atlas import load_atlas
-    from critmin.planning.names import check_material, check_stage
-
-    atlas = load_atlas()
-    check_material(material, [str(m) for m in atlas.materials["slug"]])
-    check_stage(material, stage, atlas.stages_of(material))
-    years = atlas.years_of(material, stage)
-    if not years:
-        raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
-    for year in sorted(years, reverse=True):  # the latest year with tonnes (later years may be withheld)
-        s = atlas.stage_series(material, stage, year).astype(float)
-        if float(s[s > 0].sum()) > 0:
-            note = "" if year == max(years) else " (later years withheld or not available)"
-            return Baseline(
-                s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}{note}"
-            )
-    raise ValueError(
-        f"the atlas has no positive tonnes for material {material!r} at stage {stage!r} in any year "
-        f"({min(years)}-{max(years)}: withheld or not available)"
-    )
-
-
 def read_baseline_csv(path: str | Path) -> Baseline:
     """A user baseline: CSV with columns ``iso3, tonnes`` and optional ``year`` (one year)."""
     p = Path(path)
@@ -126,36 +83,6 @@ def read_baseline_csv(path: str | Path) -> Baseline:
         )
     year = int(df["year"].iloc[0]) if "year" in df.columns else 2024
     return Baseline(pd.Series(vals.to_numpy(), index=df["iso3"].to_numpy()), year, f"user file {p.name}")
-
-
-def demand_index(material: str, years: list[int], base_year: int, scenario: str) -> tuple[pd.Series, str]:
-    """IEA total demand relative to ``base_year`` for each year (linear between published years).
-
-    Materials without an IEA total-demand series get a flat index (1.0) and a note saying so.
-    """
-    name = IEA_DEMAND_MINERALS.get(material)
-    if scenario == "flat":
-        return pd.Series(1.0, index=years), "demand held flat at the baseline year (scenario 'flat')"
-    if name is None:
-        return pd.Series(1.0, index=years), f"no IEA total-demand projection for {material}: demand held flat"
-    text = (
-        resources.files("critmin.data")
-        .joinpath("raw/iea_critical_minerals_2025/iea_cm_total_demand_key_minerals.csv")
-        .read_text(encoding="utf-8")
-    )
-    df = pd.read_csv(StringIO(text))
-    d = df[(df["mineral"] == name) & (df["sector"] == "Total demand")]
-    d = d[(d["scenario"] == scenario) | (d["scenario"] == "Base year (observed)")]
-    series = d.set_index("year")["value_kt"].sort_index()
-    grid = np.arange(min(series.index.min(), base_year), max(max(years), series.index.max()) + 1)
-    interp = np.interp(grid, series.index.to_numpy(), series.to_numpy())
-    full = pd.Series(interp, index=grid)
-    idx = full.reindex(years) / full[base_year]
-    note = (
-        f"IEA Critical Minerals Dataset 2025, {name} total demand, {scenario}, relative to {base_year} "
-        "(linear between published years; held at the last published year beyond it)"
-    )
-    return idx, note
 
 
 @dataclass(frozen=True)

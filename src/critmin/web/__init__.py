@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from critmin.web.page import STATIC_PATH
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-STATIC_PATH = "/assets"
 
 
 def mount(app: FastAPI) -> None:

@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 import jinja2
 import pandas as pd
 
-from critmin.web import STATIC_PATH
-from critmin.web.page import Page
+from critmin.web.page import STATIC_PATH, Page
 from critmin.web.security import csrf_field, current_path, viewer
 
 # (path, label) of the navigation bar, in order; only pages that are registered appear
