@@ -69,7 +69,14 @@ def test_audit_verify_names_first_broken_entry(db_url: str) -> None:
         assert runner.invoke(app, ["token", "create", name, "--database-url", db_url]).exit_code == 0
     ok = runner.invoke(app, ["audit", "verify", "--database-url", db_url, "--format", "json"])
     assert ok.exit_code == 0
-    assert json.loads(ok.stdout) == {"ok": True, "checked": 6, "first_broken": None, "reason": "intact"}
+    assert json.loads(ok.stdout) == {
+        "ok": True,
+        "checked": 6,
+        "rows_checked": 6,  # three accounts and their tokens
+        "first_broken": None,
+        "reason": "intact",
+        "checkpoint": None,
+    }
     store = Store(db_url)
     with store.write() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(payload='{"forged":true}'))

@@ -155,6 +155,7 @@ def make_release(session: Session, who: Principal, note: str = "") -> Release:
         "release.create",
         f"release:{release.id}",
         {"cells": len(decided), "published": published},
+        rows=[f"release:{release.id}"],
     )
     return release
 

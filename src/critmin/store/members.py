@@ -61,6 +61,7 @@ def create_member(session: Session, actor: Principal, name: str, role: str, iso3
         "member.create",
         f"member:{member.id}",
         {"name": name, "role": role, "iso3": iso3},
+        rows=[f"member:{member.id}"],
     )
     return member
 
@@ -72,7 +73,12 @@ def issue_token(session: Session, actor: Principal, member: Member, label: str =
     session.add(ApiToken(id=token_id, member_id=member.id, secret_sha256=sha256_hex(secret), label=label))
     session.flush()
     audit.append(
-        session, actor.label, "token.create", f"member:{member.id}", {"token_id": token_id, "label": label}
+        session,
+        actor.label,
+        "token.create",
+        f"member:{member.id}",
+        {"token_id": token_id, "label": label},
+        rows=[f"token:{token_id}"],
     )
     return f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
@@ -87,7 +93,14 @@ def revoke_token(session: Session, actor: Principal, token_id: str) -> bool:
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utc_now()
-    audit.append(session, actor.label, "token.revoke", f"member:{row.member_id}", {"token_id": token_id})
+    audit.append(
+        session,
+        actor.label,
+        "token.revoke",
+        f"member:{row.member_id}",
+        {"token_id": token_id},
+        rows=[f"token:{token_id}"],
+    )
     return True
 
 

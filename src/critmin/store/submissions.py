@@ -290,5 +290,6 @@ def save_submission(
             "format": source_format,
             "revises_release": sub.revises_release,
         },
+        rows=[f"submission:{sub.id}"],
     )
     return sub

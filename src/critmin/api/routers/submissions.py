@@ -224,7 +224,14 @@ def withdraw_submission(
             s.execute(delete(SubmissionRow).where(SubmissionRow.submission_id == sub.id))
             s.delete(sub)
             payload = {"kind": sub.kind, "revises_release": revises}
-            audit.append(s, who.label, "submission.withdraw", f"submission:{submission_id}", payload)
+            audit.append(
+                s,
+                who.label,
+                "submission.withdraw",
+                f"submission:{submission_id}",
+                payload,
+                rows=[f"submission:{submission_id}"],
+            )
     except RevisionLimit as exc:
         raise HTTPException(status_code=429, detail=str(exc)) from exc
 
