@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from critmin.api.deps import DB_ID_MAX, DbId, get_store, require
-from critmin.api.errors import ERRORS, NOT_FOUND
+from critmin.api.errors import ERRORS, NOT_FOUND, ErrorOut
 from critmin.api.schemas import (
     CellOut,
     InvalidSubmission,
@@ -37,7 +37,7 @@ from critmin.store.submissions import SubmissionInvalid, find_by_key, parse_csv,
 router = APIRouter(tags=["submissions"])
 
 _INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": InvalidSubmission, "description": "rejected as a whole; every bad value listed"}
+    422: {"model": ErrorOut, "description": "rejected as a whole; every bad value listed in `errors`"}
 }
 
 
