@@ -5,12 +5,21 @@ its own file (``market.csv``, ``vault.csv``, ...). ``material`` is a material sl
 :meth:`ParameterSet.get` falls back from the material to ``default``. ``basis`` is one of ``published``,
 ``derived``, ``calibrated`` or ``assumption``; an assumption is a number no source fixes, documented in
 ``note`` and in the model's methods page.
+
+Overrides have one syntax everywhere, ``NAME[MATERIAL]=VALUE`` (``NAME=VALUE`` for ``default``):
+:func:`parse_overrides` reads command-line items, :func:`parse_keyed` the ``parameters:`` of a scenario
+file, and both check every name and material against the table (:func:`validate_overrides`), naming
+close matches for a typo.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import hashlib
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -20,10 +29,92 @@ import pandas as pd
 
 PARAMETER_COLUMNS = ["name", "material", "value", "unit", "basis", "source", "note"]
 BASES = {"published", "derived", "calibrated", "assumption"}
+OVERRIDE_SYNTAX = "NAME[MATERIAL]=VALUE"
+#: overridable names that are not table rows: planning's class capex, derived per material at run time
+DERIVED_NAMES: dict[str, str] = {
+    "capex_usd_per_tpa_mine": "median capex per t/yr of mine capacity over the class's projects",
+    "capex_usd_per_tpa_refine": "median capex per t/yr of refining capacity over the class's projects",
+}
+_OVERRIDE_RE = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9_]+)\s*(?:\[\s*(?P<material>[^\]\s]+)\s*\])?\s*=\s*(?P<value>\S.*?)\s*$"
+)
+_KEY_RE = re.compile(r"^\s*(?P<name>[A-Za-z0-9_]+)\s*(?:\[\s*(?P<material>[^\]\s]+)\s*\])?\s*$")
 
 
 class ParameterError(KeyError):
     """A parameter that is not in the table (for this material or as ``default``)."""
+
+
+class OverrideError(ValueError):
+    """A parameter override that does not parse or names an unknown parameter or material."""
+
+
+def _close(word: str, choices: Iterable[str]) -> str:
+    near = difflib.get_close_matches(word, sorted(set(choices)), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(near)}?" if near else ""
+
+
+def known_materials(table: pd.DataFrame | None = None) -> set[str]:
+    """Materials an override may name: ``default``, the atlas materials and the table's materials."""
+    text = resources.files("critmin.data").joinpath("materials.csv").read_text(encoding="utf-8")
+    slugs = {r["slug"] for r in csv.DictReader(StringIO(text))}
+    t = load_parameter_table() if table is None else table
+    return slugs | set(t["material"].astype(str)) | {"default"}
+
+
+def validate_overrides(
+    overrides: Mapping[tuple[str, str], float], table: pd.DataFrame | None = None, where: str = "override"
+) -> dict[tuple[str, str], float]:
+    """``overrides`` checked against the table: known name, known material, finite value.
+
+    Raises :class:`OverrideError` naming the entry, what was expected and the closest known names.
+    """
+    t = load_parameter_table() if table is None else table
+    names = set(t["name"].astype(str)) | set(DERIVED_NAMES)
+    materials = known_materials(t)
+    out: dict[tuple[str, str], float] = {}
+    for (name, material), value in overrides.items():
+        label = f"{where} {name}[{material}]"
+        if name not in names:
+            raise OverrideError(f"{label}: unknown parameter {name!r}{_close(name, names)}")
+        if material not in materials:
+            raise OverrideError(f"{label}: unknown material {material!r}{_close(material, materials)}")
+        if name in DERIVED_NAMES and material == "default":
+            raise OverrideError(f"{label}: {name} is per material; expected {name}[MATERIAL]=VALUE")
+        if not math.isfinite(float(value)):
+            raise OverrideError(f"{label}: value {value!r}; expected a finite number")
+        out[(name, material)] = float(value)
+    return out
+
+
+def parse_overrides(
+    items: Iterable[str], table: pd.DataFrame | None = None, where: str = "--param"
+) -> dict[tuple[str, str], float]:
+    """Command-line overrides ``NAME[MATERIAL]=VALUE`` (``NAME=VALUE`` means ``default``), validated."""
+    raw: dict[tuple[str, str], float] = {}
+    for item in items:
+        hit = _OVERRIDE_RE.match(item)
+        try:
+            if hit is None:
+                raise ValueError(item)
+            value = float(hit["value"])
+        except ValueError as exc:
+            raise OverrideError(f"{where} {item!r}: expected NAME[MATERIAL]=NUMBER") from exc
+        raw[(hit["name"], hit["material"] or "default")] = value
+    return validate_overrides(raw, table, where)
+
+
+def parse_keyed(
+    parameters: Mapping[str, float], table: pd.DataFrame | None = None, where: str = "parameters"
+) -> dict[tuple[str, str], float]:
+    """A mapping ``{'NAME[MATERIAL]': value}`` (a scenario file's ``parameters:``), validated."""
+    raw: dict[tuple[str, str], float] = {}
+    for key, value in parameters.items():
+        hit = _KEY_RE.match(key)
+        if hit is None:
+            raise OverrideError(f"{where} {key!r}: expected a key NAME or NAME[MATERIAL]")
+        raw[(hit["name"], hit["material"] or "default")] = float(value)
+    return validate_overrides(raw, table, where)
 
 
 def load_parameter_table() -> pd.DataFrame:
@@ -86,7 +177,13 @@ class ParameterSet:
         }
 
     def with_overrides(self, overrides: Mapping[tuple[str, str], float]) -> ParameterSet:
-        """A new set with extra overrides (later ones win)."""
+        """A new set with extra overrides (later ones win); an unknown name raises :class:`OverrideError`."""
+        names = set(self.table["name"].astype(str)) | set(DERIVED_NAMES)
+        for name, material in overrides:
+            if name not in names:
+                raise OverrideError(
+                    f"override {name}[{material}]: unknown parameter {name!r}{_close(name, names)}"
+                )
         return ParameterSet(self.table, {**self.overrides, **overrides})
 
     def used(self, names: list[str] | None = None) -> dict[str, float]:

@@ -16,6 +16,7 @@ DATA_EDITIONS: dict[str, str] = {
     "baci-hs17-v202601": "CEPII BACI HS17 V202601",
     "wgi-2024": "World Bank Worldwide Governance Indicators, 2024 update (data to 2023)",
     "wb-pinksheet-2026-06": "World Bank Commodity Price Data (Pink Sheet), 2026-06-02",
+    "wb-wdi-2026-07": "World Bank WDI (GDP, industry value added), datahub mirror 2026-07-01",
 }
 
 

@@ -61,3 +61,52 @@ def test_disruption_and_vault_value_a_tonne_with_the_same_series() -> None:
     for m, p in zip(inputs.materials, inputs.price_usd_per_t, strict=True):
         assert (m not in latest and p != p) or p == pytest.approx(latest[m])
     assert set(price_downside(atlas.prices).index) <= set(latest)
+
+
+def _row(material: str, year: int) -> pd.Series:
+    p = load_atlas().prices
+    sel = p[(p["material"] == material) & (p["year"] == year)]
+    assert len(sel) == 1, sel
+    return sel.iloc[0]
+
+
+def test_every_modelled_material_has_a_positive_price_or_is_documented_unpriced() -> None:
+    from critmin.atlas.prices import unpriced_materials
+
+    atlas = load_atlas()
+    latest = latest_reference_prices(atlas.prices)
+    modelled = set(atlas.production.loc[atlas.production["primary"], "material"])
+    unpriced = unpriced_materials()
+    for m in sorted(modelled):
+        assert (m in latest and latest[m] > 0) or m in unpriced, m
+    # an unpriced material has no price row at all (never a $0 price)
+    assert not set(unpriced) & set(atlas.prices["material"])
+    for m in ("battery-graphite", "manganese", "platinum-group-metals", "strontium", "tungsten"):
+        assert latest[m] > 0, m
+
+
+def test_price_conversions_reproduce_the_published_values_by_hand() -> None:
+    # MCS 2026 tungsten 2024: 252 USD per dry mtu of WO3; one mtu contains 7.93 kg W
+    w = _row("tungsten", 2024)
+    assert w["usd_per_t"] == pytest.approx(252 * 1000 / 7.93) and w["basis"] == "converted"
+    # manganese 2024: 5.53 USD per metric ton unit (10 kg) of contained Mn
+    assert _row("manganese", 2024)["usd_per_t"] == pytest.approx(553.0)
+    # strontium 2025: 160 USD per t of celestite at 43.88% Sr
+    assert _row("strontium", 2025)["usd_per_t"] == pytest.approx(160 / 0.4388)
+    # battery graphite stands in with flake (2024: 1,050 USD/t), labelled a proxy
+    g = _row("battery-graphite", 2024)
+    assert g["usd_per_t"] == pytest.approx(1050.0) and g["basis"] == "proxy"
+
+
+def test_pgm_price_is_the_output_weighted_mean_of_platinum_and_palladium() -> None:
+    atlas = load_atlas()
+    ref = reference_series(atlas.prices).set_index(["material", "year"])["usd_per_t"]
+    w = atlas.world_totals
+    w = w[(w["edition"] == "usgs-mcs2026") & (w["year"] == 2024) & (w["stage"] == "mine")]
+    wt = w.set_index("material")["tonnes"]
+    pt, pd_ = float(wt["platinum"]), float(wt["palladium"])
+    expected = (ref[("platinum", 2024)] * pt + ref[("palladium", 2024)] * pd_) / (pt + pd_)
+    row = _row("platinum-group-metals", 2024)
+    assert row["usd_per_t"] == pytest.approx(expected) and row["basis"] == "derived"
+    lo, hi = sorted([ref[("platinum", 2024)], ref[("palladium", 2024)]])
+    assert lo <= row["usd_per_t"] <= hi

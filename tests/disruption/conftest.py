@@ -24,16 +24,17 @@ PRODUCTION = [
     ("lithium", "mine", "CHN", 40.0),
 ]
 TRADE = [
-    # exporter, importer, material, value_usd
-    ("CHN", "USA", "gallium", 40.0),
-    ("CHN", "JPN", "gallium", 40.0),
-    ("CHN", "DEU", "gallium", 20.0),
-    ("COD", "CHN", "cobalt", 80.0),
-    ("CHN", "USA", "cobalt", 10.0),
-    ("CHN", "JPN", "cobalt", 10.0),
-    ("AUS", "CHN", "lithium", 70.0),
-    ("CHL", "USA", "lithium", 30.0),
+    # exporter, importer, material, value_usd, tonnes (gross weight; NaN = no quantity)
+    ("CHN", "USA", "gallium", 40.0, float("nan")),
+    ("CHN", "JPN", "gallium", 40.0, float("nan")),
+    ("CHN", "DEU", "gallium", 20.0, float("nan")),
+    ("COD", "CHN", "cobalt", 80.0, 200.0),
+    ("CHN", "USA", "cobalt", 10.0, 20.0),
+    ("CHN", "JPN", "cobalt", 10.0, float("nan")),  # no quantity: value / unit value (10 / 0.4 = 25 t)
+    ("AUS", "CHN", "lithium", 70.0, 100.0),
+    ("CHL", "USA", "lithium", 30.0, 50.0),
 ]
+GDP = {"USA": 60.0, "CHN": 30.0, "JPN": 10.0}  # hand-made, year 2023
 WGI = {"CHN": -0.5, "COD": -1.5, "AUS": 1.5, "JPN": 1.2, "RUS": -1.0, "FIN": 1.9, "CHL": 0.9}
 PRICES = {"gallium": 365_000.0, "cobalt": 33_000.0, "lithium": 10_000.0}
 
@@ -73,8 +74,9 @@ def tiny_chain() -> SupplyChain:
                 "material": m,
                 "stage": "refine",
                 "value_usd": v,
+                "tonnes": q,
             }
-            for e, i, m, v in TRADE
+            for e, i, m, v, q in TRADE
         ]
     )[COLUMNS["trade"]]
     wgi = pd.DataFrame(
@@ -126,6 +128,9 @@ def tiny_chain() -> SupplyChain:
         us_import_sources=empty("us_import_sources"),
         prices=prices,
         editions={"fixture": "hand-made tiny chain"},
+        gdp=pd.DataFrame(
+            [{"iso3": c, "year": 2023, "gdp_usd": v, "industry_va_usd": v / 4} for c, v in GDP.items()]
+        )[COLUMNS["gdp"]],
     )
 
 

@@ -15,12 +15,23 @@ from critmin.disruption.kernel import KernelParams
 
 
 def clear_zone(
-    s0: float, d0: float, es: float, ed: float, gap: float, cap: float, floor: float
-) -> tuple[float, float, float]:
-    """(price index, shortfall, demand destroyed) of one zone, by bracketing root search."""
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    gap: float,
+    cap: float,
+    floor: float,
+    rmax: float = 0.0,
+    sigma: float = 1.0,
+) -> tuple[float, float, float, float]:
+    """(price index, shortfall, demand destroyed, stock released) of one zone, by bracketing root search."""
+
+    def release(x: float) -> float:
+        return rmax * (1.0 - math.exp(-sigma * x)) if x > 0 else 0.0
 
     def f(x: float) -> float:
-        return s0 * (math.exp(es * x) - 1.0) - d0 * (math.exp(ed * x) - 1.0) - gap
+        return s0 * (math.exp(es * x) - 1.0) - d0 * (math.exp(ed * x) - 1.0) + release(x) - gap
 
     lo, hi = math.log(floor), math.log(cap)
     if abs(gap) <= 1e-12 * max(s0 + d0, 1e-300):
@@ -31,7 +42,12 @@ def clear_zone(
         x, short = lo, 0.0
     else:
         x, short = brentq(f, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=500), 0.0
-    return math.exp(x), short, -d0 * (math.exp(ed * x) - 1.0)
+    return math.exp(x), short, -d0 * (math.exp(ed * x) - 1.0), release(x)
+
+
+def _integral(p: float, e: float) -> float:
+    """Integral of s^e ds from 1 to p in closed form (checked against quad in test_loss.py)."""
+    return math.log(p) if abs(e + 1.0) < 1e-9 else (p ** (e + 1.0) - 1.0) / (e + 1.0)
 
 
 def reference_propagate(
@@ -44,50 +60,76 @@ def reference_propagate(
 ) -> dict[str, np.ndarray]:
     """Same model as :func:`critmin.disruption.kernel.propagate`, one scenario and material at a time."""
     S, M, T = withheld.shape
-    out = {
-        k: np.zeros((S, M, T))
-        for k in ("price_outside", "price_restrictor", "shortfall_t", "demand_destroyed_t")
+    names = ("price_outside", "price_restrictor", "shortfall_t", "demand_destroyed_t", "inventory_t")
+    out = {k: np.zeros((S, M, T)) for k in names}
+    parts = {
+        k: np.zeros((S, M)) for k in ("extra_cost_usd", "priced_out_usd", "unmet_value_usd", "windfall_usd")
     }
-    loss = np.zeros((S, M))
     for s in range(S):
         for m in range(M):
             q = p.world_t[m] / 12.0
             d0, s0 = (1 - c[s, m]) * q, (1 - a[s, m]) * q
-            stock = p.inventory_days[m] / 365.0 * 12.0 * d0
-            started, age, total = False, 0.0, 0.0
+            p0, vpt = p.price_usd_per_t[m], p.loss_per_t[m]
+            target = p.inventory_days[m] / 365.0 * 12.0 * d0
+            stock = target
+            started, age = False, 0.0
             for t in range(T):
                 w = withheld[s, m, t]
                 g = w + (0.0 if extra_gap is None else extra_gap[s, m, t])
                 if w > 0 or g != 0:
                     started = True
-                gap = g * q
-                left = max(gap, 0.0)
-                if releases_t is not None:
-                    left -= min(releases_t[s, m, t], left)
-                if started:
-                    ramp = (age - p.spare_restart_months[m] + 1.0) / p.spare_ramp_months[m]
-                    spare = p.spare_share[m] * q * min(1.0, max(0.0, ramp))
-                    left -= min(spare, left)
-                draw = min(stock * p.inventory_draw[m], left)
-                stock -= draw
-                residual = left - draw if gap > 0 else gap
                 decay = math.exp(-age / p.adjust_months[m])
                 ed = p.ed_lr[m] + (p.ed_sr[m] - p.ed_lr[m]) * decay
                 es = p.es_lr[m] + (p.es_sr[m] - p.es_lr[m]) * decay
-                po, short, destroyed = clear_zone(s0, d0, es, ed, residual, p.cap[m], p.floor[m])
+                if w > 0:
+                    buy = p.precaution[m] * w * q * decay
+                elif started:
+                    buy = p.inventory_draw[m] * max(target - stock, 0.0)
+                else:
+                    buy = 0.0
+                gap = g * q + buy
+                left = max(gap, 0.0)
+                if releases_t is not None:
+                    left -= min(releases_t[s, m, t], max(g * q, 0.0))
+                spare = 0.0
+                if started:
+                    ramp = (age - p.spare_restart_months[m] + 1.0) / p.spare_ramp_months[m]
+                    spare = min(p.spare_share[m] * q * min(1.0, max(0.0, ramp)), left)
+                    left -= spare
+                residual = left if gap > 0 else gap
+                po, short, destroyed, sold = clear_zone(
+                    s0,
+                    d0,
+                    es,
+                    ed,
+                    residual,
+                    p.cap[m],
+                    p.floor[m],
+                    p.inventory_draw[m] * stock,
+                    p.storage_sigma[m],
+                )
+                unmet_buy = min(short, buy)
+                short -= unmet_buy
+                stock += buy - unmet_buy - sold
                 if a[s, m] > 0:
-                    pr, _, _ = clear_zone(
+                    pr, _, _, _ = clear_zone(
                         a[s, m] * q, c[s, m] * q, p.es_restrictor[m], ed, -w * q, p.cap[m], p.floor[m]
                     )
                 else:
                     pr = po
+                demand = d0 * po**ed
+                parts["extra_cost_usd"][s, m] += (po - 1.0) * p0 * (demand - short)
+                parts["priced_out_usd"][s, m] += p0 * (d0 * _integral(po, ed) - (po - 1.0) * demand)
+                parts["unmet_value_usd"][s, m] += short * vpt
+                parts["windfall_usd"][s, m] += (po - 1.0) * p0 * (s0 * po**es + spare)
                 out["price_outside"][s, m, t] = po
                 out["price_restrictor"][s, m, t] = pr
                 out["shortfall_t"][s, m, t] = short
                 out["demand_destroyed_t"][s, m, t] = destroyed
-                total += short
+                out["inventory_t"][s, m, t] = stock
                 if started:
                     age += 1.0
-            loss[s, m] = total * p.loss_per_t[m]
-    out["loss_usd"] = loss
+    priced = np.where(np.isfinite(p.price_usd_per_t), 1.0, np.nan)  # unpriced: NaN, never 0
+    out.update({k: v * priced for k, v in parts.items()})
+    out["loss_usd"] = out["extra_cost_usd"] + out["priced_out_usd"] + out["unmet_value_usd"]
     return out

@@ -76,7 +76,7 @@ def test_risk_table_json_and_parquet(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.stdout)
+    rows = json.loads(res.stdout)["rows"]
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert {"material", "expected_loss_usd", "var_usd", "cvar_usd"} <= set(rows[0])
     frame = pd.read_parquet(out)
@@ -88,6 +88,44 @@ def test_risk_table_json_and_parquet(tmp_path: Path) -> None:
     assert members.exit_code == 0 and members.stdout.startswith("member,")
     bad = runner.invoke(app, ["risk", "-n", "10", "--backend", "spark"])
     assert bad.exit_code == 2
+
+
+def test_risk_perspective_usa_json_acceptance() -> None:
+    """Issue 20: every priced material ranked, excluded ones listed, no damage with a zero loss."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.prices import latest_reference_prices
+
+    res = runner.invoke(app, ["risk", "--perspective", "USA", "-n", "600", "--seed", "3", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["perspective"] == "USA" and "priced out" in d["loss_includes"]
+    ranked = [r["material"] for r in d["rows"]]
+    excluded = [r["material"] for r in d["excluded"]]
+    priced = set(latest_reference_prices(load_atlas().prices))
+    assert set(ranked) <= priced and not set(excluded) & priced
+    assert [r["rank"] for r in d["rows"]] == list(range(1, len(ranked) + 1))
+    assert len(ranked) + len(excluded) == 52  # every modelled material is either ranked or excluded
+    for r in d["rows"]:
+        damaged = r["expected_shortfall_t"] > 0 or (r["peak_price_p50"] or 1.0) > 1.0
+        assert not damaged or r["expected_loss_usd"] > 0, r["material"]
+        assert r["allocation_basis"] in ("apparent-consumption", "net-import-value", "gdp-share")
+    assert {"battery-graphite", "manganese", "platinum-group-metals", "strontium", "tungsten"} >= set(
+        excluded
+    )
+    assert d["parameters"]["perspective"] == "USA"
+
+
+def test_risk_table_fits_80_columns_and_says_what_is_excluded() -> None:
+    res = runner.invoke(app, ["risk", "-n", "200", "--seed", "1"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in res.stdout  # nothing cut
+    assert "Excluded (no price)" in res.stdout
+    wide = runner.invoke(app, ["risk", "-n", "200", "--seed", "1", "--wide", "--format", "csv"])
+    assert "expected_loss_p95_usd" in wide.stdout.splitlines()[0]
+    help_text = runner.invoke(app, ["risk", "--help"], env={"COLUMNS": "120"}).stdout
+    assert "losses ." not in help_text and "Parquet" in help_text
 
 
 def test_disruption_commands_do_not_slow_the_cli_import() -> None:

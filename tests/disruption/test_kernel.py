@@ -26,9 +26,12 @@ def params(m: int = 1, **kw: float) -> KernelParams:
         spare_ramp_months=3.0,
         inventory_days=45.0,
         inventory_draw=0.5,
+        storage_sigma=2.0,
+        precaution=0.0,
         cap=6.5,
         floor=0.25,
         loss_per_t=1000.0,
+        price_usd_per_t=100.0,
     )
     base.update(kw)
     return KernelParams(**{k: np.full(m, float(v)) for k, v in base.items()})  # type: ignore[arg-type]
@@ -71,7 +74,17 @@ def test_paper_example_with_a_cap_leaves_three_tonnes_unmet() -> None:
     assert out.price_outside is not None
     assert out.price_outside[0, 0, 0] == pytest.approx(1.44, rel=1e-12)
     assert out.shortfall_total_t[0, 0] == pytest.approx(3.0, rel=1e-12)  # 90/1.2 = 75 wanted, 72 there
-    assert out.loss_usd[0, 0] == pytest.approx(3000.0, rel=1e-12)
+    # the loss decomposed by hand (p0 = 100 USD/t, 1,000 USD of value added per tonne unmet):
+    # (a) extra cost on what is still bought: (1.44 - 1) x 100 x (75 - 3) = 3,168
+    # (b) priced out: 100 x [90 x (1.44^0.5 - 1) / 0.5 - 0.44 x 75] = 100 x (36 - 33) = 300
+    # (c) unmet at the choke price: 3 x 1,000 = 3,000; (d) windfall: 0.44 x 100 x 60 = 2,640
+    # restrictor producers: 100 x 48 x (1 - 0.5625^1.5) / 1.5 = 100 x 48 x (1 - 0.421875) / 1.5 = 1,850
+    assert out.extra_cost_usd[0, 0] == pytest.approx(3168.0, rel=1e-12)
+    assert out.priced_out_usd[0, 0] == pytest.approx(300.0, rel=1e-12)
+    assert out.unmet_value_usd[0, 0] == pytest.approx(3000.0, rel=1e-12)
+    assert out.windfall_usd[0, 0] == pytest.approx(2640.0, rel=1e-12)
+    assert out.loss_usd[0, 0] == pytest.approx(6468.0, rel=1e-12)
+    assert out.restrictor_producer_loss_usd[0, 0] == pytest.approx(1850.0, rel=1e-12)
 
 
 def test_no_events_is_the_baseline() -> None:
@@ -177,9 +190,12 @@ def test_fast_kernel_matches_the_reference_oracle() -> None:
         spare_ramp_months=np.array([6.0, 1.0, 4.0]),
         inventory_days=np.array([45.0, 75.0, 0.0]),
         inventory_draw=np.array([0.5, 1.0, 0.3]),
+        storage_sigma=np.array([2.0, 0.7, 5.0]),
+        precaution=np.array([0.5, 0.0, 1.2]),
         cap=np.array([1.6, 1.3, 2.0]),
         floor=np.array([0.25, 0.5, 0.1]),
         loss_per_t=np.array([1e6, 3e4, 5e5]),
+        price_usd_per_t=np.array([2e5, 3e3, np.nan]),
     )
     a = rng.uniform(0.0, 0.95, (S, M)) * (rng.random((S, M)) < 0.8)
     c = a * rng.uniform(0.0, 1.0, (S, M))
@@ -196,5 +212,7 @@ def test_fast_kernel_matches_the_reference_oracle() -> None:
         got = getattr(fast, key)
         assert got is not None
         np.testing.assert_allclose(got, ref[key], rtol=1e-8, atol=1e-9 * float(p.world_t.max()))
-    np.testing.assert_allclose(fast.loss_usd, ref["loss_usd"], rtol=1e-8, atol=1e-3)
+    for key in ("loss_usd", "extra_cost_usd", "priced_out_usd", "unmet_value_usd", "windfall_usd"):
+        np.testing.assert_allclose(getattr(fast, key), ref[key], rtol=1e-7, atol=1e-3)
+    assert np.all(np.isnan(fast.loss_usd[:, 2]))  # the unpriced material has no valued loss, never 0
     assert (ref["shortfall_t"] > 0).any() and (ref["price_outside"] > 1.01).any()  # not a vacuous comparison

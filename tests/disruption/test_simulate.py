@@ -111,8 +111,10 @@ def test_outage_and_demand_shock(chain: SupplyChain) -> None:
         params=PS,
     )
     i = out.row("lithium")
-    # 45 days of stocks (half drawable per month) cover a 25% outage: no price move, stocks run down
-    assert np.all(out.price_outside[i] == 1.0)
+    # stocks are sold only above the baseline price: while they are drawn the price is above 1.0
+    assert np.all(out.price_outside[i, :3] > 1.0)
+    assert np.all(out.stock_release_t[i, :3] > 0) and np.all(np.diff(out.inventory_t[i, :3]) < 0)
+    with_stock = out.price_outside[i, :3].copy()
     no_stock = PS.with_overrides({("commercial_inventory_days", "lithium"): 0.0})
     out = simulate(
         chain,
@@ -129,6 +131,7 @@ def test_outage_and_demand_shock(chain: SupplyChain) -> None:
         params=no_stock,
     )
     assert out.price_outside[i, 0] > 1.0 and out.price_outside[i, 5] == 1.0
+    assert np.all(out.price_outside[i, :3] > with_stock)  # stocks dampen the price rise
     down = simulate(
         chain,
         scenario({"type": "demand_shock", "material": "cobalt", "share": -0.2, "duration_months": 2}),
@@ -175,19 +178,57 @@ def test_json_result_shape(chain: SupplyChain) -> None:
     g = d["materials"]["gallium"]
     assert len(g["price_index"]["outside"]) == 12 and len(g["price_index"]["restrictor"]) == 12
     assert len(g["shortfall_t"]) == 12
-    assert g["loss_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
+    parts = g["loss_parts_usd"]
+    assert g["loss_usd"] == pytest.approx(
+        parts["extra_cost_usd"] + parts["priced_out_usd"] + parts["unmet_value_usd"]
+    )
+    assert parts["unmet_value_usd"] == pytest.approx(sum(g["shortfall_t"]) * g["loss_per_tonne_usd"])
+    assert parts["extra_cost_usd"] > 0 and parts["priced_out_usd"] > 0 and parts["windfall_usd"] > 0
+    for k, v in parts.items():
+        assert sum(g["loss_parts_usd_by_month"][k]) == pytest.approx(v)
+    assert "priced out" in g["loss_includes"] and "priced out" in d["loss_includes"]
     assert sum(g["loss_by_sector_usd"].values()) == pytest.approx(g["loss_usd"])
     assert sum(g["shortfall_by_sector_t"].values()) == pytest.approx(sum(g["shortfall_t"]))
     assert d["parameter_digest"] and "fixture" in d["data_editions"]
     assert "price_elasticity_demand_short_run[default]" in d["parameters"]
 
 
-def test_inputs_member_allocation_is_import_share(chain: SupplyChain) -> None:
+def test_inputs_allocation_is_apparent_consumption_else_gdp(chain: SupplyChain) -> None:
     inp = build_inputs(chain)
-    i = inp.index("gallium")
-    alloc = dict(zip(inp.members, inp.member_alloc[i], strict=True))
-    assert alloc["USA"] == pytest.approx(0.4) and alloc["DEU"] == pytest.approx(0.2)
     assert inp.market_stage == ["refine", "refine", "mine"]  # cobalt, gallium, lithium
+    share = {
+        m: dict(zip(inp.countries, inp.consumption_share[i], strict=True))
+        for i, m in enumerate(inp.materials)
+    }
+    # gallium: no code of its own with a content factor -> GDP shares (USA 60, CHN 30, JPN 10)
+    assert inp.alloc_basis[inp.index("gallium")] == "gdp-share"
+    assert share["gallium"]["USA"] == pytest.approx(0.6) and share["gallium"]["JPN"] == pytest.approx(0.1)
+    # cobalt, refine: content = 0.5 x gross; CHN->JPN has no tonnes: 10 USD / (unit value 90/220 USD/t)
+    jpn = 10.0 / (90.0 / 220.0) * 0.5
+    ac = {"CHN": 750 + 100 - 10 - jpn, "FIN": 100.0, "USA": 10.0, "JPN": jpn, "COD": 0.0}
+    total = sum(ac.values())
+    assert inp.alloc_basis[inp.index("cobalt")] == "apparent-consumption"
+    for c, v in ac.items():
+        assert share["cobalt"].get(c, 0.0) == pytest.approx(v / total)
+    assert inp.trade_info["cobalt"]["rows_tonnes_estimated"] == 1
+    # lithium: trade at refine, atlas only mine -> mine output + net imports (Li = 0.1879 x Li2CO3)
+    li = {"AUS": 100 - 18.79, "CHL": 60 - 9.395, "CHN": 40 + 18.79, "USA": 9.395}
+    for c, v in li.items():
+        assert share["lithium"][c] == pytest.approx(v / 200.0)
+    assert np.allclose(inp.consumption_share.sum(axis=1), 1.0)
+    members = dict(zip(inp.members, inp.member_alloc[inp.index("cobalt")], strict=True))
+    assert members["FIN"] == pytest.approx(100.0 / total) and members["USA"] == pytest.approx(10.0 / total)
+
+
+def test_export_ratio_from_trade_replaces_the_default(chain: SupplyChain) -> None:
+    inp = build_inputs(chain)
+    jpn = 10.0 / (90.0 / 220.0) * 0.5
+    ratio, basis = inp.export_share_of("cobalt", ["CHN"], "refine")
+    assert basis == "trade (refine, 2024)" and ratio == pytest.approx((10.0 + jpn) / 750.0)
+    # no trade at the mine stage: the parameter
+    assert inp.export_share_of("cobalt", ["COD"], "mine") == (0.5, "parameter restrictor_export_share")
+    # a material row of its own (gallium 0.108, China customs) wins over trade and the default
+    assert inp.export_share_of("gallium", ["CHN"], "refine") == (0.108, "parameter restrictor_export_share")
 
 
 def test_ramp_builds_the_withheld_share_linearly(chain: SupplyChain) -> None:

@@ -115,12 +115,22 @@ def test_distributions_volatility_supply_and_levy() -> None:
     assert floor["supply_elasticity"] == 0.3 and floor["supply_response_pct"]["p5"] > 0
     cfd = evaluate(Mechanism("cfd", 110.0, 1000.0), paths, material="gallium").summary
     assert cfd["producer_revenue_cv"]["p95"] == pytest.approx(0.0, abs=1e-12)  # fixed price: no volatility
+    fixed = NO_DISCOUNT.with_overrides({("levy_import_elasticity", "default"): 0.0})
     levy = evaluate(
-        Mechanism("levy", 110.0, 500.0, member_output_t_per_year=1000.0), paths, material="gallium"
+        Mechanism("levy", 110.0, 500.0, member_output_t_per_year=1000.0),
+        paths,
+        material="gallium",
+        params=fixed,
     ).summary
     assert levy["levy_revenue_pv_usd"]["mean"] == pytest.approx(-levy["fiscal_cost_pv_usd"]["mean"])
-    # consumers pay the levy on imports (500 t) and on member output (1000 t): 3x the levy revenue
+    # imports fixed (elasticity 0): consumers pay the levy on imports (500 t) and on member output (1000 t)
     assert levy["consumer_cost_pv_usd"]["mean"] == pytest.approx(3 * levy["levy_revenue_pv_usd"]["mean"])
+    # imports respond to the levy (default elasticity -0.4): fewer imports, a smaller share of the cost
+    resp = evaluate(
+        Mechanism("levy", 110.0, 500.0, member_output_t_per_year=1000.0), paths, material="gallium"
+    ).summary
+    assert resp["imports_t_per_year"]["mean"] < 500.0 and resp["imports_t_per_year"]["p5"] > 0
+    assert resp["consumer_cost_pv_usd"]["mean"] > 3 * resp["levy_revenue_pv_usd"]["mean"]
     reserve = evaluate(Mechanism("reserve", 110.0, 1200.0), paths, material="gallium").summary
     assert 0 < reserve["reserve_stock_t"]["mean"] <= 1200.0 * 10
     assert reserve["fiscal_outlay_pv_usd"]["mean"] > reserve["fiscal_cost_pv_usd"]["mean"]
@@ -154,3 +164,60 @@ def test_full_size_run_matches_loop_on_a_subset() -> None:
         np.testing.assert_allclose(res.fiscal_cost_pv[:200], ref, rtol=1e-9, atol=1e-3)
         cost = res.summary["fiscal_cost_pv_usd"]
         assert cost["p5"] <= cost["p50"] <= cost["p95"]
+
+
+def test_a_new_mechanism_is_one_class_and_a_registry_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from critmin.pricing.mechanisms import REGISTRY, Context, Flows, MechanismModel
+
+    class Collar(MechanismModel):  # pays below 90% of the strike, receives above 110%
+        kind = "collar"
+        description = "collar"
+
+        def flows(self, strike: float, ctx: Context) -> Flows:
+            per_t = np.maximum(0.9 * strike - ctx.price, 0) - np.maximum(ctx.price - 1.1 * strike, 0)
+            z = np.zeros_like(ctx.price)
+            return Flows(per_t * ctx.q, ctx.price * ctx.q + per_t * ctx.q, z, z, z)
+
+        def scalar_flow(
+            self, price: float, strike: float, share: float, take_or_pay: float
+        ) -> tuple[float, float]:
+            return max(0.9 * strike - price, 0) - max(price - 1.1 * strike, 0), 0.0
+
+    with pytest.raises(ValueError, match="mechanism: 'collar'; expected one of floor"):
+        Mechanism("collar", 100.0, 12.0)
+    monkeypatch.setitem(REGISTRY, "collar", Collar)
+    paths = np.array([[80.0] * 12, [100.0] * 12, [120.0] * 12])
+    res = evaluate(Mechanism("collar", 100.0, 12.0), paths, material="gallium", params=NO_DISCOUNT)
+    np.testing.assert_allclose(res.fiscal_cost_pv, [12 * 10.0, 0.0, -12 * 10.0])
+    np.testing.assert_allclose(
+        evaluate_reference(Mechanism("collar", 100.0, 12.0), paths, 0.0, 0.3, 0.8), res.fiscal_cost_pv
+    )
+
+
+def test_no_kind_switch_left_in_the_mechanisms() -> None:
+    from pathlib import Path
+
+    import critmin.pricing.mechanisms as pkg
+
+    for f in Path(pkg.__file__).parent.glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        assert "kind ==" not in text and "Literal[" not in text, f.name
+
+
+def test_volume_schedule_year_by_year() -> None:
+    paths = np.full((2, 36), 63 * KG)
+    res = evaluate(
+        Mechanism("floor", 110 * KG, [1000.0, 2000.0, 3000.0]),
+        paths,
+        material="ndpr-oxide",
+        params=NO_DISCOUNT,
+    )
+    # 47 USD/kg on 1,000 + 2,000 + 3,000 t
+    assert res.summary["fiscal_cost_total_usd"]["mean"] == pytest.approx(47 * KG * 6000.0)
+    assert res.summary["fiscal_cost_per_t_usd"]["mean"] == pytest.approx(47 * KG)
+    annual_cost = res.flows.fiscal[0].reshape(3, 12).sum(1)
+    np.testing.assert_allclose(annual_cost, 47 * KG * np.array([1000.0, 2000.0, 3000.0]))
+    with pytest.raises(ValueError, match="schedule covers 2 years; the horizon needs 3"):
+        evaluate(Mechanism("floor", 1.0, [1.0, 2.0]), paths, material="ndpr-oxide")
+    with pytest.raises(ValueError, match="volume_t_per_year"):
+        Mechanism("floor", 1.0, [1.0, -2.0])

@@ -1,4 +1,4 @@
-"""Price histories and the mean-reverting jump model: parsing facts, fit recovery, metamorphic relations."""
+"""Price histories and the mean-reverting baseline: parsing facts, fit recovery, metamorphic relations."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ from critmin.pricing.price_paths import (
     fit_history,
     fit_material,
     ou_from_ar1,
-    paths_from_monte_carlo,
     paths_from_price_index,
     pooled_kappa,
     simulate,
@@ -59,13 +58,12 @@ def test_ou_from_ar1_oracle() -> None:
 
 def _model(**kw: float) -> PricePathModel:
     base = {"mu": np.log(1000.0), "kappa": 0.6, "sigma": 0.25, "x0": np.log(1000.0)}
-    base |= {"hazard": 0.2, "duration_months": 24.0, "jump": np.log(1.5)}
     return PricePathModel(material="copper", **(base | kw))
 
 
 def test_fit_recovers_simulated_parameters() -> None:
     model = _model()
-    path = simulate(model, n_paths=1, months=6000, seed=3, restrictions=False)[0]
+    path = simulate(model, n_paths=1, months=6000, seed=3)[0]
     hist = PriceHistory("copper", pd.Series(path), "monthly", "sim", "sim")
     params = ParameterSet().with_overrides({("pp_fit_months", "default"): 6000})
     fit = fit_history(hist, params)
@@ -80,19 +78,14 @@ def test_fit_recovers_simulated_parameters() -> None:
     )
 
 
-def test_stationary_moments_and_regimes() -> None:
+def test_stationary_moments_and_no_regime() -> None:
     model = _model()
-    x = np.log(simulate(model, n_paths=4000, months=240, seed=1, restrictions=False)[:, -1])
+    x = np.log(simulate(model, n_paths=4000, months=240, seed=1)[:, -1])
     assert x.mean() == pytest.approx(model.mu, abs=0.02)
     assert x.var() == pytest.approx(model.sigma**2 / (2 * model.kappa), rel=0.1)
-    with_r = np.log(simulate(model, n_paths=4000, months=240, seed=1)[:, -1])
-    # restriction regimes raise the mean log price by about P(restricted) * ln(1.5)
-    assert with_r.mean() > x.mean() + 0.05
-    # hazard 0 is the same as switching restrictions off (same random numbers)
-    np.testing.assert_array_equal(
-        simulate(replace(model, hazard=0.0), n_paths=50, months=24, seed=9),
-        simulate(model, n_paths=50, months=24, seed=9, restrictions=False),
-    )
+    # the baseline has no restriction regime: no parameter can raise it (issue 16), and the model has no jump
+    assert not {"hazard", "jump", "duration_months"} & set(vars(model))
+    assert not ParameterSet().table["name"].str.startswith("pp_restriction").any()
 
 
 def test_fit_material_on_bundled_data() -> None:
@@ -120,12 +113,6 @@ def test_user_monthly_series(tmp_path: Path) -> None:
 def test_paths_from_disruption_index() -> None:
     idx = np.array([[1.0, 1.2, 1.5], [1.0, 1.0, 0.9]])
     np.testing.assert_allclose(paths_from_price_index(idx, 100.0), idx * 100.0)
-
-    class MC:
-        materials = ("gallium", "ndpr-oxide")
-        price_index_outside = np.stack([idx, 2 * idx], axis=1)
-
-    np.testing.assert_allclose(paths_from_monte_carlo(MC(), "ndpr-oxide", 10.0), 20 * idx)
     with pytest.raises(ValueError, match="positive"):
         paths_from_price_index(-idx, 1.0)
 
@@ -145,26 +132,5 @@ def test_ndpr_oxide_series_from_usgs_nd_and_pr() -> None:
     model = fit_material("ndpr-oxide")
     assert model.fit["frequency"] == "annual" and model.fit["confidence"] == "low"
     assert np.exp(model.x0) == pytest.approx(73_250.0)  # starts at the 2025 mix price
-    assert model.jump == pytest.approx(np.log(2.0))  # REE 2010 episode multiple from pricing.csv
     gallium = usgs_annual("gallium")
     assert gallium.values.loc[2025] == pytest.approx(580_000.0)  # US import unit value, 580 USD/kg
-
-
-def test_mechanisms_on_disruption_engine_paths() -> None:
-    from critmin.atlas.loader import load_atlas
-    from critmin.disruption.montecarlo import run_monte_carlo
-    from critmin.pricing.mechanisms import Mechanism, evaluate
-
-    mc = run_monte_carlo(load_atlas(), 200, seed=5, horizon_months=24, keep_paths=True)
-    base = 580_000.0  # USGS 2025 gallium import unit value, USD/t
-    paths = paths_from_monte_carlo(mc, "gallium", base)
-    assert paths.shape == (200, 24) and paths.min() >= base * (1 - 1e-12)  # restrictions only raise prices
-    # a floor at the pre-shock price never pays; a CfD at that strike only ever receives
-    floor = evaluate(Mechanism("floor", base, 100.0), paths, material="gallium", path_source="disruption")
-    assert floor.summary["fiscal_cost_pv_usd"]["p95"] == 0.0
-    cfd = evaluate(Mechanism("cfd", base, 100.0), paths, material="gallium").fiscal_cost_pv
-    assert (cfd <= 1e-6).all() and (cfd < 0).any()
-    # NdPr oxide follows the magnet rare-earths index of the engine
-    ndpr = paths_from_monte_carlo(mc, "ndpr-oxide", 73_250.0)
-    i = mc.materials.index("magnet-rare-earths")
-    np.testing.assert_allclose(ndpr, mc.price_index_outside[:, i, :] * 73_250.0)

@@ -74,7 +74,6 @@ def test_floor_dod_mp_constant_prices(tmp_path: Path) -> None:
         "50",
         "--series",
         str(series),
-        "--no-restrictions",
         "--format",
         "json",
     ]
@@ -144,9 +143,12 @@ def test_floor_on_disruption_paths() -> None:
     res = runner.invoke(app, [*args, "--paths-from", "disruption", "--no-projects", "--format", "json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    # disruption prices never fall below the start price (73.25 USD/kg), so a 60 USD/kg floor never pays
-    assert out["paths_from"] == "disruption" and out["fiscal_cost_pv_usd"]["p95"] == 0.0
-    assert out["metadata"]["data_editions"]["price_paths"] == "disruption Monte Carlo"
+    base = json.loads(runner.invoke(app, [*args, "--no-projects", "--format", "json"]).stdout)
+    # the Monte Carlo's outside-zone index (>= 1) moves the same baseline paths up: the floor costs no more
+    assert out["paths_from"] == "disruption" and base["paths_from"] == "model"
+    assert out["fiscal_cost_pv_usd"]["mean"] <= base["fiscal_cost_pv_usd"]["mean"]
+    assert out["metadata"]["data_editions"]["price_paths"].endswith("x disruption Monte Carlo")
+    assert base["metadata"]["data_editions"]["price_paths"].endswith("(no event)")
     bad = runner.invoke(app, [*args, "--paths-from", "crystal-ball"])
     assert bad.exit_code == 2 and "--paths-from" in bad.stderr
 
@@ -154,7 +156,7 @@ def test_floor_on_disruption_paths() -> None:
 def test_floor_bad_share_is_a_clear_error() -> None:
     args = ["floor", "-m", "ndpr-oxide", "--mechanism", "floor-share", "--share", "2", "--strike", "110"]
     res = runner.invoke(app, [*args, "--volume-t", "10", "--paths", "10"])
-    assert res.exit_code == 2 and "upside_share: 2.0; expected a fraction in [0, 1]" in res.stderr
+    assert res.exit_code == 2 and "--share: Input should be less than or equal to 1" in res.stderr
 
 
 def test_assess_with_fx_and_differentials(tmp_path: Path) -> None:

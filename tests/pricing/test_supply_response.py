@@ -8,7 +8,8 @@ import pytest
 
 from critmin.parameters import ParameterSet
 from critmin.pricing.mechanisms import Mechanism, evaluate
-from critmin.pricing.supply_response import capital_recovery_factor, project_breakevens, projects_enabled
+from critmin.pricing.supply_response import capital_recovery_factor, projects_enabled
+from critmin.runs.floor import breakevens as project_breakevens
 
 
 def test_capital_recovery_factor() -> None:

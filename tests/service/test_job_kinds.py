@@ -56,7 +56,7 @@ def _records_close(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
 
 def test_kinds_are_listed(jobs: Service) -> None:
     kinds = jobs.client.get(f"{API}/jobs/kinds").json()
-    assert set(kinds) == {"simulate", "montecarlo", "stockpile", "price", "plan", "price_submitted"}
+    assert set(kinds) == {"simulate", "montecarlo", "stockpile", "price", "plan", "price_submitted", "stake"}
 
 
 def test_montecarlo_job_equals_library(jobs: Service) -> None:

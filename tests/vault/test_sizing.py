@@ -134,16 +134,21 @@ def test_cli_vault_size_json() -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["budget_usd"] == pytest.approx(11.67e9)
-    names = [p["plan"] for p in out["plans"]]
-    assert names == ["optimised", "iea-net-imports", "japan-consumption"]
-    opt = out["plans"][0]
-    assert opt["solve"]["status"] == "ok" and opt["solve"]["condition"] == "optimal"
-    assert opt["totals"]["cost_usd"] <= 11.67e9 * (1 + 1e-9)
-    assert sum(r["cost_usd"] for r in opt["materials"]) == pytest.approx(opt["totals"]["cost_usd"])
-    assert {"tonnes", "cost_usd", "days_of_cover", "expected_loss_avoided_usd"} <= set(opt["materials"][0])
+    names = [p["plan"] for p in out["comparison"]]
+    assert names == [
+        "optimised",
+        "iea-90-days-net-imports",
+        "japan-60-days-consumption",
+        "nds-style-p95-episode-gap",
+    ]
+    assert out["solve"]["status"] == "Optimal"
+    opt = out["comparison"][0]
+    assert opt["cost_usd"] <= 11.67e9 * (1 + 1e-9)
+    assert sum(r["cost_usd"] for r in out["materials"]) == pytest.approx(opt["cost_usd"])
+    assert {"tonnes", "marginal_loss_avoided_per_usd", "carry_per_usd", "binding"} <= set(out["materials"][0])
+    assert "spent" in out["headline"] and "net benefit" in out["headline"]
     assert out["parameters"]["vault_private_capital_usd[default]"] == 1.67e9
     assert "usgs-mcs2026" in out["data_editions"]
-    assert len(out["comparison"]) == 3
 
 
 def test_cli_vault_size_zero_budget_and_cvar() -> None:
@@ -152,15 +157,19 @@ def test_cli_vault_size_zero_budget_and_cvar() -> None:
     )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["plans"][0]["materials"] == []
-    assert out["plans"][0]["totals"]["cost_usd"] == 0.0
-    assert out["parameters"]["cvar_weight"] == 0.5
+    assert all(r["tonnes"] == pytest.approx(0.0, abs=1e-9) for r in out["materials"])
+    assert out["comparison"][0]["cost_usd"] == pytest.approx(0.0, abs=1e-6)
+    assert "left unspent" in out["headline"] or "0.00 bn USD" in out["headline"]
 
 
-def test_cli_vault_size_table_and_bad_cvar() -> None:
-    res = runner.invoke(app, ["vault", "size", "--scenarios", "100", "--seed", "2"])
+def test_cli_vault_size_over_the_loan_explains_unspent_budget() -> None:
+    res = runner.invoke(app, ["vault", "size", "--scenarios", "100", "--seed", "2", "--horizon", "180"])
     assert res.exit_code == 0, res.output
-    assert "Plan: optimised" in res.stdout and "Plans compared" in res.stdout
+    assert "Over 180 months" in res.stdout and "Plans compared" in res.stdout
+    assert "left unspent because" in res.stdout or "whole budget is spent" in res.stdout
+
+
+def test_cli_vault_size_bad_options() -> None:
     bad = runner.invoke(app, ["vault", "size", "--scenarios", "10", "--cvar", "0.95"])
     assert bad.exit_code == 2
     assert "expected ALPHA:WEIGHT" in bad.stderr

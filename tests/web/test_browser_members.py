@@ -112,3 +112,68 @@ def test_a_revoked_token_signs_the_member_out(visit: Visit, server: Server) -> N
     # the cookie still holds the token, but every request re-checks it with the API
     assert visit.page.goto(page_url).status == 401
     assert visit.page.locator("#token").count() == 1
+
+
+# the Prices page's deals format (critmin.pricing.transactions); data row 2 has a negative volume
+DEALS_PRICING_FORMAT = (
+    "date,material,stage,specification,volume_t,price,currency,incoterm,buyer,seller,reporter,price_unit\n"
+    "2026-06-03,gallium,refine,4N,1.0,575,USD,CIF Rotterdam,Buyer 1,Seller 1,Member A,kg\n"
+    "2026-06-04,gallium,refine,4N,-2.0,580,USD,CIF Rotterdam,Buyer 2,Seller 1,Member A,kg\n"
+    "2026-06-05,gallium,refine,4N,1.5,590,USD,CIF Rotterdam,Buyer 3,Seller 2,Member A,kg\n"
+)
+
+
+def test_deals_file_with_one_bad_row_shows_that_rows_error(
+    visit: Visit, server: Server, tmp_path: Path
+) -> None:
+    """Task: a member uploads a deals file (Prices page format) with one bad row and sees exactly that row's
+    error; the kind stays 'transactions'; the file with the row fixed is stored at USD per tonne."""
+    _sign_in(visit, server.tokens["member_c"])
+    bad = tmp_path / "deals.csv"
+    bad.write_text(DEALS_PRICING_FORMAT)
+    visit.page.select_option("#upload-kind", "transactions")
+    visit.page.set_input_files("#upload-file", str(bad))
+    with visit.page.expect_navigation():
+        visit.page.click("#upload-form button[type=submit]")
+    errors = visit.page.locator("#table-upload-errors tbody tr")
+    cells = [errors.nth(i).locator("td").all_inner_texts() for i in range(errors.count())]
+    assert [c[:3] for c in cells] == [["2", "tonnes", "-2.0"]], cells
+    assert visit.page.input_value("#upload-kind") == "transactions"
+    visit.screenshot("members-deals-error")
+
+    good = tmp_path / "deals-fixed.csv"
+    good.write_text(DEALS_PRICING_FORMAT.replace(",-2.0,", ",2.0,"))
+    visit.page.set_input_files("#upload-file", str(good))
+    with visit.page.expect_navigation():
+        visit.page.click("#upload-form button[type=submit]")
+    assert "(3 rows)" in visit.page.inner_text("#upload-ok")
+    prices = visit.page.eval_on_selector_all(
+        "#table-rows tbody tr", "rs => rs.map(r => Number(r.cells[8].dataset.sort))"
+    )
+    assert sorted(prices) == [575_000.0, 580_000.0, 590_000.0]  # USD/kg read as USD per tonne
+    visit.assert_clean()
+
+
+def test_a_wrong_header_is_reported_once_and_templates_match_the_specs(
+    visit: Visit, server: Server, tmp_path: Path
+) -> None:
+    _sign_in(visit, server.tokens["member_c"])
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("material,stage,year,tons\n" + "gallium,refine,2024,1\n" * 40)
+    visit.page.select_option("#upload-kind", "production")
+    visit.page.set_input_files("#upload-file", str(wrong))
+    with visit.page.expect_navigation():
+        visit.page.click("#upload-form button[type=submit]")
+    text = visit.page.inner_text("#upload-errors")
+    assert text.count("tons") == 1 and "missing column(s) ['tonnes']" in text
+    assert visit.page.locator("#table-upload-errors").count() == 0  # one message, not 40 row errors
+    for kind in ("production", "demand", "stocks", "transactions"):
+        href = visit.page.locator(f"#template-{kind}").get_attribute("href") or ""
+        response = visit.page.request.get(visit.base + href)
+        assert f'filename="critmin-{kind}-template.csv"' in response.headers["content-disposition"]
+        columns = set(response.text().strip().split(","))
+        spec = visit.page.eval_on_selector_all(
+            f"#table-spec-{kind} tbody tr", "rs => rs.map(r => r.cells[0].textContent)"
+        )
+        assert columns == set(spec)
+    visit.assert_clean()

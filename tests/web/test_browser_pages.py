@@ -141,8 +141,16 @@ def test_plan_page(visit: Visit) -> None:
     assert abs(sum(float(r["share_of_capex"]) for r in rows) - 1.0) < 1e-9
 
 
-def test_secretariat_publishes_reference_prices_from_submitted_deals(visit: Visit, server: Any) -> None:
+def test_secretariat_publishes_reference_prices_and_a_member_sees_them(visit: Visit, server: Any) -> None:
+    """Task: the secretariat assesses the members' deals, reviews and publishes them; a member sees the
+    published table (date, specification, band, liquidity, change, methodology link)."""
     import httpx
+
+    # before the first release a member reads the empty state in words
+    _sign_in(visit, server.tokens["member_b"])
+    visit.goto("/prices/published")
+    assert "No reference prices have been published yet" in visit.page.inner_text("#published-empty")
+    visit.page.context.clear_cookies()
 
     # three members report one gallium deal each (test inputs, USD per t); the secretariat assesses them
     for account, price in (("member_a", 575.0), ("member_b", 590.0), ("member_c", 580.0)):
@@ -155,10 +163,7 @@ def test_secretariat_publishes_reference_prices_from_submitted_deals(visit: Visi
             headers={"Authorization": f"Bearer {server.tokens[account]}"},
         )
         assert r.status_code == 201, r.text
-    visit.goto("/members")
-    visit.page.fill("#token", server.tokens["secretariat"])
-    with visit.page.expect_navigation():
-        visit.page.keyboard.press("Enter")
+    _sign_in(visit, server.tokens["secretariat"])
     visit.goto("/prices?material=copper&paths=200&years=2")
     visit.page.fill("#submitted-date", "2026-06-30")
     with visit.page.expect_navigation():
@@ -173,9 +178,70 @@ def test_secretariat_publishes_reference_prices_from_submitted_deals(visit: Visi
     header = visit.page.eval_on_selector_all("#table-assessed th", "hs => hs.map(h => h.innerText.trim())")
     row = dict(zip(header, rows[0], strict=True))
     assert row["status"] == "published" and row["reporters"] == "3.0"
-    assert 575.0 <= float(row["price_usd_per_t"]) <= 590.0  # submitted prices are per tonne
-    assert (
-        float(row["band_low_usd_per_t"]) <= float(row["price_usd_per_t"]) <= float(row["band_high_usd_per_t"])
-    )
+    price = float(row["price_usd_per_t"])
+    assert 575.0 <= price <= 590.0  # submitted prices are per tonne
+    assert float(row["band_low_usd_per_t"]) <= price <= float(row["band_high_usd_per_t"])
     visit.screenshot("prices-submitted")
+    with visit.page.expect_navigation():
+        visit.page.click("#publish-form button[type=submit]")
+    assert visit.page.url.endswith("/prices/published")
+    visit.assert_clean()
+
+    # a member signs in and sees the release
+    visit.page.context.clear_cookies()
+    _sign_in(visit, server.tokens["member_b"])
+    visit.goto("/prices/published")
+    header = visit.page.eval_on_selector_all("#table-latest th", "hs => hs.map(h => h.innerText.trim())")
+    cells = visit.page.eval_on_selector_all(
+        "#table-latest tbody tr", "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText))"
+    )
+    assert len(cells) == 1
+    seen = dict(zip(header, cells[0], strict=True))
+    assert seen["Material"] == "gallium" and seen["Specification"] == "4N" and seen["Status"] == "published"
+    assert abs(float(seen["Price (USD/kg)"]) - price / 1000) < 0.001
+    assert float(seen["Band low, P25 (USD/kg)"]) <= float(seen["Price (USD/kg)"])
+    assert seen["Liquidity"] in ("thin", "liquid")
+    assert seen["Change since last release (%)"] == "–"  # the first release has nothing to compare with
+    assert "as of 2026-06-30" in visit.page.inner_text("#h-latest")
+    assert visit.page.locator("#methodology-link").get_attribute("href") == "/prices/methodology"
+    assert "Seller 1" not in visit.page.content()  # the deals themselves are not shown
+    visit.screenshot("prices-published")
+    visit.assert_clean()
+
+
+def _sign_in(visit: Visit, token: str) -> None:
+    visit.goto("/members")
+    visit.page.fill("#token", token)
+    with visit.page.expect_navigation():
+        visit.page.keyboard.press("Enter")
+
+
+def test_find_chinas_and_the_alliances_share_of_gallium_refining(visit: Visit) -> None:
+    """Task: from the overview, open the materials page, choose gallium and read China's and the alliance's
+    share of refining with its year (the library's exposure report is the oracle)."""
+    from critmin.analytics.exposure import DEFAULT_GROUP, exposure_detail
+    from critmin.atlas import load_atlas
+
+    atlas = load_atlas()
+    year = atlas.years_of("gallium", "refine")[-1]
+    d = exposure_detail(atlas, "gallium", "refine", year=year, group=DEFAULT_GROUP)
+    visit.goto("/")
+    with visit.page.expect_navigation():
+        visit.page.click("header nav a:has-text('Materials')")
+    visit.page.select_option("#material-select", "gallium")
+    with visit.page.expect_navigation():
+        visit.page.click("form[aria-label='Choose a material'] button[type=submit]")
+    visit.wait_charts()
+    lead = visit.page.inner_text("#material-lead")
+    expected = (
+        f"Refining ({d['year']}): China {100 * d['china_share']:.1f}% of world output, "
+        f"the alliance {100 * d['alliance_share']:.1f}%"
+    )
+    assert expected in lead, lead
+    assert d["china_share"] > 0.9 and d["alliance_share"] < 0.1  # regression fact: China refines ~all gallium
+    assert "top 3: China" in lead
+    facts = _csv_rows(visit, visit.page.locator("#block-key-facts a[download]").get_attribute("href") or "")
+    refine = next(r for r in facts if r["Stage"] == "refine")
+    assert float(refine["China (% of world)"]) == round(100 * d["china_share"], 1)
+    visit.screenshot("material-gallium")
     visit.assert_clean()

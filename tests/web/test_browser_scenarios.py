@@ -76,3 +76,79 @@ def test_monte_carlo_ranking_job(visit: Visit, server: Server) -> None:
     assert ranks == sorted(ranks) and len(ranks) > 10
     visit.screenshot("monte-carlo")
     visit.assert_clean()
+
+
+def test_run_an_export_ban_and_read_its_peak_price(visit: Visit, server: Server) -> None:
+    """Task: compose China's ban on refined gallium in the form, follow the job, read the peak price, the
+    ban window and the restated inputs on the result page (the job's stored result is the oracle)."""
+    import httpx
+
+    _sign_in(visit, server.tokens["member_a"])
+    visit.goto("/scenarios")
+    visit.page.select_option("#sc-material", "gallium")
+    visit.page.select_option("#sc-stage", "refine")
+    visit.page.select_option("#sc-exporter", "CHN")
+    visit.page.fill("#sc-share", "1")
+    visit.page.fill("#scenario-form input[name=start_month]", "2")
+    visit.page.fill("#scenario-form input[name=duration_months]", "6")
+    with visit.page.expect_navigation():
+        visit.page.click("#sc-run")
+    job_id = visit.page.url.rsplit("/", 1)[-1]
+    _wait_done(visit)
+    lead = visit.page.inner_text("#scenario-lead")
+    job = httpx.get(
+        f"{server.url}/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {server.tokens['member_a']}"}
+    ).json()
+    outside = job["result"]["materials"]["gallium"]["price_index"]["outside"]
+    peak = max(outside)
+    assert peak > 1.0  # a ban raises the price outside China
+    assert f"peak price outside the restricting zone {peak:.2f} x the pre-shock price" in lead, lead
+    assert "restriction in months 2-7 of 24" in lead
+    summary = visit.page.eval_on_selector_all(
+        "#table-summary tbody tr", "rs => rs.map(r => Array.from(r.cells).map(c => c.innerText))"
+    )
+    assert summary[0][:2] == ["gallium", "months 2-7"]
+    events = visit.page.eval_on_selector_all(
+        "#table-inputs tbody tr", "rs => rs.map(r => Array.from(r.cells).map(c => c.innerText))"
+    )
+    assert events[0][:4] == ["export_restriction", "gallium", "CHN", "refine"]
+    visit.screenshot("scenario-ban-result")
+    visit.assert_clean()
+
+    # the lab lists this run first, with its parameters
+    visit.goto("/scenarios")
+    first = visit.page.locator("section[aria-label='Your runs'] li").first.inner_text()
+    assert "CHN refine gallium, share 1.0, months 2+6 of 24" in first, first
+
+
+def test_only_valid_choices_are_offered_and_checked_before_queueing(visit: Visit, server: Server) -> None:
+    """Stages follow the material; exporters are the producers of that material and stage; a forged
+    exporter (DRC does not refine gallium) is refused before a job is queued; the form keeps its values."""
+    import httpx
+
+    _sign_in(visit, server.tokens["member_b"])
+    visit.goto("/scenarios")
+    visit.page.select_option("#sc-material", "cobalt")
+    stages = visit.page.eval_on_selector_all("#sc-stage option", "os => os.map(o => o.value)")
+    assert set(stages) <= {"mine", "refine"} and stages
+    visit.page.select_option("#sc-stage", "mine")
+    exporters = visit.page.eval_on_selector_all("#sc-exporter option", "os => os.map(o => o.value)")
+    assert exporters[0] == "COD"  # the largest cobalt miner first
+    visit.page.select_option("#sc-material", "gallium")
+    visit.page.select_option("#sc-stage", "refine")
+    # forge a choice the page does not offer
+    visit.page.evaluate(
+        "() => { const o = document.createElement('option'); o.value = 'COD'; o.textContent = 'COD';"
+        " document.getElementById('sc-exporter').appendChild(o); }"
+    )
+    visit.page.select_option("#sc-exporter", "COD")
+    token = {"Authorization": f"Bearer {server.tokens['member_b']}"}
+    before = len(httpx.get(f"{server.url}/api/v1/jobs", headers=token).json())
+    with visit.page.expect_navigation():
+        visit.page.click("#sc-run")
+    error = visit.page.inner_text("#scenario-error")
+    assert "exporter" in error and "'COD' does not produce gallium" in error
+    assert len(httpx.get(f"{server.url}/api/v1/jobs", headers=token).json()) == before  # nothing queued
+    assert visit.page.input_value("#sc-material") == "gallium"
+    assert visit.page.input_value("#sc-share") == "1"
+    visit.assert_clean()

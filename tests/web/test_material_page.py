@@ -14,7 +14,7 @@ from .tiny import tiny_chain
 def test_blocks_and_data() -> None:
     page = material_page(tiny_chain(), {"material": "testium"})
     keys = [b.key for b in page.blocks]
-    assert keys[:3] == ["production-mine", "production-refine", "sankey"]
+    assert keys[:4] == ["key-facts", "production-mine", "production-refine", "sankey"]
     assert {"prices", "us-imports", "sources"} <= set(keys)
     refine = page.block("production-refine").frame
     # the withheld Canadian refinery row stays a gap, listed last
@@ -58,3 +58,20 @@ def test_rendered_html_names_edition_and_links_csv() -> None:
     assert 'href="/download.csv?page=material&amp;block=sources&amp;material=testium"' in html
     assert html.count('data-chart="chart-') == sum(b.figure is not None for b in page.blocks)
     assert 'aria-current="page"' in html
+
+
+def test_key_facts_and_lead_are_hand_worked_shares() -> None:
+    """Mine: AUS 100, BRA 50, CAN 30 of 180 t; refine: DEU 120, AUS 60 of 180 t (CAN withheld, a gap);
+    the alliance is AUS, DEU, USA; China produces nothing."""
+    page = material_page(tiny_chain(), {"material": "testium"})
+    facts = page.block("key-facts").frame.set_index("Stage")
+    alliance = "Alliance, ministerial-2026 (% of world)"
+    assert facts.loc["mine", "China (% of world)"] == 0.0
+    assert facts.loc["mine", alliance] == pytest.approx(55.6)  # 100 / 180
+    assert facts.loc["refine", alliance] == pytest.approx(100.0)  # 180 / 180
+    assert facts.loc["mine", "Top 3 producers"] == "Australia 55.6%; Brazil 27.8%; Canada 16.7%"
+    assert facts.loc["refine", "Top 3 producers"] == "Germany 66.7%; Australia 33.3%"
+    assert page.context["lead"][1] == (
+        "Refining (2024): China 0.0% of world output, the alliance 100.0%; "
+        "top 3: Germany 66.7%; Australia 33.3%."
+    )

@@ -11,7 +11,16 @@ from critmin.web.plan import build_plan, plan_page
 def test_default_plan_meets_its_target_and_contributions_add_up() -> None:
     page = build_plan({})
     keys = [b.key for b in page.blocks]
-    assert keys == ["pipeline", "roadmap", "independence", "contributions"]
+    assert keys == ["pipeline", "roadmap", "independence", "bands", "keyset", "contributions"]
+    bands = page.block("bands").frame
+    assert (bands["p10"] <= bands["p50"] + 1e-12).all() and (bands["p50"] <= bands["p90"] + 1e-12).all()
+    assert set(bands["material"]) == {"magnet-rare-earths"} and set(bands["stage"]) == {"refine"}
+    fig = page.block("bands").figure
+    assert fig is not None and [t.get("fill") for t in fig["data"]] == [None, None, "tonexty"]
+    keyset = page.block("keyset").frame
+    assert {"magnet-rare-earths", "gallium", "cobalt", "lithium", "antimony"} <= set(keyset["material"])
+    for r in keyset.itertuples():
+        assert (r.p50 == r.p50 and r.p50 is not None) or r.reason, r
     supply = page.block("independence").frame.set_index("year")
     later = supply.loc[2030:]
     assert (later["non_china_share_a"] >= 0.12 - 1e-9).all() and (
@@ -46,3 +55,6 @@ def test_bad_plan_parameters() -> None:
     assert err.value.status == 422 and "target" in str(err.value)
     with pytest.raises(PageError):
         plan_page({"material": "unobtainium"})
+    with pytest.raises(PageError) as err:
+        plan_page({"members": "USA,XXX"})
+    assert err.value.status == 422 and "XXX" in str(err.value)

@@ -12,11 +12,12 @@ import critmin
 from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
-from critmin.api.routers import analytics, audit, jobs, members, reserves, submissions
+from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
 from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's files, served from the swagger-ui-bundle-v2 package (no CDN)
 
 
 def default_job_kinds(store: Store) -> dict[str, JobKind]:
@@ -57,8 +58,11 @@ def create_app(
         description="Exposure and analytics reads, background jobs, confidential member submissions, "
         "reserve operations with their ledger, and a hash-chained audit log.",
         lifespan=lifespan,
+        docs_url=None,  # served by _mount_docs with local assets
+        redoc_url=None,  # ReDoc loads from a CDN; Swagger UI at /docs is the one API browser
     )
     app.state.store = store
+    _mount_docs(app)
     app.add_middleware(Guard)
     install_error_handlers(app)
 
@@ -72,12 +76,33 @@ def create_app(
         return {"status": "ok", "version": critmin.__version__, "database": store.dialect}
 
     v1 = APIRouter(prefix=API_PREFIX, responses=ALL_ERRORS)
-    for module in (analytics, members, submissions, reserves, jobs, audit):
+    for module in (analytics, members, submissions, reserves, jobs, audit, price_releases):
         v1.include_router(module.router)
     app.include_router(v1)
     mount_dashboard(app)
     _mount_dashboard(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its JavaScript, CSS and icon served from this host (works offline)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+        )
 
 
 EMBEDDED_WORKER_ENV = "CRITMIN_EMBEDDED_WORKER"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.planning.plan import PlanRequest
 from critmin.pricing.transactions import Transaction
+from critmin.runs.stake import StakeRequest
 from critmin.store import Store
 
 DASK_ENV = "CRITMIN_DASK_SCHEDULER"
@@ -232,6 +233,15 @@ def submitted_price_kind(store: Store) -> JobKind:
     )
 
 
+def run_stake_job(params: BaseModel, progress: ProgressFn) -> dict[str, Any]:
+    """A member's stake in joining, all members side by side (critmin.runs.stake)."""
+    from critmin.runs.stake import run
+
+    assert isinstance(params, StakeRequest)
+    progress(0.1, "running China's retaliation against the group through the engine")
+    return run(params, atlas=_atlas()).to_dict()
+
+
 def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
     """Every job kind the service runs (the submitted-deals price assessment needs the store)."""
     kinds = [
@@ -240,6 +250,7 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
         JobKind("stockpile", StockpileParams, run_stockpile, "reserve sizing: two-stage LP over scenarios"),
         JobKind("price", PriceParams, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
+        JobKind("stake", StakeRequest, run_stake_job, "a member's stake in joining (critmin.runs.stake)"),
     ]
     if store is not None:
         kinds.append(submitted_price_kind(store))

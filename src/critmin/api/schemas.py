@@ -113,14 +113,14 @@ class CellOut(BaseModel):
     released_at: str | None = None
 
 
-class ReleaseIn(BaseModel):
+class AggregateReleaseIn(BaseModel):
     """A release request: an optional note (e.g. the reporting round)."""
 
     model_config = ConfigDict(extra="forbid")
     note: str = Field(default="", max_length=200)
 
 
-class ReleaseOut(BaseModel):
+class AggregateReleaseOut(BaseModel):
     """A dated release of the aggregates: how many cells, how many published."""
 
     id: int

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from critmin.atlas.schema import FLAGS, STAGES
+from critmin.atlas.schema import FLAGS, STAGES, empty
 
 NUMBER_FLAGS: tuple[str, ...] = ("observed", "estimated", "derived", "assumed")
 NON_NUMBER_FLAGS: tuple[str, ...] = (
@@ -43,6 +43,9 @@ class SupplyChain:
     us_import_sources: pd.DataFrame
     prices: pd.DataFrame
     editions: dict[str, str] = field(default_factory=dict)
+    #: IEA 2030/2035/2040 base-case projections (never mixed into ``production``)
+    projections: pd.DataFrame = field(default_factory=lambda: empty("projections"))
+    gdp: pd.DataFrame = field(default_factory=lambda: empty("gdp"))  # WDI GDP, industry value added (USD)
 
     def _primary(self) -> pd.DataFrame:
         p = self.production

@@ -25,6 +25,8 @@ TABLES: tuple[str, ...] = (
     "us_nir",
     "us_import_sources",
     "prices",
+    "projections",
+    "gdp",
 )
 
 
@@ -71,6 +73,8 @@ def _load(groups_file: str | None) -> SupplyChain:
         us_nir=t["us_nir"],
         us_import_sources=t["us_import_sources"],
         prices=t["prices"],
+        projections=t["projections"],
+        gdp=t["gdp"],
         editions=dict(DATA_EDITIONS),
     )
 

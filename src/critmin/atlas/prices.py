@@ -59,3 +59,12 @@ def latest_reference_prices(prices: pd.DataFrame) -> dict[str, float]:
     ref = reference_series(prices)
     latest = ref.sort_values("year").groupby("material").tail(1)
     return {str(m): float(v) for m, v in zip(latest["material"], latest["usd_per_t"], strict=True)}
+
+
+@cache
+def unpriced_materials() -> dict[str, str]:
+    """``material -> reason`` of the documented materials without any bundled price
+    (``critmin/data/unpriced.csv``); they are excluded from valued results, never given a $0 price."""
+    text = resources.files("critmin.data").joinpath("unpriced.csv").read_text(encoding="utf-8")
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return dict(zip(table["material"], table["reason"], strict=True))

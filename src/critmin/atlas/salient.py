@@ -8,6 +8,7 @@ source (IEA) or derived, so the chapter's US figures are not attached to them. S
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from io import StringIO
 
@@ -28,6 +29,25 @@ COMMODITY_PICK: dict[str, str] = {
     "bauxite": "Bauxite",
     "alumina": "Alumina",
     "titanium-sponge": "Titanium sponge metal",
+    **{
+        slug: slug.capitalize()
+        for slug in (
+            "lanthanum",
+            "cerium",
+            "praseodymium",
+            "neodymium",
+            "samarium",
+            "europium",
+            "gadolinium",
+            "terbium",
+            "dysprosium",
+            "holmium",
+            "erbium",
+            "thulium",
+            "ytterbium",
+            "lutetium",
+        )
+    },
 }
 
 NIR_PICK: dict[str, str] = {
@@ -89,6 +109,7 @@ PRICE_PICK: dict[str, tuple[str, ...]] = {
 }
 PRICE_CHAPTERS: dict[str, tuple[str, ...]] = {"magnet-rare-earths": ("RARE EARTHS", HEAVY_REE)}
 
+PRICE_COLUMNS = ("material", "year", "usd_per_t", "series", "unit_text", "source", "basis")
 TROY_OUNCE_KG = 0.0311034768
 POUND_KG = 0.45359237
 SHORT_TON_T = 0.90718474
@@ -102,6 +123,58 @@ PRICE_UNIT_TO_USD_PER_T: dict[str, float] = {
     "cents per pound": 1e3 / POUND_KG / 100.0,
     "dollars per troy ounce": 1e3 / TROY_OUNCE_KG,
     "dollars per short ton": 1.0 / SHORT_TON_T,
+}
+
+
+@dataclass(frozen=True)
+class UnitRule:
+    """A per-material conversion of a price unit the general table leaves out (see docs/methods/atlas.md).
+
+    ``factor`` turns the published value into USD per tonne of the atlas basis; ``note_must_contain`` is
+    the statement of the factor in the row's notes, checked so that a new edition with another factor fails
+    the build instead of being converted wrongly."""
+
+    unit: str
+    factor: float
+    basis: str
+    how: str
+    note_must_contain: str = ""
+
+
+#: tungsten: USD per dry metric ton unit (10 kg) of WO3 -> USD per t W, with the note's 7.93 kg W per mtu;
+#: manganese: USD per metric ton unit (10 kg) of Mn content -> USD per t Mn (x100); strontium: "dollars per
+#: ton" (metric: "Data in metric tons" in the chapter header) of celestite -> USD per t of strontium content
+#: with the chapter's own 43.88% Sr in celestite (note of its import rows)
+UNIT_RULES: dict[str, UnitRule] = {
+    "tungsten": UnitRule(
+        "dollars per dry metric ton unit",
+        1e3 / 7.93,
+        "converted",
+        "converted to USD per t of tungsten content: 1 mtu WO3 = 7.93 kg W (row note)",
+        "7.93 kilograms of tungsten",
+    ),
+    "manganese": UnitRule(
+        "dollars per metric ton",
+        100.0,
+        "converted",
+        "converted to USD per t of manganese content: 1 metric ton unit = 10 kg Mn",
+        "manganese content",
+    ),
+    "strontium": UnitRule(
+        "dollars per ton",
+        1.0 / 0.4388,
+        "converted",
+        "converted to USD per t of strontium content: celestite is 43.88% Sr (chapter note)",
+    ),
+}
+#: materials valued at another material's series: material -> (chapter, detail substring, basis, how)
+PRICE_PROXY: dict[str, tuple[str, str, str, str]] = {
+    "battery-graphite": (
+        "GRAPHITE (NATURAL)",
+        ": Flake",
+        "proxy",
+        "flake natural graphite (the feedstock of battery-grade spherical graphite): a lower bound",
+    ),
 }
 
 
@@ -203,34 +276,60 @@ def build_import_sources(raw: Traversable, materials: pd.DataFrame) -> pd.DataFr
     return res
 
 
+def _price_factor(material: str, r: pd.Series) -> tuple[float, str, str] | None:
+    """``(factor to USD/t, basis, how)`` of a price row, or ``None`` when its unit is not convertible."""
+    unit = r["Unit"].strip()
+    rule = UNIT_RULES.get(material)
+    if rule is not None and unit == rule.unit:
+        if rule.note_must_contain and rule.note_must_contain not in r["Notes"] + r["Statistics_detail"]:
+            raise SalientDataError(
+                f"{MCS2026_FILE}: price of {material!r} ({r['Year']}): notes {r['Notes']!r} do not state "
+                f"{rule.note_must_contain!r}; expected the documented conversion"
+            )
+        return rule.factor, rule.basis, rule.how
+    if unit not in PRICE_UNIT_TO_USD_PER_T or "ton unit" in r["Statistics_detail"]:
+        return None  # not convertible (a 'ton unit' detail under a 'per metric ton' unit needs a rule)
+    return PRICE_UNIT_TO_USD_PER_T[unit], "published", ""
+
+
 def build_prices(raw: Traversable, materials: pd.DataFrame, known: set[str]) -> pd.DataFrame:
-    """US annual prices converted to USD per metric tonne (original unit kept in ``unit_text``)."""
+    """US annual prices converted to USD per metric tonne (original unit kept in ``unit_text``).
+
+    ``basis``: ``published`` (unit conversion only), ``converted`` (per unit of a compound -> per tonne of
+    content, :data:`UNIT_RULES`), ``proxy`` (another grade's series, :data:`PRICE_PROXY`)."""
     df = _read(raw)
     price = df[df["Statistics"] == "Price"]
     out = []
-    for material, chapter in [*_usgs_materials(materials), ("magnet-rare-earths", "")]:
+    todo = [*_usgs_materials(materials), ("magnet-rare-earths", ""), *((m, "") for m in PRICE_PROXY)]
+    for material, chapter in todo:
         if material not in known:
             continue
-        chapters = PRICE_CHAPTERS.get(material, (chapter,))
-        rows = _of_material(price, material, chapters)
+        proxy = PRICE_PROXY.get(material)
+        chapters = (proxy[0],) if proxy else PRICE_CHAPTERS.get(material, (chapter,))
+        if proxy:
+            rows = price[price["MCS chapter"].isin(chapters)]
+            rows = rows[rows["Statistics_detail"].str.contains(proxy[1], regex=False)]
+        else:
+            rows = _of_material(price, material, chapters)
         if material in PRICE_PICK:
             keep = rows["Statistics_detail"].map(lambda d, m=material: any(s in d for s in PRICE_PICK[m]))
             rows = rows[keep]
         for _, r in rows.iterrows():
-            unit = r["Unit"].strip()
-            if unit not in PRICE_UNIT_TO_USD_PER_T or "ton unit" in r["Statistics_detail"]:
-                continue  # not convertible (manganese: 'Unit' says per metric ton, its detail per ton unit)
+            conv = _price_factor(material, r)
             pv = parse_value_text(r["Value"])
-            if not pv.is_number:
+            if conv is None or not pv.is_number:
                 continue
+            factor, basis, how = (conv[0], proxy[2], proxy[3]) if proxy else conv
+            series = f"{r['MCS chapter']}: {r['Statistics_detail']}"
             out.append(
                 {
                     "material": material,
                     "year": int(r["Year"]),
-                    "usd_per_t": float(f"{pv.value * PRICE_UNIT_TO_USD_PER_T[unit]:.12g}"),
-                    "series": f"{r['MCS chapter']}: {r['Statistics_detail']}",
-                    "unit_text": unit,
+                    "usd_per_t": float(f"{pv.value * factor:.12g}"),
+                    "series": f"{series} [{how}]" if how else series,
+                    "unit_text": r["Unit"].strip(),
                     "source": "usgs-mcs2026",
+                    "basis": basis,
                 }
             )
-    return pd.DataFrame(out, columns=["material", "year", "usd_per_t", "series", "unit_text", "source"])
+    return pd.DataFrame(out, columns=[*PRICE_COLUMNS])

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 STAGES: tuple[str, ...] = ("mine", "refine", "magnet")
-FLAGS: tuple[str, ...] = ("observed", "estimated", "withheld", "not_available", "derived", "assumed")
+FLAGS: tuple[str, ...] = (
+    "observed",
+    "estimated",
+    "withheld",
+    "not_available",
+    "derived",
+    "assumed",
+    "projected",
+)
 
 COLUMNS: dict[str, list[str]] = {
     "production": [
@@ -35,11 +43,25 @@ COLUMNS: dict[str, list[str]] = {
         "within_rounding",
     ],
     "materials": ["slug", "name", "basis", "stages", "usgs_chapter", "critical_us_2025"],
-    "trade": ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd"],
+    "trade": ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd", "tonnes"],
     "wgi": ["iso3", "year", "indicator", "estimate"],
     "us_nir": ["material", "year", "nir_pct", "flag", "value_text"],
     "us_import_sources": ["material", "iso3", "share"],
-    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source"],
+    "prices": ["material", "year", "usd_per_t", "series", "unit_text", "source", "basis"],
+    "projections": [
+        "material",
+        "stage",
+        "iso3",
+        "year",
+        "tonnes",
+        "flag",
+        "scenario",
+        "source",
+        "edition",
+        "value_text",
+        "basis",
+    ],
+    "gdp": ["iso3", "year", "gdp_usd", "industry_va_usd"],
 }
 
 # pandas dtypes used when reading the built CSVs back (everything else is read as string)
@@ -53,11 +75,13 @@ NUMERIC: dict[str, dict[str, str]] = {
         "diff_t": "float64",
         "rel_diff": "float64",
     },
-    "trade": {"year": "int64", "value_usd": "float64"},
+    "trade": {"year": "int64", "value_usd": "float64", "tonnes": "float64"},
     "wgi": {"year": "int64", "estimate": "float64"},
     "us_nir": {"year": "int64", "nir_pct": "float64"},
     "us_import_sources": {"share": "float64"},
     "prices": {"year": "int64", "usd_per_t": "float64"},
+    "projections": {"year": "int64", "tonnes": "float64"},
+    "gdp": {"year": "int64", "gdp_usd": "float64", "industry_va_usd": "float64"},
 }
 BOOLEAN: dict[str, list[str]] = {
     "production": ["primary"],

@@ -32,6 +32,10 @@ LICENCES: dict[str, tuple[str, str]] = {
         "CC BY 4.0",
         "World Bank, Commodity Price Data (The Pink Sheet), Licence: CC BY 4.0",
     ),
+    "wb-wdi-2026-07": (
+        "CC BY 4.0",
+        "The World Bank: World Development Indicators, Licence: CC BY 4.0",
+    ),
 }
 
 
@@ -69,6 +73,9 @@ def source_summary(atlas: SupplyChain) -> pd.DataFrame:
         if key.startswith("wgi"):
             tables.append("wgi")
             n += len(atlas.wgi)
+        if key.startswith("wb-wdi"):
+            tables.append("gdp")
+            n += len(atlas.gdp)
         rows.append(
             {
                 "edition": key,

@@ -1,4 +1,10 @@
-"""Bilateral trade from CEPII BACI (HS 2017, release V202601): exporter, importer, HS6, material, stage, USD.
+"""Bilateral trade from CEPII BACI (HS 2017, release V202601): exporter, importer, HS6, material, stage, USD,
+tonnes.
+
+``tonnes`` (gross product weight, metric tonnes) comes from the quantity extract ``cepii_baci_q`` (2024
+only; empty where BACI has no usable quantity); other years have NaN tonnes. A year present in both
+folders is read from the quantity file after checking that its (exporter, importer, hs6, value) rows are
+identical to the value-only file's.
 
 Country codes go through :func:`critmin.atlas.countries.resolve` with source ``baci`` (Taiwan ``S19`` ->
 ``TWN``). Rule for non-country codes: a code the alias table marks ``former`` (a dissolved state) or
@@ -27,13 +33,14 @@ import pandas as pd
 
 from critmin.atlas.countries import UnmappedCountryError, resolve
 
-TRADE_COLUMNS = ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd"]
+TRADE_COLUMNS = ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd", "tonnes"]
 HS6_COLUMNS = ["hs6", "description", "material", "stage", "note"]
 STAGES = {"mine", "refine", "magnet"}
 SHARED_SEPARATOR = "|"
 _DROPPED_KINDS = {"former", "aggregate"}
 _RAW_COLUMNS = ["year", "exporter_iso3", "importer_iso3", "hs6", "value_usd"]
 _BACI_DIR = "cepii_baci"
+_BACI_Q_DIR = "cepii_baci_q"
 _BACI_PREFIX = "baci_hs17_v202601_critical_hs6_"
 
 
@@ -117,11 +124,33 @@ def _country_map(codes: pd.Series, file: str, column: str, rows: pd.Index) -> di
     return out
 
 
+def _tonnes(df: pd.DataFrame, file: str) -> pd.Series:
+    """The optional ``tonnes`` column: empty -> NaN, otherwise a number >= 0 (NaN when absent)."""
+    if "tonnes" not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    text = df["tonnes"].str.strip()
+    t = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = (t.isna() & (text != "")) | (t < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise TradeDataError(
+            f"{file} row {i + 2}, column tonnes: {df['tonnes'].iloc[i]!r}; expected a number >= 0 or empty"
+        )
+    return t.astype("float64")
+
+
 def read_baci_file(text: str, file: str, table: dict[str, HS6Entry]) -> tuple[pd.DataFrame, int]:
     """One BACI CSV -> (tidy rows, number of rows dropped by the former/aggregate rule)."""
     df = pd.read_csv(
         StringIO(text),
-        dtype={"exporter_iso3": str, "importer_iso3": str, "hs6": str, "year": str, "value_usd": str},
+        dtype={
+            "exporter_iso3": str,
+            "importer_iso3": str,
+            "hs6": str,
+            "year": str,
+            "value_usd": str,
+            "tonnes": str,
+        },
         keep_default_na=False,
     )
     missing = [c for c in _RAW_COLUMNS if c not in df.columns]
@@ -134,6 +163,7 @@ def read_baci_file(text: str, file: str, table: dict[str, HS6Entry]) -> tuple[pd
         raise TradeDataError(
             f"{file} row {i + 2}, column value_usd: {df['value_usd'].iloc[i]!r}; expected a number >= 0"
         )
+    tonnes = _tonnes(df, file)
     years = pd.to_numeric(df["year"], errors="coerce")
     if years.isna().any():
         i = int(np.flatnonzero(years.isna().to_numpy())[0])
@@ -160,25 +190,51 @@ def read_baci_file(text: str, file: str, table: dict[str, HS6Entry]) -> tuple[pd
             "material": hs6.map({k: v.material for k, v in table.items()}),
             "stage": hs6.map({k: v.stage for k, v in table.items()}),
             "value_usd": values.astype("float64"),
+            "tonnes": tonnes,
         }
     )[keep.to_numpy()]
     return out.reset_index(drop=True), int((~keep).sum())
 
 
+def _baci_files(raw: Traversable, folder_name: str, suffix: str) -> dict[str, Traversable]:
+    """``{year text: file}`` of the BACI extracts named ``<prefix><year><suffix>`` in one folder."""
+    folder = raw.joinpath(folder_name)
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for e in folder.iterdir():
+        if e.name.startswith(_BACI_PREFIX) and e.name.endswith(suffix):
+            year = e.name[len(_BACI_PREFIX) : -len(suffix)]
+            if year.isdigit():
+                out[year] = e
+    return out
+
+
 def build_trade(raw: Traversable) -> pd.DataFrame:
-    """Tidy BACI trade (columns :data:`TRADE_COLUMNS`) from the ``cepii_baci`` folder under ``raw``."""
-    folder = raw.joinpath(_BACI_DIR)
-    files = sorted(
-        (e for e in folder.iterdir() if e.name.startswith(_BACI_PREFIX) and e.name.endswith(".csv")),
-        key=lambda e: e.name,
-    )
-    if not files:
+    """Tidy BACI trade (:data:`TRADE_COLUMNS`) from ``cepii_baci`` and ``cepii_baci_q`` under ``raw``."""
+    values = _baci_files(raw, _BACI_DIR, ".csv")
+    quantities = _baci_files(raw, _BACI_Q_DIR, "_q.csv")
+    if not values:
         raise TradeDataError(f"{_BACI_DIR}/: no files named {_BACI_PREFIX}<year>.csv; expected BACI extracts")
     table = hs6_table()
     frames: list[pd.DataFrame] = []
     dropped = 0
-    for entry in files:
-        df, n = read_baci_file(entry.read_text(encoding="utf-8"), f"{_BACI_DIR}/{entry.name}", table)
+    for year in sorted(values):
+        name = f"{_BACI_DIR}/{values[year].name}"
+        df, n = read_baci_file(values[year].read_text(encoding="utf-8"), name, table)
+        if year in quantities:
+            qname = f"{_BACI_Q_DIR}/{quantities[year].name}"
+            qdf, _ = read_baci_file(quantities[year].read_text(encoding="utf-8"), qname, table)
+            keys = ["exporter", "importer", "hs6"]
+            a = df.sort_values(keys).reset_index(drop=True)
+            b = qdf.sort_values(keys).reset_index(drop=True)
+            same = len(a) == len(b) and a[keys].equals(b[keys])
+            if not same or not np.allclose(a["value_usd"], b["value_usd"], rtol=1e-9, atol=0.0):
+                raise TradeDataError(
+                    f"{qname}: its (exporter, importer, hs6, value_usd) rows differ from {name}; "
+                    "expected the same flows with tonnes added"
+                )
+            df = qdf
         frames.append(df)
         dropped += n
     out = pd.concat(frames, ignore_index=True)

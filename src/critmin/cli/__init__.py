@@ -9,10 +9,13 @@ from critmin.cli import (  # noqa: F401
     atlas_cmds,
     disruption_cmds,
     exposure_cmds,
+    history_cmds,
     planning_cmds,
+    planning_timeline_cmds,
     pricing_cmds,
     service_cmds,
     vault_cmds,
+    vault_finance_cmds,
 )
 from critmin.cli.app import app
 

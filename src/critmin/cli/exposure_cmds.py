@@ -8,8 +8,10 @@ from typing import Any
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
+from critmin.cli.params import param_option, param_set
 
+PARAM_OPT = param_option()
 DEFAULT_GROUP = "ministerial-2026"  # same as critmin.analytics.exposure.DEFAULT_GROUP (kept light to import)
 
 
@@ -19,13 +21,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _short(v: float) -> str:
-    """Compact tonnes: 141.8M, 72.8k, 433."""
-    if v >= 1e6:
-        return f"{v / 1e6:.1f}M"
-    if v >= 1e3:
-        return f"{v / 1e3:.1f}k"
-    return f"{v:.0f}"
+def _tonnes(v: float) -> str:
+    """Tonnes in the one format of the exposure output: whole tonnes with thousands separators."""
+    return f"{v:,.0f}"
 
 
 def _render_detail(d: dict[str, Any]) -> None:
@@ -52,10 +50,15 @@ def _render_detail(d: dict[str, Any]) -> None:
         "geopolrisk",
         "us_nir",
         "source",
+        "edition_note",
         "parameter_digest",
     ]
-    head = pd.DataFrame([(k, "-" if d.get(k) is None else d[k]) for k in keys], columns=["field", "value"])
-    head["value"] = head["value"].map(_fmt)
+    head = pd.DataFrame(
+        [(k, "-" if d.get(k) in (None, "") else d[k]) for k in keys], columns=["field", "value"]
+    )
+    head["value"] = [
+        _tonnes(v) if k == "total_t" else _fmt(v) for k, v in zip(head["field"], head["value"], strict=True)
+    ]
     emit_frame(head, Format.table, title=f"Exposure: {d['material']} / {d['stage']} / {d['year']}")
     shares = pd.DataFrame(list(d["shares"].items()), columns=["iso3", "share"])
     emit_frame(shares, Format.table, title="Shares of production (OTH = published 'Other countries')")
@@ -86,7 +89,7 @@ def _render_table(table: Any, title: str, caption: str) -> None:
             str(r.material),
             str(r.stage),
             str(r.year),
-            _short(float(r.total_t)),
+            _tonnes(float(r.total_t)),
             f"{r.hhi:,.0f}",
             str(r.top1_iso3 or "-"),
             f"{r.top1_share:.2f}",
@@ -97,6 +100,8 @@ def _render_table(table: Any, title: str, caption: str) -> None:
     console = Console(width=None if sys.stdout.isatty() else 100)  # pipes and files get the full table
     console.print(view)
     console.print(caption, style="dim")
+    for r in table[table["note"] != ""].itertuples(index=False):
+        console.print(f"note: {r.material} / {r.stage}: {r.note}", soft_wrap=True)
 
 
 @app.command()
@@ -107,23 +112,34 @@ def exposure(
     group: str = typer.Option(DEFAULT_GROUP, "--group", "-g", help="Group whose share is 'alliance_share'."),
     groups_file: str | None = typer.Option(None, "--groups-file", help="YAML file with extra groups."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json."),
+    param: list[str] | None = PARAM_OPT,
 ) -> None:
     """Exposure report. With --material and --stage: one object (shares by country and group, HHI,
     supply risk, source). Otherwise a table of every material and stage (filtered by --material or
     --stage when given): total_t, hhi, top1_iso3, top1_share, china_share, alliance_share."""
+    import pandas as pd
+
     from critmin.analytics.exposure import ExposureError, exposure_detail, exposure_table
+    from critmin.analytics.revisions import with_revision_notes
     from critmin.atlas import load_atlas
 
+    ps = param_set(param)
     atlas = load_atlas(groups_file)
+    known = set(atlas.materials["slug"]) | set(atlas.production["material"])
+    if material is not None and material not in known:
+        typer.echo(f"error: {unknown_name('material', material, known, 'atlas materials')}", err=True)
+        raise typer.Exit(2)
     try:
         if material is not None and stage is not None:
-            d = exposure_detail(atlas, material, stage, year, group)
+            d = exposure_detail(atlas, material, stage, year, group, params=ps)
+            row = pd.DataFrame([{k: d[k] for k in ("material", "stage", "year", "source")}])
+            d["edition_note"] = str(with_revision_notes(row, atlas, ps)["note"].iloc[0])
             if fmt is Format.table:
                 _render_detail(d)
             else:
                 emit_object(d, fmt)
             return
-        table = exposure_table(atlas, year, group)
+        table = with_revision_notes(exposure_table(atlas, year, group, params=ps), atlas, ps)
     except ExposureError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
@@ -138,9 +154,12 @@ def exposure(
         if table.empty:
             typer.echo(f"error: no production data for stage {stage!r}; stages with data: {stages}", err=True)
             raise typer.Exit(2)
+    share = ps.get("edition_revision_note_share")
     caption = (
-        f"allied = share of {group!r}; hhi leaves 'Other countries' out (a lower bound; csv/json add "
-        "hhi_upper); risk = EU supply risk; year = latest year with data on or before the one asked"
+        f"tonnes = production, t (sum of published rows); allied = share of {group!r}; hhi leaves "
+        "'Other countries' out (a lower bound; csv/json add hhi_upper); risk = EU supply risk; year = latest "
+        f"year with data on or before the one asked; note = USGS editions disagree by more than {share:.0%}"
+        " on the year's total"
     )
     if fmt is Format.table:
         _render_table(table, f"Exposure {year} (alliance = {group})", caption)

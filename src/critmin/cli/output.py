@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import difflib
 import math
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -19,22 +20,11 @@ class Format(StrEnum):
     json = "json"
 
 
-def _clean(obj: Any) -> Any:
-    """Make numpy / pandas scalars and NaN JSON-safe (NaN -> null)."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def to_json(obj: Any) -> str:
     """JSON text of a result object (dicts, lists, numpy scalars; NaN becomes null)."""
-    return json.dumps(_clean(obj), indent=2, ensure_ascii=False)
+    from critmin.serialize import dumps
+
+    return dumps(obj, indent=2)
 
 
 def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
@@ -75,3 +65,11 @@ def emit_object(obj: dict[str, Any], fmt: Format) -> None:
         columns=["field", "value"],
     )
     emit_frame(flat, fmt)
+
+
+def unknown_name(what: str, name: str, known: Iterable[str], listing: str) -> str:
+    """``unknown <what> 'x'; did you mean ...? <listing>: a, b, c`` (close names by difflib)."""
+    names = sorted(set(known))
+    near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(near)}? " if near else ""
+    return f"unknown {what} {name!r}; {hint}{listing}: {', '.join(names)}"

@@ -1,8 +1,8 @@
-"""Investment-planning commands: ``critmin plan`` (one plan) and ``critmin plan timeline`` (budget curve)."""
+"""Investment-planning commands: ``critmin plan`` (one plan) and ``critmin plan projects``; the timeline
+commands are in :mod:`critmin.cli.planning_timeline_cmds`."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +11,7 @@ import typer
 
 from critmin.cli.app import app
 from critmin.cli.output import Format, emit_frame, to_json
+from critmin.cli.params import param_option, param_set
 
 if TYPE_CHECKING:
     from critmin.parameters import ParameterSet
@@ -38,13 +39,9 @@ PROJECTS_OPT = typer.Option(None, "--projects", help="CSV of extra user/member p
 BASELINE_OPT = typer.Option(None, "--baseline", help="CSV iso3,tonnes[,year] replacing the atlas baseline.")
 ALLY_SHARE_OPT = typer.Option(None, "--alliance-share", help="Alliance output / alliance demand to reach.")
 ALLY_DEMAND_OPT = typer.Option(None, "--alliance-demand", help="Alliance demand in the baseline year, t.")
-SET_OPT = typer.Option(
-    None,
-    "--set",
-    help="Override a parameter or class default, repeatable: name=value or name[material]=value, "
-    "e.g. --set 'capex_usd_per_tpa_refine[gallium]=2e6'.",
-)
-_SET_RE = re.compile(r"^(?P<name>[a-z0-9_]+)(?:\[(?P<material>[a-z0-9-]+)\])?=(?P<value>.+)$")
+SET_OPT = param_option()
+#: request fields whose command-line option is not the field name with dashes
+OPTION_NAMES = {"alliance_demand_t": "alliance-demand", "third_country_cap": "no-third-country-cap"}
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,18 +50,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _params(overrides: list[str] | None) -> ParameterSet:
-    from critmin.parameters import ParameterSet
-
-    values: dict[tuple[str, str], float] = {}
-    for text in overrides or []:
-        hit = _SET_RE.match(text.strip())
-        try:
-            if hit is None:
-                raise ValueError(text)
-            values[(hit["name"], hit["material"] or "default")] = float(hit["value"])
-        except ValueError as exc:
-            raise _fail(f"--set {text!r}: expected name=number or name[material]=number") from exc
-    return ParameterSet().with_overrides(values)
+    return param_set(overrides)
 
 
 def _inputs(
@@ -94,7 +80,9 @@ def _request(**kwargs: Any) -> PlanRequest:
         return PlanRequest(**kwargs)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise _fail(f"--{first['loc'][0]}: {first['msg']} (got {first.get('input')!r})") from exc
+        field = str(first["loc"][0]) if first["loc"] else "input"
+        option = OPTION_NAMES.get(field, field.replace("_", "-"))
+        raise _fail(f"--{option}: {first['msg']} (got {first.get('input')!r})") from exc
 
 
 @plan_app.callback(invoke_without_command=True)
@@ -123,9 +111,15 @@ def plan(
         return
     if material is None:
         raise _fail("--material is required (e.g. --material lithium --stage refine)")
+    from critmin.planning.names import check_members
     from critmin.planning.pipeline import ProjectDataError
     from critmin.planning.plan import run_plan
 
+    if members:
+        try:
+            check_members(members.split(","))
+        except ValueError as exc:
+            raise _fail(f"--members {members!r}: {exc}") from exc
     req = _request(
         material=material,
         stage=stage,
@@ -145,27 +139,40 @@ def plan(
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     out = result.to_dict()
-    if burden is not None:
+    if burden is not None and result.result.feasible:
         out["burden"] = _burden(result, burden, members, weights)
         out["burden_rule"] = burden
     if fmt is Format.json:
         sys.stdout.write(to_json(out) + "\n")
-        return
-    _print_plan(out, fmt)
+    else:
+        _print_plan(out, fmt)
+    if not out["feasible"]:
+        typer.echo(f"error: no plan meets the request: {out['explanation']}", err=True)
+        raise typer.Exit(1)
 
 
 def _burden(result: Any, rule: str, members: str | None, weights: str | None) -> list[dict[str, Any]]:
     from critmin.planning.burden import share_burden
+    from critmin.planning.names import check_members
 
     if not members:
         raise _fail("--burden needs --members (comma-separated ISO3 codes)")
-    names = [m.strip().upper() for m in members.split(",") if m.strip()]
+    try:
+        names = check_members(members.split(","))
+    except ValueError as exc:
+        raise _fail(f"--members {members!r}: {exc}") from exc
     wmap: dict[str, float] | None = None
     if weights:
         try:
             wmap = {k.strip().upper(): float(v) for k, v in (p.split("=") for p in weights.split(","))}
         except ValueError as exc:
             raise _fail(f"--weights {weights!r}: expected ISO3=number pairs, e.g. USA=3e9,JPN=1e9") from exc
+    if rule == "gdp" and wmap is None:
+        wmap = _gdp_weights(names)
+    elif wmap is not None:
+        unknown = sorted(set(wmap) - set(names))
+        if unknown:
+            raise _fail(f"--weights names {unknown}, which are not in --members {names}")
     sched = result.result.schedule
     by = result.request.by
     supply_out = _project_output(result, by)
@@ -175,6 +182,24 @@ def _burden(result: Any, rule: str, members: str | None, weights: str | None) ->
         raise _fail(str(exc)) from exc
     records: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     return records
+
+
+def _gdp_weights(members: list[str]) -> dict[str, float]:
+    """GDP per member from the atlas table ``gdp`` (World Bank WDI), latest year common to all."""
+    from critmin.atlas import load_atlas
+    from critmin.planning.burden import gdp_weights
+
+    gdp = getattr(load_atlas(), "gdp", None)
+    if gdp is None:
+        raise _fail(
+            "--burden gdp: this atlas build has no World Bank GDP table (gdp); give --weights ISO3=USD"
+        )
+    try:
+        weights, year = gdp_weights(gdp, members)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"note: GDP shares from World Bank WDI GDP (current USD), {year}", err=True)
+    return weights
 
 
 def _project_output(result: Any, year: int) -> Any:
@@ -248,113 +273,6 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.table:
         for note in out["notes"]:
             typer.echo(f"note: {note}")
-
-
-@plan_app.command("timeline")
-def timeline(
-    material: str = typer.Option(..., "--material", "-m", help="Atlas material slug, e.g. lithium."),
-    stage: str = STAGE_OPT,
-    target: float = TARGET_OPT,
-    budgets: str = typer.Option("1e9,2e9,5e9", "--budgets", help="Comma-separated USD a year."),
-    no_cap: bool = NO_CAP_OPT,
-    group: str = GROUP_OPT,
-    scenario: str = SCENARIO_OPT,
-    projects: Path | None = PROJECTS_OPT,
-    baseline: Path | None = BASELINE_OPT,
-    overrides: list[str] | None = SET_OPT,
-    fmt: Format = FORMAT_OPT,
-) -> None:
-    """First year the target is met for each annual budget, next to the experts' 10-20 years."""
-    import pandas as pd
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from critmin.atlas import load_atlas
-    from critmin.planning.pipeline import ProjectDataError
-    from critmin.planning.plan import PLAN_PARAMETERS, make_problem
-    from critmin.planning.timeline import EXPERT_RANGE_YEARS, independence_timeline
-    from critmin.provenance import RunMetadata
-
-    try:
-        values = [float(b) for b in budgets.split(",") if b.strip()]
-    except ValueError as exc:
-        raise _fail(f"--budgets {budgets!r}: expected comma-separated numbers, e.g. 1e9,2e9,5e9") from exc
-    if not values or any(v <= 0 for v in values):
-        raise _fail(f"--budgets {budgets!r}: expected positive numbers")
-    req = _request(
-        material=material,
-        stage=stage,
-        target=target,
-        by=2045,
-        third_country_cap=not no_cap,
-        group=group,
-        scenario=scenario,
-    )
-    params = _params(overrides)
-    try:
-        pipeline, base = _inputs(projects, baseline, req, params)
-        groups = load_atlas().groups
-        if group not in groups:
-            raise ValueError(f"unknown group {group!r}; known groups: {sorted(groups)}")
-        problem, cand, notes = make_problem(req, pipeline, base, groups[group], params)
-    except (ProjectDataError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    start = problem.years[0]
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("solving budgets", total=len(values))
-        frame = independence_timeline(problem, values, on_step=lambda: progress.advance(task))
-    if fmt is Format.json:
-        payload = {
-            "material": material,
-            "stage": stage,
-            "targets": [t.describe().rsplit(" from ", 1)[0] for t in problem.targets],
-            "expert_range_years": list(EXPERT_RANGE_YEARS),
-            "curve": [
-                {
-                    k: (int(v) if k in ("first_year", "years_from_start") and pd.notna(v) else v)
-                    for k, v in r.items()
-                }
-                for r in frame.to_dict(orient="records")
-            ],
-            "projects": _project_sources(cand, frame),
-            "notes": notes,
-            "metadata": RunMetadata(
-                parameters=params.used(PLAN_PARAMETERS), parameter_digest=params.digest()
-            ).model_dump(),
-        }
-        sys.stdout.write(to_json(payload) + "\n")
-        return
-    shown = frame.astype(object).where(frame.notna(), "-")
-    for col in ("first_year", "years_from_start"):
-        shown[col] = [v if v == "-" else int(v) for v in shown[col]]
-    goals = "; ".join(t.describe().rsplit(" from ", 1)[0] for t in problem.targets)
-    emit_frame(
-        shown.drop(columns="projects") if fmt is Format.table else shown.replace("-", ""),
-        fmt,
-        title=f"{material} / {stage}: first year from which {goals}",
-        caption=f"experts: independence from Chinese processing takes {EXPERT_RANGE_YEARS[0]}-"
-        f"{EXPERT_RANGE_YEARS[1]} years; first plan year {start}; '-' = not within the horizon",
-    )
-    if fmt is Format.table:
-        plans = frame[frame["projects"] != ""][["budget_per_year_usd", "projects"]]
-        plans = plans.assign(projects=plans["projects"].str.replace(";", ", "))
-        emit_frame(plans, fmt, title="Projects (id@start year) in each plan")
-        src = pd.DataFrame.from_dict(_project_sources(cand, frame), orient="index")
-        if not src.empty:
-            emit_frame(src.reset_index(names="project_id")[["project_id", "source_title", "source_url"]], fmt)
-
-
-def _project_sources(cand: Any, frame: Any) -> dict[str, dict[str, str]]:
-    """Source and class defaults of every project that appears in a timeline plan."""
-    ids = {item.split("@")[0] for cell in frame["projects"] for item in str(cell).split(";") if item}
-    return {
-        pid: {
-            "source_title": str(cand.loc[pid, "source_title"]),
-            "source_url": str(cand.loc[pid, "source_url"]),
-            "defaults_used": str(cand.loc[pid, "defaults_used"]),
-        }
-        for pid in sorted(ids)
-    }
 
 
 @plan_app.command("projects")

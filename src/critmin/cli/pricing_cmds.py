@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from critmin.cli.app import app
-from critmin.cli.output import Format, emit_frame, emit_object
+from critmin.cli.output import Format, emit_frame, emit_object, unknown_name
 
 price_app = typer.Typer(help="Reference prices from reported deals, price models and members' stake.")
 app.add_typer(price_app, name="price")
@@ -114,7 +114,7 @@ def model_cmd(
     ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Show the fitted price model of a material (mean reversion, volatility, restriction regime)."""
+    """Show the fitted no-event price model of a material (mean reversion, volatility)."""
     import math
 
     from critmin.pricing.history import PriceSeriesError, read_monthly_csv
@@ -131,45 +131,88 @@ def model_cmd(
         "mean_reversion_per_year": model.kappa,
         "half_life_years": math.log(2) / model.kappa,
         "volatility_per_year": model.sigma,
-        "restriction_hazard_per_year": model.hazard,
-        "restriction_months": model.duration_months,
-        "restriction_price_multiple": math.exp(model.jump),
         **{f"fit_{k}": v for k, v in model.fit.items()},
     }
     emit_object(out, fmt)
 
 
+@price_app.command("chain")
+def chain_cmd(
+    material: str = typer.Option(
+        ..., "--material", "-m", help="Material with a stage chain (germanium, ...)."
+    ),
+    year: int | None = typer.Option(None, "--year", help="USGS price year (default: latest)."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Reference prices per stage and the cost-based fair-value check between stages."""
+    from critmin.atlas import load_atlas
+    from critmin.pricing.stage_chain import fair_value_check, stage_prices
+
+    try:
+        chain = stage_prices(material, load_atlas().prices, year=year)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    checks = fair_value_check(chain)
+    if fmt is Format.json:
+        emit_object(
+            {"stages": chain.to_dict(orient="records"), "checks": checks.to_dict(orient="records")}, fmt
+        )
+        return
+    emit_frame(chain, fmt, title=f"{material}: price per stage (USD per t of the stage's product)")
+    if fmt is Format.table:
+        emit_frame(checks, fmt, title="Fair-value check: margin over the contained input's cost")
+
+
 @price_app.command("stake")
 def stake_cmd(
-    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Member group."),
+    member: str | None = typer.Option(
+        None, "--member", help="ISO3 of one member (e.g. ARG): its stake in detail. Default: all members."
+    ),
+    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Member group that joins."),
     levy_rate: float = typer.Option(
-        0.0, "--levy-rate", help="Ad-valorem equivalent of the levy (0.2 = 20%)."
+        0.0, "--levy-rate", help="Ad-valorem equivalent of the levy on imports from China (0.2 = 20%)."
     ),
     year: int | None = typer.Option(None, "--year", help="BACI year (default: latest)."),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Members' critical-mineral trade with China and its change under the levy and Chinese retaliation."""
-    from critmin.atlas import load_atlas
-    from critmin.pricing.stake import members_stake
+    """A member's stake in joining: exports to China at risk, retaliation loss (engine), levy, Vault, net."""
+    from pydantic import ValidationError
 
-    atlas = load_atlas()
-    if group not in atlas.groups:
-        raise _fail(f"unknown group {group!r}; expected one of {', '.join(sorted(atlas.groups))}")
+    from critmin.runs.stake import StakeRequest, run
+
     try:
-        res = members_stake(atlas.trade, atlas.groups[group], levy_rate=levy_rate, year=year)
+        req = StakeRequest(member=member, group=group, levy_rate=levy_rate, year=year)
+        res = run(req)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     if fmt is Format.json:
-        emit_object(
-            {"members": res.members.to_dict(orient="records"), "metadata": res.metadata.model_dump()}, fmt
-        )
+        emit_object(res.to_dict(), fmt)
         return
-    emit_frame(
-        res.members,
-        fmt,
-        title=f"Members' trade with China, {res.year} (BACI, USD)",
-        caption=f"levy {levy_rate:.0%} on imports from China; retaliation: China stops buying",
+    caption = (
+        f"USD per year (BACI {res.report.year}); levy {levy_rate:.0%} on imports from China; retaliation: "
+        f"scenario {res.report.scenario} through the disruption engine; net = levy received - paid + Vault "
+        "- export loss - retaliation loss"
     )
+    if res.member is None:
+        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({group})", caption=caption)
+        return
+    import pandas as pd
+
+    row = {k: v for k, v in res.member.items() if k not in ("iso3", "exports_at_risk")}
+    emit_frame(
+        pd.DataFrame({"quantity": list(row), "usd": list(row.values())}),
+        fmt,
+        title=f"{res.member['iso3']}'s stake in joining {group}",
+        caption=caption,
+    )
+    if fmt is Format.table:
+        emit_frame(
+            pd.DataFrame(res.member["exports_at_risk"]),
+            fmt,
+            title=f"{res.member['iso3']}'s exports to China by HS6 code (BACI {res.report.year}, USD)",
+        )
 
 
 def _distribution_frame(summary: dict[str, Any]) -> Any:
@@ -183,117 +226,120 @@ def _distribution_frame(summary: dict[str, Any]) -> Any:
     return pd.DataFrame(rows, columns=["quantity", "mean", "p5", "p50", "p95"])
 
 
+FLAGS = {
+    "strike_usd_per_kg": "--strike",
+    "dumping_depth": "--dumping",
+    "dumping_start_month": "--dumping-start",
+    "member_output_t": "--member-output-t",
+}
+
+
+def _flag(loc: tuple[Any, ...]) -> str:
+    """The command-line option of a request field (``--volume-t`` for ``volume_t``)."""
+    if not loc:
+        return "options"
+    name = str(loc[0])
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+#: ``critmin floor`` option -> FloorRequest field, where the names differ
+REQUEST_FIELDS = {
+    "strike": "strike_usd_per_kg",
+    "dumping": "dumping_depth",
+    "dumping_start": "dumping_start_month",
+}
+
+
+def _floor_request(options: dict[str, Any]) -> Any:
+    """The validated request of the ``floor`` options (a clear error naming the option otherwise)."""
+    from pydantic import ValidationError
+
+    from critmin.runs.floor import FloorRequest
+
+    fields = {REQUEST_FIELDS.get(k, k): v for k, v in options.items() if k != "fmt"}
+    try:
+        return FloorRequest(**fields)
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{_flag(e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
+
+
+def _emit_floor(out: Any, fmt: Format) -> None:
+    """Render a floor result: distributions, then (table) the worked arithmetic per kg."""
+    import pandas as pd
+
+    summary = out.summary
+    req = out.request
+    if fmt is Format.json:
+        emit_object(out.to_dict(), fmt)
+        return
+    vol = f"{req.volume_t:g} t/yr" if req.volume_t is not None else f"volumes {summary['volume_source']}"
+    emit_frame(
+        _distribution_frame(summary),
+        fmt,
+        title=f"{req.mechanism} on {req.material} ({summary['reference']} price): strike "
+        f"{req.strike_usd_per_kg:g} USD/kg, {vol}, {req.years} years, {req.paths:,} paths",
+        caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
+        f"P(government pays) = {summary['prob_government_pays']:.0%}; paths: {summary['price_paths']}",
+    )
+    if fmt is Format.table:
+        emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+
+
 @app.command()
 def floor(
     material: str = typer.Option(..., "--material", "-m", help="Material slug (e.g. ndpr-oxide)."),
     mechanism: str = typer.Option("floor", "--mechanism", help=MECHANISM_HELP),
     strike: float = typer.Option(..., "--strike", help="Strike / floor / reference price, USD per kg."),
-    volume_t: float = typer.Option(..., "--volume-t", help="Covered t/yr (levy: non-member imports, t/yr)."),
+    volume_t: float | None = typer.Option(
+        None, "--volume-t", help="Covered t/yr, flat (levy: non-member imports, t/yr)."
+    ),
+    volume_path: str | None = typer.Option(
+        None, "--volume-path", help="Volume schedule: 'dod-mp' (documented DoD-MP path) or a CSV year,tonnes."
+    ),
     years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
     paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
     member_output_t: float = typer.Option(0.0, "--member-output-t", help="Levy only: member output, t/yr."),
     share: float | None = typer.Option(None, "--share", help="floor-share: upside share (default 0.3)."),
     series: Path | None = typer.Option(None, "--series", help="User monthly CSV month,usd_per_t to fit."),
     seed: int = typer.Option(2026, "--seed", help="Random seed of the price paths."),
-    restrictions: bool = typer.Option(
-        True, "--restrictions/--no-restrictions", help="Include export-restriction regimes in the paths."
-    ),
-    projects: bool = typer.Option(
-        True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
-    ),
     paths_from: str = typer.Option(
         "model",
         "--paths-from",
-        help="model: the fitted price model; disruption: the Monte Carlo price index x start price.",
+        help="model: the calibrated no-event baseline; disruption: x the Monte Carlo's outside zone; "
+        "scenario: x one engine scenario (--scenario); retaliation: x China's restriction on --group.",
+    ),
+    scenario: str | None = typer.Option(None, "--scenario", help="Bundled scenario name or YAML/JSON file."),
+    group: str = typer.Option("ministerial-2026", "--group", "-g", help="Joining members (retaliation)."),
+    reference: str | None = typer.Option(
+        None,
+        "--reference",
+        help="Price referenced: outside | china | landed (default: levy landed, else outside).",
+    ),
+    reset_months: int | None = typer.Option(None, "--reset-months", help="Levy reset period (default 3)."),
+    lag_months: int | None = typer.Option(None, "--lag-months", help="Levy lag (default 1)."),
+    dumping: float = typer.Option(0.0, "--dumping", help="China's price cut outside China (0.3 = 30%)."),
+    dumping_start: int = typer.Option(0, "--dumping-start", help="First month of the dumping (0-based)."),
+    dumping_months: int = typer.Option(0, "--dumping-months", help="Months the dumping lasts."),
+    projects: bool = typer.Option(
+        True, "--projects/--no-projects", help="Also report pipeline projects brought over their hurdle rate."
     ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Cost a floor, CfD, levy, offtake or reserve on simulated price paths (as distributions)."""
-    import math
-
+    """Cost a floor, CfD, levy, offtake or reserve on simulated two-zone price paths (as distributions)."""
+    options = dict(locals())
+    options["series"] = str(series) if series else None
     from rich.console import Console
-    from rich.progress import Progress
 
-    from critmin.pricing.history import PriceSeriesError, read_monthly_csv
-    from critmin.pricing.mechanisms import MECHANISMS, Mechanism, evaluate
-    from critmin.pricing.price_paths import fit_history, fit_material, simulate
+    from critmin.pricing.history import PriceSeriesError, priced_materials
+    from critmin.runs.floor import run
 
-    if mechanism not in MECHANISMS:
-        raise _fail(f"--mechanism: {mechanism!r}; expected one of {', '.join(MECHANISMS)}")
-    if paths_from not in ("model", "disruption"):
-        raise _fail(f"--paths-from: {paths_from!r}; expected model or disruption")
-    if years < 1 or paths < 1 or strike <= 0 or volume_t < 0:
-        raise _fail("--years and --paths must be >= 1, --strike > 0 USD/kg and --volume-t >= 0")
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("fitting the price model", total=3)
-        try:
-            model = fit_history(read_monthly_csv(series, material)) if series else fit_material(material)
-        except (PriceSeriesError, OSError) as exc:
-            raise _fail(str(exc)) from exc
-        progress.update(task, advance=1, description=f"simulating {paths:,} paths ({paths_from})")
-        if paths_from == "disruption":
-            from critmin.atlas import load_atlas
-            from critmin.disruption.montecarlo import run_monte_carlo
-            from critmin.pricing.price_paths import paths_from_monte_carlo
-
-            mc = run_monte_carlo(load_atlas(), paths, seed, horizon_months=12 * years, keep_paths=True)
-            try:
-                sim = paths_from_monte_carlo(mc, material, math.exp(model.x0))
-            except ValueError as exc:
-                raise _fail(str(exc)) from exc
-        else:
-            sim = simulate(model, n_paths=paths, months=12 * years, seed=seed, restrictions=restrictions)
-        progress.update(task, advance=1, description=f"evaluating {mechanism}")
-        try:
-            mech = Mechanism(
-                mechanism,  # type: ignore[arg-type]
-                strike * KG_PER_T,
-                volume_t,
-                upside_share=share,
-                member_output_t_per_year=member_output_t,
-            )
-        except ValueError as exc:
-            raise _fail(str(exc)) from exc
-        table = None
-        if projects:
-            from critmin.pricing.supply_response import project_breakevens
-
-            table = project_breakevens(material)
-            table = table if len(table) else None
-        res = evaluate(
-            mech,
-            sim,
-            material=material,
-            params=None,
-            path_source="disruption Monte Carlo"
-            if paths_from == "disruption"
-            else str(model.fit.get("source")),
-            projects=table,
-        )
-        progress.update(task, advance=1)
-    summary = dict(res.summary)
-    summary["strike_usd_per_kg"] = strike
-    summary["start_price_usd_per_kg"] = math.exp(model.x0) / KG_PER_T
-    summary["paths_from"] = paths_from
-    summary["price_model"] = {
-        "kappa": model.kappa,
-        "sigma": model.sigma,
-        "long_run_usd_per_kg": model.long_run_price / KG_PER_T,
-        **model.fit,
-    }
-    if fmt is Format.json:
-        from critmin.parameters import ParameterSet
-        from critmin.pricing.price_paths import PP_PARAMETERS
-
-        meta = res.metadata.model_dump()
-        meta["parameters"] |= ParameterSet().used(PP_PARAMETERS)  # the price model's parameters too
-        emit_object(summary | {"metadata": meta}, fmt)
-        return
-    emit_frame(
-        _distribution_frame(summary),
-        fmt,
-        title=f"{mechanism} on {material}: strike {strike:g} USD/kg, {volume_t:g} t/yr, {years} years, "
-        f"{paths:,} paths",
-        caption=f"USD (PV at {summary['discount_rate']:.1%}); fiscal > 0 = government pays; "
-        f"P(government pays) = {summary['prob_government_pays']:.0%}",
-    )
+    if series is None and material not in (priced := priced_materials()):
+        raise _fail(unknown_name("material", material, priced, "materials with a bundled price series"))
+    req = _floor_request(options)
+    console = Console(stderr=True)
+    try:
+        with console.status("") as status:
+            out = run(req, progress=lambda msg: status.update(msg))
+    except (PriceSeriesError, OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    _emit_floor(out, fmt)

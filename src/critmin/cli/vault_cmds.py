@@ -26,7 +26,9 @@ BUDGET_OPT = typer.Option(
 )
 SCEN_OPT = typer.Option(1000, "--scenarios", "-n", min=1, help="Monte Carlo scenarios.")
 SEED_OPT = typer.Option(0, "--seed", help="Random seed of the Monte Carlo.")
-HORIZON_OPT = typer.Option(12, "--horizon", min=1, max=120, help="Months of monthly releases.")
+HORIZON_OPT = typer.Option(
+    12, "--horizon", min=1, max=180, help="Months of the sizing horizon (up to the 15-year loan: 180)."
+)
 PLAN_COLUMNS = [
     "material",
     "tonnes",
@@ -41,6 +43,22 @@ PLAN_COLUMNS = [
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(2)
+
+
+def _atlas() -> Any:
+    from critmin.atlas import load_atlas
+
+    return load_atlas()
+
+
+def _with_progress(scenarios: int, work: Any) -> Any:
+    """Run ``work(progress)`` with a Monte Carlo progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Monte Carlo scenarios", total=scenarios)
+        return work(lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _data(scenarios: int, seed: int, horizon: int) -> SizingData:
@@ -156,22 +174,25 @@ def size(
     horizon: int = HORIZON_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Size the reserve with the two-stage stochastic LP; compare with the IEA and Japan rules."""
-    from critmin.vault.sizing import rule_plans, size_reserve
+    """Size the reserve over the horizon (stochastic LP on the full loss); compare with the IEA, Japan and
+    NDS-style rules; say why it spends what it spends."""
+    from critmin.cli.vault_size_output import emit_reserve_plan
+    from critmin.runs.reserve import ReserveSizingRequest, run
 
     config = _config(budget, cvar)
-    data = _data(scenarios, seed, horizon)
-    plan = size_reserve(data, config)
-    if not plan.solve.ok:
-        typer.echo(
-            f"solver: {plan.solve.status} / {plan.solve.condition}: {plan.solve.explanation}", err=True
-        )
-        if fmt is Format.json:
-            sys.stdout.write(to_json(_payload([plan], data, {"command": "vault size"})) + "\n")
-        raise typer.Exit(1)
-    _emit_plans(
-        [plan, *rule_plans(data, config)], data, fmt, "vault size", config.budget_usd, scenarios, seed
+    request = ReserveSizingRequest(
+        budget_usd=config.budget_usd,
+        n_scenarios=scenarios,
+        seed=seed,
+        horizon_months=horizon,
+        cvar_alpha=None if config.cvar is None else config.cvar.alpha,
+        cvar_weight=None if config.cvar is None else config.cvar.weight,
     )
+    result = _with_progress(scenarios, lambda progress: run(request, progress=progress))
+    if result.status != "Optimal":
+        typer.echo(f"solver: {result.status}", err=True)
+        raise typer.Exit(1)
+    emit_reserve_plan(result, fmt)
 
 
 @vault_app.command("rules")

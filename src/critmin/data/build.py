@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from importlib import resources
 from importlib.resources.abc import Traversable
 from io import StringIO
@@ -16,11 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.atlas.iea import parse_iea
+from critmin.atlas.iea import parse_iea, parse_iea_projections
 from critmin.atlas.salient import build_import_sources, build_prices, build_us_nir
 from critmin.atlas.schema import COLUMNS, STAGES, check_columns
-from critmin.atlas.usgs import parse_mcs2025, parse_mcs2026
+from critmin.atlas.usgs import Parsed, parse_mcs2025, parse_mcs2026
 from critmin.atlas.valuetext import rounding_unit
+from critmin.data.derived_prices import derive_pgm_price
+from critmin.data.history import parse_ds140_world, parse_mcs2022_2024, parse_myb2022_t8, parse_theler
+from critmin.data.ree import derive_elements
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -33,7 +37,31 @@ IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
         ("magnet-rare-earths", "refine"),
     }
 )
-DEFAULT_ORDER = ("usgs", "iea")
+DEFAULT_ORDER = ("usgs", "iea", "theler2020")
+#: publication month of each edition: within the chosen source the newest edition that has rows for a
+#: (material, stage, year) is primary, the others are kept as revisions. An edition not listed (a new release
+#: given to ``critmin data build --raw``) is dated by the year in its name (``usgs-mcs2027`` -> 2027-02).
+EDITION_DATE: dict[str, str] = {
+    "usgs-mcs2026": "2026-02",
+    "iea-cm-2025": "2025-05",
+    "usgs-myb2022": "2025-03",
+    "usgs-mcs2025": "2025-01",
+    "usgs-mcs2024": "2024-03",
+    "usgs-ds140": "2023-09",
+    "usgs-mcs2023": "2023-01",
+    "usgs-mcs2022": "2022-01",
+    "theler2020": "2020-06",
+}
+
+
+def edition_date(edition: str) -> str:
+    """``YYYY-MM`` publication month of an edition (:data:`EDITION_DATE`, else the year in its name)."""
+    if edition in EDITION_DATE:
+        return EDITION_DATE[edition]
+    m = re.search(r"(19|20)\d{2}", edition)
+    return f"{m.group(0)}-02" if m else "0000-00"
+
+
 SORT_KEYS: dict[str, list[str]] = {
     "production": ["material", "stage", "year", "source", "edition", "iso3"],
     "world_totals": ["material", "stage", "year", "source", "edition"],
@@ -44,6 +72,8 @@ SORT_KEYS: dict[str, list[str]] = {
     "us_nir": ["material", "year"],
     "us_import_sources": ["material", "iso3"],
     "prices": ["material", "series", "year"],
+    "projections": ["material", "stage", "year", "iso3"],
+    "gdp": ["iso3", "year"],
 }
 
 
@@ -83,10 +113,10 @@ def load_materials() -> pd.DataFrame:
 
 def derive_pgm(production: pd.DataFrame) -> pd.DataFrame:
     """``platinum-group-metals`` mine rows = platinum + palladium per country, year and edition
-    (flag ``derived``; NaN when either is not a number)."""
+    (flag ``derived``; NaN and ``not_available`` when either is not a number or not listed)."""
     p = production[production["material"].isin(["platinum", "palladium"])]
     rows = []
-    for (iso3, year, edition), g in p.groupby(["iso3", "year", "edition"], sort=True):
+    for (iso3, year, edition, source), g in p.groupby(["iso3", "year", "edition", "source"], sort=True):
         by = dict(zip(g["material"], g["tonnes"], strict=True))
         texts = dict(zip(g["material"], g["value_text"], strict=True))
         t = by.get("platinum", math.nan) + by.get("palladium", math.nan)
@@ -97,8 +127,8 @@ def derive_pgm(production: pd.DataFrame) -> pd.DataFrame:
                 "iso3": iso3,
                 "year": year,
                 "tonnes": t,
-                "flag": "derived",
-                "source": "usgs",
+                "flag": "derived" if math.isfinite(t) else "not_available",
+                "source": source,
                 "edition": edition,
                 "primary": False,
                 "value_text": f"Pt {texts.get('platinum', '')} + Pd {texts.get('palladium', '')}",
@@ -109,15 +139,26 @@ def derive_pgm(production: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def history_parts(root: Traversable) -> list[Parsed]:
+    """The history sources (1998-2023; see :mod:`critmin.data.history`)."""
+    return [parse_mcs2022_2024(root), parse_myb2022_t8(root), parse_theler(root)]
+
+
 def mark_primary(production: pd.DataFrame) -> pd.DataFrame:
     """Set ``primary`` on the rows of the first source (by precedence) present for each (material, stage,
-    year)."""
+    year), and within it of the newest edition (:func:`edition_date`) with at least one number."""
     out = production.copy()
     out["primary"] = False
     for (material, stage, _year), g in out.groupby(["material", "stage", "year"], sort=False):
-        order = ("iea", "usgs") if (material, stage) in IEA_FIRST else DEFAULT_ORDER
+        order = ("iea", "usgs", "theler2020") if (material, stage) in IEA_FIRST else DEFAULT_ORDER
         chosen = next(s for s in order if (g["source"] == s).any())
-        out.loc[g.index[g["source"] == chosen], "primary"] = True
+        mine = g[g["source"] == chosen]
+        # the newest edition that published a figure (an edition whose rows are all W/NA does not hide
+        # an older edition's numbers: germanium 2021 stays MCS 2022's)
+        numbered = mine.loc[mine["tonnes"].notna(), "edition"]
+        editions = set(numbered) if len(numbered) else set(mine["edition"])
+        newest = max(editions, key=lambda e: (edition_date(str(e)), str(e)))
+        out.loc[g.index[g["edition"] == newest], "primary"] = True
     return out
 
 
@@ -137,6 +178,8 @@ def reconcile(production: pd.DataFrame, world_totals: pd.DataFrame) -> pd.DataFr
             & (production["year"] == w.year)
             & (production["edition"] == w.edition)
         ]
+        if part.empty:
+            continue  # a world-only series (USGS DS 140): nothing to reconcile
         s = float(part["tonnes"].sum(skipna=True))
         world_t = float(str(w.tonnes))
         text = str(w.value_text)
@@ -165,12 +208,13 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     """All atlas tables from the raw files."""
     from critmin.atlas.governance import build_wgi
     from critmin.atlas.trade import build_trade
+    from critmin.atlas.wdi import build_gdp
 
     root = raw if raw is not None else raw_root()
-    parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root)]
+    parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root), *history_parts(root)]
     production = pd.concat([p.production for p in parts], ignore_index=True)
     production = pd.concat([production, derive_pgm(production)], ignore_index=True)
-    world = pd.concat([p.world_totals for p in parts], ignore_index=True)
+    world = pd.concat([*(p.world_totals for p in parts), parse_ds140_world(root)], ignore_index=True)
     dup = production.duplicated(["material", "stage", "iso3", "year", "edition"], keep=False)
     if dup.any():
         first = production[dup].iloc[0]
@@ -185,7 +229,10 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
             f"materials {unknown} have production rows but no entry in critmin/data/materials.csv"
         )
     production = mark_primary(production)
+    production = mark_primary(pd.concat([production, derive_elements(root, production)], ignore_index=True))
     known = set(materials["slug"])
+    prices = build_prices(root, materials, known)
+    prices = pd.concat([prices, derive_pgm_price(prices, world, production)], ignore_index=True)
     return {
         "production": production,
         "world_totals": world,
@@ -195,7 +242,9 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
         "wgi": build_wgi(root),
         "us_nir": build_us_nir(root, materials),
         "us_import_sources": build_import_sources(root, materials),
-        "prices": build_prices(root, materials, known),
+        "prices": prices,
+        "projections": parse_iea_projections(root),
+        "gdp": build_gdp(root),
     }
 
 

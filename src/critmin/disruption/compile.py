@@ -3,7 +3,9 @@
 Rules (see ``docs/methods/disruption.md``):
 
 * ``export_restriction``: the exporter (ISO3 or a group, pooled) has production share ``a`` of the
-  event's stage and exports ``e = a * restrictor_export_share``; it withholds
+  event's stage and exports ``e = a * x`` where ``x`` is its export ratio at that stage from BACI tonnes
+  (:meth:`MarketInputs.export_share_of`; the parameter ``restrictor_export_share`` where the material has
+  a row of its own or no trade data at that stage, named in ``export_basis``); it withholds
   ``w = share * ramp(t) * e * tau * (1 - leakage)`` where ``tau`` is the targets' share of world imports
   (1 for ``all``) and leakage through third countries applies only when some countries are not targeted.
   A mine-stage restriction removes the same share of refine feedstock: in contained content the yield
@@ -38,6 +40,7 @@ class CompiledScenario:
     restrictors: dict[str, list[str]] = field(default_factory=dict)  # material -> ISO3 of its zone
     targets: dict[str, list[str] | None] = field(default_factory=dict)  # material -> targets (None = all)
     named: list[str] = field(default_factory=list)  # materials named by any event
+    export_basis: dict[str, str] = field(default_factory=dict)  # material -> basis of the export ratio
 
 
 def _ramp(ev: ExportRestriction, horizon: int) -> np.ndarray:
@@ -74,6 +77,7 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
     restrictors: dict[str, list[str]] = {}
     targets: dict[str, list[str] | None] = {}
     named: list[str] = []
+    export_basis: dict[str, str] = {}
     # pass 1: export restrictions (the largest exporter of a material defines its restrictor zone)
     per_material: dict[int, list[tuple[float, float, np.ndarray, list[str], list[str] | None]]] = {}
     for k, ev in enumerate(sc.events):
@@ -94,7 +98,9 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
                 f"{what}, field exporter: value {ev.exporter!r}; no {ev.stage} production of "
                 f"{ev.material} in the atlas (producers: {', '.join(sh.index[:8])})"
             )
-        e_ev = a_ev * float(inp.export_share[i])
+        ratio, ex_basis = inp.export_share_of(ev.material, exporters, ev.stage)
+        e_ev = a_ev * ratio
+        export_basis.setdefault(ev.material, ex_basis)
         if ev.targets == "all":
             tau, lam, tgt = 1.0, 0.0, None
         else:
@@ -167,4 +173,4 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
             else:
                 scope = 1.0
             extra[0, i] += ev.share * scope * (1.0 - c[0, i]) * active
-    return CompiledScenario(a, c, withheld, extra, restricted, restrictors, targets, named)
+    return CompiledScenario(a, c, withheld, extra, restricted, restrictors, targets, named, export_basis)

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from critmin.parameters import parse_keyed
+
 Stage = Literal["mine", "refine"]
 
 
@@ -101,16 +103,15 @@ class Scenario(BaseModel):
     events: list[Event] = Field(default_factory=list)
     parameters: dict[str, float] = Field(default_factory=dict, description="overrides 'name[material]': v")
 
+    @field_validator("parameters")
+    @classmethod
+    def _known_parameters(cls, v: dict[str, float]) -> dict[str, float]:
+        parse_keyed(v)  # an unknown name or material raises, naming the close matches
+        return v
+
     def overrides(self) -> dict[tuple[str, str], float]:
-        """Parameter overrides as ``{(name, material): value}`` for :class:`ParameterSet`."""
-        out = {}
-        for key, value in self.parameters.items():
-            if key.endswith("]") and "[" in key:
-                name, mat = key[:-1].split("[", 1)
-            else:
-                name, mat = key, "default"
-            out[(name, mat)] = float(value)
-        return out
+        """Parameter overrides as ``{(name, material): value}`` for :class:`ParameterSet` (validated)."""
+        return parse_keyed(self.parameters)
 
 
 def _explain(err: ValidationError, source: str, data: Any) -> ScenarioError:
@@ -153,6 +154,11 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(
+            f"{p}: cannot read scenario file: it does not exist; "
+            f"bundled scenarios: {', '.join(bundled_names())}"
+        ) from None
     except OSError as err:
         raise ScenarioError(f"{p}: cannot read scenario file ({err.strerror})") from None
     try:
@@ -164,11 +170,22 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(data, str(p))
 
 
+def bundled_names() -> list[str]:
+    """Names of the example scenarios shipped in ``critmin/scenarios/``."""
+    from importlib import resources
+
+    folder = resources.files("critmin.scenarios")
+    return sorted(e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml"))
+
+
 def bundled_scenario(name: str) -> Scenario:
     """One of the example scenarios shipped in ``critmin/scenarios/`` (e.g. ``gallium-2023``)."""
     from importlib import resources
 
     entry = resources.files("critmin.scenarios").joinpath(f"{name}.yaml")
     if not entry.is_file():
-        raise ScenarioError(f"no bundled scenario {name!r} in critmin/scenarios/")
+        raise ScenarioError(
+            f"no bundled scenario {name!r} (and no file of that name); bundled scenarios: "
+            f"{', '.join(bundled_names())}"
+        )
     return parse_scenario(yaml.safe_load(entry.read_text(encoding="utf-8")), f"critmin/scenarios/{name}.yaml")

@@ -4,10 +4,14 @@
   is not modelled). Shares are taken from the latest year with primary rows of each stage.
 * A stage missing from the atlas is not filled: an event on it is rejected with a clear error, and a
   material with only one stage is modelled on that stage alone.
-* Member demand allocation (labelled ``import-share``): we have no per-country consumption tonnages, so a
-  member's share of the outside zone's demand is its share of world import value of the material in the
-  atlas ``trade`` table (BACI, latest year; shared HS codes count for each of their materials). Materials
-  without trade rows are not allocated to members (their shortfall stays with the zone).
+* Country allocation of the importers' loss (:mod:`critmin.disruption.consumption`): every country's share
+  of apparent consumption (production + imports - exports, BACI tonnes in content), or of world GDP where
+  the material has no trade data (basis per material in ``alloc_basis``); the shares cover every country,
+  so members' losses sum to the world's. ``member_alloc`` is that share for the alliance members.
+* Export ratio of a restrictor (exports / output at the stage of the trade codes) replaces the default
+  ``restrictor_export_share`` where the material has trade data and no material row of its own.
+* As-of dating: with ``as_of="YYYY-MM"`` shares, trade, prices and GDP come from the latest year before
+  the start year; where the atlas has none, the earliest year it has (flagged in ``data_years``).
 * End-use sectors: the ``end_use_share_<sector>`` rows of ``market.csv`` (IEA 2024 for six materials);
   other materials have one sector ``all_uses``.
 * Economic loss per tonne of shortfall: ``value_at_risk_usd_per_t`` where the table gives one, else the
@@ -23,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin.atlas.prices import latest_reference_prices
+from critmin.atlas.prices import reference_series
+from critmin.disruption import consumption as cons
 from critmin.disruption.kernel import KernelParams
 from critmin.parameters import ParameterError, ParameterSet
 
@@ -56,6 +61,24 @@ class MarketInputs:
     groups: dict[str, frozenset[str]]
     parameters: ParameterSet
     trade_import_share: dict[str, pd.Series]  # material -> importer share of world imports
+    countries: list[str]  # every country with a consumption share
+    consumption_share: np.ndarray  # [M, C] share of world consumption (rows sum to 1 or 0)
+    alloc_basis: list[str]  # [M] apparent-consumption, net-import-value or gdp-share
+    export_ratio: dict[tuple[str, str], pd.Series]  # (material, stage) -> exports / output by producer
+    export_basis: list[str]  # [M] trade (stage, year) or parameter
+    trade_info: dict[str, dict[str, Any]]  # material -> flows used (codes, year, rows estimated, gap)
+    data_years: dict[str, Any]  # as-of date, years used per table, fallbacks
+
+    def export_share_of(self, material: str, exporters: Sequence[str], stage: str) -> tuple[float, str]:
+        """Exports / output of the (pooled) ``exporters`` at ``stage`` and its basis (trade or parameter)."""
+        i = self.index(material)
+        ratio = self.export_ratio.get((material, stage))
+        if ratio is not None and self.export_basis[i].startswith("trade"):
+            sh = self.shares[(material, stage)].reindex(list(exporters)).fillna(0.0)
+            r = ratio.reindex(list(exporters))
+            if sh.sum() > 0 and r.notna().any():
+                return float((sh * r.fillna(0.0)).sum() / sh.sum()), self.export_basis[i]
+        return float(self.export_share[i]), "parameter restrictor_export_share"
 
     def index(self, material: str) -> int:
         """Position of ``material``; unknown slugs raise :class:`InputError`."""
@@ -86,6 +109,10 @@ class _Lookup:
         }
         self.over = {(str(n), str(m)): float(v) for (n, m), v in ps.overrides.items()}
 
+    def specific(self, name: str, material: str) -> bool:
+        """True when the table or the overrides give ``name`` for ``material`` itself (not ``default``)."""
+        return (name, material) in self.over or (name, material) in self.values
+
     def get(self, name: str, material: str) -> float:
         for key in ((name, material), (name, "default")):
             if key in self.over:
@@ -110,11 +137,19 @@ def _param_or_nan(ps: _Lookup, name: str, material: str) -> float:
         return float("nan")
 
 
-def _stage_tables(production: pd.DataFrame) -> dict[tuple[str, str], tuple[pd.Series, int]]:
-    """Latest-year production shares of every (material, modelled stage), primary rows, in one pass.
+def _pick_year(years: Sequence[int], before: int | None) -> tuple[int, bool]:
+    """Latest year ``< before`` (all years when ``before`` is None); else the earliest, flagged True."""
+    ok = [y for y in years if before is None or y < before]
+    return (max(ok), False) if ok else (min(years), True)
 
-    Same rows as ``SupplyChain.stage_series`` (primary source, NaN tonnes dropped, ``OTH`` kept); ``WLD``
-    and non-positive rows are left out of the shares.
+
+def _stage_tables(
+    production: pd.DataFrame, before: int | None = None
+) -> dict[tuple[str, str], tuple[pd.Series, int]]:
+    """Production shares of every (material, modelled stage) in the latest year before ``before``
+    (:func:`_pick_year`), primary rows, in one pass; ``attrs['sum_t']`` and ``attrs['tonnes']`` keep the
+    tonnes. Same rows as ``SupplyChain.stage_series`` (primary source, NaN tonnes dropped, ``OTH`` kept);
+    ``WLD`` and non-positive rows are left out of the shares.
     """
     p = production[production["primary"].astype(bool) & production["stage"].isin(MODELLED_STAGES)]
     p = p.dropna(subset=["tonnes"])
@@ -123,10 +158,12 @@ def _stage_tables(production: pd.DataFrame) -> dict[tuple[str, str], tuple[pd.Se
     out: dict[tuple[str, str], tuple[pd.Series, int]] = {}
     for key, grp in agg.groupby(level=["material", "stage"], sort=True):
         mat, st = (str(k) for k in key)  # type: ignore[union-attr]
-        year = int(grp.index.get_level_values("year").max())
+        year, fallback = _pick_year(sorted({int(y) for y in grp.index.get_level_values("year")}), before)
         s = grp.xs(year, level="year").droplevel(["material", "stage"])
         share = (s / s.sum()).astype("float64")
         share.attrs["sum_t"] = float(s.sum())
+        share.attrs["tonnes"] = s.astype("float64")
+        share.attrs["fallback"] = fallback
         out[(str(mat), str(st))] = (share, year)
     return out
 
@@ -139,9 +176,13 @@ def _world_outputs(world_totals: pd.DataFrame) -> dict[tuple[str, str, int], flo
     }
 
 
-def _import_shares(trade: pd.DataFrame, materials: Sequence[str]) -> dict[str, pd.Series]:
+def _import_shares(
+    trade: pd.DataFrame, materials: Sequence[str], before: int | None = None
+) -> dict[str, pd.Series]:
     if trade is None or not len(trade):
         return {}
+    if before is not None and (trade["year"] < before).any():
+        trade = trade[trade["year"] < before]
     tr = trade[["year", "importer", "material", "value_usd"]].copy()
     tr["material"] = tr["material"].astype(str).str.split("|")
     tr = tr.explode("material")
@@ -190,11 +231,117 @@ def _loss_per_tonne(ps: _Lookup, material: str, price: float, sectors: list[str]
     return total
 
 
+def start_year(as_of: str | None) -> int | None:
+    """``"YYYY-MM"`` -> YYYY (data are taken from years before it); None stays None."""
+    if as_of is None:
+        return None
+    text = str(as_of).strip()
+    ok = len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit()
+    if not ok or not 1 <= int(text[5:]) <= 12:
+        raise InputError(f"start: value {as_of!r}; expected a month 'YYYY-MM'")
+    return int(text[:4])
+
+
+def _prices_before(prices: pd.DataFrame, before: int | None) -> tuple[dict[str, float], dict[str, int]]:
+    """Reference price (USD/t) of each material in the latest year before ``before`` (else its earliest)."""
+    ref = reference_series(prices)
+    out: dict[str, float] = {}
+    yrs: dict[str, int] = {}
+    for m, rows in ref.groupby("material", sort=True):
+        year, _ = _pick_year(sorted(int(y) for y in rows["year"]), before)
+        out[str(m)] = float(rows.loc[rows["year"] == year, "usd_per_t"].iloc[0])
+        yrs[str(m)] = year
+    return out, yrs
+
+
+def _allocate(
+    atlas: Any,
+    look: _Lookup,
+    mats: list[str],
+    market_stage: list[str],
+    shares: dict[tuple[str, str], pd.Series],
+    before: int | None,
+) -> dict[str, Any]:
+    """Country consumption shares, export ratios and their bases per material (see the module docstring)."""
+    trade = atlas.trade
+    if before is not None and trade is not None and len(trade) and not (trade["year"] < before).any():
+        before_trade: int | None = int(trade["year"].min()) + 1  # no trade before the start: earliest year
+    else:
+        before_trade = before
+    gdp = getattr(atlas, "gdp", None)
+    if gdp is None:
+        from critmin.atlas.schema import empty
+
+        gdp = empty("gdp")
+    gdp_share = cons.gdp_shares(gdp, before)
+    own: dict[str, pd.DataFrame] = {}
+    if trade is not None and len(trade) and "tonnes" in trade.columns:
+        single = trade[~trade["material"].astype(str).str.contains("|", regex=False)]
+        own = {str(k): g for k, g in single.groupby("material", sort=False)}
+    per: list[pd.Series] = []
+    basis: list[str] = []
+    ex_basis: list[str] = []
+    ratios: dict[tuple[str, str], pd.Series] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for m, mst in zip(mats, market_stage, strict=True):
+        flows = None
+        factor = float("nan")
+        if look.specific("trade_content_factor", m):
+            factor = _param(look, "trade_content_factor", m)
+            flows = cons.material_flows(own.get(m), m, mst, factor, before_trade)
+        tonnes = None
+        if flows is not None:
+            # production at the stage of the trade codes where the atlas has it, else the market stage
+            tonnes = shares.get((m, flows.stage), shares[(m, mst)]).attrs["tonnes"]
+        alloc, how = cons.allocation(tonnes, flows, gdp_share)
+        per.append(alloc)
+        basis.append(how)
+        own_row = look.specific("restrictor_export_share", m)
+        if flows is not None and tonnes is not None and flows.has_tonnes and (m, flows.stage) in shares:
+            ratios[(m, flows.stage)] = cons.export_ratio(tonnes, flows)
+            ex_basis.append(
+                f"trade ({flows.stage}, {flows.year})" if not own_row else "parameter restrictor_export_share"
+            )
+        else:
+            ex_basis.append("parameter restrictor_export_share" + ("" if own_row else " (default)"))
+        if flows is not None:
+            info[m] = {
+                "stage": flows.stage,
+                "year": flows.year,
+                "hs6": list(flows.hs6),
+                "content_factor": factor,
+                "rows": flows.rows,
+                "rows_tonnes_estimated": flows.estimated_rows,
+                "tonnage_value_share_gap": flows.tonnage_value_gap,
+            }
+    countries = sorted(set().union(*(set(map(str, a.index)) for a in per)) if per else set())
+    share = np.zeros((len(mats), len(countries)))
+    for i, a in enumerate(per):
+        share[i] = a.reindex(countries).fillna(0.0).to_numpy()
+    assert not np.isnan(share).any()
+    return {
+        "countries": countries,
+        "consumption_share": share,
+        "alloc_basis": basis,
+        "export_ratio": ratios,
+        "export_basis": ex_basis,
+        "trade_info": info,
+    }
+
+
 def build_inputs(
-    atlas: Any, params: ParameterSet | None = None, materials: Sequence[str] | None = None
+    atlas: Any,
+    params: ParameterSet | None = None,
+    materials: Sequence[str] | None = None,
+    *,
+    as_of: str | None = None,
 ) -> MarketInputs:
-    """Align the atlas and the parameters on the modelled materials (those with a mine or refine stage)."""
+    """Align the atlas and the parameters on the modelled materials (those with a mine or refine stage).
+
+    ``as_of`` (``"YYYY-MM"``): take shares, trade, prices and GDP from the latest year before it.
+    """
     ps = params if params is not None else ParameterSet()
+    before = start_year(as_of)
     candidates = (
         list(materials) if materials is not None else sorted(set(atlas.production["material"].astype(str)))
     )
@@ -203,7 +350,7 @@ def build_inputs(
     shares: dict[tuple[str, str], pd.Series] = {}
     years: dict[tuple[str, str], int] = {}
     world: list[float] = []
-    tables = _stage_tables(atlas.production)
+    tables = _stage_tables(atlas.production, before)
     totals = _world_outputs(atlas.world_totals)
     for m in candidates:
         got = {st: tables[(m, st)] for st in MODELLED_STAGES if (m, st) in tables}
@@ -222,7 +369,7 @@ def build_inputs(
         world.append(totals.get((m, mstage, year), float(got[mstage][0].attrs.get("sum_t", np.nan))))
     market_stage = [stages[m][-1] for m in mats]
     sectors, sector_share = _sector_table(ps, mats)
-    prices = latest_reference_prices(atlas.prices)
+    prices, price_years = _prices_before(atlas.prices, before)
     price = np.array([prices.get(m, np.nan) for m in mats])
 
     look = _Lookup(ps)
@@ -246,17 +393,29 @@ def build_inputs(
         spare_ramp_months=col("spare_capacity_ramp_months"),
         inventory_days=col("commercial_inventory_days"),
         inventory_draw=col("inventory_max_draw_share"),
+        storage_sigma=col("storage_release_elasticity"),
+        precaution=col("precautionary_demand_share"),
         cap=col("price_cap_index"),
         floor=col("price_floor_index"),
         loss_per_t=loss,
+        price_usd_per_t=price,
     )
     groups = dict(atlas.groups)
     members = sorted(groups.get(ALLIANCE_GROUP, frozenset()))
-    imp = _import_shares(atlas.trade, mats)
+    imp = _import_shares(atlas.trade, mats, before)
+    al = _allocate(atlas, look, mats, market_stage, shares, before)
+    pos = {c: j for j, c in enumerate(al["countries"])}
     alloc = np.zeros((len(mats), len(members)))
-    for i, m in enumerate(mats):
-        if m in imp:
-            alloc[i] = imp[m].reindex(members).fillna(0.0).to_numpy()
+    for k, mem in enumerate(members):
+        if mem in pos:
+            alloc[:, k] = al["consumption_share"][:, pos[mem]]
+    data_years = {
+        "as_of": as_of,
+        "production": {f"{m}/{st}": y for (m, st), y in sorted(years.items())},
+        "prices": {m: price_years[m] for m in mats if m in price_years},
+        "trade": sorted({v["year"] for v in al["trade_info"].values()}),
+        "before_start": [f"{m}/{st}" for (m, st), sh in sorted(shares.items()) if sh.attrs.get("fallback")],
+    }
     return MarketInputs(
         materials=mats,
         market_stage=market_stage,
@@ -274,4 +433,6 @@ def build_inputs(
         groups=groups,
         parameters=ps,
         trade_import_share=imp,
+        data_years=data_years,
+        **al,
     )

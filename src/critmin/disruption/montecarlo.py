@@ -11,6 +11,13 @@ where ``listed_k`` is 1 for the seven countries behind 94% of the OECD's 2023 ne
 the earliest candidate inside the horizon restricts (one restriction per material and scenario), for a
 lognormal duration and a uniform severity (share of exports withheld), with targets ``all``.
 
+The withheld volume of candidate ``k`` is its export ratio at its stage (BACI tonnes where the material has
+trade data, else ``restrictor_export_share``) times the severity. Parameter uncertainty: ``param_draws``
+parameter sets are drawn once per run within the documented ranges (:mod:`critmin.disruption.uncertainty`,
+triangular around the values in force) and each scenario uses one of them (drawn after its events), so the
+expected loss has a P5-P95 band across parameter sets. Losses are split over countries by
+:mod:`critmin.disruption.perspective` (every country's part, so members' losses add up to the world's).
+
 Chunk ``i`` draws from ``SeedSequence(seed).spawn(n_chunks)[i]``, so the same seed and chunk size give
 identical results on every backend. The earliest candidate is drawn by competing risks (one exponential
 time with the summed hazard, then the candidate in proportion to its hazard).
@@ -25,12 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from critmin.disruption.inputs import NON_COUNTRY, MarketInputs, build_inputs
-from critmin.disruption.kernel import KernelParams, propagate
+from critmin.disruption import perspective as persp
+from critmin.disruption.inputs import NON_COUNTRY, InputError, MarketInputs, build_inputs
+from critmin.disruption.kernel import LOSS_PARTS, KernelParams, propagate
+from critmin.disruption.risk_table import VAR_LEVEL, material_table, summarise
+from critmin.disruption.uncertainty import KERNEL_FIELD, ParameterRanges, material_ranges
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
 
-VAR_LEVEL = 0.95
 OECD_LISTED = frozenset({"CHN", "VNM", "BDI", "RUS", "COD", "ZWE", "LAO"})
 BACKENDS = ("local", "dask")
 
@@ -43,6 +52,7 @@ class Candidates:
     hazard_per_month: np.ndarray  # [M, K]
     country: np.ndarray  # [M, K] ISO3 ('' in padding)
     stage: np.ndarray  # [M, K]
+    export_ratio: np.ndarray  # [M, K] exports / output of the candidate at its stage
 
 
 @dataclass(frozen=True)
@@ -51,13 +61,13 @@ class ChunkSpec:
 
     kernel: KernelParams
     cands: Candidates
-    export_share: np.ndarray  # [M]
-    member_alloc: np.ndarray  # [M, K]
     horizon: int
     duration_median: float
     duration_sigma: float
     severity_min: float
     severity_max: float
+    ranges: ParameterRanges | None = None  # parameters drawn per scenario (None: values in force)
+    param_u: np.ndarray | None = None  # [B, P] quantiles of the B parameter sets
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,11 @@ class ChunkOutput:
     max_price: np.ndarray  # [n, M]
     disrupted: np.ndarray  # [n, M] bool
     restrictor: np.ndarray  # [n, M] candidate index (-1 = none)
+    parts: dict[str, np.ndarray] = field(default_factory=dict)  # loss part -> [n, M]
+    param_set: np.ndarray | None = None  # [n] parameter set of each scenario
     shortfall_t: np.ndarray | None = None
     price_index_outside: np.ndarray | None = None
+    withheld_t: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -79,16 +92,19 @@ class MonteCarloResult:
 
     materials: list[str]
     members: list[str]
-    loss_usd: np.ndarray  # [scenario, material]
-    summary: pd.DataFrame  # material, expected_loss_usd, var_usd, cvar_usd, rank, ...
+    loss_usd: np.ndarray  # [scenario, material] world (importing zone) loss
+    summary: pd.DataFrame  # valued materials: material, expected_loss_usd, bands, parts, var, cvar, rank
     member_summary: pd.DataFrame  # member, expected_loss_usd, var_usd, cvar_usd, rank
     metadata: RunMetadata
+    excluded: pd.DataFrame  # materials without a price: material, reason, p_disrupted, expected_shortfall_t
+    perspective: str | None  # ISO3 or group the summary is for (None = world)
     loss_per_tonne_usd: np.ndarray  # [material]
     shortfall_total_t: np.ndarray  # [scenario, material]
     max_price_outside: np.ndarray  # [scenario, material]
     restrictor: np.ndarray  # [scenario, material] ISO3 of the restricting country ('' = none)
     shortfall_t: np.ndarray | None = None  # [scenario, material, month], outside zone, when keep_paths
     price_index_outside: np.ndarray | None = None  # [scenario, material, month], when keep_paths
+    withheld_t: np.ndarray | None = None  # [scenario, material, month] tonnes withheld, when keep_paths
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,7 +121,7 @@ def build_candidates(inp: MarketInputs, wgi: pd.DataFrame) -> Candidates:
     ps = inp.parameters
     weak = _governance_weakness(wgi)
     ref = float(weak.get("CHN", np.nan))
-    per: list[list[tuple[float, float, str, str]]] = []
+    per: list[list[tuple[float, float, str, str, float]]] = []
     for m in inp.materials:
         h0 = ps.get("restriction_hazard_per_year", m)
         dom = ps.get("restriction_dominance_share", m)
@@ -121,7 +137,7 @@ def build_candidates(inp: MarketInputs, wgi: pd.DataFrame) -> Candidates:
                 gov = min(2.0, g / ref) if np.isfinite(g) and np.isfinite(ref) and ref > 0 else 1.0
                 listed = 1.0 if iso in OECD_LISTED else unlisted
                 h = h0 * min(1.0, a / dom) * listed * gov
-                rows.append((float(a), h / 12.0, iso, st))
+                rows.append((float(a), h / 12.0, iso, st, inp.export_share_of(m, [iso], st)[0]))
         per.append(rows)
     K = max(1, max((len(r) for r in per), default=1))
     M = len(inp.materials)
@@ -129,10 +145,11 @@ def build_candidates(inp: MarketInputs, wgi: pd.DataFrame) -> Candidates:
     hz = np.zeros((M, K))
     country = np.full((M, K), "", dtype=object)
     stage = np.full((M, K), "", dtype=object)
+    ratio = np.zeros((M, K))
     for i, rows in enumerate(per):
-        for k, (a, h, iso, st) in enumerate(rows):
-            share[i, k], hz[i, k], country[i, k], stage[i, k] = a, h, iso, st
-    return Candidates(share, hz, country, stage)
+        for k, (a, h, iso, st, x) in enumerate(rows):
+            share[i, k], hz[i, k], country[i, k], stage[i, k], ratio[i, k] = a, h, iso, st, x
+    return Candidates(share, hz, country, stage, ratio)
 
 
 @dataclass(frozen=True)
@@ -177,7 +194,7 @@ def _pair_arrays(spec: ChunkSpec, d: Draw, s_idx: np.ndarray, m_idx: np.ndarray)
     """``a``, ``c`` and withheld ``[P, T]`` of the given (scenario, material) pairs."""
     k = d.chosen[s_idx, m_idx]
     a = spec.cands.share[m_idx, k]
-    e = a * spec.export_share[m_idx]
+    e = a * spec.cands.export_ratio[m_idx, k]
     months = np.arange(spec.horizon)[None, :]
     first = d.start[s_idx, m_idx][:, None]
     active = (months >= first) & (months < first + d.duration[s_idx, m_idx][:, None])
@@ -198,6 +215,16 @@ def draw_restrictions(spec: ChunkSpec, n: int, rng: np.random.Generator) -> tupl
     return a, c, w, d.chosen
 
 
+def _pair_params(spec: ChunkSpec, m_idx: np.ndarray, sets: np.ndarray | None) -> KernelParams:
+    """Kernel parameters of each disrupted pair: its material's, with the drawn ones of its parameter set."""
+    fields = {name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()}
+    if spec.ranges is not None and spec.param_u is not None and sets is not None:
+        vals = spec.ranges.quantile(spec.param_u[sets], m_idx)
+        for j, name in enumerate(spec.ranges.names):
+            fields[KERNEL_FIELD[name]] = vals[:, j]
+    return KernelParams(**fields)
+
+
 def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths: bool = False) -> ChunkOutput:
     """Draw and propagate one chunk of ``n`` scenarios (the unit of work of every backend).
 
@@ -206,75 +233,63 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
     """
     rng = np.random.default_rng(seed)
     d = draw_events(spec, n, rng)
+    sets = None if spec.param_u is None else rng.integers(0, spec.param_u.shape[0], size=n)
     M, T = spec.cands.share.shape[0], spec.horizon
     s_idx, m_idx = np.nonzero(d.chosen >= 0)
     a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
-    kp = KernelParams(**{name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()})
+    kp = _pair_params(spec, m_idx, None if sets is None else sets[s_idx])
     out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths)
-    loss = np.zeros((n, M))
-    short = np.zeros((n, M))
-    maxp = np.ones((n, M))
-    loss[s_idx, m_idx] = out.loss_usd[0]
-    short[s_idx, m_idx] = out.shortfall_total_t[0]
-    maxp[s_idx, m_idx] = out.max_price_outside[0]
-    short_t = price_t = None
+
+    def scatter(v: np.ndarray, base: float = 0.0) -> np.ndarray:
+        full = np.full((n, M), base)
+        full[s_idx, m_idx] = v[0]
+        return full
+
+    short_t = price_t = withheld_t = None
     if keep_paths:
         assert out.shortfall_t is not None and out.price_outside is not None
         short_t = np.zeros((n, M, T))
         price_t = np.ones((n, M, T))
+        withheld_t = np.zeros((n, M, T))
         short_t[s_idx, m_idx] = out.shortfall_t[0]
         price_t[s_idx, m_idx] = out.price_outside[0]
+        withheld_t[s_idx, m_idx] = w * (spec.kernel.world_t[m_idx] / 12.0)[:, None]
     return ChunkOutput(
-        loss_usd=loss,
-        shortfall_total_t=short,
-        max_price=maxp,
+        loss_usd=scatter(out.loss_usd),
+        shortfall_total_t=scatter(out.shortfall_total_t),
+        max_price=scatter(out.max_price_outside, 1.0),
         disrupted=d.chosen >= 0,
         restrictor=d.chosen,
+        parts={k: scatter(getattr(out, k)) for k in LOSS_PARTS},
+        param_set=sets,
         shortfall_t=short_t,
         price_index_outside=price_t,
+        withheld_t=withheld_t,
     )
 
 
-def _tail(losses: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """VaR (``level`` quantile) and CVaR (mean of the worst ``ceil((1-level) n)`` scenarios) per column."""
-    n = losses.shape[0]
-    srt = np.sort(losses, axis=0)
-    k = max(1, int(np.ceil((1.0 - level) * n - 1e-9)))
-    var = srt[n - k]
-    cvar = srt[n - k :].mean(axis=0)
-    return var, cvar
-
-
-def summarise(names: list[str], losses: np.ndarray, label: str, level: float = VAR_LEVEL) -> pd.DataFrame:
-    """Expected loss, VaR, CVaR and rank (1 = largest expected loss) per column of ``losses``."""
-    clean = np.nan_to_num(losses, nan=0.0)
-    var, cvar = _tail(clean, level)
-    df = pd.DataFrame(
-        {
-            label: names,
-            "expected_loss_usd": clean.mean(axis=0),
-            "var_usd": var,
-            "cvar_usd": cvar,
-        }
-    )
-    df["rank"] = df["expected_loss_usd"].rank(ascending=False, method="first").astype("int64")
-    df["valued"] = ~np.all(np.isnan(losses), axis=0) if losses.shape[0] else True
-    return df.sort_values("rank", kind="stable").reset_index(drop=True)
-
-
-def _spec(inp: MarketInputs, cands: Candidates, horizon: int) -> ChunkSpec:
+def _spec(inp: MarketInputs, cands: Candidates, horizon: int, param_u: np.ndarray | None = None) -> ChunkSpec:
     ps = inp.parameters
     return ChunkSpec(
         kernel=inp.kernel,
         cands=cands,
-        export_share=inp.export_share,
-        member_alloc=inp.member_alloc,
         horizon=horizon,
         duration_median=ps.get("restriction_duration_median_months"),
         duration_sigma=ps.get("restriction_duration_sigma"),
         severity_min=ps.get("restriction_severity_min"),
         severity_max=ps.get("restriction_severity_max"),
+        ranges=None if param_u is None else material_ranges(ps, inp.materials),
+        param_u=param_u,
     )
+
+
+def _perspective_of(inp: MarketInputs, perspective: str | None) -> list[str] | None:
+    if perspective is None or perspective.upper() in ("WORLD", "WLD"):
+        return None
+    try:
+        return inp.resolve(perspective if perspective in inp.groups else perspective.upper())
+    except InputError as err:
+        raise InputError(f"perspective: {err}") from None
 
 
 def run_monte_carlo(
@@ -289,24 +304,35 @@ def run_monte_carlo(
     params: ParameterSet | None = None,
     keep_paths: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    perspective: str | None = None,
+    param_draws: int = 40,
+    as_of: str | None = None,
 ) -> MonteCarloResult:
     """Run ``n_scenarios`` random restriction scenarios over every modelled material.
 
     ``backend``: ``local`` (in process) or ``dask`` (``scheduler`` address, or a 2-worker LocalCluster).
-    ``progress(done, total)`` is called after each chunk with scenario counts.
+    ``progress(done, total)`` is called after each chunk with scenario counts. ``perspective``: an ISO3
+    code or a group whose part of the loss the summary shows (None: the world). ``param_draws``: number of
+    parameter sets drawn within the documented ranges (0: the values in force only).
     """
-    if n_scenarios < 1:
-        raise ValueError(f"n_scenarios: value {n_scenarios}; expected >= 1")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size: value {chunk_size}; expected >= 1")
+    for name, v, least in (("n_scenarios", n_scenarios, 1), ("chunk_size", chunk_size, 1)):
+        if v < least:
+            raise ValueError(f"{name}: value {v}; expected >= {least}")
     if horizon_months < 1:
         raise ValueError(f"horizon_months: value {horizon_months}; expected >= 1")
+    if param_draws < 0:
+        raise ValueError(f"param_draws: value {param_draws}; expected >= 0")
     if backend not in BACKENDS:
         raise ValueError(f"backend: value {backend!r}; expected one of {BACKENDS}")
     ps = params if params is not None else ParameterSet()
-    inp = build_inputs(atlas, ps)
+    inp = build_inputs(atlas, ps, as_of=as_of)
+    who = _perspective_of(inp, perspective)
     cands = build_candidates(inp, atlas.wgi)
-    spec = _spec(inp, cands, horizon_months)
+    param_u = None
+    if param_draws > 0:
+        urng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
+        param_u = urng.random((param_draws, len(material_ranges(ps, inp.materials[:1]).names)))
+    spec = _spec(inp, cands, horizon_months, param_u)
     sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     if backend == "local":
@@ -318,21 +344,32 @@ def run_monte_carlo(
 
         outs = dask.run_chunks(spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
     loss = np.concatenate([o.loss_usd for o in outs])
+    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
     chosen = np.concatenate([o.restrictor for o in outs])
+    sets = None if param_u is None else np.concatenate([o.param_set for o in outs if o.param_set is not None])
     M = len(inp.materials)
     restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
-    summary = summarise(inp.materials, loss, "material")
-    disrupted = np.concatenate([o.disrupted for o in outs])
-    short = np.concatenate([o.shortfall_total_t for o in outs])
-    extra = pd.DataFrame(
-        {
-            "material": inp.materials,
-            "p_disrupted": disrupted.mean(axis=0),
-            "expected_shortfall_t": short.mean(axis=0),
-        }
+    A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
+    shown, shown_parts = loss, parts
+    if who is not None:
+        w = persp.weights(A, inp.countries, who)
+        shown = persp.split(loss, chosen, w)
+        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
+    summary, excluded = material_table(
+        inp,
+        shown,
+        shown_parts,
+        [
+            np.concatenate([getattr(o, k) for o in outs])
+            for k in ("disrupted", "shortfall_total_t", "max_price")
+        ],
+        sets,
+        param_draws,
     )
-    summary = summary.merge(extra, on="material", how="left")
-    member_loss = np.nan_to_num(loss) @ inp.member_alloc
+    valued = np.isfinite(inp.price_usd_per_t)
+    member_loss = persp.per_member(
+        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
+    )
     member_summary = summarise(inp.members, member_loss, "member")
     from critmin.disruption.simulate import run_metadata
 
@@ -346,7 +383,11 @@ def run_monte_carlo(
                 "horizon_months": horizon_months,
                 "chunk_size": chunk_size,
                 "var_level": VAR_LEVEL,
-                "member_allocation": "import-share (BACI import value, latest year)",
+                "param_draws": param_draws,
+                "perspective": perspective or "world",
+                "as_of": as_of,
+                "data_years": inp.data_years,
+                "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
             }
         }
     )
@@ -357,8 +398,10 @@ def run_monte_carlo(
         summary=summary,
         member_summary=member_summary,
         metadata=meta,
+        excluded=excluded,
+        perspective=perspective,
         loss_per_tonne_usd=inp.kernel.loss_per_t,
-        shortfall_total_t=short,
+        shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
         max_price_outside=np.concatenate([o.max_price for o in outs]),
         restrictor=restrictor.astype(str),
         shortfall_t=np.concatenate([o.shortfall_t for o in outs if o.shortfall_t is not None])
@@ -369,4 +412,14 @@ def run_monte_carlo(
         )
         if keep_paths
         else None,
+        withheld_t=np.concatenate([o.withheld_t for o in outs if o.withheld_t is not None])
+        if keep_paths
+        else None,
+        extra={
+            "loss_parts_usd": parts,
+            "param_set": sets,
+            "outside_shares": A,
+            "countries": inp.countries,
+            "chosen": chosen,
+        },
     )

@@ -12,7 +12,7 @@ import numpy as np
 from critmin.disruption.compile import CompiledScenario, compile_scenario
 from critmin.disruption.events import Scenario, load_scenario
 from critmin.disruption.inputs import InputError, MarketInputs, build_inputs
-from critmin.disruption.kernel import KERNEL_PARAMETERS, KernelOutput, propagate
+from critmin.disruption.kernel import KERNEL_PARAMETERS, LOSS_PARTS, KernelOutput, propagate
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
 
@@ -21,6 +21,12 @@ MARKET_PARAMETER_NAMES: tuple[str, ...] = (
     "restrictor_export_share",
     "value_at_risk_multiple",
     "value_at_risk_usd_per_t",
+)
+
+
+LOSS_NOTE = (
+    "loss = importers' welfare loss outside the restrictor = extra cost on what they still buy + surplus "
+    "lost on demand priced out + value added lost on demand left unmet; producers' windfall is shown apart"
 )
 
 
@@ -54,7 +60,14 @@ class ShockResult:
     consumption_outside_t: np.ndarray
     restricted_t: np.ndarray  # withheld exports, tonnes per month
     released_t: np.ndarray
-    loss_usd: np.ndarray  # [material]
+    loss_usd: np.ndarray  # [material] importers' welfare loss (a) + (b) + (c), NaN when unpriced
+    loss_parts_usd: dict[str, np.ndarray]  # part -> [material]: extra_cost, priced_out, unmet_value, windfall
+    loss_parts_usd_t: dict[str, np.ndarray]  # part name -> [material, month]
+    restrictor_producer_loss_usd: np.ndarray  # [material]
+    price_usd_per_t: np.ndarray  # [material] reference price p0 (NaN = unpriced)
+    inventory_t: np.ndarray  # [material, month] commercial stock outside the restrictor at month end
+    stock_release_t: np.ndarray  # [material, month]
+    stock_purchase_t: np.ndarray  # [material, month]
     loss_per_tonne_usd: np.ndarray
     sectors: list[str]
     sector_share: np.ndarray  # [material, sector]
@@ -84,6 +97,8 @@ class ShockResult:
                     "shortfall_t": float(self.shortfall_t[i].sum()),
                     "demand_destroyed_t": float(self.demand_destroyed_t[i].sum()),
                     "loss_usd": float(self.loss_usd[i]),
+                    **{k: float(v[i]) for k, v in self.loss_parts_usd.items()},
+                    "restrictor_producer_loss_usd": float(self.restrictor_producer_loss_usd[i]),
                 }
             )
         return out
@@ -120,6 +135,14 @@ class ShockResult:
                 "consumption_outside_t": self.consumption_outside_t[i].tolist(),
                 "released_t": self.released_t[i].tolist(),
                 "loss_usd": float(self.loss_usd[i]),
+                "loss_includes": LOSS_NOTE,
+                "loss_parts_usd": {k: float(v[i]) for k, v in self.loss_parts_usd.items()},
+                "loss_parts_usd_by_month": {k: v[i].tolist() for k, v in self.loss_parts_usd_t.items()},
+                "restrictor_producer_loss_usd": float(self.restrictor_producer_loss_usd[i]),
+                "price_usd_per_t": float(self.price_usd_per_t[i]),
+                "commercial_stock_t": self.inventory_t[i].tolist(),
+                "stock_release_t": self.stock_release_t[i].tolist(),
+                "stock_purchase_t": self.stock_purchase_t[i].tolist(),
                 "loss_per_tonne_usd": float(self.loss_per_tonne_usd[i]),
                 "loss_by_sector_usd": by_sector,
                 "shortfall_by_sector_t": short_sector,
@@ -131,6 +154,7 @@ class ShockResult:
             "horizon_months": self.scenario.horizon_months,
             "materials": mats,
             "total_loss_usd": float(np.nansum(self.loss_usd)),
+            "loss_includes": LOSS_NOTE,
             "parameters": self.metadata.parameters,
             "parameter_digest": self.metadata.parameter_digest,
             "data_editions": self.metadata.data_editions,
@@ -194,7 +218,14 @@ def simulate(
     assert out.price_outside is not None and out.price_restrictor is not None
     assert out.shortfall_t is not None and out.demand_destroyed_t is not None
     assert out.consumption_outside_t is not None and out.released_t is not None
+    assert out.inventory_t is not None and out.stock_release_t is not None
+    assert out.stock_purchase_t is not None
     q_month = inp.kernel.world_t[:, None] / 12.0
+    parts_t = {}
+    for k in LOSS_PARTS:
+        path = getattr(out, f"{k}_t")
+        assert path is not None
+        parts_t[k] = path[0]
     return ShockResult(
         scenario=sc,
         materials=inp.materials,
@@ -207,6 +238,13 @@ def simulate(
         restricted_t=comp.restricted * q_month,
         released_t=out.released_t[0],
         loss_usd=out.loss_usd[0],
+        loss_parts_usd={k: getattr(out, k)[0] for k in LOSS_PARTS},
+        loss_parts_usd_t=parts_t,
+        restrictor_producer_loss_usd=out.restrictor_producer_loss_usd[0],
+        price_usd_per_t=inp.price_usd_per_t,
+        inventory_t=out.inventory_t[0],
+        stock_release_t=out.stock_release_t[0],
+        stock_purchase_t=out.stock_purchase_t[0],
         loss_per_tonne_usd=inp.kernel.loss_per_t,
         sectors=inp.sectors,
         sector_share=inp.sector_share,

@@ -1,10 +1,11 @@
 """Burden sharing: split a plan's capex among members by a rule, with the supply each member secures.
 
-Rules (no invented data: GDP is not bundled, so the GDP rule needs user-supplied figures):
+Rules:
 
 * ``equal``: every member pays the same share of every project;
 * ``pledges``: shares proportional to user-given pledges (USD, any scale);
-* ``gdp``: shares proportional to user-given GDP figures;
+* ``gdp``: shares proportional to GDP: user-given figures, or World Bank WDI GDP (current USD) from the
+  atlas table ``gdp`` (columns ``iso3, year, gdp_usd``) through :func:`gdp_weights`;
 * ``host``: a project is paid by its host country when the host is a member; projects hosted outside the
   member list are split equally among members.
 
@@ -37,7 +38,7 @@ def funding_shares(
     pids = schedule["project_id"].tolist()
     if rule in ("pledges", "gdp"):
         if weights is None:
-            what = "pledges (USD)" if rule == "pledges" else "GDP figures (none are bundled)"
+            what = "pledges (USD)" if rule == "pledges" else "GDP figures (see gdp_weights)"
             raise ValueError(f"rule {rule!r} needs user-supplied {what} for every member")
         missing = [m for m in members if m not in weights]
         if missing:
@@ -90,3 +91,32 @@ def share_burden(
             "secured_t": secured.to_numpy(),
         }
     )
+
+
+def gdp_weights(
+    gdp: pd.DataFrame, members: Sequence[str], year: int | None = None
+) -> tuple[dict[str, float], int]:
+    """``({member: GDP USD}, year)`` from a WDI-shaped table (``iso3, year, gdp_usd``).
+
+    Without ``year``, the latest year in which every member has a value. A member with no GDP in the table
+    (e.g. Taiwan, which WDI does not cover) is an error naming it.
+    """
+    for col in ("iso3", "year", "gdp_usd"):
+        if col not in gdp.columns:
+            raise ValueError(f"GDP table lacks column {col!r}; expected iso3, year, gdp_usd")
+    rows = gdp[gdp["iso3"].isin(list(members)) & gdp["gdp_usd"].notna()]
+    missing = [m for m in members if m not in set(rows["iso3"])]
+    if missing:
+        raise ValueError(f"rule 'gdp': no World Bank WDI GDP for members {missing}; give --weights instead")
+    per_year = rows.groupby("year")["iso3"].nunique()
+    complete = per_year[per_year == len(set(members))].index
+    if year is None:
+        if not len(complete):
+            raise ValueError(f"rule 'gdp': no single year with GDP for every member of {list(members)}")
+        year = int(max(complete))
+    elif year not in set(complete):
+        raise ValueError(
+            f"rule 'gdp': year {year} lacks GDP for some members; years with all: {list(complete)}"
+        )
+    sel = rows[rows["year"] == year].set_index("iso3")["gdp_usd"].astype(float)
+    return {m: float(sel[m]) for m in members}, year

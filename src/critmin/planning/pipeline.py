@@ -259,29 +259,8 @@ def _capex_class_defaults(conv: pd.DataFrame, params: ParameterSet) -> pd.DataFr
     return pd.DataFrame(rows, columns=["name", "material", "stage", "value", "basis"])
 
 
-def build_pipeline(
-    projects: pd.DataFrame | None = None,
-    params: ParameterSet | None = None,
-    conversions: pd.DataFrame | None = None,
-    baseline_year: int = 2024,
-) -> Pipeline:
-    """Convert validated project rows to the atlas basis and fill missing figures from class defaults.
-
-    ``projects`` defaults to the bundled pipeline; pass ``pd.concat([load_bundled_projects(),
-    load_user_projects(path)])`` to add user projects (ids must stay unique). Operating projects that
-    started by ``baseline_year`` (or give no start year) are excluded: their output is already in the atlas
-    baseline. Cancelled projects and projects without a stated capacity are excluded with a reason.
-    """
-    params = params or ParameterSet()
-    raw = load_bundled_projects() if projects is None else projects
-    dup = raw["project_id"][raw["project_id"].duplicated()]
-    if len(dup):
-        raise ProjectDataError(
-            [f"project_id {dup.iloc[0]!r} appears twice (bundled and user rows must differ)"]
-        )
-    conversions = load_conversions() if conversions is None else conversions
-    if "origin" not in raw.columns:
-        raw = raw.assign(origin="bundled")
+def _convert_rows(raw: pd.DataFrame, conversions: pd.DataFrame, baseline_year: int) -> pd.DataFrame:
+    """One row per project on the atlas basis, with inclusion and the exclusion reason."""
     rows = []
     for _, r in raw.iterrows():
         cap = r["capacity_t_per_year"]
@@ -317,8 +296,12 @@ def build_pipeline(
                 "exclusion_reason": reason,
             }
         )
-    conv = pd.DataFrame(rows)
-    capex_defaults = _capex_class_defaults(conv[conv["included"]], params)
+    return pd.DataFrame(rows)
+
+
+def _fill_defaults(conv: pd.DataFrame, capex_defaults: pd.DataFrame, params: ParameterSet) -> pd.DataFrame:
+    """Fill missing capex, opex, lead time, ramp-up and earliest start from class defaults (listed)."""
+    conv = conv.copy()
     defaults_used: list[list[str]] = [[] for _ in range(len(conv))]
     capex = conv["capex_usd"].to_numpy(dtype=float).copy()
     opex = conv["unit_opex_usd_per_t"].to_numpy(dtype=float).copy()
@@ -368,4 +351,32 @@ def build_pipeline(
     conv["exclusion_reason"] = reasons
     conv["defaults_used"] = [";".join(u) for u in defaults_used]
     conv.loc[~conv["included"], "defaults_used"] = ""
-    return Pipeline(conv, capex_defaults)
+    return conv
+
+
+def build_pipeline(
+    projects: pd.DataFrame | None = None,
+    params: ParameterSet | None = None,
+    conversions: pd.DataFrame | None = None,
+    baseline_year: int = 2024,
+) -> Pipeline:
+    """Convert validated project rows to the atlas basis and fill missing figures from class defaults.
+
+    ``projects`` defaults to the bundled pipeline; pass ``pd.concat([load_bundled_projects(),
+    load_user_projects(path)])`` to add user projects (ids must stay unique). Operating projects that
+    started by ``baseline_year`` (or give no start year) are excluded: their output is already in the atlas
+    baseline. Cancelled projects and projects without a stated capacity are excluded with a reason.
+    """
+    params = params or ParameterSet()
+    raw = load_bundled_projects() if projects is None else projects
+    dup = raw["project_id"][raw["project_id"].duplicated()]
+    if len(dup):
+        raise ProjectDataError(
+            [f"project_id {dup.iloc[0]!r} appears twice (bundled and user rows must differ)"]
+        )
+    conversions = load_conversions() if conversions is None else conversions
+    if "origin" not in raw.columns:
+        raw = raw.assign(origin="bundled")
+    conv = _convert_rows(raw, conversions, baseline_year)
+    capex_defaults = _capex_class_defaults(conv[conv["included"]], params)
+    return Pipeline(_fill_defaults(conv, capex_defaults, params), capex_defaults)

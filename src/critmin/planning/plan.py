@@ -59,6 +59,10 @@ class PlanRequest(BaseModel):
     alliance_demand_t: float | None = Field(None, gt=0, description="alliance demand in the baseline year, t")
     group: str = "ministerial-2026"
     scenario: str = "STEPS"
+    value: bool = Field(False, description="also report the expected disruption loss the plan avoids")
+    timeline_samples: int = Field(
+        1000, ge=0, le=100_000, description="stochastic timeline samples (0 = none)"
+    )
 
     @field_validator("scenario")
     @classmethod
@@ -80,14 +84,14 @@ class Baseline:
 def atlas_baseline(material: str, stage: str) -> Baseline:
     """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
     from critmin.atlas import load_atlas
+    from critmin.planning.names import check_material, check_stage
 
     atlas = load_atlas()
+    check_material(material, [str(m) for m in atlas.materials["slug"]])
+    check_stage(material, stage, atlas.stages_of(material))
     years = atlas.years_of(material, stage)
     if not years:
-        raise ValueError(
-            f"the atlas has no production for material {material!r} at stage {stage!r}; "
-            f"stages with data: {atlas.stages_of(material)}"
-        )
+        raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
     year = max(years)
     s = atlas.stage_series(material, stage, year).astype(float)
     return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
@@ -151,6 +155,8 @@ class PlanResult:
     baseline: Baseline
     notes: list[str]
     metadata: RunMetadata
+    timeline: dict[str, Any] | None = None
+    value: dict[str, Any] | None = None
 
     @property
     def chosen(self) -> pd.DataFrame:
@@ -196,6 +202,8 @@ class PlanResult:
                 "tonnes": float(self.baseline.tonnes.sum()),
             },
             "notes": self.notes,
+            "timeline": self.timeline,
+            "value_of_independence": self.value,
             "metadata": self.metadata.model_dump(),
         }
 
@@ -283,6 +291,7 @@ def run_plan(
     """Solve the expansion plan for ``request`` (atlas baseline and alliance group unless given)."""
     params = params or ParameterSet()
     pipeline = pipeline or build_pipeline(params=params)
+    user_baseline = baseline
     baseline = baseline or atlas_baseline(request.material, request.stage)
     if alliance is None:
         from critmin.atlas import load_atlas
@@ -298,4 +307,39 @@ def run_plan(
     for r in cd[(cd["material"] == request.material) & (cd["stage"] == request.stage)].itertuples():
         used[f"{r.name}[{r.material}]"] = float(r.value)  # type: ignore[arg-type]
     meta = RunMetadata(parameters=used, parameter_digest=params.digest())
-    return PlanResult(request, result, cand, baseline, notes, meta)
+    timeline = (
+        _timeline(request, pipeline, params) if request.timeline_samples and user_baseline is None else None
+    )
+    value = None
+    if request.value and result.feasible:
+        from critmin.planning.value import value_of_independence
+
+        supply = result.supply
+        added = float(supply.loc[supply["year"] == request.by, "new_t"].sum())
+        value = value_of_independence(request.material, request.stage, added, params=params)
+        value["cost_discounted_usd"] = result.solve.objective
+        value["year_of_added_output"] = request.by
+    return PlanResult(request, result, cand, baseline, notes, meta, timeline, value)
+
+
+def _timeline(request: PlanRequest, pipeline: Pipeline, params: ParameterSet) -> dict[str, Any]:
+    """P10/P50/P90 year of the stochastic timeline for the plan's material, stage, target and budget."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.prices import latest_reference_prices
+    from critmin.planning.independence import TimelineRequest, stage_timeline
+
+    treq = TimelineRequest(
+        materials=[request.material],
+        stages=[request.stage],
+        target=request.target,
+        budget_per_year=request.budget_per_year,
+        samples=request.timeline_samples,
+        scenario=request.scenario,
+    )
+    prices = latest_reference_prices(load_atlas().prices)
+    st = stage_timeline(
+        request.material, request.stage, treq, pipeline=pipeline, params=params, prices=prices
+    )
+    keys = ("p10", "p50", "p90", "p_reached", "status", "need_t", "named_projects", "class_units",
+            "capex_usd", "reason")  # fmt: skip
+    return {k: st.row[k] for k in keys} | {"samples": request.timeline_samples}

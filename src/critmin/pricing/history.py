@@ -185,3 +185,10 @@ def read_monthly_csv(path: str | Path, material: str) -> PriceHistory:
     if len(values) < 3:
         raise PriceSeriesError(f"{file}: {len(values)} months; expected at least 3 to fit a model")
     return PriceHistory(material, pd.Series(values, index=pd.DatetimeIndex(months)), "monthly", file, "user")
+
+
+def priced_materials(prices: pd.DataFrame | None = None) -> list[str]:
+    """Materials with a bundled price history: Pink Sheet monthly, USGS annual (positive) or NdPr oxide."""
+    prices = atlas_prices() if prices is None else prices
+    usgs = set(prices.loc[prices["usd_per_t"] > 0, "material"].astype(str))
+    return sorted(usgs | {m for m, _ in PINKSHEET_MATERIALS.values()} | set(PRICING_MATERIALS))

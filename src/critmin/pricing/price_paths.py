@@ -1,10 +1,12 @@
-"""Price paths: mean-reverting log price with restriction-regime jumps (docs/methods/price-paths.md).
+"""Price paths: the calibrated no-event baseline, a mean-reverting log price (docs/methods/price-paths.md).
 
-Monthly model for ``x = ln P`` (USD/t), exact Ornstein-Uhlenbeck step with a two-state regime ``r``::
+Monthly model for ``x = ln P`` (USD/t), exact Ornstein-Uhlenbeck step::
 
-    x[t+1] = m[t] + (x[t] - m[t]) * exp(-kappa / 12) + sigma * sqrt((1 - exp(-kappa / 6)) / (2 kappa)) * e
-    m[t]   = mu + r[t] * ln(restriction multiple),     e ~ N(0, 1)
-    r: 0 -> 1 with monthly probability 1 - (1 - hazard)^(1/12); 1 -> 0 with probability 1 / duration
+    x[t+1] = mu + (x[t] - mu) * exp(-kappa / 12) + sigma * sqrt((1 - exp(-kappa / 6)) / (2 kappa)) * e
+
+with ``e ~ N(0, 1)``. Export restrictions are not part of this process: they are events run through the
+disruption engine, whose two zones (outside price up, restricting country's price down) move these paths
+(:mod:`critmin.pricing.zones`).
 
 Fitting: monthly series (Pink Sheet, user) by OLS of ``x[t+1]`` on ``x[t]`` over the last ``pp_fit_months``
 months; annual USGS series (a handful of years) take the pooled Pink Sheet mean-reversion speed and the
@@ -32,8 +34,7 @@ from critmin.pricing.history import (
 )
 
 DT = 1.0 / 12.0
-PP_PARAMETERS = ["pp_restriction_hazard", "pp_restriction_months", "pp_restriction_multiple"]
-PP_PARAMETERS += ["pp_mean_reversion_default", "pp_fit_months", "ndpr_nd_share"]
+PP_PARAMETERS = ["pp_mean_reversion_default", "pp_fit_months", "ndpr_nd_share"]
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,11 @@ class PricePathModel:
     kappa: float
     sigma: float
     x0: float
-    hazard: float
-    duration_months: float
-    jump: float
     fit: dict[str, Any] = field(default_factory=dict)
 
     @property
     def long_run_price(self) -> float:
-        """exp(mu): the normal-regime long-run median price, USD/t."""
+        """exp(mu): the long-run median price, USD/t."""
         return float(np.exp(self.mu))
 
 
@@ -100,14 +98,6 @@ def pooled_kappa(fit_months: int = 240) -> float:
     return float(np.median(kappas))
 
 
-def _regime_parameters(material: str, params: ParameterSet) -> dict[str, float]:
-    return {
-        "hazard": params.get("pp_restriction_hazard", material),
-        "duration_months": params.get("pp_restriction_months", material),
-        "jump": float(np.log(params.get("pp_restriction_multiple", material))),
-    }
-
-
 def fit_history(history: PriceHistory, params: ParameterSet | None = None) -> PricePathModel:
     """Fit the model to one price history (monthly: OLS AR(1); annual: pooled kappa + annual changes)."""
     params = params or ParameterSet()
@@ -150,7 +140,6 @@ def fit_history(history: PriceHistory, params: ParameterSet | None = None) -> Pr
         sigma=sigma,
         x0=float(x[-1]),
         fit=fit,
-        **_regime_parameters(history.material, params),
     )
 
 
@@ -174,25 +163,18 @@ def simulate(
     months: int,
     seed: int | None = None,
     start_price: float | None = None,
-    restrictions: bool = True,
 ) -> NDArray[np.float64]:
-    """Price paths ``[path, month]`` in USD/t (month 1 is the first simulated month)."""
+    """No-event baseline price paths ``[path, month]`` in USD/t (month 1 is the first simulated month)."""
     if n_paths < 1 or months < 1:
         raise ValueError(f"n_paths={n_paths}, months={months}; expected positive integers")
     rng = np.random.default_rng(seed)
     k, s = model.kappa, model.sigma
     phi = np.exp(-k * DT)
     sd = s * np.sqrt((1.0 - np.exp(-2.0 * k * DT)) / (2.0 * k))
-    p_in = 1.0 - (1.0 - model.hazard) ** DT if restrictions else 0.0
-    p_out = 1.0 / model.duration_months
     x = np.full(n_paths, np.log(start_price) if start_price else model.x0)
-    regime = np.zeros(n_paths, dtype=bool)
     out = np.empty((n_paths, months))
     for t in range(months):
-        u = rng.random(n_paths)
-        regime = np.where(regime, u >= p_out, u < p_in)
-        m = model.mu + regime * model.jump
-        x = m + (x - m) * phi + sd * rng.standard_normal(n_paths)
+        x = model.mu + (x - model.mu) * phi + sd * rng.standard_normal(n_paths)
         out[:, t] = x
     return np.exp(out)
 
@@ -203,21 +185,3 @@ def paths_from_price_index(index: ArrayLike, base_usd_per_t: float) -> NDArray[n
     if idx.ndim != 2 or not np.isfinite(idx).all() or (idx <= 0).any():
         raise ValueError(f"price index: shape {idx.shape}; expected [scenario, month] of positive numbers")
     return idx * float(base_usd_per_t)
-
-
-#: pricing material -> the disruption engine's material whose price index it follows
-DISRUPTION_MATERIAL = {"ndpr-oxide": "magnet-rare-earths"}
-
-
-def paths_from_monte_carlo(result: Any, material: str, base_usd_per_t: float) -> NDArray[np.float64]:
-    """Paths for ``material`` from a disruption Monte Carlo result (``price_index_outside``
-    ``[scenario, material, month]`` and ``materials``, run with ``keep_paths=True``); NdPr oxide follows
-    the magnet rare-earths index."""
-    index = getattr(result, "price_index_outside", None)
-    if index is None:
-        raise ValueError("Monte Carlo result has no price_index_outside; run it with keep_paths=True")
-    materials = list(getattr(result, "materials", []))
-    name = material if material in materials else DISRUPTION_MATERIAL.get(material, material)
-    if name not in materials:
-        raise ValueError(f"material {material!r} not in the Monte Carlo result ({materials})")
-    return paths_from_price_index(np.asarray(index)[:, materials.index(name), :], base_usd_per_t)

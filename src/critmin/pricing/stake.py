@@ -55,6 +55,39 @@ def import_demand_elasticity(params: ParameterSet) -> float:
         return params.get("stake_import_demand_elasticity")
 
 
+def _levy_detail(
+    t: pd.DataFrame, mem: list[str], levy_rate: float | Mapping[str, float], eps: float, redirect: float
+) -> pd.DataFrame:
+    """Per (member, material): trade with China, the levy's effect on imports and the retaliation loss."""
+    exp_cn = t[(t["importer"] == CHINA) & t["exporter"].isin(mem)].groupby(["exporter", "material"])[
+        "value_usd"
+    ]
+    imp_cn = t[(t["exporter"] == CHINA) & t["importer"].isin(mem)].groupby(["importer", "material"])[
+        "value_usd"
+    ]
+    detail = pd.concat(
+        {
+            "exports_to_china_usd": exp_cn.sum().rename_axis(["iso3", "material"]),
+            "imports_from_china_usd": imp_cn.sum().rename_axis(["iso3", "material"]),
+        },
+        axis=1,
+    ).fillna(0.0)
+    detail = detail.reset_index()
+    if isinstance(levy_rate, Mapping):
+        rates = detail["material"].map(lambda m: float(levy_rate.get(m, 0.0)))
+    else:
+        rates = pd.Series(float(levy_rate), index=detail.index)
+    if (rates < 0).any() or not np.isfinite(rates).all():
+        raise ValueError("levy_rate: expected finite rates >= 0")
+    kept = detail["imports_from_china_usd"] * (1.0 + rates) ** eps
+    detail["levy_rate"] = rates
+    detail["levy_import_change_usd"] = kept - detail["imports_from_china_usd"]
+    detail["levy_paid_usd"] = rates * kept
+    detail["retaliation_export_loss_usd"] = (1.0 - redirect) * detail["exports_to_china_usd"]
+
+    return detail
+
+
 def members_stake(
     trade: pd.DataFrame,
     members: Collection[str],
@@ -83,32 +116,7 @@ def members_stake(
     if materials is not None:
         t = t[t["material"].isin(list(materials))]
     mem = sorted(set(members) - {CHINA})
-    exp_cn = t[(t["importer"] == CHINA) & t["exporter"].isin(mem)].groupby(["exporter", "material"])[
-        "value_usd"
-    ]
-    imp_cn = t[(t["exporter"] == CHINA) & t["importer"].isin(mem)].groupby(["importer", "material"])[
-        "value_usd"
-    ]
-    detail = pd.concat(
-        {
-            "exports_to_china_usd": exp_cn.sum().rename_axis(["iso3", "material"]),
-            "imports_from_china_usd": imp_cn.sum().rename_axis(["iso3", "material"]),
-        },
-        axis=1,
-    ).fillna(0.0)
-    detail = detail.reset_index()
-    if isinstance(levy_rate, Mapping):
-        rates = detail["material"].map(lambda m: float(levy_rate.get(m, 0.0)))
-    else:
-        rates = pd.Series(float(levy_rate), index=detail.index)
-    if (rates < 0).any() or not np.isfinite(rates).all():
-        raise ValueError("levy_rate: expected finite rates >= 0")
-    kept = detail["imports_from_china_usd"] * (1.0 + rates) ** eps
-    detail["levy_rate"] = rates
-    detail["levy_import_change_usd"] = kept - detail["imports_from_china_usd"]
-    detail["levy_paid_usd"] = rates * kept
-    detail["retaliation_export_loss_usd"] = (1.0 - redirect) * detail["exports_to_china_usd"]
-
+    detail = _levy_detail(t, mem, levy_rate, eps, redirect)
     totals = t[t["exporter"].isin(mem)].groupby("exporter")["value_usd"].sum().rename("exports_total_usd")
     per = detail.groupby("iso3")[
         [

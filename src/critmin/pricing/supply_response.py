@@ -7,7 +7,8 @@ A project's break-even price is its capital recovery per tonne plus its unit ope
 
 Per price path, a project is *enabled* by the mechanism when the producer's realised price per tonne
 (market + mechanism, averaged over the horizon) reaches its break-even while the average market price
-does not. Capacity and costs come from the planning pipeline (``critmin.planning.pipeline``).
+does not. Capacity and costs come from the planning pipeline: the caller (``critmin.runs.floor``) passes
+the pipeline's candidate table, so this module does not import the planning layer.
 """
 
 from __future__ import annotations
@@ -38,23 +39,22 @@ def capital_recovery_factor(rate: float, years: float) -> float:
 
 
 def project_breakevens(
-    material: str, *, params: ParameterSet | None = None, pipeline: Any | None = None
+    material: str,
+    candidates: pd.DataFrame,
+    *,
+    params: ParameterSet | None = None,
+    project_ids: set[str] | None = None,
 ) -> pd.DataFrame:
     """Break-even prices (USD/t) of the pipeline projects that produce ``material``.
 
-    ``pipeline``: a ``critmin.planning.pipeline.Pipeline`` (default: the bundled one). Projects without a
-    capacity or capex (after the planning class defaults) are left out.
+    ``candidates``: ``Pipeline.candidates(material, stage)`` for the scope in :data:`PROJECT_SCOPE` (columns
+    project_id, name, status, capacity_t, capex_usd, unit_opex_usd_per_t); ``project_ids``: keep only these.
+    Projects without a capacity or capex (after the planning class defaults) are left out.
     """
-    from critmin.planning.pipeline import build_pipeline, load_bundled_projects
-
     params = params or ParameterSet()
-    pipe = build_pipeline(params=params) if pipeline is None else pipeline
-    atlas_material, stage, raw_material = PROJECT_SCOPE.get(material, (material, "refine", None))
-    cand = pipe.candidates(atlas_material, stage).reset_index()
-    if raw_material is not None:
-        raw = load_bundled_projects()
-        ids = set(raw.loc[raw["material"] == raw_material, "project_id"])
-        cand = cand[cand["project_id"].isin(ids)]
+    cand = candidates.reset_index() if "project_id" not in candidates.columns else candidates
+    if project_ids is not None:
+        cand = cand[cand["project_id"].isin(project_ids)]
     cand = cand[np.isfinite(cand["capacity_t"]) & (cand["capacity_t"] > 0) & np.isfinite(cand["capex_usd"])]
     crf = capital_recovery_factor(
         params.get("mech_hurdle_rate", material), params.get("mech_project_life_years")

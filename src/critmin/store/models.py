@@ -212,3 +212,36 @@ class SubmissionRevision(Base):
     submission_id: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
+class WebSession(Base):
+    """A dashboard sign-in: the SHA-256 of the cookie's random id, its account, expiry and revocation.
+
+    ``api_token_id`` is the session's own API token (its secret is derived from the cookie's id, so neither
+    the cookie nor this table holds a usable API token); ``signin_token_id`` is the token the user signed
+    in with (the session ends when that token is revoked)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    api_token_id: Mapped[str] = mapped_column(String(32))
+    signin_token_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    expires_at: Mapped[str] = mapped_column(String(40))
+    revoked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class PriceRelease(Base):
+    """A release of reference prices published by the secretariat from an assessment job's result."""
+
+    __tablename__ = "price_releases"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy's declarative form)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+    published_by: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[str] = mapped_column(String(10))
+    window_days: Mapped[int] = mapped_column(Integer)
+    prices: Mapped[str] = mapped_column(Text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -234,152 +235,176 @@ def _take_stock(state: ReserveState, op: _Op, material: str, tonnes: float) -> d
     return _with(state.inventory_t, material, max(0.0, have - tonnes))
 
 
-def _transition(state: ReserveState, op: _Op) -> tuple[ReserveState, dict[str, Any]]:
+Result = tuple[ReserveState, dict[str, Any]]
+
+
+def _open(state: ReserveState, op: OpenReserve) -> Result:
+    if state.opened:
+        raise _fail(op, "op", "open", "a reserve that is not open yet")
+    upd = {"opened": True, "terms": op.terms, "cash_usd": op.terms.capital_usd, "as_of": op.on}
+    return state.model_copy(update=upd), {"cash_usd": op.terms.capital_usd}
+
+
+def _register(state: ReserveState, op: RegisterParticipant) -> Result:
+    p = op.participant
+    if p.id in state.participants:
+        raise _fail(op, "participant.id", p.id, "an id not registered yet")
+    return state.model_copy(update={"participants": _with(state.participants, p.id, p)}), {}
+
+
+def _subscribe(state: ReserveState, op: Subscribe) -> Result:
+    part = state.participants.get(op.participant_id)
+    if part is None or part.kind != "manufacturer":
+        raise _fail(op, "participant_id", op.participant_id, "a registered manufacturer")
+    if op.subscription_id in state.subscriptions:
+        raise _fail(op, "subscription_id", op.subscription_id, "a new subscription id")
+    sub = Subscription(
+        id=op.subscription_id,
+        participant_id=op.participant_id,
+        material=op.material,
+        quantity_t=op.quantity_t,
+        preset_price_usd_per_t=op.preset_price_usd_per_t,
+        upfront_fee_usd=op.upfront_fee_usd,
+        carry_accrued_to=op.on,
+    )
+    upd = {
+        "subscriptions": _with(state.subscriptions, sub.id, sub),
+        "cash_usd": state.cash_usd + op.upfront_fee_usd,
+        "fees_collected_usd": state.fees_collected_usd + op.upfront_fee_usd,
+    }
+    return state.model_copy(update=upd), {"fee_usd": op.upfront_fee_usd}
+
+
+def _acquire(state: ReserveState, op: Acquire) -> Result:
+    cost = op.tonnes * op.price_usd_per_t
+    if cost > state.cash_usd + TOL:
+        expected = f"a purchase within the cash available ({state.cash_usd:.2f} USD)"
+        raise _fail(op, "tonnes", op.tonnes, expected)
+    if op.supplier_id is not None:
+        sup = state.participants.get(op.supplier_id)
+        if sup is None or sup.kind != "trader":
+            raise _fail(op, "supplier_id", op.supplier_id, "a registered trader")
+    upd = {
+        "cash_usd": max(0.0, state.cash_usd - cost),
+        "inventory_t": _with(state.inventory_t, op.material, state.stock(op.material) + op.tonnes),
+        "cost_of_stock_usd": _with(
+            state.cost_of_stock_usd, op.material, state.cost_of_stock_usd.get(op.material, 0.0) + cost
+        ),
+    }
+    return state.model_copy(update=upd), {"tonnes": op.tonnes, "cost_usd": cost}
+
+
+def _open_room(state: ReserveState, op: DrawStock | BuyBack) -> Subscription:
+    sub = _subscription(state, op, op.subscription_id)
+    room = sub.open_t - state.outstanding_draws_t(sub.id)
+    if op.tonnes > room + TOL:
+        raise _fail(op, "tonnes", op.tonnes, f"at most {room} t (subscribed, not bought back, not drawn)")
+    return sub
+
+
+def _draw(state: ReserveState, op: DrawStock) -> Result:
+    sub = _open_room(state, op)
+    if op.due <= op.on:
+        raise _fail(op, "due", op.due.isoformat(), f"a date after {op.on.isoformat()}")
+    if op.draw_id in state.draws:
+        raise _fail(op, "draw_id", op.draw_id, "a new draw id")
+    inv = _take_stock(state, op, sub.material, op.tonnes)
+    draw = Draw(
+        id=op.draw_id,
+        subscription_id=sub.id,
+        participant_id=sub.participant_id,
+        material=sub.material,
+        tonnes=op.tonnes,
+        drawn_on=op.on,
+        due=op.due,
+    )
+    upd = {"inventory_t": inv, "draws": _with(state.draws, draw.id, draw)}
+    return state.model_copy(update=upd), {"tonnes": op.tonnes, "due": op.due.isoformat()}
+
+
+def _replenish(state: ReserveState, op: Replenish) -> Result:
+    d = state.draws.get(op.draw_id)
+    if d is None:
+        raise _fail(op, "draw_id", op.draw_id, f"one of {sorted(state.draws)}")
+    if op.tonnes > d.outstanding_t + TOL:
+        raise _fail(op, "tonnes", op.tonnes, f"at most the {d.outstanding_t} t outstanding")
+    tonnes = min(op.tonnes, d.outstanding_t)
+    new_draw = d.model_copy(update={"replenished_t": d.replenished_t + tonnes})
+    upd = {
+        "inventory_t": _with(state.inventory_t, d.material, state.stock(d.material) + tonnes),
+        "draws": _with(state.draws, d.id, new_draw),
+    }
+    return state.model_copy(update=upd), {"tonnes": tonnes, "late": op.on > d.due}
+
+
+def _buy_back(state: ReserveState, op: BuyBack) -> Result:
+    sub = _open_room(state, op)
+    inv = _take_stock(state, op, sub.material, op.tonnes)
+    have = state.stock(sub.material)
+    basis = state.cost_of_stock_usd.get(sub.material, 0.0)
+    new_basis = basis * (1.0 - min(1.0, op.tonnes / have)) if have > 0 else 0.0
+    paid = op.tonnes * sub.preset_price_usd_per_t
+    new_sub = sub.model_copy(update={"bought_back_t": min(sub.quantity_t, sub.bought_back_t + op.tonnes)})
+    upd = {
+        "inventory_t": inv,
+        "cash_usd": state.cash_usd + paid,
+        "cost_of_stock_usd": _with(state.cost_of_stock_usd, sub.material, new_basis),
+        "subscriptions": _with(state.subscriptions, sub.id, new_sub),
+    }
+    return state.model_copy(update=upd), {"tonnes": op.tonnes, "paid_usd": paid}
+
+
+def _settle(state: ReserveState, op: SettleCarry) -> Result:
+    owed = state.carry_owed_usd.get(op.participant_id, 0.0)
+    if op.amount_usd > owed + TOL:
+        raise _fail(op, "amount_usd", op.amount_usd, f"at most the {owed:.2f} USD owed")
+    upd = {
+        "carry_owed_usd": _with(state.carry_owed_usd, op.participant_id, max(0.0, owed - op.amount_usd)),
+        "cash_usd": state.cash_usd + op.amount_usd,
+    }
+    return state.model_copy(update=upd), {"amount_usd": op.amount_usd}
+
+
+def _set_trigger(state: ReserveState, op: SetTrigger) -> Result:
+    terms = _require_open(state, op)
+    old = state.triggers.get(op.material)
+    trig = ReleaseTrigger(
+        material=op.material,
+        baseline_usd_per_t=op.baseline_usd_per_t,
+        multiple=op.multiple if op.multiple is not None else terms.default_trigger_multiple,
+        reference_usd_per_t=None if old is None else old.reference_usd_per_t,
+        declared_disruption=False if old is None else old.declared_disruption,
+    )
+    return state.model_copy(update={"triggers": _with(state.triggers, op.material, trig)}), {
+        "release_active": trig.active
+    }
+
+
+def _observe(state: ReserveState, op: ObservePrice | DeclareDisruption) -> Result:
+    old = state.triggers.get(op.material)
+    if old is None:
+        raise _fail(op, "material", op.material, f"a material with a trigger set ({sorted(state.triggers)})")
+    if isinstance(op, ObservePrice):
+        trig = old.model_copy(update={"reference_usd_per_t": op.reference_usd_per_t})
+    else:
+        trig = old.model_copy(update={"declared_disruption": op.declared})
+    return state.model_copy(update={"triggers": _with(state.triggers, op.material, trig)}), {
+        "release_active": trig.active
+    }
+
+
+def _transition(state: ReserveState, op: _Op) -> Result:
     """The rule for each operation (the clock has already been advanced to ``op.on``)."""
     if isinstance(op, OpenReserve):
-        if state.opened:
-            raise _fail(op, "op", "open", "a reserve that is not open yet")
-        upd = {"opened": True, "terms": op.terms, "cash_usd": op.terms.capital_usd, "as_of": op.on}
-        return state.model_copy(update=upd), {"cash_usd": op.terms.capital_usd}
-    terms = _require_open(state, op)
-    if isinstance(op, AdvanceClock):
-        return state, {}
-    if isinstance(op, RegisterParticipant):
-        p = op.participant
-        if p.id in state.participants:
-            raise _fail(op, "participant.id", p.id, "an id not registered yet")
-        return state.model_copy(update={"participants": _with(state.participants, p.id, p)}), {}
-    if isinstance(op, Subscribe):
-        part = state.participants.get(op.participant_id)
-        if part is None or part.kind != "manufacturer":
-            raise _fail(op, "participant_id", op.participant_id, "a registered manufacturer")
-        if op.subscription_id in state.subscriptions:
-            raise _fail(op, "subscription_id", op.subscription_id, "a new subscription id")
-        sub = Subscription(
-            id=op.subscription_id,
-            participant_id=op.participant_id,
-            material=op.material,
-            quantity_t=op.quantity_t,
-            preset_price_usd_per_t=op.preset_price_usd_per_t,
-            upfront_fee_usd=op.upfront_fee_usd,
-            carry_accrued_to=op.on,
-        )
-        upd = {
-            "subscriptions": _with(state.subscriptions, sub.id, sub),
-            "cash_usd": state.cash_usd + op.upfront_fee_usd,
-            "fees_collected_usd": state.fees_collected_usd + op.upfront_fee_usd,
-        }
-        return state.model_copy(update=upd), {"fee_usd": op.upfront_fee_usd}
-    if isinstance(op, Acquire):
-        cost = op.tonnes * op.price_usd_per_t
-        if cost > state.cash_usd + TOL:
-            raise _fail(
-                op, "tonnes", op.tonnes, f"a purchase within the cash available ({state.cash_usd:.2f} USD)"
-            )
-        if op.supplier_id is not None:
-            sup = state.participants.get(op.supplier_id)
-            if sup is None or sup.kind != "trader":
-                raise _fail(op, "supplier_id", op.supplier_id, "a registered trader")
-        upd = {
-            "cash_usd": max(0.0, state.cash_usd - cost),
-            "inventory_t": _with(state.inventory_t, op.material, state.stock(op.material) + op.tonnes),
-            "cost_of_stock_usd": _with(
-                state.cost_of_stock_usd, op.material, state.cost_of_stock_usd.get(op.material, 0.0) + cost
-            ),
-        }
-        return state.model_copy(update=upd), {"tonnes": op.tonnes, "cost_usd": cost}
-    if isinstance(op, DrawStock):
-        sub = _subscription(state, op, op.subscription_id)
-        room = sub.open_t - state.outstanding_draws_t(sub.id)
-        if op.tonnes > room + TOL:
-            raise _fail(op, "tonnes", op.tonnes, f"at most {room} t (subscribed, not bought back, not drawn)")
-        if op.due <= op.on:
-            raise _fail(op, "due", op.due.isoformat(), f"a date after {op.on.isoformat()}")
-        if op.draw_id in state.draws:
-            raise _fail(op, "draw_id", op.draw_id, "a new draw id")
-        inv = _take_stock(state, op, sub.material, op.tonnes)
-        draw = Draw(
-            id=op.draw_id,
-            subscription_id=sub.id,
-            participant_id=sub.participant_id,
-            material=sub.material,
-            tonnes=op.tonnes,
-            drawn_on=op.on,
-            due=op.due,
-        )
-        upd = {"inventory_t": inv, "draws": _with(state.draws, draw.id, draw)}
-        return state.model_copy(update=upd), {"tonnes": op.tonnes, "due": op.due.isoformat()}
-    if isinstance(op, Replenish):
-        d = state.draws.get(op.draw_id)
-        if d is None:
-            raise _fail(op, "draw_id", op.draw_id, f"one of {sorted(state.draws)}")
-        if op.tonnes > d.outstanding_t + TOL:
-            raise _fail(op, "tonnes", op.tonnes, f"at most the {d.outstanding_t} t outstanding")
-        tonnes = min(op.tonnes, d.outstanding_t)
-        new_draw = d.model_copy(update={"replenished_t": d.replenished_t + tonnes})
-        upd = {
-            "inventory_t": _with(state.inventory_t, d.material, state.stock(d.material) + tonnes),
-            "draws": _with(state.draws, d.id, new_draw),
-        }
-        return state.model_copy(update=upd), {"tonnes": tonnes, "late": op.on > d.due}
-    if isinstance(op, BuyBack):
-        sub = _subscription(state, op, op.subscription_id)
-        room = sub.open_t - state.outstanding_draws_t(sub.id)
-        if op.tonnes > room + TOL:
-            raise _fail(op, "tonnes", op.tonnes, f"at most {room} t (subscribed, not bought back, not drawn)")
-        inv = _take_stock(state, op, sub.material, op.tonnes)
-        have = state.stock(sub.material)
-        basis = state.cost_of_stock_usd.get(sub.material, 0.0)
-        new_basis = basis * (1.0 - min(1.0, op.tonnes / have)) if have > 0 else 0.0
-        paid = op.tonnes * sub.preset_price_usd_per_t
-        new_sub = sub.model_copy(update={"bought_back_t": min(sub.quantity_t, sub.bought_back_t + op.tonnes)})
-        upd = {
-            "inventory_t": inv,
-            "cash_usd": state.cash_usd + paid,
-            "cost_of_stock_usd": _with(state.cost_of_stock_usd, sub.material, new_basis),
-            "subscriptions": _with(state.subscriptions, sub.id, new_sub),
-        }
-        return state.model_copy(update=upd), {"tonnes": op.tonnes, "paid_usd": paid}
-    if isinstance(op, SettleCarry):
-        owed = state.carry_owed_usd.get(op.participant_id, 0.0)
-        if op.amount_usd > owed + TOL:
-            raise _fail(op, "amount_usd", op.amount_usd, f"at most the {owed:.2f} USD owed")
-        upd = {
-            "carry_owed_usd": _with(state.carry_owed_usd, op.participant_id, max(0.0, owed - op.amount_usd)),
-            "cash_usd": state.cash_usd + op.amount_usd,
-        }
-        return state.model_copy(update=upd), {"amount_usd": op.amount_usd}
-    if isinstance(op, SetTrigger):
-        old = state.triggers.get(op.material)
-        trig = ReleaseTrigger(
-            material=op.material,
-            baseline_usd_per_t=op.baseline_usd_per_t,
-            multiple=op.multiple if op.multiple is not None else terms.default_trigger_multiple,
-            reference_usd_per_t=None if old is None else old.reference_usd_per_t,
-            declared_disruption=False if old is None else old.declared_disruption,
-        )
-        return state.model_copy(update={"triggers": _with(state.triggers, op.material, trig)}), {
-            "release_active": trig.active
-        }
-    if isinstance(op, ObservePrice | DeclareDisruption):
-        old = state.triggers.get(op.material)
-        if old is None:
-            raise _fail(
-                op, "material", op.material, f"a material with a trigger set ({sorted(state.triggers)})"
-            )
-        if isinstance(op, ObservePrice):
-            trig = old.model_copy(update={"reference_usd_per_t": op.reference_usd_per_t})
-        else:
-            trig = old.model_copy(update={"declared_disruption": op.declared})
-        return state.model_copy(update={"triggers": _with(state.triggers, op.material, trig)}), {
-            "release_active": trig.active
-        }
-    if isinstance(op, EmergencyAllocate):
-        return _allocate(state, op)
-    raise _fail(op, "op", type(op).__name__, "a known operation")
+        return _open(state, op)
+    _require_open(state, op)
+    rule = _RULES.get(type(op))
+    if rule is None:
+        raise _fail(op, "op", type(op).__name__, "a known operation")
+    return rule(state, op)
 
 
-def _allocate(state: ReserveState, op: EmergencyAllocate) -> tuple[ReserveState, dict[str, Any]]:
+def _allocate(state: ReserveState, op: EmergencyAllocate) -> Result:
     """Emergency release pro rata to open subscriptions; each share is a draw due back by ``op.due``."""
     if not state.release_active(op.material):
         raise _fail(op, "material", op.material, "a material whose release trigger is active")
@@ -413,6 +438,23 @@ def _allocate(state: ReserveState, op: EmergencyAllocate) -> tuple[ReserveState,
                 emergency=True,
             )
     return state.model_copy(update={"inventory_t": inv, "draws": draws}), {"allocated_t": shares}
+
+
+#: operation type -> its rule (``open`` is handled before the reserve is required to be open)
+_RULES: dict[type, Callable[[ReserveState, Any], Result]] = {
+    AdvanceClock: lambda state, op: (state, {}),
+    RegisterParticipant: _register,
+    Subscribe: _subscribe,
+    Acquire: _acquire,
+    DrawStock: _draw,
+    Replenish: _replenish,
+    BuyBack: _buy_back,
+    SettleCarry: _settle,
+    SetTrigger: _set_trigger,
+    ObservePrice: _observe,
+    DeclareDisruption: _observe,
+    EmergencyAllocate: lambda state, op: _allocate(state, op),
+}
 
 
 def apply(state: ReserveState, op: Operation) -> tuple[ReserveState, LedgerEntry]:

@@ -105,6 +105,7 @@ class SizingData:
     excluded: dict[str, str]
     metadata: RunMetadata
     params: ParameterSet
+    monte_carlo: Any = None  # the MonteCarloResult, when asked for (keep_mc)
 
 
 def _reference_restrictor(shares: pd.Series, alliance: frozenset[str]) -> tuple[str, float]:
@@ -125,6 +126,7 @@ def sizing_inputs(
     horizon_months: int = 12,
     params: ParameterSet | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_mc: bool = False,
 ) -> SizingData:
     """Run the Monte Carlo and align everything the stockpile LP and the rules need, by material label.
 
@@ -191,6 +193,7 @@ def sizing_inputs(
         excluded=excluded,
         metadata=meta,
         params=ps,
+        monte_carlo=mc if keep_mc else None,
     )
 
 

@@ -20,10 +20,19 @@ STATIC_PATH = "/assets"
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard's pages, CSV downloads and static files to ``app``."""
+    from fastapi import Request
+    from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
+    from critmin.web.render import render_error
     from critmin.web.routes import build_router
+    from critmin.web.security import CsrfCookie, CsrfRefused
 
+    async def refused(request: Request, exc: Exception) -> HTMLResponse:
+        return HTMLResponse(render_error(f"Refused: {exc}.", 403, []), status_code=403)
+
+    app.add_middleware(CsrfCookie)
+    app.add_exception_handler(CsrfRefused, refused)
     app.include_router(build_router())
     app.mount(STATIC_PATH, StaticFiles(packages=[("critmin.web", "static")]), name="dashboard-static")
 

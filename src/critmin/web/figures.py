@@ -24,9 +24,9 @@ def _num(v: Any) -> float | None:
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "title": {"text": title, "font": {"size": 14}},
+        "title": {"text": title, "font": {"size": 14}, "x": 0, "xanchor": "left"},
         "height": HEIGHT,
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "margin": {"l": 60, "r": 40, "t": 40, "b": 50},
         "font": {"family": "system-ui, sans-serif", "size": 12},
     }
     base.update(extra)

@@ -50,6 +50,72 @@ def _ore_exports(atlas: SupplyChain, material: str, year: int) -> tuple[pd.DataF
     return ore[ore["year"] == used][["exporter", "importer", "value_usd"]], used
 
 
+def pct(share: float) -> str:
+    """A share (0-1) as a percentage for the page's text ("98.8%"; a gap stays a gap)."""
+    return "–" if share != share else f"{100 * share:.1f}%"
+
+
+def key_facts(atlas: SupplyChain, material: str, stage_years: Mapping[str, int]) -> pd.DataFrame:
+    """Per stage: year, China's and the alliance's share of world output and the top three producers
+    (``critmin.analytics.exposure.exposure_detail``; ``OTH`` is never a top producer)."""
+    from critmin.analytics.exposure import DEFAULT_GROUP, exposure_detail
+
+    rows = []
+    for stage, year in stage_years.items():
+        d = exposure_detail(atlas, material, stage, year=year, group=DEFAULT_GROUP)
+        top = [(c, v) for c, v in d["shares"].items() if c != "OTH"][:3]
+        rows.append({
+            "Stage": stage,
+            "Year": int(d["year"]),
+            "China (% of world)": round(100 * float(d["china_share"]), 1),
+            f"Alliance, {DEFAULT_GROUP} (% of world)": round(100 * float(d["alliance_share"]), 1),
+            "Top 3 producers": "; ".join(f"{_label(c)} {pct(v)}" for c, v in top),
+            "Source": d["source"],
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def lead_lines(facts: pd.DataFrame) -> list[str]:
+    """The page's message in words: one sentence per stage."""
+    alliance_col = next(c for c in facts.columns if c.startswith("Alliance"))
+    verbs = {"mine": "Mining", "refine": "Refining", "magnet": "Magnet making"}
+    return [
+        f"{verbs.get(r['Stage'], r['Stage'])} ({r['Year']}): China {r['China (% of world)']:.1f}% of world "
+        f"output, the alliance {r[alliance_col]:.1f}%; top 3: {r['Top 3 producers']}."
+        for _, r in facts.iterrows()
+    ]
+
+
+def history_blocks(atlas: SupplyChain, material: str, stages: list[str]) -> list[Block]:
+    """Per stage with data: the top producers' shares over time, observed beside IEA projections."""
+    from critmin.analytics.history import share_history
+
+    out = []
+    for stage in stages:
+        hist = share_history(atlas, material, stage)
+        if hist["year"].nunique() < 2:
+            continue
+        names = [_label(c) if c != "REST" else "all others" for c in hist["iso3"]]
+        marks = [" (IEA projection)" if k == "projection" else "" for k in hist["kind"]]
+        shown = hist.assign(producer=[n + m for n, m in zip(names, marks, strict=True)])
+        fig = figures.lines(shown, "year", "share", "producer", f"{stage} shares over time", "share")
+        span = f"{int(hist['year'].min())}-{int(hist['year'].max())}"
+        out.append(
+            Block(
+                f"history-{stage}",
+                f"Who produces it over time ({stage}, {span})",
+                hist,
+                fig,
+                "Share of each year's listed production; the newest edition that published a year is used "
+                "(column edition); before 2016 the source is Theler et al. (2020), a secondary transcription "
+                "of the USGS Minerals Yearbook; IEA base-case projections are marked and never mixed with "
+                "observations.",
+                wide=True,
+            )
+        )
+    return out
+
+
 def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The page model of one material (``params['material']``, optional ``year``)."""
     material = params.get("material") or DEFAULT_MATERIAL
@@ -80,6 +146,7 @@ def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
                 caption,
             )
         )
+    blocks.extend(history_blocks(atlas, material, list(stage_years)))
     missing = atlas.missing_stages()
     for stage in missing.loc[missing["material"] == material, "stage"]:
         notes.append(f"Stage {stage} is missing from the data: reported as a gap, not estimated.")
@@ -141,6 +208,11 @@ def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
             Block("reconciliation", "Country rows vs published world total", rec.reset_index(drop=True))
         )
 
+    facts = key_facts(atlas, material, stage_years)
+    if len(facts):
+        caption = "Shares of world output (OTH, 'other countries', counts in the total)."
+        title = "China, the alliance and the top producers"
+        blocks.insert(0, Block("key-facts", title, facts, wide=True, caption=caption))
     params_out = {"material": material} | ({"year": str(year_param)} if year_param else {})
     eds = sorted(set(p["edition"]))
     return Page(
@@ -155,6 +227,7 @@ def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
         context={
             "materials": atlas.materials[["slug", "name"]].to_records(index=False).tolist(),
             "material": material,
+            "lead": lead_lines(facts) if len(facts) else [],
         },
     )
 

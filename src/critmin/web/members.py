@@ -19,7 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import COOKIE, Me, call, token_of, whoami
 from critmin.web.page import Block, Page, PageError
-from critmin.web.render import environment, render_page
+from critmin.web.render import csv_response, environment, render_page
+from critmin.web.security import checked_form, cookie_options
+from critmin.web.uploads import HeaderError, column_specs, normalise, template_csv
 
 KINDS = ["production", "demand", "stocks", "transactions"]
 SUBMISSION_COLUMNS = ["id", "kind", "iso3", "source_format", "row_count", "created_at"]
@@ -27,6 +29,9 @@ ROW_COLUMNS = ["submission_id", "kind", "row_number", "material", "stage", "year
                "currency", "counterparty"]  # fmt: skip
 AGGREGATE_COLUMNS = ["kind", "material", "stage", "year", "contributors", "tonnes", "suppressed", "reason"]
 MAX_SUBMISSIONS = 20
+SESSION_HOURS = 8.0  # a dashboard session's lifetime; CRITMIN_WEB_SESSION_HOURS overrides it
+MAX_FAILURES = 5
+FAILURE_WINDOW_S = 300.0
 EDITIONS = {"member-submissions": "Member submissions to this service (confidential; own rows only)"}
 
 
@@ -42,6 +47,51 @@ def errors_csv_href(errors: list[dict[str, Any]]) -> str:
     for e in errors:
         writer.writerow({k: e.get(k) for k in ("row", "field", "value", "reason")})
     return "data:text/csv;charset=utf-8," + quote(buf.getvalue())
+
+
+def session_hours() -> float:
+    """Lifetime of a dashboard session in hours (``CRITMIN_WEB_SESSION_HOURS``, default 8)."""
+    import os
+
+    return float(os.environ.get("CRITMIN_WEB_SESSION_HOURS", SESSION_HOURS))
+
+
+def safe_return(path: str) -> str:
+    """A page of this server to return to after sign-in (``""`` unless a plain local path)."""
+    ok = path.startswith("/") and not path.startswith(("//", "/members/sign")) and "\\" not in path
+    return path if ok and len(path) <= 500 else ""
+
+
+class SignInLimiter:
+    """Failed sign-ins per client address in a sliding window (per server process)."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, client: str) -> list[float]:
+        import time
+
+        now = time.monotonic()
+        kept = [t for t in self._failures.get(client, []) if now - t < self.window_s]
+        self._failures[client] = kept
+        return kept
+
+    def failed(self, client: str) -> None:
+        """Record one failed sign-in."""
+        import time
+
+        self._recent(client).append(time.monotonic())
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until ``client`` may try again (0: now)."""
+        import math
+        import time
+
+        recent = self._recent(client)
+        if len(recent) < self.limit:
+            return 0
+        return max(1, math.ceil(self.window_s - (time.monotonic() - recent[-self.limit])))
 
 
 class Refusal(Exception):
@@ -104,7 +154,14 @@ async def member_page(request: Request, member_id: int, token: str, me: Me) -> P
         editions=EDITIONS | {k: DATA_EDITIONS[k] for k in ("usgs-mcs2026",)},
         intro=f"Signed in as {me.name} ({me.role}). Only you and the secretariat see this page.",
         template="member.html",
-        context={"member_id": member_id, "kinds": KINDS, "upload": None, "me": me},
+        context={
+            "member_id": member_id,
+            "kinds": KINDS,
+            "upload": None,
+            "me": me,
+            "kind": KINDS[0],
+            "specs": {k: column_specs(k) for k in KINDS},
+        },
         csv_base=f"/members/{member_id}/download.csv",
     )
 
@@ -113,13 +170,20 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     """Routes of the members area."""
     router = APIRouter(include_in_schema=False)
     env = environment()
+    signin_limiter = SignInLimiter()
 
     def signin_html(
-        message: str = "", status: int = 200, info: str = "", accounts: list[dict[str, Any]] | None = None
+        message: str = "",
+        status: int = 200,
+        info: str = "",
+        accounts: list[dict[str, Any]] | None = None,
+        back: str = "",
+        me: Me | None = None,
     ) -> HTMLResponse:
         html = env.get_template("signin.html").render(
-            nav=nav, message=message, info=info, accounts=accounts or [], page=_NAV_PAGE
-        )
+            nav=nav, message=message, info=info, accounts=accounts or [], page=_NAV_PAGE,
+            next=safe_return(back), me=me,
+        )  # fmt: skip
         return HTMLResponse(html, status_code=status)
 
     def refusal_html(err: Refusal) -> HTMLResponse:
@@ -131,8 +195,11 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     async def members_home(request: Request) -> Response:
         """Sign-in form, or the signed-in account's own page."""
         me = await whoami(request, token_of(request))
+        back = request.query_params.get("next", "")
         if me is None:
-            return signin_html()
+            return signin_html(back=back)
+        if safe_return(back):
+            return RedirectResponse(safe_return(back), status_code=303)
         if me.role == "member" and me.member_id is not None:
             return RedirectResponse(f"/members/{me.member_id}", status_code=303)
         accounts: list[dict[str, Any]] = []
@@ -141,23 +208,53 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             if listed.status_code == 200:
                 accounts = [a for a in listed.json() if a.get("role") == "member"]
         info = f"Signed in as {me.name} ({me.role}); this account has no member page of its own."
-        return signin_html(info=info, accounts=accounts)
+        return signin_html(info=info, accounts=accounts, me=me)
 
     async def sign_in(request: Request) -> Response:
-        """Check the token with the API and keep it in an HttpOnly, same-site cookie."""
-        form = await request.form()
+        """Check the token with the API, then open a dashboard session (the cookie holds only its id).
+
+        After :data:`MAX_FAILURES` failed sign-ins from one address within :data:`FAILURE_WINDOW_S`
+        seconds, further attempts answer 429 until the window has passed."""
+        from critmin.store.members import authenticate
+        from critmin.store.models import Member
+        from critmin.store.web_sessions import open_session
+
+        client = request.client.host if request.client else ""
+        wait = signin_limiter.retry_after(client)
+        if wait > 0:
+            refused = signin_html(f"Too many failed sign-ins: try again in {wait} s.", 429)
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+        form = await checked_form(request)
         token = str(form.get("token") or "").strip()
+        back = safe_return(str(form.get("next") or ""))
         me = await whoami(request, token)
-        if me is None:
-            return signin_html("That token was not accepted (unknown or revoked).", 401)
-        target = (
+        store = request.app.state.store
+        with store.write() as s:
+            who = authenticate(s, token) if me is not None else None
+            member = s.get(Member, who.member_id) if who is not None and who.member_id is not None else None
+            session_id = open_session(s, member, token.split("_")[1], session_hours()) if member else None
+        if session_id is None or me is None:
+            signin_limiter.failed(client)
+            return signin_html("That token was not accepted (unknown or revoked).", 401, back=back)
+        target = back or (
             f"/members/{me.member_id}" if me.role == "member" and me.member_id is not None else "/members"
         )
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        response.set_cookie(
+            COOKIE, session_id, max_age=int(session_hours() * 3600), **cookie_options(request)
+        )
         return response
 
     async def sign_out(request: Request) -> Response:
+        """Close the session (revoked in the store, not only forgotten by the browser)."""
+        from critmin.store.web_sessions import close_session
+
+        await checked_form(request)
+        cookie = request.cookies.get(COOKIE)
+        if cookie and len(cookie) <= 100:
+            with request.app.state.store.write() as s:
+                close_session(s, cookie)
         response = RedirectResponse("/members", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -183,22 +280,33 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         A rejected file re-renders the member page (HTTP 200: the form was answered) with the API's
         422 detail and every rejected value; nothing was stored.
         """
+        form = await checked_form(request)
         try:
             token, me = await _authorise(request, member_id)
         except Refusal as err:
             return refusal_html(err)
         if me.member_id != member_id:
             return refusal_html(Refusal(403, "Only the member itself uploads its submissions."))
-        form = await request.form()
         kind = str(form.get("kind") or "")
         file = form.get("file")
         page = await member_page(request, member_id, token, me)
+        if kind in KINDS:
+            page.context["kind"] = kind  # the form keeps the kind chosen
         if kind not in KINDS or file is None or isinstance(file, str):
             message = f"Choose a kind (one of {KINDS}) and a CSV file."
             page.context["upload"] = {"ok": False, "detail": message, "errors": []}
             return HTMLResponse(render_page(page, nav))
-        content = await file.read()
-        files = {"file": (file.filename or "upload.csv", content, "text/csv")}
+        raw = await file.read()
+        try:
+            content = normalise(kind, raw.decode("utf-8-sig"))
+        except (HeaderError, UnicodeDecodeError) as err:
+            reason = (
+                str(err) if isinstance(err, HeaderError) else f"the file is not UTF-8 text ({err.reason})"
+            )
+            page.context["upload"] = {"ok": False, "detail": f"Nothing was stored: {reason}", "errors": [],
+                                      "filename": file.filename}  # fmt: skip
+            return HTMLResponse(render_page(page, nav))
+        files = {"file": (file.filename or "upload.csv", content.encode(), "text/csv")}
         r = await call(request, "POST", "/submissions/csv", token, params={"kind": kind}, files=files)
         if r.status_code == 201:
             body = r.json()
@@ -230,9 +338,18 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             frame = page.block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        text = frame.to_csv(index=False, lineterminator="\n")
-        return Response(text, media_type="text/csv; charset=utf-8")
+        return csv_response(frame, f"member-{member_id}-{block}")
 
+    def template(kind: str) -> Response:
+        """The header row of an upload kind, as a CSV file to fill in."""
+        if kind not in KINDS:
+            return Response(
+                f"no upload kind {kind!r}; expected one of {KINDS}\n", 404, media_type="text/plain"
+            )
+        headers = {"Content-Disposition": f'attachment; filename="critmin-{kind}-template.csv"'}
+        return Response(template_csv(kind), media_type="text/csv; charset=utf-8", headers=headers)
+
+    router.add_api_route("/members/template.csv", template, methods=["GET"])
     router.add_api_route("/members", members_home, methods=["GET"])
     router.add_api_route("/members/signin", sign_in, methods=["POST"])
     router.add_api_route("/members/signout", sign_out, methods=["POST"])

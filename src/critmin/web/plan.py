@@ -1,6 +1,7 @@
 """Investment plan page: the project pipeline, the chosen roadmap as a timeline, the independence curve
-(non-China share of supply by year against the target) and each member's contribution
-(``critmin.planning``: ``build_pipeline``, ``run_plan``, ``share_burden``)."""
+(non-China share of supply by year against the target), the sampled timeline (P10-P90 band of the share and
+the P10/P50/P90 years of the key materials) and each member's contribution (``critmin.planning``:
+``build_pipeline``, ``run_plan``, ``run_timeline``, ``share_burden``)."""
 
 from __future__ import annotations
 
@@ -49,14 +50,148 @@ def _pipeline() -> Any:
     return build_pipeline()
 
 
-def plan_page(params: Mapping[str, str]) -> Page:
-    """The plan page model (material, stage, target, by, budget USD/yr, cap, group, scenario, burden)."""
+def _request(p: Mapping[str, str], materials: list[str], groups: list[str]) -> Any:
     from pydantic import ValidationError
 
-    from critmin.atlas import load_atlas
+    from critmin.planning.plan import PlanRequest
+
+    try:
+        return PlanRequest(
+            material=require(p, "material", materials),
+            stage=require(p, "stage", ["mine", "refine"]),
+            target=_number(p, "target", 0.5, 0.0, 0.999),
+            by=int_param(p, "by", 2035, 2026, 2060),
+            budget_per_year=_number(p, "budget", None, 0.0, 1e13),
+            third_country_cap=p.get("cap", "off") == "on",
+            group=require(p, "group", groups, "ministerial-2026"),
+            scenario=require(p, "scenario", SCENARIOS, "STEPS"),
+            timeline_samples=0,
+        )
+    except (ValidationError, ValueError) as err:
+        raise PageError(f"plan request: {err}", status=422) from err
+
+
+def _roadmap(plan: Any) -> Block | None:
+    chosen = plan.chosen
+    if not (plan.result.feasible and len(chosen)):
+        return None
+    road = chosen[["project_id", "name", "country_iso3", "start_year", "first_output_year", "capacity_t",
+                   "capex_usd", "defaults_used", "source_title"]].copy()  # fmt: skip
+    road["label"] = [f"{n} ({c})" for n, c in zip(road["project_id"], road["country_iso3"], strict=True)]
+    road["phase_end"] = road["first_output_year"]
+    road["phase"] = "construction"
+    fig = figures.timeline(
+        road, "label", "start_year", "phase_end", "phase", "Roadmap: start to first output"
+    )
+    return Block("roadmap", "Chosen roadmap", road.drop(columns=["phase", "phase_end"]), fig, wide=True)
+
+
+def _independence(out: dict[str, Any], request: Any) -> Block:
+    supply = pd.DataFrame(out["supply_by_year"])
+    curve = supply.melt(id_vars="year", value_vars=["non_china_share_a", "non_china_share_b"],
+                        var_name="accounting", value_name="non_china_share")  # fmt: skip
+    fig = figures.lines(curve, "year", "non_china_share", "accounting", "Non-China share of supply", "share")
+    fig["layout"]["shapes"] = [_target_line(request.target)]
+    return Block(
+        "independence",
+        f"Independence curve: target {request.target:.0%} from {request.by}",
+        supply,
+        fig,
+        "a: incumbents keep their baseline output; b: supply equals IEA demand "
+        f"({request.scenario}), incumbents fill the gap. Dotted: the target.",
+    )
+
+
+def _target_line(target: float) -> dict[str, Any]:
+    return {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
+            "line": {"dash": "dot", "color": "#b42318"}}  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def _timeline(target: float, budget: float | None) -> Any:
+    from critmin.planning.independence import TimelineRequest, run_timeline
+
+    return run_timeline(TimelineRequest(target=target, budget_per_year=budget), pipeline=_pipeline())
+
+
+def _timeline_blocks(request: Any) -> list[Block]:
+    """Share bands of the chosen material and stage; P10/P50/P90 years of the key set (sampled)."""
+    rep = _timeline(request.target, request.budget_per_year)
+    budget = (
+        "no budget limit" if request.budget_per_year is None else f"{request.budget_per_year:,.0f} USD/yr"
+    )
+    cols = [
+        "material",
+        "stage",
+        "non_china_share_now",
+        "p10",
+        "p50",
+        "p90",
+        "p_reached",
+        "capex_usd",
+        "reason",
+    ]
+    table = rep.table[cols]
+    title = f"Key materials: year the non-China share reaches {request.target:.0%} ({budget})"
+    caption = ("P10/P50/P90: the target holds from that year on in 10/50/90% of 1,000 samples of lead times, "
+               "delays and failures; empty = not reached by 2050 (reason given).")  # fmt: skip
+    blocks = [Block("keyset", title, table, None, caption, wide=True)]
+    bands = rep.bands[(rep.bands["material"] == request.material) & (rep.bands["stage"] == request.stage)]
+    if len(bands):
+        long = bands.melt(
+            id_vars="year", value_vars=["p10", "p50", "p90"], var_name="band", value_name="share"
+        )
+        fig = figures.lines(long, "year", "share", "band", "Non-China share: P10-P90 band", "share")
+        for trace in fig["data"]:
+            if trace["hovertext"] == "p90":
+                trace["fill"] = "tonexty"
+        fig["layout"]["shapes"] = [_target_line(request.target)]
+        row = rep.table[(rep.table["material"] == request.material) & (rep.table["stage"] == request.stage)]
+        msg = row["reason"].iloc[0] or (
+            f"P10 {row['p10'].iloc[0]:.0f}, P50 {row['p50'].iloc[0]:.0f}, P90 {row['p90'].iloc[0]:.0f}"
+        )
+        note = ("Lower of the two shares (a, b) by year over the samples, with named projects and generic "
+                f"capacity classes. {msg}.")  # fmt: skip
+        blocks.insert(
+            0, Block("bands", f"Sampled timeline: {request.material} ({request.stage})", bands, fig, note)
+        )
+    return blocks
+
+
+def _burden(
+    plan: Any, p: Mapping[str, str], request: Any, alliance: frozenset[str], rule: str
+) -> Block | None:
     from critmin.optimize.expansion import project_output
     from critmin.planning.burden import share_burden
-    from critmin.planning.plan import PlanRequest, atlas_baseline, run_plan
+    from critmin.planning.names import check_members
+
+    chosen = plan.chosen
+    raw = p.get("members", "")
+    try:
+        members = (
+            check_members(raw.split(","))
+            if raw
+            else sorted({str(c) for c in chosen.get("country_iso3", []) if c in alliance})
+        )
+    except ValueError as err:
+        raise PageError(f"parameter members={raw!r}: {err}", status=422) from err
+    if not (plan.result.feasible and len(chosen) and members):
+        return None
+    sched = plan.result.schedule
+    secured = project_output(plan.result.problem, sched.set_index("project_id")["start_year"], request.by)
+    try:
+        burden = share_burden(sched, secured, members, rule)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise PageError(f"burden sharing: {err}", status=422) from err
+    fig = figures.bars(burden, "member", "contribution_usd", f"Capex by member ({rule} rule)", "USD")
+    return Block("contributions", "Members' contributions", burden, fig,
+                 f"Supply secured in {request.by}; members: {', '.join(members)}.")  # fmt: skip
+
+
+def plan_page(params: Mapping[str, str]) -> Page:
+    """The plan page model (material, stage, target, by, budget USD/yr, cap, group, scenario, burden)."""
+    from critmin.atlas import load_atlas
+    from critmin.planning.plan import atlas_baseline, run_plan
 
     p = {**DEFAULTS, **{k: v for k, v in params.items() if v != ""}}
     pipeline = _pipeline()
@@ -65,90 +200,30 @@ def plan_page(params: Mapping[str, str]) -> Page:
     pairs = sorted(
         {(m, s) for m, s in zip(proj["material"], proj["stage"], strict=True) if isinstance(m, str)}
     )
-    material = require(p, "material", sorted({m for m, _ in pairs}))
-    stage = require(p, "stage", ["mine", "refine"])
-    group = require(p, "group", sorted(atlas.groups), "ministerial-2026")
-    scenario = require(p, "scenario", SCENARIOS, "STEPS")
+    materials = sorted({m for m, _ in pairs})
+    request = _request(p, materials, sorted(atlas.groups))
     rule = require(p, "rule", RULES, "host")
     try:
-        request = PlanRequest(
-            material=material,
-            stage=stage,
-            target=_number(p, "target", 0.5, 0.0, 0.999),
-            by=int_param(p, "by", 2035, 2026, 2060),
-            budget_per_year=_number(p, "budget", None, 0.0, 1e13),
-            third_country_cap=p.get("cap", "off") == "on",
-            group=group,
-            scenario=scenario,
-        )
-        baseline = atlas_baseline(material, stage)
-    except (ValidationError, ValueError) as err:
+        baseline = atlas_baseline(request.material, request.stage)
+    except ValueError as err:
         raise PageError(f"plan request: {err}", status=422) from err
     plan = run_plan(request, pipeline=pipeline, baseline=baseline)
     out = plan.to_dict()
-
-    projects = pipeline.projects
-    table = projects[(projects["material"] == material) & (projects["stage"] == stage)][PIPELINE_COLUMNS]
-    blocks = [
-        Block("pipeline", f"Project pipeline: {material} ({stage})", table.reset_index(drop=True), wide=True)
-    ]
-
-    chosen = plan.chosen
+    table = proj[(proj["material"] == request.material) & (proj["stage"] == request.stage)][PIPELINE_COLUMNS]
+    blocks = [Block("pipeline", f"Project pipeline: {request.material} ({request.stage})",
+                    table.reset_index(drop=True), wide=True)]  # fmt: skip
     notes = list(plan.notes)
-    if plan.result.feasible and len(chosen):
-        road = chosen[["project_id", "name", "country_iso3", "start_year", "first_output_year", "capacity_t",
-                       "capex_usd", "defaults_used", "source_title"]].copy()  # fmt: skip
-        road["label"] = [f"{n} ({c})" for n, c in zip(road["project_id"], road["country_iso3"], strict=True)]
-        road["phase_end"] = road["first_output_year"]
-        road["phase"] = "construction"
-        fig = figures.timeline(
-            road, "label", "start_year", "phase_end", "phase", "Roadmap: start to first output"
-        )
-        blocks.append(
-            Block("roadmap", "Chosen roadmap", road.drop(columns=["phase", "phase_end"]), fig, wide=True)
-        )
-    else:
+    road = _roadmap(plan)
+    if road is None:
         notes.append(out["explanation"] or "No project is needed or none can be chosen.")
-
-    supply = pd.DataFrame(out["supply_by_year"])
-    curve = supply.melt(id_vars="year", value_vars=["non_china_share_a", "non_china_share_b"],
-                        var_name="accounting", value_name="non_china_share")  # fmt: skip
-    fig = figures.lines(curve, "year", "non_china_share", "accounting", "Non-China share of supply", "share")
-    fig["layout"]["shapes"] = [
-        {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": request.target, "y1": request.target,
-         "line": {"dash": "dot", "color": "#b42318"}}
-    ]  # fmt: skip
-    blocks.append(
-        Block(
-            "independence",
-            f"Independence curve: target {request.target:.0%} from {request.by}",
-            supply,
-            fig,
-            "a: incumbents keep their baseline output; b: supply equals IEA demand "
-            f"({scenario}), incumbents fill the gap. Dotted: the target.",
-        )
-    )
-
-    members_raw = p.get("members", "")
-    if members_raw:
-        members = [m.strip().upper() for m in members_raw.split(",") if m.strip()]
-    else:
-        members = sorted({str(c) for c in chosen.get("country_iso3", []) if c in atlas.groups[group]})
-    if plan.result.feasible and len(chosen) and members:
-        sched = plan.result.schedule
-        secured = project_output(plan.result.problem, sched.set_index("project_id")["start_year"], request.by)
-        try:
-            burden = share_burden(sched, secured, members, rule)  # type: ignore[arg-type]
-        except ValueError as err:
-            raise PageError(f"burden sharing: {err}", status=422) from err
-        fig = figures.bars(burden, "member", "contribution_usd", f"Capex by member ({rule} rule)", "USD")
-        blocks.append(Block("contributions", "Members' contributions", burden, fig,
-                            f"Supply secured in {request.by}; members: {', '.join(members)}."))  # fmt: skip
-
+    blocks += [b for b in (road, _independence(out, request)) if b is not None]
+    blocks += _timeline_blocks(request)
+    contrib = _burden(plan, p, request, atlas.groups[request.group], rule)
+    blocks += [contrib] if contrib is not None else []
     meta = out["metadata"]
     return Page(
         name="plan",
-        title=f"Investment plan: {material} ({stage})",
+        title=f"Investment plan: {request.material} ({request.stage})",
         blocks=blocks,
         editions=dict(meta.get("data_editions") or {}) | {"baseline": plan.baseline.source},
         params={k: str(params[k]) for k in PARAM_KEYS if params.get(k)},
@@ -158,25 +233,32 @@ def plan_page(params: Mapping[str, str]) -> Page:
         + f". Parameter set {meta.get('parameter_digest', '')}.",
         notes=notes,
         template="plan.html",
-        context={
-            "form": {
-                "material": material,
-                "stage": stage,
-                "target": request.target,
-                "by": request.by,
-                "budget": "" if request.budget_per_year is None else f"{request.budget_per_year:g}",
-                "cap": request.third_country_cap,
-                "group": group,
-                "scenario": scenario,
-                "rule": rule,
-                "members": ",".join(members),
-            },
-            "materials": sorted({m for m, _ in pairs}),
-            "groups": sorted(atlas.groups),
-            "scenarios": SCENARIOS,
-            "rules": RULES,
-        },
+        context=_context(request, rule, contrib, materials, sorted(atlas.groups)),
     )
+
+
+def _context(
+    request: Any, rule: str, contrib: Block | None, materials: list[str], groups: list[str]
+) -> dict[str, Any]:
+    members = ",".join(contrib.frame["member"]) if contrib is not None else ""
+    return {
+        "form": {
+            "material": request.material,
+            "stage": request.stage,
+            "target": request.target,
+            "by": request.by,
+            "budget": "" if request.budget_per_year is None else f"{request.budget_per_year:g}",
+            "cap": request.third_country_cap,
+            "group": request.group,
+            "scenario": request.scenario,
+            "rule": rule,
+            "members": members,
+        },
+        "materials": materials,
+        "groups": groups,
+        "scenarios": SCENARIOS,
+        "rules": RULES,
+    }
 
 
 @lru_cache(maxsize=32)

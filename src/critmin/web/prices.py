@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from critmin.pricing.mechanisms.registry import MECHANISMS
 from critmin.web import figures
 from critmin.web.page import Block, Page, PageError, int_param, require
 
 KG_PER_T = 1000.0
 DEFAULT_MATERIAL = "ndpr-oxide"
-MECHANISMS = ["floor", "floor-share", "cfd", "levy", "offtake", "reserve"]
 MAX_PATHS = 20_000
 PARAM_KEYS = ("material", "mechanism", "strike", "volume_t", "years", "paths", "seed")
 
@@ -68,6 +68,31 @@ def fan_frame(paths: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"month": np.arange(1, paths.shape[1] + 1), "p5": q[0], "p50": q[1], "p95": q[2]})
 
 
+def _history_block(history: Any) -> Block:
+    """The published price history as a line chart, USD per kg."""
+    values = history.values
+    hist = pd.DataFrame(
+        {"period": [str(i)[:10] for i in values.index], "usd_per_kg": values.to_numpy() / KG_PER_T}
+    )
+    hist["series"] = history.series
+    hist_fig = figures.lines(hist, "period", "usd_per_kg", "series", f"{history.source}", "USD per kg")
+    if len(hist) > 60:
+        hist_fig["data"][0]["mode"] = "lines"
+    return Block("history", f"Published prices: {history.series}", hist, hist_fig)
+
+
+def _model_frame(model: Any) -> pd.DataFrame:
+    """The fitted model's parameters and fit notes as a two-column table."""
+    rows = {
+        "start price (USD/kg)": math.exp(model.x0) / KG_PER_T,
+        "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
+        "mean reversion (per year)": model.kappa,
+        "volatility (per year)": model.sigma,
+        **{f"fit: {k}": v for k, v in model.fit.items()},
+    }
+    return pd.DataFrame({"quantity": list(rows), "value": [str(v) for v in rows.values()]})
+
+
 def prices_page(params: Mapping[str, str]) -> Page:
     """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
     from critmin.pricing.history import PriceSeriesError, known_materials
@@ -76,7 +101,7 @@ def prices_page(params: Mapping[str, str]) -> Page:
 
     materials = sorted(known_materials())
     material = require(params, "material", materials, DEFAULT_MATERIAL)
-    mechanism = require(params, "mechanism", MECHANISMS, "floor")
+    mechanism = require(params, "mechanism", list(MECHANISMS), "floor")
     try:
         history = price_history(material)
         model = fit_history(history)
@@ -89,19 +114,11 @@ def prices_page(params: Mapping[str, str]) -> Page:
     n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
     seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
 
-    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed, restrictions=True)
-    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)  # type: ignore[arg-type]
+    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed)
+    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)
     result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
     summary = result.summary
 
-    values = history.values
-    hist = pd.DataFrame(
-        {"period": [str(i)[:10] for i in values.index], "usd_per_kg": values.to_numpy() / KG_PER_T}
-    )
-    hist["series"] = history.series
-    hist_fig = figures.lines(hist, "period", "usd_per_kg", "series", f"{history.source}", "USD per kg")
-    if len(hist) > 60:
-        hist_fig["data"][0]["mode"] = "lines"
     fan = fan_frame(paths)
     fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
     fan_fig = figures.lines(fan_long, "month", "usd_per_kg", "quantile", "Simulated prices", "USD per kg")
@@ -112,21 +129,10 @@ def prices_page(params: Mapping[str, str]) -> Page:
     fiscal_fig = figures.histogram(
         fiscal, "fiscal_cost_pv_usd", "mechanism", "Fiscal cost, present value", "USD (> 0: government pays)"
     )
-    model_rows = {
-        "start price (USD/kg)": start_usd_per_kg,
-        "long-run price (USD/kg)": model.long_run_price / KG_PER_T,
-        "mean reversion (per year)": model.kappa,
-        "volatility (per year)": model.sigma,
-        "restriction hazard (per year)": model.hazard,
-        "restriction duration (months)": model.duration_months,
-        "restriction price multiple": math.exp(model.jump),
-        **{f"fit: {k}": v for k, v in model.fit.items()},
-    }
-    model_frame = pd.DataFrame({"quantity": list(model_rows), "value": [str(v) for v in model_rows.values()]})
     dist = distribution_frame(summary)
     blocks = [
-        Block("history", f"Published prices: {history.series}", hist, hist_fig),
-        Block("model", "Fitted price model", model_frame),
+        _history_block(history),
+        Block("model", "Fitted no-event price model", _model_frame(model)),
         Block("paths", f"{n_paths:,} simulated price paths, {years} years", fan, fan_fig),
         Block(
             "fiscal-cost",

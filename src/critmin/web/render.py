@@ -13,6 +13,7 @@ import pandas as pd
 
 from critmin.web import STATIC_PATH
 from critmin.web.page import Page
+from critmin.web.security import csrf_field, current_path, viewer
 
 # (path, label) of the navigation bar, in order; only pages that are registered appear
 NAV: list[tuple[str, str, str]] = [
@@ -22,6 +23,7 @@ NAV: list[tuple[str, str, str]] = [
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
     ("plan", "/plan", "Investment plan"),
+    ("stake", "/stake", "Stake"),
     ("members", "/members", "Members"),
 ]
 
@@ -109,8 +111,24 @@ def environment() -> jinja2.Environment:
         figure_json=figure_json,
         csv_url=csv_url,
         data_csv_href=data_csv_href,
+        csrf_field=csrf_field,
+        viewer=viewer,
+        current_path=current_path,
+        quote=lambda v: __import__("urllib.parse").parse.quote(str(v), safe=""),
     )
     return env
+
+
+def csv_response(frame: pd.DataFrame, name: str) -> Any:
+    """``frame`` as a CSV download named after its content (``<name>.csv``, unsafe characters dropped)."""
+    import re
+
+    from fastapi.responses import Response
+
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "table"
+    headers = {"Content-Disposition": f'attachment; filename="{safe}.csv"'}
+    return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8",
+                    headers=headers)  # fmt: skip
 
 
 def render_page(page: Page, nav: list[tuple[str, str, str]], user: str = "") -> str:

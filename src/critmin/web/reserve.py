@@ -5,17 +5,19 @@ ledgers from the service API (``/api/v1/reserves``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin.web import figures
 from critmin.web.apiclient import call, token_of, whoami
 from critmin.web.page import Block, Page, PageError, int_param
-from critmin.web.render import environment, render_page
+from critmin.web.render import csv_response, environment, render_page
+from critmin.web.security import checked_form
 
 PARAM_KEYS = ("budget", "scenarios", "seed", "horizon", "cvar")
 PLAN_COLUMNS = ["material", "tonnes", "cost_usd", "days_of_cover", "expected_shortfall_t",
@@ -210,8 +212,19 @@ async def operations_page(request: Request, token: str) -> Page | tuple[int, str
     )
 
 
+def _ops_context(page: Page, reserves: list[dict[str, Any]], **extra: Any) -> Page:
+    """The operations page with its forms (one per vault operation) and any message or kept values."""
+    import secrets
+
+    from critmin.web.operations import operation_forms
+
+    context = {"forms": operation_forms(), "reserves": reserves, "op_key": secrets.token_hex(8),
+               "values": {}, "op_error": None, "done": ""} | extra  # fmt: skip
+    return replace(page, template="reserve_ops.html", context={**page.context, **context})
+
+
 def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
-    """``/reserve/operations`` (HTML) and its CSV downloads, for the operator and the secretariat."""
+    """``/reserve/operations`` (HTML, forms) and its CSV downloads, for the operator and the secretariat."""
     router = APIRouter(include_in_schema=False)
 
     async def _page(request: Request) -> Page | tuple[int, str]:
@@ -221,19 +234,61 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             return 401, "Sign in (Members) with a reserve operator or secretariat token."
         if me.role not in OPERATOR_ROLES:
             return 403, f"Signed in as {me.name} ({me.role}): the reserve operations are for the operator."
-        return await operations_page(request, token)
+        page = await operations_page(request, token)
+        if isinstance(page, Page) and me.role == "reserve_operator":
+            reserves = (await call(request, "GET", "/reserves", token)).json()
+            page = _ops_context(page, [{"id": r["id"], "name": r["name"]} for r in reserves])
+        return page
+
+    def _error(status: int, message: str) -> HTMLResponse:
+        html = (
+            environment().get_template("error.html").render(message=message, status=status, nav=nav, user="")
+        )
+        return HTMLResponse(html, status_code=status)
 
     async def show(request: Request) -> Response:
         page = await _page(request)
         if isinstance(page, tuple):
-            status, message = page
-            html = (
-                environment()
-                .get_template("error.html")
-                .render(message=message, status=status, nav=nav, user="")
-            )
-            return HTMLResponse(html, status_code=status)
+            return _error(*page)
+        if page.template == "reserve_ops.html":
+            page.context["done"] = request.query_params.get("done", "")
         return HTMLResponse(render_page(page, nav))
+
+    async def apply(request: Request) -> Response:
+        """Validate one operation form with the vault's model, send it to the API; errors keep the form."""
+        from critmin.web.operations import OperationFormError, operation_from_form
+
+        form = {k: v for k, v in (await checked_form(request)).items() if isinstance(v, str)}
+        page = await _page(request)
+        if isinstance(page, tuple):
+            return _error(*page)
+        if page.template != "reserve_ops.html":
+            return _error(403, "Only the reserve operator records operations.")
+        op = form.get("op", "")
+        try:
+            if op == "create":
+                r = await call(
+                    request, "POST", "/reserves", token_of(request), json={"name": form.get("name")}
+                )
+                what = f"reserve {form.get('name')!r} created"
+            else:
+                body = operation_from_form(form, form.get("key") or op)
+                rid = form.get("reserve_id", "")
+                r = await call(request, "POST", f"/reserves/{rid}/operations", token_of(request), json=body)
+                what = f"{op} recorded in reserve {rid}"
+            if r.status_code not in (200, 201):
+                detail = (
+                    r.json().get("detail")
+                    if r.headers.get("content-type", "").startswith("application/json")
+                    else r.text
+                )
+                raise OperationFormError(f"{op}: the service refused it ({r.status_code}): {detail}")
+        except OperationFormError as err:
+            page.context.update(values={op: form}, op_error={"op": op, "message": str(err)})
+            return HTMLResponse(render_page(page, nav), status_code=422)
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/reserve/operations?done={quote(what)}#block-ledger", status_code=303)
 
     async def download(request: Request, block: str = "") -> Response:
         page = await _page(request)
@@ -243,8 +298,9 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             frame = page.block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8")
+        return csv_response(frame, f"reserve-operations-{block}")
 
     router.add_api_route("/reserve/operations", show, methods=["GET"])
+    router.add_api_route("/reserve/operations/apply", apply, methods=["POST"])
     router.add_api_route("/reserve/operations/download.csv", download, methods=["GET"])
     return router

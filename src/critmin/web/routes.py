@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib import resources
 
 from fastapi import APIRouter, Request
@@ -12,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.page import Builder, PageError
 from critmin.web.render import NAV, render_error, render_page
+from critmin.web.security import checked_form
 
 _SLUG_SAFE = re.compile(r"[^a-z0-9-]")
 MAX_UPLOAD_BYTES = 10_000_000
@@ -33,6 +36,7 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
     from critmin.web.reserve import build_reserve
+    from critmin.web.stake import build_stake
 
     return [
         PageRoute("overview", "/", build_overview),
@@ -40,6 +44,7 @@ def page_routes() -> list[PageRoute]:
         PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
+        PageRoute("stake", "/stake", build_stake),
     ]
 
 
@@ -60,10 +65,37 @@ def _params(request: Request) -> dict[str, str]:
     return params
 
 
-def plotly_js() -> Response:
-    """Plotly's bundled JavaScript, from the installed plotly package (no CDN)."""
-    data = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    return Response(data, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+# trace types of the partial bundle (static/vendor/plotly-critmin.min.js; keep equal to its entry file)
+BUNDLED_TRACES = ("bar", "scatter", "histogram", "choropleth", "sankey")
+JS_HEADERS = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+
+
+@cache
+def _asset(name: str) -> tuple[bytes, bytes]:
+    """A vendored script and its gzip encoding (compressed once per process)."""
+    if name == "plotly-full":
+        data = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    else:
+        data = resources.files("critmin.web").joinpath("static", "vendor", f"{name}.min.js").read_bytes()
+    return data, gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _script(request: Request, name: str) -> Response:
+    data, packed = _asset(name)
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        headers = {**JS_HEADERS, "Content-Encoding": "gzip"}
+        return Response(packed, media_type="text/javascript", headers=headers)
+    return Response(data, media_type="text/javascript", headers=JS_HEADERS)
+
+
+def plotly_js(request: Request) -> Response:
+    """The dashboard's partial Plotly bundle (:data:`BUNDLED_TRACES`), gzip-encoded when accepted."""
+    return _script(request, "plotly-critmin")
+
+
+def plotly_full_js(request: Request) -> Response:
+    """Plotly's full bundle from the installed plotly package, for a figure with another trace type."""
+    return _script(request, "plotly-full")
 
 
 def build_router() -> APIRouter:
@@ -73,6 +105,7 @@ def build_router() -> APIRouter:
     need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
     """
     from critmin.web.members import build_members_router
+    from critmin.web.published import build_published_router
     from critmin.web.reserve import build_operations_router
     from critmin.web.scenarios import build_scenarios_router
 
@@ -115,7 +148,7 @@ def build_router() -> APIRouter:
         """Reference prices assessed from an uploaded deals file, shown on the prices page (not stored)."""
         from critmin.web.prices import assess_upload
 
-        form = await request.form()
+        form = await checked_form(request)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             assessment = {"ok": False, "error": "choose a deals CSV file"}
@@ -142,7 +175,9 @@ def build_router() -> APIRouter:
     router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
     router.add_api_route("/download.csv", csv_download, methods=["GET"])
     router.include_router(build_members_router(nav))
+    router.include_router(build_published_router(nav))
     router.include_router(build_operations_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
+    router.add_api_route("/vendor/plotly-full.min.js", plotly_full_js, methods=["GET"])
     return router

@@ -23,6 +23,46 @@ class ScenarioInputError(ValueError):
     """A form or YAML scenario that does not validate (the message names the field, value and rule)."""
 
 
+def scenario_choices(atlas: Any) -> dict[str, dict[str, list[str]]]:
+    """Valid form choices: per material, its stages with production data, and per stage the countries
+    that produce it in the latest year (largest first; ``OTH`` and combined codes left out)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for material in sorted(str(m) for m in atlas.materials["slug"]):
+        stages: dict[str, list[str]] = {}
+        for stage in atlas.stages_of(material):
+            if stage not in ("mine", "refine"):
+                continue
+            years = atlas.years_of(material, stage)
+            if not years:
+                continue
+            series = atlas.stage_series(material, stage, years[-1])
+            series = series[(series > 0) & series.index.str.fullmatch(r"[A-Z]{3}") & (series.index != "OTH")]
+            if len(series):
+                stages[stage] = [str(c) for c in series.sort_values(ascending=False).index]
+        if stages:
+            out[material] = stages
+    return out
+
+
+def check_choice(
+    choices: Mapping[str, Mapping[str, list[str]]], material: str, stage: str, exporter: str
+) -> None:
+    """:class:`ScenarioInputError` unless ``exporter`` produces ``material`` at ``stage``."""
+    if material not in choices:
+        raise ScenarioInputError(f"form field material: {material!r} has no mine or refine production data")
+    if stage not in choices[material]:
+        raise ScenarioInputError(
+            f"form field stage: {material} has no {stage!r} production data; "
+            f"expected one of {sorted(choices[material])}"
+        )
+    producers = choices[material][stage]
+    if exporter not in producers:
+        raise ScenarioInputError(
+            f"form field exporter: {exporter!r} does not produce {material} at stage {stage} in the data; "
+            f"expected one of {producers[:12]}" + (" ..." if len(producers) > 12 else "")
+        )
+
+
 def compose_scenario(form: Mapping[str, str]) -> dict[str, Any]:
     """A one-event export-restriction scenario from the lab form, validated; returns the scenario mapping."""
     from critmin.disruption import ScenarioError, parse_scenario
@@ -78,6 +118,50 @@ def scenario_from_yaml(text: str, filename: str) -> dict[str, Any]:
         return parse_scenario(data, filename).model_dump(mode="json")
     except ScenarioError as err:
         raise ScenarioInputError(str(err)) from err
+
+
+def _events(scenario: Mapping[str, Any]) -> pd.DataFrame:
+    cols = ["type", "material", "exporter", "stage", "share", "targets", "start_month", "duration_months",
+            "ramp_months"]  # fmt: skip
+    rows = [{c: (", ".join(e[c]) if isinstance(e.get(c), list) else e.get(c)) for c in cols}
+            for e in scenario.get("events", [])]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def shock_summary(result: Mapping[str, Any], scenario: Mapping[str, Any]) -> tuple[list[str], Block]:
+    """The scenario's message in words (peak price, ban window, shortfall, loss and its parts) and a table
+    of the same numbers per material, from the job's result and its restated inputs."""
+    events = _events(scenario)
+    rows, lines = [], []
+    for material, m in result["materials"].items():
+        outside = [v for v in m["price_index"]["outside"] if v is not None]
+        peak = max(outside) if outside else float("nan")
+        peak_month = outside.index(peak) if outside else -1
+        ev = events[events["material"] == material]
+        end = int((ev["start_month"] + ev["duration_months"]).max()) - 1 if len(ev) else -1
+        window = f"months {int(ev['start_month'].min())}-{end}" if len(ev) else "none"
+        parts = {k: v for k, v in (m.get("loss_parts_usd") or m.get("loss_parts") or {}).items()
+                 if isinstance(v, int | float)}  # fmt: skip
+        row = {"material": material, "ban window": window, "peak price (x pre-shock)": round(peak, 3),
+               "peak month": peak_month, "shortfall (t)": round(float(sum(m["shortfall_t"])), 1),
+               "loss (USD)": round(float(m["loss_usd"])), **{f"loss: {k} (USD)": round(float(v))
+                                                              for k, v in parts.items()}}  # fmt: skip
+        rows.append(row)
+        part_text = (" (" + ", ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in parts.items()) + ")"
+                     if parts else "")  # fmt: skip
+        lines.append(
+            f"{material}: restriction in {window} of {result.get('horizon_months')}; peak price outside the "
+            f"restricting zone {peak:.2f} x the pre-shock price (month {peak_month}); shortfall "
+            f"{row['shortfall (t)']:,.1f} t; loss {row['loss (USD)']:,.0f} USD{part_text}."
+        )
+    return lines, Block("summary", "Peak price, ban window and loss per material", pd.DataFrame(rows),
+                        wide=True, caption="Peak price: the highest monthly price index outside the "
+                        "restricting zone (1 = before the shock).")  # fmt: skip
+
+
+def inputs_block(scenario: Mapping[str, Any]) -> Block:
+    """The scenario's events as run (restated inputs)."""
+    return Block("inputs", "Scenario as run (events)", _events(scenario), wide=True)
 
 
 def shock_blocks(result: Mapping[str, Any]) -> list[Block]:

@@ -8,6 +8,8 @@ dashboard forwards the API's answer (a job of someone else is "not found").
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -20,12 +22,17 @@ from critmin.web.page import Page, PageError
 from critmin.web.render import environment, render_page
 from critmin.web.scenario_results import (
     ScenarioInputError,
+    check_choice,
     compose_scenario,
+    inputs_block,
     price_blocks,
     ranking_blocks,
+    scenario_choices,
     scenario_from_yaml,
     shock_blocks,
+    shock_summary,
 )
+from critmin.web.security import checked_form
 
 LAB_KINDS = ("simulate", "montecarlo", "price_submitted")
 MAX_YAML_BYTES = 1_000_000
@@ -38,10 +45,15 @@ def bundled_examples() -> list[str]:
     return sorted(e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml"))
 
 
-def _materials() -> list[str]:
+@cache
+def _choices() -> dict[str, dict[str, list[str]]]:
     from critmin.atlas import load_atlas
 
-    return sorted(str(s) for s in load_atlas().materials["slug"])
+    return scenario_choices(load_atlas())
+
+
+def _materials() -> list[str]:
+    return sorted(_choices())
 
 
 def _lab_html(
@@ -55,7 +67,8 @@ def _lab_html(
         template="scenarios.html",
     )
     context = {"me": me, "jobs": jobs, "materials": _materials(), "examples": bundled_examples(),
-               "form": {}, "error": ""} | extra  # fmt: skip
+               "form": {}, "error": "", "choices": _choices(),
+               "choices_json": json.dumps(_choices())} | extra  # fmt: skip
     return environment().get_template("scenarios.html").render(page=page, nav=nav, user="", **context)
 
 
@@ -66,8 +79,11 @@ def job_page(job: dict[str, Any]) -> Page:
     editions: dict[str, str] = {}
     result = job.get("result") or {}
     title = f"Scenario lab: {kind} job"
+    lead: list[str] = []
     if status == "succeeded" and kind == "simulate":
-        blocks = shock_blocks(result)
+        scenario = (job.get("params") or {}).get("scenario") or {}
+        lead, summary = shock_summary(result, scenario)
+        blocks = [summary, *shock_blocks(result), inputs_block(scenario)]
         editions = dict(result.get("data_editions") or {})
         title = f"Scenario {result.get('scenario', '')}: results"
     elif status == "succeeded" and kind in ("price", "price_submitted"):
@@ -89,7 +105,7 @@ def job_page(job: dict[str, Any]) -> Page:
         editions=editions or dict(DATA_EDITIONS),
         intro=intro,
         template="job.html",
-        context={"job": job},
+        context={"job": job, "lead": lead},
         csv_base=f"/scenarios/jobs/{job['id']}/download.csv",
     )
 
@@ -111,7 +127,8 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     async def _jobs(request: Request, token: str) -> list[dict[str, Any]]:
         r = await call(request, "GET", "/jobs", token)
         jobs = r.json() if r.status_code == 200 else []
-        return [j for j in jobs if j.get("kind") in LAB_KINDS][-10:][::-1]
+        mine = [j for j in jobs if j.get("kind") in LAB_KINDS]
+        return sorted(mine, key=lambda j: str(j.get("created_at", "")), reverse=True)[:10]
 
     async def lab(request: Request) -> Response:
         auth = await _signed_in(request)
@@ -128,11 +145,11 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def run(request: Request) -> Response:
         """Validate the scenario (form, YAML upload or bundled example), then submit a ``simulate`` job."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with your API token to run scenarios.", 401)
         token, me = auth
-        form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("yaml")
         try:
@@ -150,6 +167,8 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
                 )
                 scenario = scenario_from_yaml(text, f"critmin/scenarios/{name}.yaml")
             else:
+                check_choice(_choices(), fields.get("material", ""), fields.get("stage", ""),
+                             fields.get("exporter", "").strip())  # fmt: skip
                 scenario = compose_scenario(fields)
         except ScenarioInputError as err:
             jobs = await _jobs(request, token)
@@ -158,10 +177,10 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def montecarlo(request: Request) -> Response:
         """Submit a ``montecarlo`` job (scenarios, seed, horizon)."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with your API token to run the Monte Carlo.", 401)
-        form = await request.form()
         params: dict[str, Any] = {}
         for name in ("n_scenarios", "seed", "horizon_months"):
             raw = str(form.get(name) or "").strip()
@@ -175,6 +194,7 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
 
     async def submitted_prices(request: Request) -> Response:
         """Secretariat: reference prices from the members' submitted deals (the ``price_submitted`` job)."""
+        form = await checked_form(request)
         auth = await _signed_in(request)
         if auth is None:
             return error_html("Sign in (Members) with the secretariat's token.", 401)
@@ -182,7 +202,6 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             return error_html(
                 "Reference prices from the members' deals are assessed by the secretariat.", 403
             )
-        form = await request.form()
         params = {"as_of": str(form.get("as_of") or ""), "window_days": str(form.get("window_days") or "30")}
         return await _submit(request, auth[0], "price_submitted", params)
 

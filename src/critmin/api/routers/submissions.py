@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from critmin.api.deps import DB_ID_MAX, DbId, get_store, require
 from critmin.api.errors import ERRORS, NOT_FOUND, ErrorOut
 from critmin.api.schemas import (
+    AggregateReleaseIn,
+    AggregateReleaseOut,
     CellOut,
     InvalidSubmission,
     Kind,
-    ReleaseIn,
-    ReleaseOut,
     SubmissionIn,
     SubmissionOut,
     SubmissionRowOut,
@@ -260,26 +260,28 @@ def published_aggregates(
         ]
 
 
-@router.post("/releases", response_model=ReleaseOut, status_code=201, responses=ERRORS)
+@router.post("/releases", response_model=AggregateReleaseOut, status_code=201, responses=ERRORS)
 def create_release(
-    body: ReleaseIn, who: Principal = Depends(require("secretariat")), store: Store = Depends(get_store)
-) -> ReleaseOut:
+    body: AggregateReleaseIn,
+    who: Principal = Depends(require("secretariat")),
+    store: Store = Depends(get_store),
+) -> AggregateReleaseOut:
     """Publish a dated release of the aggregates from the members' current submissions (secretariat)."""
     with store.write() as s:
         r = make_release(s, who, body.note)
         return _release_out(s, r)
 
 
-@router.get("/releases", response_model=list[ReleaseOut], responses=ERRORS)
-def list_releases(store: Store = Depends(get_store)) -> list[ReleaseOut]:
+@router.get("/releases", response_model=list[AggregateReleaseOut], responses=ERRORS)
+def list_releases(store: Store = Depends(get_store)) -> list[AggregateReleaseOut]:
     """Every release, oldest first (public)."""
     with store.read() as s:
         return [_release_out(s, r) for r in s.execute(select(Release).order_by(Release.id)).scalars()]
 
 
-def _release_out(s: Session, r: Release) -> ReleaseOut:
+def _release_out(s: Session, r: Release) -> AggregateReleaseOut:
     cells = released_cells(s, r.id)
-    return ReleaseOut(
+    return AggregateReleaseOut(
         id=r.id,
         created_at=r.created_at,
         note=r.note,

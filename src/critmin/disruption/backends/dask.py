@@ -6,6 +6,10 @@ The local cluster's worker processes are started without distributed's default
 ``MALLOC_TRIM_THRESHOLD_=65536``: setting it switches off glibc's adaptive mmap threshold, so every
 temporary array of the kernel becomes a fresh mmap and a chunk runs about four times slower (measured:
 2.5 s -> 10 s per 10,000 scenarios). Workers of a remote scheduler keep their own settings.
+
+The local cluster listens on 127.0.0.1 only and its diagnostics HTTP server takes a free port
+(``dashboard_address="127.0.0.1:0"``): ``dashboard_address=None`` still binds the default 8787, which
+the critmin dashboard or another cluster may hold (issue 13 item 7).
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ def run_chunks(
     if scheduler is None:
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
             cluster = LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None
+                n_workers=2,
+                threads_per_worker=1,
+                processes=processes,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
             )
         client = Client(cluster)
     else:

@@ -4,18 +4,26 @@
   var self = document.currentScript;
   var topojsonURL = self ? self.getAttribute("data-topojson") : "/assets/topojson/";
   var plotlyURL = self ? self.getAttribute("data-plotly") : "/vendor/plotly.min.js";
+  var plotlyFullURL = self ? self.getAttribute("data-plotly-full") : "/vendor/plotly-full.min.js";
+  var bundled = (self ? self.getAttribute("data-plotly-traces") || "" : "").split(" ");
   var plotlyLoading = null;
 
-  /* Plotly (4.8 MB) is loaded after the page's load event, and only on pages with charts: the text,
-     tables and forms are usable at once, the charts are drawn as soon as Plotly is ready. */
-  function loadPlotly() {
+  /* Chart settings for every figure: no cloud sharing, no "edit in Chart Studio" link, no logo; the
+     toolbar stands vertically at the right so that it never covers a (left-aligned) title. */
+  var CONFIG = { responsive: true, displaylogo: false, showSendToCloud: false, showLink: false,
+                 showEditInChartStudio: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+
+  /* Plotly is loaded after the page's load event, and only on pages with charts: the text, tables and
+     forms are usable at once. The partial bundle (0.5 MB gzipped) holds the trace types the dashboard
+     draws; a figure of another type loads the full bundle instead. */
+  function loadPlotly(full) {
     if (window.Plotly) { return Promise.resolve(window.Plotly); }
     if (!plotlyLoading) {
       plotlyLoading = new Promise(function (resolve, reject) {
         var s = document.createElement("script");
-        s.src = plotlyURL;
+        s.src = full ? plotlyFullURL : plotlyURL;
         s.onload = function () { resolve(window.Plotly); };
-        s.onerror = function () { reject(new Error("could not load " + plotlyURL)); };
+        s.onerror = function () { reject(new Error("could not load " + s.src)); };
         document.head.appendChild(s);
       });
     }
@@ -25,7 +33,13 @@
   function drawCharts(root) {
     var specs = (root || document).querySelectorAll('script[type="application/json"][data-chart]');
     if (!specs.length) { return Promise.resolve([]); }
-    return loadPlotly().then(function () { return plotAll(specs); });
+    var full = false;
+    specs.forEach(function (spec) {
+      JSON.parse(spec.textContent).data.forEach(function (t) {
+        if (bundled.indexOf(t.type || "scatter") < 0) { full = true; }
+      });
+    });
+    return loadPlotly(full).then(function () { return plotAll(specs); });
   }
 
   function plotAll(specs) {
@@ -34,8 +48,11 @@
       var div = document.getElementById(spec.getAttribute("data-chart"));
       if (!div || div.getAttribute("data-rendered")) { return; }
       var fig = JSON.parse(spec.textContent);
-      var config = { responsive: true, displaylogo: false, topojsonURL: topojsonURL };
+      var config = Object.assign({ topojsonURL: topojsonURL }, CONFIG);
+      fig.layout.modebar = Object.assign({ orientation: "v" }, fig.layout.modebar || {});
       pending.push(window.Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+        /* the toolbar's buttons stay mouse-only: keyboard users have the CSV link under each chart */
+        div.querySelectorAll(".modebar-btn").forEach(function (a) { a.setAttribute("tabindex", "-1"); });
         div.setAttribute("data-rendered", "1");
       }));
     });
@@ -84,10 +101,33 @@
     tick();
   }
 
+  /* Scenario lab: the stage and exporter lists follow the material (valid choices only). */
+  function linkChoices() {
+    var data = document.getElementById("sc-choices");
+    var material = document.getElementById("sc-material");
+    var stage = document.getElementById("sc-stage");
+    var exporter = document.getElementById("sc-exporter");
+    if (!data || !material || !stage || !exporter) { return; }
+    var choices = JSON.parse(data.textContent);
+    function fill(select, values, keep) {
+      select.innerHTML = "";
+      values.forEach(function (v) {
+        var o = document.createElement("option");
+        o.value = v; o.textContent = v; if (v === keep) { o.selected = true; }
+        select.appendChild(o);
+      });
+    }
+    function onStage() { fill(exporter, choices[material.value][stage.value] || [], exporter.value); }
+    function onMaterial() { fill(stage, Object.keys(choices[material.value] || {}), stage.value); onStage(); }
+    material.addEventListener("change", onMaterial);
+    stage.addEventListener("change", onStage);
+  }
+
   window.critmin = { drawCharts: drawCharts };
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("job-progress");
     if (box) { followJob(box); }
+    linkChoices();
   });
   window.addEventListener("load", function () {
     drawCharts(document).then(function () {

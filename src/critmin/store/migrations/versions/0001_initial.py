@@ -14,6 +14,13 @@ down_revision = None
 
 
 def upgrade() -> None:
+    _accounts()
+    _submissions()
+    _jobs_and_reserves()
+    _audit()
+
+
+def _accounts() -> None:
     op.create_table(
         "members",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -32,6 +39,9 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.String(40), nullable=True),
     )
     op.create_index("ix_api_tokens_member_id", "api_tokens", ["member_id"])
+
+
+def _submissions() -> None:
     op.create_table(
         "submissions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -62,6 +72,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_submission_rows_sub_row", "submission_rows", ["submission_id", "row_number"], unique=True
     )
+
+
+def _jobs_and_reserves() -> None:
     op.create_table(
         "jobs",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -99,6 +112,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("reserve_id", "sequence", name="uq_reserve_ledger_sequence"),
     )
     op.create_index("ix_reserve_ledger_reserve_id", "reserve_ledger", ["reserve_id"])
+
+
+def _audit() -> None:
     op.create_table(
         "audit_log",
         sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),

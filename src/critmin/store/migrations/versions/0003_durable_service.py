@@ -71,25 +71,9 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_release_cells_release", "release_cells", ["release_id"])
-    op.create_table(
-        "submission_revisions",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("member_id", sa.Integer(), sa.ForeignKey("members.id"), nullable=False),
-        sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("release_id", sa.Integer(), sa.ForeignKey("releases.id"), nullable=False),
-        sa.Column("submission_id", sa.Integer(), nullable=False),
-        sa.Column("action", sa.String(16), nullable=False),
-        sa.Column("created_at", sa.String(40), nullable=False),
-        sqlite_autoincrement=True,
-    )
-    op.create_index(
-        "ix_submission_revisions_member", "submission_revisions", ["member_id", "kind", "release_id"]
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_submission_revisions_member", "submission_revisions")
-    op.drop_table("submission_revisions")
     op.drop_index("ix_release_cells_release", "release_cells")
     op.drop_table("release_cells")
     op.drop_table("releases")

@@ -1,0 +1,91 @@
+"""One options tree: the defaults and bounds every surface (CLI, API, dashboard) shares.
+
+Each value is documented here once and overridable from the environment with the prefix ``CRITMIN_`` and
+``__`` between levels, e.g. ``CRITMIN_ALLIANCE_GROUP=g7`` or ``CRITMIN_RISK__SCENARIOS__DEFAULT=5000``.
+The CLI overrides a value per command with its own option; the API and the dashboard take their field
+defaults and bounds from here. ``options()`` is read once per process (cached); tests call
+``options.cache_clear()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Bound(BaseModel):
+    """A default with its inclusive bounds (a count, a month horizon, ...)."""
+
+    default: int
+    min: int
+    max: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bound:
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"expected min <= default <= max, got {self.min}, {self.default}, {self.max}")
+        return self
+
+
+class _Section(BaseModel):
+    """A group of options; a partial override (one nested value from the environment) keeps the rest."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, f in cls.model_fields.items():
+            given, default = out.get(name), f.default
+            if isinstance(given, dict) and isinstance(default, BaseModel):
+                out[name] = {**default.model_dump(), **given}
+        return out
+
+
+class RiskOptions(_Section):
+    """Monte Carlo of random restrictions (``critmin risk``, the ``montecarlo`` job, the dashboard)."""
+
+    scenarios: Bound = Bound(default=10_000, min=1, max=1_000_000)
+    horizon_months: Bound = Bound(default=24, min=1, max=240)
+    chunk_size: Bound = Bound(default=10_000, min=10, max=100_000)
+    var_level: float = Field(0.95, gt=0.5, lt=1.0, description="VaR / CVaR confidence level")
+
+
+class ReserveOptions(_Section):
+    """Reserve sizing (``critmin vault size``, the ``stockpile`` job, the reserve page)."""
+
+    scenarios: Bound = Bound(default=1_000, min=1, max=100_000)
+    horizon_months: Bound = Bound(default=12, min=1, max=180)
+
+
+class Options(BaseSettings):
+    """critmin's options; see the module docstring for the environment overrides."""
+
+    model_config = SettingsConfigDict(env_prefix="CRITMIN_", env_nested_delimiter="__", extra="ignore")
+
+    alliance_group: str = Field(
+        "ministerial-2026",
+        description="default country group of the alliance (the Feb 2026 ministerial + EU-27)",
+    )
+    default_year: int = Field(2024, ge=1990, le=2100, description="default data year of exposure views")
+    solver: Literal["highs"] = Field("highs", description="LP/MILP solver (HiGHS through linopy/highspy)")
+    backend: Literal["local", "dask"] = Field("local", description="Monte Carlo backend")
+    dask_scheduler: str | None = Field(None, description="Dask scheduler address (None: a LocalCluster)")
+    strict_atlas: bool = Field(True, description="CLI and API refuse an atlas that fails its checks")
+    data_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "critmin",
+        description="where the embedded SQLite database and job artefacts live",
+    )
+    risk: RiskOptions = RiskOptions()
+    reserve: ReserveOptions = ReserveOptions()
+
+
+@cache
+def options() -> Options:
+    """The options of this process (environment read once)."""
+    return Options()

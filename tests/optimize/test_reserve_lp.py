@@ -1,0 +1,112 @@
+"""The horizon reserve LP: a one-material, two-scenario problem solved by hand, its duals, zero budget,
+CVaR weight 0 = risk neutral, and equivalence with the single-period linopy model on the same data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from critmin.optimize.reserve_lp import Episodes, ReserveProblem, evaluate_fixed, solve_reserve
+from critmin.optimize.stockpile import (
+    StockpileConfig,
+    StockpileInputs,
+    shortfall_array,
+    size_stockpile,
+)
+
+
+def _hand(budget: float = 1000.0, cap: float = 8.0, **kw: float) -> ReserveProblem:
+    # one material (price 10, carry 1 per tonne); two equally likely scenarios with episodes of 5 and 12
+    # tonnes, each tonne released avoiding 4 USD
+    return ReserveProblem(
+        materials=["gallium"],
+        price_usd_per_t=np.array([10.0]),
+        cap_t=np.array([cap]),
+        carry_usd_per_t=np.array([1.0]),
+        episodes=Episodes(np.array([0, 1]), np.array([0, 0]), np.array([5.0, 12.0]), np.array([4.0, 4.0]), 2),
+        budget_usd=budget,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_hand_worked_plan_stops_at_the_cap() -> None:
+    """Per tonne held: 0.5*4 + 0.5*4 = 4 avoided up to 5 t, then 2 up to 12 t; carry 1 < 2, so hold the
+    cap of 8 t: objective 8 - 0.5*4*5 - 0.5*4*8 = -18; the budget (80 of 1000 USD) does not bind."""
+    sol = solve_reserve(_hand())
+    assert sol.status == "Optimal"
+    assert sol.holdings_t["gallium"] == pytest.approx(8.0)
+    assert sol.releases_t.tolist() == pytest.approx([5.0, 8.0])
+    assert sol.objective_usd == pytest.approx(-18.0)
+    assert sol.budget_dual == pytest.approx(0.0)
+    assert sol.marginal_avoided_usd_per_t["gallium"] == pytest.approx(2.0)  # only scenario 1 still binds
+
+
+def test_a_binding_budget_has_the_hand_worked_dual() -> None:
+    """Budget 60 USD buys 6 t: the next USD buys 0.1 t worth 2 - 1 = 1 net per tonne -> dual 0.1."""
+    sol = solve_reserve(_hand(budget=60.0))
+    assert sol.holdings_t["gallium"] == pytest.approx(6.0)
+    assert sol.budget_dual == pytest.approx(0.1)
+
+
+def test_zero_budget_holds_nothing() -> None:
+    sol = solve_reserve(_hand(budget=0.0))
+    assert sol.holdings_t["gallium"] == pytest.approx(0.0, abs=1e-9)
+    assert evaluate_fixed(_hand(), np.zeros(1))["expected_loss_avoided_usd"] == 0.0
+
+
+def test_cvar_weight_zero_is_the_risk_neutral_plan() -> None:
+    neutral = solve_reserve(_hand())
+    with_cvar = solve_reserve(_hand(cvar_alpha=0.9, cvar_weight=0.0))
+    assert with_cvar.holdings_t["gallium"] == pytest.approx(neutral.holdings_t["gallium"])
+    assert with_cvar.objective_usd == pytest.approx(neutral.objective_usd)
+    averse = solve_reserve(_hand(cap=20.0, cvar_alpha=0.5, cvar_weight=1.0))
+    assert averse.holdings_t["gallium"] >= neutral.holdings_t["gallium"] - 1e-9
+
+
+def test_fixed_evaluation_matches_the_lp_objective() -> None:
+    pr = _hand()
+    sol = solve_reserve(pr)
+    ev = evaluate_fixed(pr, sol.holdings_t.to_numpy())
+    assert -ev["net_benefit_usd"] == pytest.approx(sol.objective_usd)
+
+
+def test_twelve_months_reproduce_the_single_period_model() -> None:
+    """Episodes built from the single-period model's data (gap = shortfall over the horizon, value = its
+    loss per tonne, no discounting) give the linopy model's holdings and objective."""
+    rng = np.random.default_rng(3)
+    s, m, t = 40, 3, 12
+    short = np.where(rng.random((s, m, t)) < 0.15, rng.uniform(1, 20, (s, m, t)), 0.0)
+    mats = ["cobalt", "gallium", "tungsten"]
+    loss = np.array([3e3, 8e4, 1e4])
+    price = np.array([3e4, 5e5, 4e4])
+    rate, cap, budget = np.array([0.08, 0.1, 0.09]), np.array([60.0, 15.0, 80.0]), 4e6
+    old = size_stockpile(
+        StockpileInputs(
+            shortfall_t=shortfall_array(short, mats),
+            loss_per_tonne_usd=pd.Series(loss, index=mats),
+            price_usd_per_t=pd.Series(price, index=mats),
+            max_holding_t=pd.Series(cap, index=mats),
+            carry_rate_per_year=pd.Series(rate, index=mats),
+        ),
+        StockpileConfig(budget_usd=budget),
+    )
+    gap = short.sum(axis=2)
+    si, mi = np.nonzero(gap > 0)
+    new = solve_reserve(
+        ReserveProblem(
+            mats, price, cap, price * rate * t / 12, Episodes(si, mi, gap[si, mi], loss[mi], s), budget
+        )
+    )
+    old_x = old.table.set_index("material")["tonnes"].reindex(mats).to_numpy()
+    assert new.holdings_t.to_numpy() == pytest.approx(old_x, rel=1e-6, abs=1e-6)
+    assert new.objective_usd == pytest.approx(old.solve.objective, rel=1e-6)
+
+
+def test_bad_problems_are_refused_with_the_field() -> None:
+    with pytest.raises(ValueError, match="gap_t must be finite and > 0"):
+        Episodes(np.array([0]), np.array([0]), np.array([0.0]), np.array([1.0]), 1)
+    with pytest.raises(ValueError, match="budget"):
+        _hand(budget=float("nan"))
+    with pytest.raises(ValueError, match="cvar_alpha"):
+        _hand(cvar_alpha=1.0)
