@@ -30,10 +30,16 @@ import pandas as pd
 PARAMETER_COLUMNS = ["name", "material", "value", "unit", "basis", "source", "note"]
 BASES = {"published", "derived", "calibrated", "assumption"}
 OVERRIDE_SYNTAX = "NAME[MATERIAL]=VALUE"
-#: overridable names that are not table rows: planning's class capex, derived per material at run time
-DERIVED_NAMES: dict[str, str] = {
-    "capex_usd_per_tpa_mine": "median capex per t/yr of mine capacity over the class's projects",
-    "capex_usd_per_tpa_refine": "median capex per t/yr of refining capacity over the class's projects",
+#: overridable names that are not table rows (the value is derived at run time unless overridden), with
+#: whether an override must name a material (``True``) or may also be a ``default`` for every material
+DERIVED_NAMES: dict[str, bool] = {
+    # planning.pipeline: class capex per t/yr of a named project's (material, stage), read per material
+    "capex_usd_per_tpa_mine": True,
+    "capex_usd_per_tpa_refine": True,
+    # planning.classes: generic capacity class capex per t/yr, read per material with the default fallback
+    "class_mine_capex_usd_per_tpa": False,
+    "class_refine_capex_usd_per_tpa": False,
+    "class_recycle_capex_usd_per_tpa": False,
 }
 _OVERRIDE_RE = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9_]+)\s*(?:\[\s*(?P<material>[^\]\s]+)\s*\])?\s*=\s*(?P<value>\S.*?)\s*$"
@@ -79,7 +85,7 @@ def validate_overrides(
             raise OverrideError(f"{label}: unknown parameter {name!r}{_close(name, names)}")
         if material not in materials:
             raise OverrideError(f"{label}: unknown material {material!r}{_close(material, materials)}")
-        if name in DERIVED_NAMES and material == "default":
+        if DERIVED_NAMES.get(name, False) and material == "default":
             raise OverrideError(f"{label}: {name} is per material; expected {name}[MATERIAL]=VALUE")
         if not math.isfinite(float(value)):
             raise OverrideError(f"{label}: value {value!r}; expected a finite number")

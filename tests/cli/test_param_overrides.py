@@ -75,6 +75,19 @@ def test_class_capex_is_overridable_per_material_only() -> None:
         parse_overrides(["capex_usd_per_tpa_refine=2e6"])
 
 
+def test_generic_class_capex_is_overridable_per_material_or_for_all() -> None:
+    got = parse_overrides(
+        ["class_mine_capex_usd_per_tpa[tungsten]=1e5", "class_recycle_capex_usd_per_tpa=3e4"]
+    )
+    assert got == {
+        ("class_mine_capex_usd_per_tpa", "tungsten"): 1e5,
+        ("class_recycle_capex_usd_per_tpa", "default"): 3e4,
+    }
+    ps = ParameterSet().with_overrides(got)
+    assert ps.get("class_mine_capex_usd_per_tpa", "tungsten") == 1e5
+    assert ps.get("class_recycle_capex_usd_per_tpa", "lithium") == 3e4  # the default override applies
+
+
 def test_scenario_file_parameters_are_validated(tmp_path: Path) -> None:
     f = tmp_path / "typo.yaml"
     f.write_text(
