@@ -220,9 +220,9 @@ def server_url(server: Server) -> str:
 @pytest.fixture
 def visit(browser: Any, server_url: str) -> Iterator[Visit]:
     """A fresh 1366x768 browser context recording requests and console errors."""
-    # Playwright's wait_for_function evaluates strings in the page, which the app's CSP (script-src 'self')
-    # forbids; the pages themselves need no eval (checked with the CSP on: charts draw, no violation)
-    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    # the app's CSP (script-src 'self') stays on: the tests poll through ``evaluate`` (see ``Visit.wait_for``),
+    # never ``wait_for_function``, whose string predicates the CSP forbids
+    context = browser.new_context(viewport=VIEWPORT)
     v = Visit(page=None, base=server_url)
 
     def on_route(route: Any) -> None:
