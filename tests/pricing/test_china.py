@@ -132,7 +132,9 @@ def test_dumping_and_retaliation_in_the_floor_run() -> None:
     for p0, p1 in zip(base["projects"], dumped["projects"], strict=True):
         assert p1["prob_viable_without"] <= p0["prob_viable_without"]
     # China's retaliation against the group raises the outside price: the outside-referenced floor pays less
-    ret = run(req.model_copy(update={"paths_from": "retaliation"})).summary
+    ret_run = run(req.model_copy(update={"paths_from": "retaliation"}))
+    assert ret_run.metadata.parameters["retaliation_share[default]"] == 0.73
+    ret = ret_run.summary
     assert ret["price_paths"].endswith("engine scenario china-retaliation-69-members")
     assert ret["fiscal_cost_pv_usd"]["mean"] < base["fiscal_cost_pv_usd"]["mean"]
     china = run(req.model_copy(update={"paths_from": "retaliation", "reference": "china"})).summary

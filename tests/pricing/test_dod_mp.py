@@ -75,3 +75,21 @@ def test_dod_mp_floor_on_a_flat_63_benchmark(tmp_path: Path) -> None:
     assert s["fiscal_cost_total_usd"]["p5"] == pytest.approx(47 * KG * total_t, rel=1e-9)
     assert s["fiscal_cost_total_usd"]["p95"] == pytest.approx(47 * KG * total_t, rel=1e-9)
     assert s["fiscal_cost_per_t_usd"]["mean"] == pytest.approx(47 * KG)
+
+
+def test_volume_from_a_pipeline_projects_ramp() -> None:
+    # Energy Fuels White Mesa phase 2: 6,000 t/yr NdPr oxide from 2029 (pipeline), planning ramp R = 2;
+    # the NdPr model's last price is 2025, so the horizon starts in 2026
+    req = FloorRequest(
+        material="ndpr-oxide",
+        mechanism="floor",
+        strike_usd_per_kg=110,
+        volume_project="energy-fuels-white-mesa-phase2",
+        paths=50,
+        projects=False,
+    )
+    s = run(req).summary
+    assert s["volume_t_per_year"] == [0.0, 0.0, 0.0, 2000.0, 4000.0] + [6000.0] * 5
+    assert s["volume_source"] == "pipeline project energy-fuels-white-mesa-phase2 from 2026 (planning ramp)"
+    with pytest.raises(ValueError, match="not a pipeline project id"):
+        run(req.model_copy(update={"volume_project": "nowhere"}))

@@ -118,3 +118,15 @@ def test_stake_bad_inputs() -> None:
     assert runner.invoke(app, ["price", "stake", "--group", "nope"]).exit_code == 2
     with pytest.raises(ValueError, match="China is the country"):
         run(StakeRequest(member="CHN"))
+    from critmin.web import mount
+
+    web = FastAPI()
+    mount(web)
+    client = TestClient(web)
+    for params, text in (
+        ({"levy_rate": "abc"}, "abc"),
+        ({"member": "XX1"}, "ISO3"),
+        ({"group": "nope"}, "nope"),
+    ):
+        page = client.get("/stake", params=params)
+        assert page.status_code == 422 and text in page.text

@@ -54,12 +54,9 @@ def assess_cmd(
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Assess reference prices (volume-weighted, MAD outliers out, >= 3 reporters, none above 50%)."""
-    from pydantic import ValidationError
-
     from critmin.pricing.history import known_materials
-    from critmin.pricing.reference_price import read_normalisation_csv
+    from critmin.pricing.reference_price import assess, read_normalisation_csv
     from critmin.pricing.transactions import FxTable, TransactionFileError, read_fx_csv, read_transactions_csv
-    from critmin.runs.price import PriceRequest, run
 
     try:
         days = parse_window(window)
@@ -72,11 +69,7 @@ def assess_cmd(
         txs = read_transactions_csv(transactions, materials=known_materials(), as_of=day, fx=table)
     except (TransactionFileError, OSError) as exc:
         raise _fail(str(exc)) from exc
-    try:
-        req = PriceRequest(transactions=txs, as_of=day, window_days=days)
-    except ValidationError as exc:
-        raise _fail(f"{transactions}: {exc.errors()[0]['msg']}") from exc
-    result = run(req, fx=table, normalisation=norm)
+    result = assess(txs, as_of=day, window_days=days, fx=table, normalisation=norm)
     if fmt is Format.json:
         emit_object(
             {
@@ -176,7 +169,7 @@ def stake_cmd(
         None, "--member", help="ISO3 of one member (e.g. ARG): its stake in detail. Default: all members."
     ),
     group: str | None = typer.Option(
-        None, "--group", "-g", help="Member group that joins (default ministerial-2026)."
+        None, "--group", "-g", help="Member group that joins (default: alliance)."
     ),
     levy_rate: float = typer.Option(
         0.0, "--levy-rate", help="Ad-valorem equivalent of the levy on imports from China (0.2 = 20%)."
@@ -190,7 +183,7 @@ def stake_cmd(
     from critmin.runs.stake import StakeRequest, run
 
     try:
-        given = {"group": group} if group is not None else {}
+        given = {"group": group} if group else {}
         req = StakeRequest(member=member, levy_rate=levy_rate, year=year, **given)
         res = run(req)
     except ValidationError as exc:
@@ -206,7 +199,7 @@ def stake_cmd(
         "- export loss - retaliation loss"
     )
     if res.member is None:
-        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({group})", caption=caption)
+        emit_frame(res.report.members, fmt, title=f"Members' stake in joining ({req.group})", caption=caption)
         return
     import pandas as pd
 
@@ -214,7 +207,7 @@ def stake_cmd(
     emit_frame(
         pd.DataFrame({"quantity": list(row), "usd": list(row.values())}),
         fmt,
-        title=f"{res.member['iso3']}'s stake in joining {group}",
+        title=f"{res.member['iso3']}'s stake in joining {req.group}",
         caption=caption,
     )
     if fmt is Format.table:
@@ -268,7 +261,7 @@ def _floor_request(options: dict[str, Any]) -> Any:
 
     fields = {REQUEST_FIELDS.get(k, k): v for k, v in options.items() if k != "fmt"}
     if fields.get("group") is None:
-        fields.pop("group", None)  # the request's default (critmin.options)
+        fields.pop("group", None)  # the request's default: the alliance group of the options
     try:
         return FloorRequest(**fields)
     except ValidationError as exc:
@@ -295,6 +288,12 @@ def _emit_floor(out: Any, fmt: Format) -> None:
     )
     if fmt is Format.table:
         emit_frame(pd.DataFrame(summary["worked_example"]), fmt, title="Worked arithmetic per kg")
+        if "levy_incidence_pv_usd" in summary:
+            emit_frame(
+                summary["levy_incidence_pv_usd"],
+                fmt,
+                title=f"Levy incidence by member of {req.group} (USD, PV, mean over paths)",
+            )
 
 
 @app.command()
@@ -307,6 +306,9 @@ def floor(
     ),
     volume_path: str | None = typer.Option(
         None, "--volume-path", help="Volume schedule: 'dod-mp' (documented DoD-MP path) or a CSV year,tonnes."
+    ),
+    volume_project: str | None = typer.Option(
+        None, "--volume-project", help="Pipeline project id: its capacity ramp is the covered volume."
     ),
     years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
     paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
@@ -322,7 +324,7 @@ def floor(
     ),
     scenario: str | None = typer.Option(None, "--scenario", help="Bundled scenario name or YAML/JSON file."),
     group: str | None = typer.Option(
-        None, "--group", "-g", help="Joining members (retaliation; default ministerial-2026)."
+        None, "--group", "-g", help="Joining members (retaliation; default: the alliance group)."
     ),
     reference: str | None = typer.Option(
         None,

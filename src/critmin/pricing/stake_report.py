@@ -86,6 +86,21 @@ def levy_incidence(
     return out.rename_axis("iso3")
 
 
+def member_shares(atlas: Any, members: Collection[str], material: str) -> tuple[pd.Series, pd.Series]:
+    """Each member's share of the group's imports of ``material`` from non-members (BACI value, latest year)
+    and of the group's output of it (atlas, refine stage if modelled, else mine; latest year)."""
+    mem = sorted(set(members) - {CHINA})
+    t = atlas.trade[atlas.trade["material"] == material]
+    t = t[t["year"] == t["year"].max()] if len(t) else t
+    imp = t[t["importer"].isin(mem) & ~t["exporter"].isin(mem)].groupby("importer")["value_usd"].sum()
+    stages = [s for s in ("refine", "mine") if s in atlas.stages_of(material)]
+    out = pd.Series(0.0, index=mem)
+    if stages and atlas.years_of(material, stages[0]):
+        s = atlas.stage_series(material, stages[0], max(atlas.years_of(material, stages[0])))
+        out = s[s.index.isin(mem)].reindex(mem, fill_value=0.0)
+    return _shares(imp.reindex(mem, fill_value=0.0)), _shares(out.astype(float))
+
+
 def output_value(atlas: Any, members: Collection[str], materials: Collection[str]) -> pd.Series:
     """USD value of each member's output of ``materials`` (latest atlas year x latest USGS price)."""
     rows = []

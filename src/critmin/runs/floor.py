@@ -23,6 +23,7 @@ from critmin.pricing.mechanisms import MECHANISMS, Mechanism, MechanismResult, e
 from critmin.pricing.price_paths import PP_PARAMETERS, PricePathModel, fit_history, fit_material, simulate
 from critmin.pricing.zones import REFERENCES, ZonePrices, baseline
 from critmin.provenance import RunMetadata
+from critmin.serialize import plain
 
 KG_PER_T = 1000.0
 PathsFrom = Literal["model", "disruption", "scenario", "retaliation"]
@@ -39,6 +40,7 @@ class FloorRequest(BaseModel):
     volume_t: float | None = Field(default=None, ge=0, description="flat covered volume, t/yr")
     volume_schedule: list[float] | None = Field(default=None, description="t/yr, year by year")
     volume_path: str | None = Field(default=None, description="'dod-mp' or a CSV file year,tonnes")
+    volume_project: str | None = Field(default=None, description="pipeline project id: its capacity ramp")
     member_output_t: float = Field(default=0.0, ge=0)
     years: int = Field(default=10, ge=1, le=20)
     paths: int = Field(default=10_000, ge=1, le=1_000_000)
@@ -47,7 +49,7 @@ class FloorRequest(BaseModel):
     series: str | None = None
     paths_from: PathsFrom = "model"
     scenario: str | None = None
-    group: str = Field(default=options().alliance_group, min_length=1)
+    group: str = Field(default_factory=lambda: options().alliance_group, description="joining group")
     reference: str | None = None
     reset_months: int | None = Field(default=None, ge=1)
     lag_months: int | None = Field(default=None, ge=0)
@@ -73,9 +75,9 @@ class FloorRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_volume(self) -> FloorRequest:
-        given = [x is not None for x in (self.volume_t, self.volume_schedule, self.volume_path)]
-        if sum(given) != 1:
-            raise ValueError("give exactly one of volume_t, volume_schedule or volume_path")
+        vols = (self.volume_t, self.volume_schedule, self.volume_path, self.volume_project)
+        if sum(x is not None for x in vols) != 1:
+            raise ValueError("give exactly one of volume_t, volume_schedule, volume_path or volume_project")
         if self.paths_from == "scenario" and not self.scenario:
             raise ValueError("paths_from 'scenario' needs a scenario (bundled name or file)")
         return self
@@ -94,12 +96,47 @@ class FloorResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the summary and the metadata."""
-        return self.summary | {"metadata": self.metadata.model_dump(mode="json")}
+        out: dict[str, Any] = plain(self.summary | {"metadata": self.metadata.model_dump(mode="json")})
+        return out
 
 
-def volume_schedule(req: FloorRequest) -> tuple[float | tuple[float, ...], str]:
+def project_volume(project_id: str, start_year: int, years: int, params: ParameterSet) -> tuple[float, ...]:
+    """A pipeline project's output year by year from ``start_year`` (its capacity on the planning ramp;
+    first year = the stated first production year, else earliest start + lead time)."""
+    from critmin.planning.pipeline import build_pipeline
+    from critmin.pricing.volumes import project_ramp
+
+    df = build_pipeline(params=params).projects.set_index("project_id")
+    if project_id not in df.index:
+        raise ValueError(f"volume_project: {project_id!r} is not a pipeline project id")
+    r = {str(k): v for k, v in df.loc[project_id].to_dict().items()}
+    if not r["included"]:
+        raise ValueError(
+            f"volume_project: {project_id!r} is excluded from the pipeline: {r['exclusion_reason']}"
+        )
+    first = r["first_production_year"]
+    first = first if pd.notna(first) else r["earliest_start"] + r["lead_time_years"]
+    return project_ramp(float(r["capacity_t"]), int(first), float(r["ramp_up_years"]), start_year, years)
+
+
+def start_year(model: PricePathModel) -> int:
+    """First simulated year: the year after the last annual price, or the year of the month after the
+    last monthly price."""
+    last = str(model.fit.get("last", ""))
+    if model.fit.get("frequency") == "annual":
+        return int(last[:4]) + 1
+    return int((pd.Timestamp(last) + pd.DateOffset(months=1)).year)
+
+
+def volume_schedule(
+    req: FloorRequest, first_year: int = 0, params: ParameterSet | None = None
+) -> tuple[float | tuple[float, ...], str]:
     """The covered volume and a line saying where it comes from."""
     from critmin.pricing.volumes import dod_mp_volume_path, read_schedule_csv
+
+    if req.volume_project is not None:
+        sched = project_volume(req.volume_project, first_year, req.years, params or ParameterSet())
+        return sched, f"pipeline project {req.volume_project} from {first_year} (planning ramp)"
 
     if req.volume_t is not None:
         return float(req.volume_t), f"{req.volume_t:g} t/yr flat"
@@ -186,6 +223,25 @@ def breakevens(material: str, params: ParameterSet | None = None) -> pd.DataFram
     return project_breakevens(material, cand, params=params, project_ids=ids)
 
 
+def _incidence(req: FloorRequest, summary: dict[str, Any], atlas: Any, params: ParameterSet) -> Any:
+    """Mean PV of the levy collected and of the price uplift on member output, split among the group."""
+    from critmin.pricing.stake_report import levy_incidence, member_shares
+    from critmin.pricing.zones import DISRUPTION_MATERIAL
+
+    if atlas is None:
+        from critmin.atlas import load_atlas
+
+        atlas = load_atlas()
+    if req.group not in atlas.groups:
+        raise ValueError(f"group: {req.group!r}; expected one of {', '.join(sorted(atlas.groups))}")
+    collected = summary["levy_revenue_pv_usd"]["mean"]
+    uplift = summary["consumer_cost_pv_usd"]["mean"] - collected
+    material = DISRUPTION_MATERIAL.get(req.material, req.material)
+    imports, output = member_shares(atlas, atlas.groups[req.group], material)
+    inc = levy_incidence(collected, uplift, imports, output, imports)
+    return inc[inc.abs().sum(axis=1) > 0].reset_index()
+
+
 def run(
     request: FloorRequest,
     *,
@@ -213,7 +269,7 @@ def run(
     dumping = None
     if request.dumping_depth > 0 and request.dumping_months > 0:
         zones, dumping = _dumped(request, zones, atlas, params)
-    volume, volume_source = volume_schedule(request)
+    volume, volume_source = volume_schedule(request, start_year(model), params)
     mech = Mechanism(
         request.mechanism,
         request.strike_usd_per_kg * KG_PER_T,
@@ -246,7 +302,15 @@ def run(
     }
     if dumping is not None:
         summary["dumping"] = dumping
+    if res.flows.levy_per_t is not None:  # a levy: who pays and who receives, member by member
+        summary["levy_incidence_pv_usd"] = _incidence(request, summary, atlas, params)
+    used = list(PP_PARAMETERS)
+    if request.paths_from == "retaliation":
+        used += ["retaliation_share", "retaliation_months"]
+    if dumping is not None:
+        used += ["china_spare_capacity_share", "restrictor_export_share"]
+    run_params = {"seed": request.seed, "paths_from": request.paths_from, "scenario": request.scenario}
     meta = res.metadata.model_copy(
-        update={"parameters": res.metadata.parameters | params.used(PP_PARAMETERS) | {"seed": request.seed}}
+        update={"parameters": res.metadata.parameters | params.used(used) | run_params}
     )
     return FloorResult(request, res, zones, model, summary, meta)

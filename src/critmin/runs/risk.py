@@ -61,6 +61,11 @@ class RiskResult:
     def member_summary(self) -> pd.DataFrame:
         return pd.DataFrame(self.mc.member_summary)
 
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """Materials left out (no price): material, reason, p_disrupted, expected_shortfall_t."""
+        return pd.DataFrame(self.mc.excluded)
+
     def loss_frame(self) -> pd.DataFrame:
         """World loss, USD: rows = scenarios, columns = materials."""
         frame = pd.DataFrame(self.mc.loss_usd, columns=self.mc.materials)

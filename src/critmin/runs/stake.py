@@ -16,6 +16,7 @@ from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.pricing.stake_report import StakeReport, stake_report
 from critmin.provenance import RunMetadata
+from critmin.serialize import plain
 
 
 class StakeRequest(BaseModel):
@@ -23,7 +24,7 @@ class StakeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     member: str | None = Field(default=None, description="ISO3 of the member; it joins the group if outside")
-    group: str = Field(default=options().alliance_group, min_length=1)
+    group: str = Field(default_factory=lambda: options().alliance_group, description="joining group")
     levy_rate: float = Field(default=0.0, ge=0, le=5, description="ad-valorem levy on imports from China")
     year: int | None = Field(default=None, description="BACI year (default: latest)")
     horizon_months: int = Field(default=24, ge=1, le=240)
@@ -50,16 +51,18 @@ class StakeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready result."""
-        return {
-            "group": self.request.group,
-            "scenario": self.report.scenario,
-            "year": self.report.year,
-            "levy_rate": self.request.levy_rate,
-            "member": self.member,
-            "members": self.report.members.to_dict(orient="records"),
-            "levy_incidence": self.report.levy_incidence.to_dict(orient="records"),
-            "metadata": self.metadata.model_dump(mode="json"),
-        }
+        return plain(
+            {
+                "group": self.request.group,
+                "scenario": self.report.scenario,
+                "year": self.report.year,
+                "levy_rate": self.request.levy_rate,
+                "member": self.member,
+                "members": self.report.members.to_dict(orient="records"),
+                "levy_incidence": self.report.levy_incidence.to_dict(orient="records"),
+                "metadata": self.metadata.model_dump(mode="json"),
+            }
+        )
 
 
 def run(request: StakeRequest, *, atlas: Any = None, params: ParameterSet | None = None) -> StakeResult:

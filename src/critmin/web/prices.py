@@ -93,11 +93,21 @@ def _model_frame(model: Any) -> pd.DataFrame:
     return pd.DataFrame({"quantity": list(rows), "value": [str(v) for v in rows.values()]})
 
 
+def _fan_block(paths: np.ndarray, years: int) -> Block:
+    """Monthly P5 / P50 / P95 of the simulated (no-event) prices as lines."""
+    fan = fan_frame(paths)
+    fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
+    fan_fig = figures.lines(fan_long, "month", "usd_per_kg", "quantile", "Simulated prices", "USD per kg")
+    for trace in fan_fig["data"]:
+        trace["mode"] = "lines"
+    return Block("paths", f"{paths.shape[0]:,} simulated price paths, {years} years", fan, fan_fig)
+
+
 def prices_page(params: Mapping[str, str]) -> Page:
     """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
     from critmin.pricing.history import PriceSeriesError, known_materials
-    from critmin.pricing.mechanisms import Mechanism, evaluate
-    from critmin.pricing.price_paths import fit_history, simulate
+    from critmin.pricing.price_paths import fit_history
+    from critmin.runs.floor import FloorRequest, run
 
     materials = sorted(known_materials())
     material = require(params, "material", materials, DEFAULT_MATERIAL)
@@ -114,16 +124,11 @@ def prices_page(params: Mapping[str, str]) -> Page:
     n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
     seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
 
-    paths = simulate(model, n_paths=n_paths, months=12 * years, seed=seed)
-    mech = Mechanism(mechanism, strike * KG_PER_T, volume, member_output_t_per_year=volume)
-    result = evaluate(mech, paths, material=material, path_source=str(model.fit.get("source")))
-    summary = result.summary
+    terms = {"material": material, "mechanism": mechanism, "strike_usd_per_kg": strike, "volume_t": volume}
+    req = FloorRequest(**terms, member_output_t=volume, years=years, paths=n_paths, seed=seed, projects=False)
+    out = run(req)
+    result, summary, paths = out.result, out.summary, out.zones.outside
 
-    fan = fan_frame(paths)
-    fan_long = fan.melt(id_vars="month", var_name="quantile", value_name="usd_per_kg")
-    fan_fig = figures.lines(fan_long, "month", "usd_per_kg", "quantile", "Simulated prices", "USD per kg")
-    for trace in fan_fig["data"]:
-        trace["mode"] = "lines"
     fiscal = pd.DataFrame({"path": np.arange(1, n_paths + 1), "fiscal_cost_pv_usd": result.fiscal_cost_pv})
     fiscal["mechanism"] = mechanism
     fiscal_fig = figures.histogram(
@@ -133,7 +138,7 @@ def prices_page(params: Mapping[str, str]) -> Page:
     blocks = [
         _history_block(history),
         Block("model", "Fitted no-event price model", _model_frame(model)),
-        Block("paths", f"{n_paths:,} simulated price paths, {years} years", fan, fan_fig),
+        _fan_block(paths, years),
         Block(
             "fiscal-cost",
             f"{mechanism} at {strike:,.4g} USD/kg on {volume:g} t/yr: fiscal cost distribution",
@@ -164,17 +169,24 @@ def prices_page(params: Mapping[str, str]) -> Page:
             "materials": materials,
             "mechanisms": MECHANISMS,
             "assessment": None,
-            "form": {
-                "material": material,
-                "mechanism": mechanism,
-                "strike": f"{strike:.6g}",
-                "volume_t": f"{volume:g}",
-                "years": years,
-                "paths": n_paths,
-                "seed": seed,
-            },
+            "form": _form(material, mechanism, strike, volume, years, n_paths, seed),
         },
     )
+
+
+def _form(
+    material: str, mechanism: str, strike: float, volume: float, years: int, paths: int, seed: int
+) -> dict[str, Any]:
+    """The evaluator form's values as shown (rounded strike and volume)."""
+    shown = {"strike": f"{strike:.6g}", "volume_t": f"{volume:g}"}
+    return {
+        "material": material,
+        "mechanism": mechanism,
+        **shown,
+        "years": years,
+        "paths": paths,
+        "seed": seed,
+    }
 
 
 @lru_cache(maxsize=64)

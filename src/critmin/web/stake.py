@@ -14,7 +14,6 @@ from critmin.web import figures
 from critmin.web.page import Block, Page, PageError
 
 PARAM_KEYS = ("member", "group", "levy_rate")
-DEFAULT_GROUP = "ministerial-2026"
 
 
 def stake_page(params: Mapping[str, str]) -> Page:
@@ -24,10 +23,9 @@ def stake_page(params: Mapping[str, str]) -> Page:
     from critmin.runs.stake import StakeRequest, run
 
     try:
+        given = {"group": params["group"]} if params.get("group") else {}
         req = StakeRequest(
-            member=params.get("member") or None,
-            group=params.get("group") or DEFAULT_GROUP,
-            levy_rate=float(params.get("levy_rate") or 0.0),
+            member=params.get("member") or None, levy_rate=float(params.get("levy_rate") or 0.0), **given
         )
         res = run(req)
     except ValidationError as err:
