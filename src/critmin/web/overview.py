@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
 import pandas as pd
 
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.countries import OTHER, country_name
+from critmin.options import options
+from critmin.runs.exposure import ExposureRequest, run
 from critmin.web import figures
 from critmin.web.page import Block, Page, PageError, int_param, require
 
@@ -113,14 +114,13 @@ def _country_frame(codes: list[str], values: list[float], value: str) -> pd.Data
 def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The overview page model (``year``, ``group``, ``material`` and ``stage`` of the map)."""
     from critmin.analytics.exposure import ExposureError
-    from critmin.options import options
-    from critmin.runs.exposure import ExposureRequest, run
 
     year = int_param(params, "year", options().default_year, 1990, 2100)
     group = require(params, "group", sorted(atlas.groups), options().alliance_group)
     material = require(params, "material", sorted(str(s) for s in atlas.materials["slug"]), DEFAULT_MATERIAL)
     stage = require(params, "stage", STAGES, DEFAULT_STAGE)
-    exposure = run(ExposureRequest(year=year, group=group), atlas=atlas).rows()
+    res = run(asked := ExposureRequest(year=year, group=group), atlas=atlas)
+    exposure = res.rows()
     names = dict(zip(atlas.materials["slug"].astype(str), atlas.materials["name"].astype(str), strict=True))
     table = friendly_table(wide_table(exposure, names))
     valid = stages_with_data(exposure)
@@ -138,22 +138,20 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     alliance_fig["data"][0].update(showscale=False, colorscale=[[0, "#1f5fa8"], [1, "#1f5fa8"]])
 
     try:
-        req = ExposureRequest(material=material, stage=stage, year=year, group=group)
-        detail = run(req, atlas=atlas).one()
+        detail = run(asked.model_copy(update={"material": material, "stage": stage}), atlas=atlas).one()
     except ExposureError as err:
         raise PageError(str(err), status=422) from err
     shares = detail["shares"]
     share_frame = _country_frame(list(shares), [float(v) for v in shares.values()], "share")
     on_map = share_frame[~share_frame["iso3"].str.contains("+", regex=False) & (share_frame["iso3"] != OTHER)]
-    china = detail["china_share"]
-    title = f"{names.get(material, material)} {stage} {detail['year']}: China {china:.0%}"
+    title = f"{names.get(material, material)} {stage} {detail['year']}: China {detail['china_share']:.0%}"
     share_fig = figures.choropleth(on_map, "iso3", "share", title, "share of world output", text="country")
     share_fig["data"][0]["colorbar"]["tickformat"] = ".0%"
     share_fig["data"][0]["hovertemplate"] = "%{text}: %{z:.1%}<extra></extra>"
 
     china_blocks = [china_block(exposure, names, s) for s in STAGES]
 
-    meta: dict[str, Any] = exposure.attrs.get("metadata", {})
+    meta = res.metadata
     blocks = [
         Block("alliance-map", f"The alliance ({group})", alliance, alliance_fig),
         Block(
@@ -180,10 +178,9 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
         name="overview",
         title="Overview: where the alliance is exposed",
         blocks=blocks,
-        editions=dict(meta.get("data_editions") or atlas.editions),
+        editions=dict(meta.data_editions),
         params={"year": str(year), "group": group, "material": material, "stage": stage},
-        intro=overview_lead(exposure, names, group, year)
-        + f" Parameter set {meta.get('parameter_digest', '')}.",
+        intro=overview_lead(exposure, names, group, year) + f" Parameter set {meta.parameter_digest}.",
         template="overview.html",
         notes=notes,
         context={
