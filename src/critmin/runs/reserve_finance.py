@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
+from critmin.runs.editions import editions_read
+from critmin.runs.shock import model_editions
 from critmin.vault.finance import FINANCE_PARAMETERS, Book, FinanceResult
 from critmin.vault.state import ReserveState
 
@@ -129,7 +131,10 @@ def run(
     if not book.materials:
         raise ValueError("the book holds nothing: no stock to finance")
     result = run_finance(atlas, book, request.n_scenarios, request.seed, ps, request.carry_fee_rate)
+    # the book's materials: their production, trade and USGS prices (restriction hazards, volatility), WGI
+    editions = model_editions(atlas, list(book.materials)) | editions_read(atlas, tables=("wgi",))
     meta = RunMetadata(
+        data_editions=editions,
         parameters={**ps.used(FINANCE_PARAMETERS), **request.model_dump(exclude={"operations"})},
         parameter_digest=ps.digest(),
     )
