@@ -21,13 +21,13 @@ def test_plans_within_budget_and_tables_consistent() -> None:
     assert optimised["cost_usd"].sum() == pytest.approx(cmp.loc["optimised", "cost_usd"], rel=1e-9)
     why = page.block("why").frame
     assert set(why["binding"]) <= {
-        "cap (share of world supply)",
+        "cap",
         "budget",
         "benefit = carry",
         "carry > benefit",
     }
     # a material held below its cap is held only while its next dollar avoids at least its carry
-    held = why[(why["tonnes"] > 0) & (why["binding"] != "cap (share of world supply)")]
+    held = why[(why["tonnes"] > 0) & (why["binding"] != "cap")]
     assert (held["marginal_loss_avoided_per_usd"] >= held["carry_per_usd"] - 1e-6).all()
 
 
