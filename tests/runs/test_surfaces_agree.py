@@ -118,6 +118,12 @@ def test_reserve(api: Service) -> None:
     assert t_cli.keys() == t_api.keys() and sum(t_cli.values()) > 0
     assert all(close(t_cli[m], t_api[m]) for m in t_cli)
     assert got_cli["headline"] == got_api["headline"]
+    # the reserve page builds the same request from its form and calls the same run (runs.reserve)
+    from critmin.runs.reserve import ReserveSizingRequest
+    from critmin.web.reserve import _request
+
+    page_req = _request({"scenarios": "50", "seed": "3", "horizon": "6"})
+    assert page_req == ReserveSizingRequest(n_scenarios=50, seed=3, horizon_months=6)
 
 
 def test_reserve_finance(api: Service, tmp_path: Path) -> None:
