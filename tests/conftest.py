@@ -135,7 +135,7 @@ def _drop_pg_schemas() -> Iterator[None]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(base)
-    with engine.begin() as conn:
-        for name in _schemas:
+    for name in _schemas:  # one transaction per schema: dropping them all at once runs out of lock slots
+        with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     engine.dispose()

@@ -12,6 +12,12 @@ import critmin
 DATA_EDITIONS: dict[str, str] = {
     "usgs-mcs2026": "USGS Mineral Commodity Summaries 2026 data release (doi:10.5066/P1WKQ63T), Feb 2026",
     "usgs-mcs2025": "USGS Mineral Commodity Summaries 2025 data release (doi:10.5066/P13XCP3R), Jan 2025",
+    "usgs-mcs2024": "USGS Mineral Commodity Summaries 2024 data release v2 (doi:10.5066/P144BA54)",
+    "usgs-mcs2023": "USGS Mineral Commodity Summaries 2023 data release (doi:10.5066/P9WCYUI6), Jan 2023",
+    "usgs-mcs2022": "USGS Mineral Commodity Summaries 2022 data release (doi:10.5066/P9KKMCP4), Jan 2022",
+    "usgs-myb2022": "USGS Minerals Yearbook 2022, Rare Earths, advance release of the tables, Mar 2025",
+    "usgs-ds140": "USGS Data Series 140, Historical Statistics: rare earths 1900-2020, Sep 2023",
+    "theler2020": "Theler, Kauwe & Sparks (2020), USGS Minerals Yearbook 1998-2015 transcription (secondary)",
     "iea-cm-2025": "IEA Global Critical Minerals Outlook 2025 / Critical Minerals Dataset, May 2025",
     "baci-hs17-v202601": "CEPII BACI HS17 V202601",
     "wgi-2024": "World Bank Worldwide Governance Indicators, 2024 update (data to 2023)",

@@ -153,3 +153,16 @@ def test_primary_precedence() -> None:
         ("copper", "refine", "usgs", 2025): True,
         ("magnet-rare-earths", "mine", "iea", 2024): True,
     }
+
+
+def test_sources_md_lists_the_sha256_of_every_bundled_raw_file() -> None:
+    import re
+    from importlib import resources
+
+    from critmin.data.build import raw_hashes
+
+    text = resources.files("critmin.data").joinpath("SOURCES.md").read_text(encoding="utf-8")
+    block = text.split("<!-- sha256:begin -->")[1].split("<!-- sha256:end -->")[0]
+    listed = dict(re.findall(r"\| `([^`]+)` \| `([0-9a-f]{64})` \|", block))
+    actual = dict(raw_hashes())
+    assert listed == actual

@@ -14,14 +14,18 @@ from critmin.cli import app
 runner = CliRunner()
 
 
-def test_materials_json_lists_every_material_with_missing_stages() -> None:
+def test_materials_json_lists_every_material_with_stages_years_basis_and_flags() -> None:
     res = runner.invoke(app, ["materials", "--format", "json"])
     assert res.exit_code == 0, res.output
-    rows = {r["slug"]: r for r in json.loads(res.stdout)}
-    assert len(rows) >= 40
-    assert rows["gallium"]["stages_with_data"] == "refine"
-    assert rows["gallium"]["missing_stages"] == "mine"
-    assert rows["cobalt"]["missing_stages"] == ""
+    rows = {(r["material"], r["stage"]): r for r in json.loads(res.stdout)}
+    assert len({m for m, _ in rows}) >= 69
+    assert rows[("gallium", "refine")]["missing"] is False and rows[("gallium", "mine")]["missing"] is True
+    assert rows[("rare-earths", "mine")]["years"] == "1998-2015, 2018-2025"
+    assert "theler2020" in rows[("rare-earths", "mine")]["editions"]
+    ge = rows[("germanium", "refine")]
+    assert ge["years"] == "2020-2021" and "MCS 2022" in ge["note"] and "not_available" in ge["flags"]
+    dy = rows[("dysprosium", "refine")]
+    assert dy["flags"].startswith("derived") and "oxide" in dy["basis"]
 
 
 def test_countries_of_a_group_csv() -> None:

@@ -22,19 +22,20 @@ def clear_zone(
     gap: float,
     cap: float,
     floor: float,
-    rmax: float = 0.0,
+    hold: float = 0.0,
+    want: float = 0.0,
     sigma: float = 1.0,
 ) -> tuple[float, float, float, float]:
-    """(price index, shortfall, demand destroyed, stock released) of one zone, by bracketing root search."""
+    """(price index, shortfall, demand destroyed, net stock sale) of one zone, by bracketing root search."""
 
-    def release(x: float) -> float:
-        return rmax * (1.0 - math.exp(-sigma * x)) if x > 0 else 0.0
+    def sale(x: float) -> float:
+        return hold - want * math.exp(-sigma * x)
 
     def f(x: float) -> float:
-        return s0 * (math.exp(es * x) - 1.0) - d0 * (math.exp(ed * x) - 1.0) + release(x) - gap
+        return s0 * (math.exp(es * x) - 1.0) - d0 * (math.exp(ed * x) - 1.0) + sale(x) - gap
 
     lo, hi = math.log(floor), math.log(cap)
-    if abs(gap) <= 1e-12 * max(s0 + d0, 1e-300):
+    if abs(f(0.0)) <= 1e-12 * max(s0 + d0, 1e-300):
         x, short = 0.0, 0.0
     elif f(hi) <= 0:
         x, short = hi, max(0.0, -f(hi))
@@ -42,7 +43,7 @@ def clear_zone(
         x, short = lo, 0.0
     else:
         x, short = brentq(f, lo, hi, xtol=1e-14, rtol=1e-14, maxiter=500), 0.0
-    return math.exp(x), short, -d0 * (math.exp(ed * x) - 1.0), release(x)
+    return math.exp(x), short, -d0 * (math.exp(ed * x) - 1.0), sale(x)
 
 
 def _integral(p: float, e: float) -> float:
@@ -81,16 +82,16 @@ def reference_propagate(
                 decay = math.exp(-age / p.adjust_months[m])
                 ed = p.ed_lr[m] + (p.ed_sr[m] - p.ed_lr[m]) * decay
                 es = p.es_lr[m] + (p.es_sr[m] - p.es_lr[m]) * decay
-                if w > 0:
-                    buy = p.precaution[m] * w * q * decay
-                elif started:
-                    buy = p.inventory_draw[m] * max(target - stock, 0.0)
-                else:
-                    buy = 0.0
-                gap = g * q + buy
+                if started and not (w > 0 or g != 0) and abs(stock - target) <= 1e-9 * target:
+                    out["price_outside"][s, m, t] = out["price_restrictor"][s, m, t] = 1.0
+                    out["inventory_t"][s, m, t] = stock
+                    age += 1.0
+                    continue
+                want = p.inventory_draw[m] * target * (1.0 + (p.precaution[m] * decay if w > 0 else 0.0))
+                gap = g * q
                 left = max(gap, 0.0)
                 if releases_t is not None:
-                    left -= min(releases_t[s, m, t], max(g * q, 0.0))
+                    left -= min(releases_t[s, m, t], left)
                 spare = 0.0
                 if started:
                     ramp = (age - p.spare_restart_months[m] + 1.0) / p.spare_ramp_months[m]
@@ -106,11 +107,12 @@ def reference_propagate(
                     p.cap[m],
                     p.floor[m],
                     p.inventory_draw[m] * stock,
+                    want,
                     p.storage_sigma[m],
                 )
-                unmet_buy = min(short, buy)
+                unmet_buy = min(short, max(-sold, 0.0))
                 short -= unmet_buy
-                stock += buy - unmet_buy - sold
+                stock -= sold + unmet_buy
                 if a[s, m] > 0:
                     pr, _, _, _ = clear_zone(
                         a[s, m] * q, c[s, m] * q, p.es_restrictor[m], ed, -w * q, p.cap[m], p.floor[m]

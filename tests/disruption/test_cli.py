@@ -28,6 +28,32 @@ def test_shock_json_has_price_paths_shortfall_losses_and_provenance() -> None:
     assert "usgs-mcs2026" in d["data_editions"]
 
 
+def test_shock_gallium_2023_reports_a_positive_loss_with_its_parts() -> None:
+    res = runner.invoke(app, ["shock", "gallium-2023", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    g = json.loads(res.stdout)["materials"]["gallium"]
+    parts = g["loss_parts_usd"]
+    assert g["loss_usd"] > 0 and parts["extra_cost_usd"] > 0 and parts["priced_out_usd"] > 0
+    assert g["loss_usd"] == sum(parts[k] for k in ("extra_cost_usd", "priced_out_usd", "unmet_value_usd"))
+    assert parts["windfall_usd"] > 0 and "value added lost on demand left unmet" in g["loss_includes"]
+    # the ban lasts the whole horizon (exports 0 t, then -73%): the price never falls back to 1.00
+    assert min(g["price_index"]["outside"]) > 1.005
+
+
+def test_shock_table_fits_80_columns_and_never_cuts_a_number() -> None:
+    res = runner.invoke(app, ["shock", "rare-earths-2010"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in res.stdout
+    row = next(line for line in lines if line.startswith(" magnet-rare-earths"))
+    assert "bn" in row and "$" in row  # loss and its parts, as compact money
+    assert "(a) extra cost on what" in res.stdout  # the one line saying what the loss includes
+    wide = runner.invoke(app, ["shock", "rare-earths-2010", "--wide"], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0 and "…" not in wide.stdout
+    head = next(line for line in wide.stdout.splitlines() if "material" in line)
+    assert "(d)" in head and "withheld t" in head and "restr. producers" in head
+
+
 def test_shock_from_file_with_param_override_and_table(tmp_path: Path) -> None:
     f = tmp_path / "s.yaml"
     f.write_text(
@@ -93,7 +119,8 @@ def test_risk_table_json_and_parquet(tmp_path: Path) -> None:
 def test_risk_perspective_usa_json_acceptance() -> None:
     """Issue 20: every priced material ranked, excluded ones listed, no damage with a zero loss."""
     from critmin.atlas import load_atlas
-    from critmin.atlas.prices import latest_reference_prices
+    from critmin.atlas.prices import latest_reference_prices, unpriced_materials
+    from critmin.disruption.inputs import build_inputs
 
     res = runner.invoke(app, ["risk", "--perspective", "USA", "-n", "600", "--seed", "3", "--format", "json"])
     assert res.exit_code == 0, res.output
@@ -104,14 +131,16 @@ def test_risk_perspective_usa_json_acceptance() -> None:
     priced = set(latest_reference_prices(load_atlas().prices))
     assert set(ranked) <= priced and not set(excluded) & priced
     assert [r["rank"] for r in d["rows"]] == list(range(1, len(ranked) + 1))
-    assert len(ranked) + len(excluded) == 52  # every modelled material is either ranked or excluded
+    modelled = build_inputs(load_atlas()).materials
+    assert sorted(ranked + excluded) == sorted(modelled)  # every modelled material is ranked or excluded
+    assert set(excluded) == set(modelled) - priced
     for r in d["rows"]:
         damaged = r["expected_shortfall_t"] > 0 or (r["peak_price_p50"] or 1.0) > 1.0
         assert not damaged or r["expected_loss_usd"] > 0, r["material"]
         assert r["allocation_basis"] in ("apparent-consumption", "net-import-value", "gdp-share")
-    assert {"battery-graphite", "manganese", "platinum-group-metals", "strontium", "tungsten"} >= set(
-        excluded
-    )
+    # the five materials issue 20 found unpriced are priced now; only the documented unpriced list is excluded
+    assert {"battery-graphite", "manganese", "platinum-group-metals", "strontium", "tungsten"} <= set(ranked)
+    assert set(excluded) <= set(unpriced_materials())
     assert d["parameters"]["perspective"] == "USA"
 
 

@@ -137,3 +137,21 @@ def test_dask_local_cluster_does_not_take_port_8787(chain: SupplyChain) -> None:
         d = run_monte_carlo(chain, 60, seed=2, chunk_size=30, backend="dask")
     loc = run_monte_carlo(chain, 60, seed=2, chunk_size=30)
     np.testing.assert_array_equal(d.loss_usd, loc.loss_usd)
+
+
+def test_trade_content_factors_have_a_source_and_a_trade_code() -> None:
+    from critmin.atlas.trade import hs6_table
+
+    t = ParameterSet().table
+    rows = t[t["name"] == "trade_content_factor"]
+    own_codes = {e.material for e in hs6_table().values() if not e.shared}
+    assert len(rows) >= 20
+    for r in rows.itertuples():
+        assert r.material in own_codes, r.material  # a factor only where the material has a code of its own
+        assert isinstance(r.source, str) and r.source.strip(), r.material
+        assert 0 < float(r.value) <= 1.5
+        assert r.basis in ("derived", "assumption")
+        if r.basis == "assumption":
+            assert "Range" in str(r.note), r.material  # every assumed factor states a plausible range
+    li = rows.set_index("material").loc["lithium", "value"]
+    assert float(li) == pytest.approx(2 * 6.94 / 73.89, abs=1e-4)  # Li2CO3 stoichiometry

@@ -211,10 +211,9 @@ def test_inputs_allocation_is_apparent_consumption_else_gdp(chain: SupplyChain) 
     for c, v in ac.items():
         assert share["cobalt"].get(c, 0.0) == pytest.approx(v / total)
     assert inp.trade_info["cobalt"]["rows_tonnes_estimated"] == 1
-    # lithium: trade at refine, atlas only mine -> mine output + net imports (Li = 0.1879 x Li2CO3)
-    li = {"AUS": 100 - 18.79, "CHL": 60 - 9.395, "CHN": 40 + 18.79, "USA": 9.395}
-    for c, v in li.items():
-        assert share["lithium"][c] == pytest.approx(v / 200.0)
+    # lithium: trade codes at refine but the atlas has mine output only: stages are never mixed -> GDP
+    assert inp.alloc_basis[inp.index("lithium")] == "gdp-share"
+    assert share["lithium"]["USA"] == pytest.approx(0.6) and "AUS" not in share["lithium"]
     assert np.allclose(inp.consumption_share.sum(axis=1), 1.0)
     members = dict(zip(inp.members, inp.member_alloc[inp.index("cobalt")], strict=True))
     assert members["FIN"] == pytest.approx(100.0 / total) and members["USA"] == pytest.approx(10.0 / total)

@@ -30,6 +30,7 @@ def test_plan_table_with_burden_sharing() -> None:
     res = runner.invoke(app, [*args, "--burden", "equal", "--members", "USA,AUS,FRA,JPN"])
     assert res.exit_code == 0, res.output
     assert "Sources" in res.stdout and "Burden sharing" in res.stdout and "JPN" in res.stdout
+    assert "sampled timeline (1000 samples, named projects and generic capacity classes)" in res.stdout
 
 
 def test_impossible_target_exits_non_zero_with_the_reason() -> None:
@@ -129,6 +130,10 @@ def test_timeline_key_set_p10_p50_p90_with_reasons_and_bands(tmp_path: Path) -> 
     assert bad.exit_code == 2 and "did you mean gallium" in bad.output
     bad = runner.invoke(app, ["plan", "timeline", "--samples", "0"])
     assert bad.exit_code == 2 and "--samples" in bad.output
+    bad = runner.invoke(app, ["plan", "timeline", "--scenario", "XYZ"])
+    assert bad.exit_code == 2 and "--scenario" in bad.output and "expected STEPS" in bad.output
+    bad = runner.invoke(app, ["plan", "timeline", "-m", "lithium", "--group", "nato"])
+    assert bad.exit_code == 2 and "unknown group 'nato'" in bad.output
 
 
 def test_plan_classes_lists_sources() -> None:
@@ -138,3 +143,18 @@ def test_plan_classes_lists_sources() -> None:
     refine = rows[("refine", "refine")]
     assert refine["max_starts_per_year"] == 2 and refine["foak_extra_years"] == 2
     assert refine["capex_basis"].startswith("derived: median over pipeline projects")
+
+
+def test_gdp_burden_uses_world_bank_gdp_from_the_atlas() -> None:
+    from critmin.atlas import load_atlas
+    from critmin.planning.burden import gdp_weights
+
+    args = ["plan", *REE, "--target", "0.12", "--by", "2030", "--no-third-country-cap", "--format", "json"]
+    res = runner.invoke(app, [*args, "--burden", "gdp", "--members", "USA,JPN,AUS"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    weights, year = gdp_weights(load_atlas().gdp, ["USA", "JPN", "AUS"])  # type: ignore[attr-defined]
+    shares = {r["member"]: r["share_of_capex"] for r in out["burden"]}
+    total = sum(weights.values())
+    assert all(abs(shares[m] - w / total) < 1e-12 for m, w in weights.items())
+    assert f"World Bank WDI GDP (current USD), {year}" in res.stderr

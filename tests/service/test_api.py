@@ -109,36 +109,62 @@ def test_submission_round_trip_json_and_csv(service: Service) -> None:
     )
 
 
+def _release(service: Service) -> dict[str, dict[str, object]]:
+    r = service.client.post(f"{API}/releases", json={"note": "test"}, headers=service.auth("secretariat"))
+    assert r.status_code == 201, r.text
+    cells = service.client.get(f"{API}/aggregates?kind=production").json()
+    assert {c["release_id"] for c in cells} <= {r.json()["id"]}
+    return {str(c["material"]): c for c in cells}
+
+
 def test_aggregates_suppress_small_and_dominated_cells(service: Service) -> None:
-    # gallium: AUS 10, JPN 10, CAN 10 -> published 30; germanium: AUS 80, JPN 10, CAN 10 -> dominated;
-    # cobalt: two contributors -> too few
+    # gallium: AUS 10, JPN 10, CAN 10 -> published 30; germanium: AUS 95, JPN 3, CAN 2 -> the rest (2) is
+    # below 10 % of the largest (p% rule); cobalt: two contributors -> too few
     _submit(
         service,
         "member_a",
-        [_production("gallium", 10), _production("germanium", 80), _production("cobalt", 5)],
+        [_production("gallium", 10), _production("germanium", 95), _production("cobalt", 5)],
     )
     _submit(
         service,
         "member_b",
-        [_production("gallium", 10), _production("germanium", 10), _production("cobalt", 5)],
+        [_production("gallium", 10), _production("germanium", 3), _production("cobalt", 5)],
     )
-    _submit(service, "member_c", [_production("gallium", 10), _production("germanium", 10)])
-    cells = {c["material"]: c for c in service.client.get(f"{API}/aggregates?kind=production").json()}
+    _submit(service, "member_c", [_production("gallium", 10), _production("germanium", 2)])
+    assert service.client.get(f"{API}/aggregates").json() == []  # nothing is published before a release
+    cells = _release(service)
     assert cells["gallium"]["tonnes"] == 30 and not cells["gallium"]["suppressed"]
-    assert cells["germanium"]["tonnes"] is None and "50%" in cells["germanium"]["reason"]
-    assert cells["cobalt"]["tonnes"] is None and "fewer than 3" in cells["cobalt"]["reason"]
-    # a resubmission replaces the member's earlier figures
+    assert cells["germanium"]["tonnes"] is None and "p% rule" in str(cells["germanium"]["reason"])
+    assert cells["cobalt"]["tonnes"] is None and "fewer than 3" in str(cells["cobalt"]["reason"])
+    # a revision replaces the member's earlier figures at the next release; germanium (10, 3, 2) would pass
+    # the p% rule now but stays suppressed: no new member joined it
     _submit(service, "member_a", [_production("gallium", 40), _production("germanium", 10)])
-    cells = {c["material"]: c for c in service.client.get(f"{API}/aggregates?kind=production").json()}
-    assert cells["gallium"]["suppressed"] and cells["germanium"]["tonnes"] == 30
+    assert _release(service)["gallium"]["tonnes"] == 60
+    cells = {str(c["material"]): c for c in service.client.get(f"{API}/aggregates").json()}
+    assert cells["germanium"]["suppressed"] and "earlier release" in str(cells["germanium"]["reason"])
+    again = service.client.post(
+        f"{API}/submissions",
+        json={"kind": "production", "rows": [_production("gallium", 41)]},
+        headers=service.auth("member_a"),
+    )
+    assert again.status_code == 201  # the first revision after the second release
+    third = service.client.post(
+        f"{API}/submissions",
+        json={"kind": "production", "rows": [_production("gallium", 42)]},
+        headers=service.auth("member_a"),
+    )
+    assert third.status_code == 429 and "at most 1" in third.json()["detail"]
 
 
-def test_withdrawn_submission_leaves_the_aggregate(service: Service) -> None:
+def test_withdrawn_submission_leaves_the_aggregate_at_the_next_release(service: Service) -> None:
     ids = [_submit(service, w, [_production("gallium", 10)]) for w in ("member_a", "member_b", "member_c")]
-    assert service.client.get(f"{API}/aggregates").json()[0]["tonnes"] == 30
+    assert _release(service)["gallium"]["tonnes"] == 30
     r = service.client.delete(f"{API}/submissions/{ids[0]}", headers=service.auth("member_a"))
     assert r.status_code == 204
-    assert service.client.get(f"{API}/aggregates").json()[0]["suppressed"]
+    assert service.client.get(f"{API}/aggregates").json()[0]["tonnes"] == 30  # the release stands
+    assert _release(service)["gallium"]["suppressed"]
+    releases = service.client.get(f"{API}/releases").json()
+    assert [(x["id"], x["cells"], x["published"]) for x in releases] == [(1, 1, 1), (2, 1, 0)]
 
 
 def test_reserve_operations_ledger_and_idempotency(service: Service) -> None:

@@ -15,9 +15,10 @@ import critmin.cli.service_cmds  # noqa: F401  (registers the commands)
 from critmin.api.seed import DEMO_ACCOUNTS, DEMO_RESERVE
 from critmin.cli.app import app
 from critmin.store import Store
-from critmin.store.members import authenticate
+from critmin.store.members import authenticate, create_member, find_member
 from critmin.store.models import AuditEntry, Reserve
 from critmin.store.reserves import state_of
+from service.support import ADMIN
 
 runner = CliRunner()
 
@@ -74,7 +75,14 @@ def test_audit_verify_names_first_broken_entry(db_url: str) -> None:
         assert runner.invoke(app, ["token", "create", name, "--database-url", db_url]).exit_code == 0
     ok = runner.invoke(app, ["audit", "verify", "--database-url", db_url, "--format", "json"])
     assert ok.exit_code == 0
-    assert json.loads(ok.stdout) == {"ok": True, "checked": 6, "first_broken": None, "reason": "intact"}
+    assert json.loads(ok.stdout) == {
+        "ok": True,
+        "checked": 6,
+        "rows_checked": 6,  # three accounts and their tokens
+        "first_broken": None,
+        "reason": "intact",
+        "checkpoint": None,
+    }
     store = Store(db_url)
     with store.write() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 4).values(payload='{"forged":true}'))
@@ -113,3 +121,39 @@ def test_serve_seeds_demo_alliance_and_prints_tokens_once(
         reserve = s.execute(select(Reserve)).scalar_one()
         assert reserve.name == DEMO_RESERVE and state_of(reserve).opened
     store.dispose()
+
+
+@pytest.mark.parametrize("code", ["XXX", "ZZZ", "EUR", "C1L", "CHLE", "OTH"])
+def test_token_create_refuses_codes_that_are_not_countries(db_url: str, code: str) -> None:
+    args = [
+        "token",
+        "create",
+        f"Nowhere {code}",
+        "--role",
+        "member",
+        "--iso3",
+        code,
+        "--database-url",
+        db_url,
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and f"iso3 {code.upper()!r}" in result.stderr
+    store = Store(db_url)
+    with store.read() as s:
+        assert find_member(s, f"Nowhere {code}") is None  # nothing written
+    store.dispose()
+
+
+def test_every_iso_3166_country_code_is_accepted(db_url: str) -> None:
+    import pycountry
+
+    store = Store(db_url)
+    store.upgrade()
+    with store.write() as s:
+        for c in pycountry.countries:
+            create_member(s, ADMIN, f"member {c.alpha_3}", "member", c.alpha_3)
+    store.dispose()
+    result = runner.invoke(
+        app, ["token", "create", "Kenya", "--role", "member", "--iso3", "ken", "--database-url", db_url]
+    )
+    assert result.exit_code == 0 and result.output.strip().startswith("cm_")

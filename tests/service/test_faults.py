@@ -23,7 +23,7 @@ from service.procs import (
 )
 
 LEASE = 2.0
-MARGIN = 4.0  # reap interval (lease / 4) + start-up of a claim + a loaded 2-core machine
+MARGIN = 5.0  # reap interval (lease / 4) + the write lock + a loaded 2-core machine
 WORK = {"n_scenarios": 30_000, "horizon_months": 12, "chunk_size": 1000}
 N_JOBS = 6
 KILLS = 4
@@ -36,6 +36,10 @@ def _held_by(db_url: str, pid: int) -> dict[str, int]:
         for j in jobs(db_url).values()
         if j.status in ("running", "cancelling") and j.worker_id and f":{pid}:" in j.worker_id
     }
+
+
+def _queued(db_url: str) -> bool:
+    return any(j.status == "queued" for j in jobs(db_url).values())
 
 
 def _await_requeue(db_url: str, held: dict[str, int], killed_at: float) -> float:
@@ -58,8 +62,13 @@ def _chaos(
     worker_args = ("--lease", str(LEASE), "--threads", "1")
     for _ in range(KILLS):
         victim = rng.choice(["api", "worker"])
-        deadline = time.monotonic() + 10
-        while not _held_by(db_url, procs[victim].pid) and time.monotonic() < deadline:
+        survivor = "worker" if victim == "api" else "api"
+        deadline = time.monotonic() + 30
+        # kill while the victim runs a job and the survivor is up (it holds a job too, or none is queued)
+        while time.monotonic() < deadline and not (
+            _held_by(db_url, procs[victim].pid)
+            and (_held_by(db_url, procs[survivor].pid) or not _queued(db_url))
+        ):
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 1.0))
         held = _held_by(db_url, procs[victim].pid)

@@ -37,6 +37,17 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
+AXE_PATH = "/__tests__/axe.min.js"
+
+
+def axe_source() -> str:
+    """axe-core as shipped by the axe-playwright-python package (answered locally at :data:`AXE_PATH` by
+    the browser context, so the page loads it as a same-origin script under its real CSP)."""
+    from importlib import resources
+
+    return resources.files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -160,11 +171,30 @@ class Visit:
         self.wait_charts()
         return response
 
+    def wait_for(self, expression: str, timeout: float = 90_000) -> None:
+        """Poll ``expression`` until it is truthy. Playwright's ``wait_for_function`` compiles its predicate
+        with ``eval``, which the service's CSP (``script-src 'self'``) forbids, as it should; a plain
+        ``evaluate`` runs through the DevTools protocol, so the page keeps its real CSP in these tests."""
+        import time
+
+        from playwright.sync_api import Error
+
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            try:
+                if self.page.evaluate(f"() => Boolean({expression})"):
+                    return
+            except Error as err:  # the page navigated (a finished job reloads itself): ask the new one
+                if "context was destroyed" not in str(err) and "navigat" not in str(err):
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
+            self.page.wait_for_timeout(100)
+
     def wait_charts(self) -> None:
         """Wait until every ``.chart`` element has been drawn by Plotly."""
-        self.page.wait_for_function(
-            "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')",
-            timeout=90_000,
+        self.wait_for(
+            "Array.from(document.querySelectorAll('.chart')).every(d => d.dataset.rendered === '1')"
         )
 
     def screenshot(self, name: str) -> Path:
@@ -190,6 +220,8 @@ def server_url(server: Server) -> str:
 @pytest.fixture
 def visit(browser: Any, server_url: str) -> Iterator[Visit]:
     """A fresh 1366x768 browser context recording requests and console errors."""
+    # the app's CSP (script-src 'self') stays on: the tests poll through ``evaluate`` (see ``Visit.wait_for``),
+    # never ``wait_for_function``, whose string predicates the CSP forbids
     context = browser.new_context(viewport=VIEWPORT)
     v = Visit(page=None, base=server_url)
 
@@ -197,7 +229,9 @@ def visit(browser: Any, server_url: str) -> Iterator[Visit]:
         url = route.request.url
         v.requests.append(url)
         host = urlparse(url).hostname
-        if url.startswith("data:") or host == "127.0.0.1":
+        if host == "127.0.0.1" and urlparse(url).path == AXE_PATH:
+            route.fulfill(body=axe_source(), content_type="text/javascript")
+        elif url.startswith("data:") or host == "127.0.0.1":
             route.continue_()
         else:
             v.external.append(url)

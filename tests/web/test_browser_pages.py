@@ -34,7 +34,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
 
     httpx.get(server_url + "/", timeout=60)  # the server computes and caches the page once
     visit.goto("/")
-    visit.page.wait_for_function("document.body.dataset.chartsDrawnMs !== undefined")
+    visit.wait_for("document.body.dataset.chartsDrawnMs !== undefined")
     timing: dict[str, Any] = visit.page.evaluate(
         "() => { const n = performance.getEntriesByType('navigation')[0];"
         " return {load: n.loadEventEnd - n.startTime, dcl: n.domContentLoadedEventEnd - n.startTime,"
@@ -61,7 +61,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
     assert visit.page.evaluate("document.activeElement.id") == "main"
 
     # the materials table: sortable by click, then by keyboard (Enter on the focused header button)
-    header = visit.page.locator("#table-materials th button", has_text="refine_china_share")
+    header = visit.page.locator("#table-materials th button", has_text="Refine: China (%)")
     index = int(header.get_attribute("data-col") or "-1")
     header.click()
     ascending = [float(v) for v in _column(visit, "materials", index) if v]
@@ -70,7 +70,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
     visit.page.keyboard.press("Enter")
     descending = [float(v) for v in _column(visit, "materials", index) if v]
     assert descending == sorted(descending, reverse=True)
-    assert descending[0] >= 0.98  # gallium or another material fully refined in China
+    assert descending[0] >= 98.0  # gallium or another material fully refined in China
     assert _column(visit, "materials", index)[-1] == ""  # gaps stay last
 
     # the CSV link returns the rows the table shows
@@ -78,7 +78,7 @@ def test_overview(visit: Visit, server_url: str) -> None:
     rows = _csv_rows(visit, href)
     assert len(rows) == visit.page.locator("#table-materials tbody tr").count()
     gallium = next(r for r in rows if r["material"] == "gallium")
-    assert float(gallium["refine_china_share"]) >= 0.98
+    assert float(gallium["Refine: China (%)"]) >= 98.0
 
 
 def test_material_page(visit: Visit) -> None:
@@ -168,7 +168,7 @@ def test_secretariat_publishes_reference_prices_and_a_member_sees_them(visit: Vi
     visit.page.fill("#submitted-date", "2026-06-30")
     with visit.page.expect_navigation():
         visit.page.click("#submitted-form button[type=submit]")
-    visit.page.wait_for_function("!document.getElementById('job-progress')", timeout=120_000)
+    visit.wait_for("!document.getElementById('job-progress')", timeout=120_000)
     visit.page.wait_for_load_state("load")
     visit.wait_charts()
     rows = visit.page.eval_on_selector_all(

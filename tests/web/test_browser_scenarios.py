@@ -19,7 +19,7 @@ def _sign_in(visit: Visit, token: str) -> None:
 
 
 def _wait_done(visit: Visit) -> None:
-    visit.page.wait_for_function("!document.getElementById('job-progress')", timeout=120_000)
+    visit.wait_for("!document.getElementById('job-progress')", timeout=120_000)
     visit.page.wait_for_load_state("load")
     visit.wait_charts()
 
@@ -40,7 +40,16 @@ def test_form_scenario_runs_as_a_job_and_shows_its_price_chart(visit: Visit, ser
     assert traces.count() == 2  # outside and restrictor zones
     members = visit.page.locator("#block-members a[download]").get_attribute("href") or ""
     text = visit.page.request.get(visit.base + members).text()
-    assert text.splitlines()[0] == "material,member,shortfall_t" and len(text.splitlines()) > 2
+    import httpx
+
+    job = httpx.get(
+        f"{server.url}/api/v1/jobs/{job_url.rsplit('/', 1)[-1]}",
+        headers={"Authorization": f"Bearer {server.tokens['member_a']}"},
+    ).json()
+    by_member = job["result"]["materials"]["cobalt"]["shortfall_by_member_t"]
+    # the CSV holds exactly the engine's shortfall by member (one row per member with a shortfall)
+    assert text.splitlines()[0] == "material,member,shortfall_t"
+    assert len(text.splitlines()) == 1 + len(by_member)
     visit.screenshot("scenario-result")
     visit.assert_clean()
 
@@ -151,4 +160,34 @@ def test_only_valid_choices_are_offered_and_checked_before_queueing(visit: Visit
     assert len(httpx.get(f"{server.url}/api/v1/jobs", headers=token).json()) == before  # nothing queued
     assert visit.page.input_value("#sc-material") == "gallium"
     assert visit.page.input_value("#sc-share") == "1"
+    visit.assert_clean()
+
+
+def test_compare_two_runs_side_by_side(visit: Visit, server: Server) -> None:
+    """Two runs of one account (a 6- and a 12-month gallium ban) on one chart and one table."""
+    _sign_in(visit, server.tokens["member_c"])
+    for months in ("6", "12"):
+        visit.goto("/scenarios")
+        visit.page.select_option("#sc-material", "gallium")
+        visit.page.fill("#scenario-form input[name=duration_months]", months)
+        visit.page.fill("#scenario-form input[name=name]", f"ban-{months}")
+        with visit.page.expect_navigation():
+            visit.page.click("#sc-run")
+        _wait_done(visit)
+    visit.goto("/scenarios")
+    picks = visit.page.locator(".compare-pick")
+    assert picks.count() == 2
+    picks.nth(0).check()
+    picks.nth(1).check()
+    with visit.page.expect_navigation():
+        visit.page.click("#compare-run")
+    visit.wait_charts()
+    assert visit.page.locator("#chart-prices .scatterlayer .trace").count() == 2
+    rows = visit.page.eval_on_selector_all(
+        "#table-summary tbody tr", "rs => rs.map(r => [r.cells[0].innerText, r.cells[2].innerText])"
+    )
+    windows = {run.split(" (")[0]: window for run, window in rows}
+    assert windows == {"ban-6": "months 0-5", "ban-12": "months 0-11"}
+    assert "2 runs compared" in visit.page.inner_text("p.intro")
+    visit.screenshot("scenario-compare")
     visit.assert_clean()

@@ -63,3 +63,30 @@ def test_legend_labels_drop_a_long_shared_prefix() -> None:
     assert figures.legend_labels(names) == ["…Amorphous", "…Flake"]
     assert figures.legend_labels(["outside", "restrictor"]) == ["outside", "restrictor"]
     assert len(figures.legend_labels(["x" * 80])[0]) == 48
+
+
+def test_a_failing_page_answers_with_an_html_page_naming_the_failure() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from critmin.web import mount
+    from critmin.web.routes import PageRoute
+
+    def broken(params: object) -> object:
+        raise ValueError("baseline 0.0 t")
+
+    app = FastAPI()
+    mount(app)
+    import critmin.web.routes as routes
+
+    original = routes.page_routes
+    try:
+        routes.page_routes = lambda: [PageRoute("overview", "/", broken)]  # type: ignore[assignment,list-item]
+        app2 = FastAPI()
+        app2.include_router(routes.build_router())
+    finally:
+        routes.page_routes = original
+    r = TestClient(app2).get("/")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert '<html lang="en">' in r.text and "<title>" in r.text
+    assert "The overview page could not be built: ValueError: baseline 0.0 t" in r.text

@@ -43,3 +43,23 @@ def test_bad_settings_are_named() -> None:
     assert err.value.status == 422 and "ninety" in str(err.value)
     with pytest.raises(PageError):
         reserve_page({"scenarios": "10"})
+
+
+def test_the_page_leads_with_each_plans_spend_loss_avoided_and_net_benefit() -> None:
+    from critmin.web.render import money
+
+    page = build_reserve(SMALL)
+    cmp = page.block("comparison").frame.set_index("plan")
+    lead = page.context["lead"]
+    assert len(lead) == 3 and lead[0].startswith("Optimised (stochastic LP): spends ")
+    opt = cmp.loc["optimised"]
+    assert f"net benefit {money(opt['net_benefit_usd'])}" in lead[0]
+    assert f"avoids an expected {money(opt['expected_loss_avoided_usd'])} of loss" in lead[0]
+    # net benefit = loss avoided - carry (the stock bought keeps its value; the identity the words rest on)
+    assert opt["net_benefit_usd"] == pytest.approx(
+        opt["expected_loss_avoided_usd"] - opt["carry_usd"], rel=1e-9
+    )
+    assert page.context["form"]["budget"] == "2000000000"  # no 2e+09 in the budget box
+    bars = page.block("comparison").figure["data"][0]  # type: ignore[index]
+    assert bars["y"][0] == pytest.approx(opt["net_benefit_usd"] / 1e9)
+    assert money(11_670_000_000.0) == "USD 11.67 bn" and money(-682_193_900.0) == "-USD 682 m"

@@ -214,11 +214,52 @@ def exposure_detail(
     hhi_points = float(summary["hhi"] or 0.0)
     missing_g = params.get("governance_risk_missing", material)
     out.update(_trade_block(rows, trade_year, shared_codes, atlas, members, hhi_points, missing_g))
+    out["risk_methods"] = _risk_methods(atlas, material, series, rows, members, wgi, trade_year, params)
     nir = us_net_import_reliance(atlas.us_nir, used_year) if len(atlas.us_nir) else pd.Series(dtype=float)
     out["us_nir"] = float(nir[material]) if material in nir.index else None
     out.update(_us_block(rows, _china(atlas), out["us_nir"]))
     out.update(_metadata(params))
     return out
+
+
+def _risk_methods(
+    atlas: SupplyChain,
+    material: str,
+    series: pd.Series,
+    rows: pd.DataFrame,
+    members: frozenset[str],
+    wgi: pd.Series,
+    trade_year: int | None,
+    params: ParameterSet,
+) -> list[dict[str, Any]]:
+    """The published EU SR and GeoPolRisk beside critmin's variants (``supply_risk``, ``geopolrisk``)."""
+    from critmin.analytics.published_risk import risk_methods
+    from critmin.atlas.prices import latest_reference_prices
+
+    if trade_year is None:
+        return []
+    scores = risk_methods(
+        series,
+        rows,
+        members,
+        wgi,
+        governance_risk_pv(atlas.wgi, trade_year),
+        latest_reference_prices(atlas.prices).get(material),
+        params.get("eol_rir", material),
+        params.get("substitution_index", material),
+        params.get("wgi_scaled_missing", material),
+        params.get("governance_risk_missing", material),
+        _content_factor(params, material),
+    )
+    return [{"method": r.method, "value": r.value, "terms": r.terms, "flags": r.flags} for r in scores]
+
+
+def _content_factor(params: ParameterSet, material: str) -> float | None:
+    """``trade_content_factor`` of the material (content t per gross t of its HS6 codes), if documented."""
+    try:
+        return float(params.get("trade_content_factor", material))
+    except ParameterError:
+        return None
 
 
 def _trade_rows(

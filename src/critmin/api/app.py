@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 import critmin
-from critmin.api.errors import install_error_handlers
+from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
@@ -70,7 +70,7 @@ def create_app(
     app.add_middleware(Guard)
     install_error_handlers(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses=ERRORS)
     def healthz() -> dict[str, str]:
         """Liveness: the process answers and the database is reachable."""
         from sqlalchemy import text
@@ -79,7 +79,7 @@ def create_app(
             s.execute(text("SELECT 1"))
         return {"status": "ok", "version": critmin.__version__, "database": store.dialect}
 
-    v1 = APIRouter(prefix=API_PREFIX)
+    v1 = APIRouter(prefix=API_PREFIX, responses=ALL_ERRORS)
     for module in (analytics, members, submissions, reserves, jobs, audit, price_releases):
         v1.include_router(module.router)
     app.include_router(v1)

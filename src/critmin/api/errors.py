@@ -46,6 +46,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_FOUND = _body(404, "no such resource (or not visible to the caller)")
 CONFLICT = _body(409, "conflicts with the stored state")
 TOO_MANY = _body(429, "rate limit reached; retry later")
+ALL_ERRORS = {**ERRORS, **NOT_FOUND, **CONFLICT, **TOO_MANY}
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,7 +1,7 @@
 """Edge guards of every request, as one ASGI middleware: a body size cap (413, counted while streaming),
 text that PostgreSQL or UTF-8 cannot store (NUL characters, lone surrogates) refused with 422 wherever it
 appears (path, query, JSON body), and the security headers of every response (CSP with
-``frame-ancestors 'none'``, ``X-Frame-Options``, ``nosniff``, no referrer)."""
+``frame-ancestors 'none'``, ``X-Frame-Options``, ``nosniff``, referrers only to this host)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,10 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-# FastAPI's interactive docs load Swagger UI / ReDoc from jsDelivr and start them with an inline script
+# Swagger UI at /docs (assets served from this host) starts with an inline script
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; worker-src blob:; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src blob:; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -192,7 +191,7 @@ class Guard:
             (b"content-security-policy", (DOCS_CSP if docs else CSP).encode()),
             (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
+            (b"referrer-policy", b"same-origin"),
         ]
 
         async def sending(message: Message) -> None:

@@ -109,6 +109,25 @@ class CellOut(BaseModel):
     tonnes: float | None
     suppressed: bool
     reason: str
+    release_id: int | None = None
+    released_at: str | None = None
+
+
+class AggregateReleaseIn(BaseModel):
+    """A release request: an optional note (e.g. the reporting round)."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=200)
+
+
+class AggregateReleaseOut(BaseModel):
+    """A dated release of the aggregates: how many cells, how many published."""
+
+    id: int
+    created_at: str
+    note: str
+    cells: int
+    published: int
 
 
 class ReserveIn(BaseModel):

@@ -68,9 +68,10 @@ class SupplyChain:
         return [s for s in STAGES if s in have]
 
     def years_of(self, material: str, stage: str) -> list[int]:
-        """Years with primary rows for (material, stage), ascending."""
+        """Years with primary rows carrying a number for (material, stage), ascending (a year whose rows are
+        all withheld / not available, such as germanium refining 2022-2023, is not a year with data)."""
         p = self._primary()
-        yrs = p.loc[(p["material"] == material) & (p["stage"] == stage), "year"]
+        yrs = p.loc[(p["material"] == material) & (p["stage"] == stage) & p["tonnes"].notna(), "year"]
         return sorted(int(y) for y in set(yrs))
 
     def missing_stages(self) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from io import StringIO
 import pandas as pd
 
 from critmin.atlas.countries import resolve
+from critmin.atlas.usgs import long_format_files
 from critmin.atlas.valuetext import parse_value_text
 
 MCS2026_FILE = "usgs_mcs2026/MCS2026_Commodities_Data.csv"
@@ -29,6 +30,7 @@ COMMODITY_PICK: dict[str, str] = {
     "bauxite": "Bauxite",
     "alumina": "Alumina",
     "titanium-sponge": "Titanium sponge metal",
+    "rhodium": "Rhodium",
     **{
         slug: slug.capitalize()
         for slug in (
@@ -182,8 +184,16 @@ class SalientDataError(ValueError):
     """A salient-statistics row the build cannot take as documented."""
 
 
+def newest_release(raw: Traversable) -> tuple[str, str]:
+    """``(path, edition)`` of the newest MCS long-format release: its salient statistics are used."""
+    files = long_format_files(raw)
+    if not files:
+        raise SalientDataError(f"no MCS long-format release (e.g. {MCS2026_FILE}) in the raw folder")
+    return files[-1]
+
+
 def _read(raw: Traversable) -> pd.DataFrame:
-    text = raw.joinpath(MCS2026_FILE).read_text(encoding="utf-8")
+    text = raw.joinpath(newest_release(raw)[0]).read_text(encoding="utf-8")
     return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
 
 
@@ -298,6 +308,7 @@ def build_prices(raw: Traversable, materials: pd.DataFrame, known: set[str]) -> 
     ``basis``: ``published`` (unit conversion only), ``converted`` (per unit of a compound -> per tonne of
     content, :data:`UNIT_RULES`), ``proxy`` (another grade's series, :data:`PRICE_PROXY`)."""
     df = _read(raw)
+    edition = newest_release(raw)[1]
     price = df[df["Statistics"] == "Price"]
     out = []
     todo = [*_usgs_materials(materials), ("magnet-rare-earths", ""), *((m, "") for m in PRICE_PROXY)]
@@ -328,7 +339,7 @@ def build_prices(raw: Traversable, materials: pd.DataFrame, known: set[str]) -> 
                     "usd_per_t": float(f"{pv.value * factor:.12g}"),
                     "series": f"{series} [{how}]" if how else series,
                     "unit_text": r["Unit"].strip(),
-                    "source": "usgs-mcs2026",
+                    "source": edition,
                     "basis": basis,
                 }
             )

@@ -16,6 +16,31 @@ LICENCES: dict[str, tuple[str, str]] = {
         "public domain (US Government work)",
         "U.S. Geological Survey, Mineral Commodity Summaries 2025 data release, doi:10.5066/P13XCP3R",
     ),
+    "usgs-mcs2024": (
+        "public domain (US Government work)",
+        "U.S. Geological Survey, MCS 2024 data release, doi:10.5066/P144BA54",
+    ),
+    "usgs-mcs2023": (
+        "public domain (US Government work)",
+        "U.S. Geological Survey, MCS 2023 data release, doi:10.5066/P9WCYUI6",
+    ),
+    "usgs-mcs2022": (
+        "public domain (US Government work)",
+        "U.S. Geological Survey, MCS 2022 data release, doi:10.5066/P9KKMCP4",
+    ),
+    "usgs-myb2022": (
+        "public domain (US Government work)",
+        "U.S. Geological Survey, Minerals Yearbook 2022, Rare Earths tables",
+    ),
+    "usgs-ds140": (
+        "public domain (US Government work)",
+        "Kelly & Matos, USGS Data Series 140, rare earths statistics",
+    ),
+    "theler2020": (
+        "MIT (transcription); USGS figures public domain",
+        "Theler, Kauwe & Sparks (2020), Integr. Mater. Manuf. Innov. 9:144-150, "
+        "doi:10.1007/s40192-020-00173-5 (secondary source: a transcription of the USGS Minerals Yearbook)",
+    ),
     "iea-cm-2025": (
         "CC BY 4.0",
         "IEA (2025), Global Critical Minerals Outlook 2025 / Critical Minerals Dataset, Licence: CC BY 4.0",
@@ -70,6 +95,9 @@ def source_summary(atlas: SupplyChain) -> pd.DataFrame:
         if key.startswith("baci"):
             tables.append("trade")
             n += len(atlas.trade)
+        if key == "iea-cm-2025":
+            tables.append("projections")
+            n += len(atlas.projections)
         if key.startswith("wgi"):
             tables.append("wgi")
             n += len(atlas.wgi)

@@ -60,9 +60,12 @@ class UserDataError(ValueError):
 
 
 def _registry() -> dict[str, tuple[str, set[str]]]:
-    from critmin.data.build import load_materials
+    from importlib import resources
 
-    m = load_materials()
+    from critmin.atlas.loader import read_table
+
+    text = resources.files("critmin.data").joinpath("built", "materials.csv").read_text(encoding="utf-8")
+    m = read_table(text, "materials")  # the built registry (the atlas never imports the build)
     return {str(r.slug): (str(r.basis), set(str(r.stages).split(";"))) for r in m.itertuples(index=False)}
 
 

@@ -8,6 +8,7 @@ production; ``World total`` rows go to world totals only.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -31,6 +32,18 @@ UNIT_TO_TONNES: dict[str, float] = {
     "thousand metric dry tons": 1e3,
     "million metric tons": 1e6,
 }
+
+
+def long_format_files(raw: Traversable) -> list[tuple[str, str]]:
+    """``(path, edition)`` of every MCS long-format release in ``raw``, oldest first
+    (``usgs_mcsYYYY/MCSYYYY_Commodities_Data.csv``, MCS 2026 and later): a new release dropped into the
+    folder is parsed without code edits."""
+    out = []
+    for d in raw.iterdir():
+        m = re.fullmatch(r"usgs_mcs(20\d\d)", d.name)
+        if m and d.is_dir() and d.joinpath(f"MCS{m.group(1)}_Commodities_Data.csv").is_file():
+            out.append((f"{d.name}/MCS{m.group(1)}_Commodities_Data.csv", f"usgs-mcs{m.group(1)}"))
+    return sorted(out)
 
 
 class UsgsDataError(ValueError):
@@ -111,8 +124,16 @@ def _is_total_detail(detail: str, sel: UsgsRow) -> bool:
 
 
 def parse_mcs2026(raw: Traversable) -> Parsed:
-    """World production rows of the selection from the MCS 2026 long CSV (years 2024 and 2025)."""
-    text = raw.joinpath(MCS2026_FILE).read_text(encoding="utf-8")
+    """World production rows of the selection from every MCS long-format release (MCS 2026: 2024, 2025e)."""
+    parts = [_parse_long(raw, path, edition) for path, edition in long_format_files(raw)]
+    return Parsed(
+        pd.concat([p.production for p in parts], ignore_index=True),
+        pd.concat([p.world_totals for p in parts], ignore_index=True),
+    )
+
+
+def _parse_long(raw: Traversable, path: str, edition: str) -> Parsed:
+    text = raw.joinpath(path).read_text(encoding="utf-8")
     df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     df = df[df["Section"].str.startswith("World") & (df["Statistics"] == "Production")]
     rows = []
@@ -126,10 +147,10 @@ def parse_mcs2026(raw: Traversable) -> Parsed:
                 or (is_total and _is_total_detail(r["Statistics_detail"], sel))
             ):
                 continue
-            where = f"{MCS2026_FILE} row {int(str(i)) + 2}"
+            where = f"{path} row {int(str(i)) + 2}"
             year = int(r["Year"])
             estimated = r["Notes"].startswith("Estimated")
-            rows.append(_row(sel, year, country, r["Value"], r["Unit"], estimated, ED_2026, where))
+            rows.append(_row(sel, year, country, r["Value"], r["Unit"], estimated, edition, where))
     return _frames(rows)
 
 

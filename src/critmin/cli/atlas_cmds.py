@@ -17,15 +17,18 @@ GROUPS_FILE_OPT = typer.Option(
 
 @app.command()
 def materials(fmt: Format = FORMAT_OPT) -> None:
-    """List the materials: slug, content basis, stages (with data / missing), USGS chapter, US critical."""
+    """List every material and stage: content basis, years with numbers, editions, flags and notes."""
     from critmin.atlas import load_atlas
+    from critmin.atlas.catalog import material_catalog
 
-    atlas = load_atlas()
-    miss = atlas.missing_stages()
-    df = atlas.materials.copy()
-    df["stages_with_data"] = [";".join(atlas.stages_of(s)) for s in df["slug"]]
-    df["missing_stages"] = [";".join(miss.loc[miss["material"] == s, "stage"]) for s in df["slug"]]
-    emit_frame(df, fmt, title="Materials", caption="stages: declared supply-chain stages; missing = no data")
+    df = material_catalog(load_atlas())
+    emit_frame(
+        df,
+        fmt,
+        title=f"Materials ({df['material'].nunique()})",
+        caption="years: primary rows with a number; flags: counts of the primary rows; missing = a declared "
+        "stage with no data (a gap, not estimated)",
+    )
 
 
 @app.command()
@@ -91,3 +94,28 @@ def load(
         raise typer.Exit(1) from exc
     kind = rows.attrs.get("kind", "production")
     emit_frame(rows, fmt, title=f"{len(rows)} {kind} row(s) that {file.name} would add")
+
+
+data_app = typer.Typer(help="Build the atlas tables from raw files.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def data_build(
+    raw: Path = typer.Option(..., "--raw", help="Folder of new raw files (layout of critmin/data/raw)."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: critmin/data/built)."),
+    fmt: Format = FORMAT_OPT,
+) -> None:
+    """Rebuild the atlas with the files of --raw laid over the bundled ones; report rows added and shares
+    moved by more than a point (next year's USGS MCS release: usgs_mcs2027/MCS2027_Commodities_Data.csv)."""
+    from critmin.data.refresh import rebuild
+
+    try:
+        report = rebuild(raw, out)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    emit_frame(report.rows, fmt, title="Rows per table (added / removed by key)")
+    emit_frame(report.moved, fmt, title="Shares moved by more than 1 point (primary rows)")
+    if fmt is Format.table:
+        typer.echo(f"wrote {len(report.written)} tables to {report.written[0].parent}")

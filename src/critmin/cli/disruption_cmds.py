@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,15 +19,79 @@ FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: t
 PARAM_OPT = param_option()
 
 
+# default columns of the shock table (fit 80 columns); --wide adds the rest of ShockResult.summary()
+SHOCK_COLUMNS: dict[str, str] = {
+    "material": "material",
+    "max_price_outside": "peak x",
+    "shortfall_t": "unmet t",
+    "loss_usd": "loss",
+    "extra_cost_usd": "(a)",
+    "priced_out_usd": "(b)",
+    "unmet_value_usd": "(c)",
+}
+SHOCK_WIDE: dict[str, str] = {
+    **SHOCK_COLUMNS,
+    "stage": "stage",
+    "restrictor": "restrictor",
+    "min_price_restrictor": "min x restr.",
+    "restricted_t": "withheld t",
+    "demand_destroyed_t": "priced out t",
+    "windfall_usd": "(d)",
+    "restrictor_producer_loss_usd": "restr. producers",
+}
+
+
+def usd(v: float) -> str:
+    """Compact money: $1.23bn, $45.6m, $789k; NaN (unpriced) -> 'n/a'."""
+    if v != v:
+        return "n/a"
+    for scale, unit, digits in ((1e9, "bn", 2), (1e6, "m", 1), (1e3, "k", 0)):
+        if abs(v) >= scale:
+            return f"${v / scale:,.{digits}f}{unit}"
+    return f"${v:,.0f}"
+
+
+def _shock_cell(key: str, v: object) -> str:
+    if isinstance(v, str):
+        return v
+    x = float(v)  # type: ignore[arg-type]
+    if key.endswith("_usd"):
+        return usd(x)
+    if key.startswith(("max_price", "min_price")):
+        return f"{x:.2f}"
+    return f"{x:,.1f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def _shock_table(rows: list[dict[str, object]], wide: bool, title: str, caption: str) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    cols = SHOCK_WIDE if wide else SHOCK_COLUMNS
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for key, head in cols.items():
+        left = key in ("material", "stage", "restrictor")
+        table.add_column(head, justify="left" if left else "right", no_wrap=True, overflow="fold")
+    for r in rows:
+        table.add_row(*(_shock_cell(k, r[k]) for k in cols))
+    console = Console()
+    need = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+    if need > console.width:  # never cut a number: let a wide table run past the terminal's edge
+        console = Console(width=need)
+    console.print(table)
+    Console().print(caption)
+
+
 @app.command()
 def shock(
     scenario: str = typer.Argument(
         ..., help="Scenario file (YAML/JSON) or a bundled name, e.g. gallium-2023."
     ),
     param: list[str] | None = PARAM_OPT,
+    wide: bool = typer.Option(False, "--wide", help="Table: all columns (default: those that fit 80)."),
     fmt: Format = FORMAT_OPT,
 ) -> None:
-    """Run one disruption scenario: price index per zone, shortfall and losses per named material."""
+    """Run one disruption scenario: price index per zone, shortfall and the loss by part per material."""
     from critmin.atlas import load_atlas
     from critmin.disruption import ScenarioError, load_scenario, simulate
     from critmin.disruption.events import bundled_scenario
@@ -45,13 +109,21 @@ def shock(
     if fmt is Format.json:
         emit_object(result.to_dict(), fmt)
         return
-    import pandas as pd
+    if fmt is Format.csv:
+        import pandas as pd
 
-    emit_frame(
-        pd.DataFrame(result.summary()),
-        fmt,
+        emit_frame(pd.DataFrame(result.summary()), fmt)
+        return
+    _shock_table(
+        result.summary(),
+        wide,
         title=f"Scenario {sc.name} ({sc.horizon_months} months)",
-        caption=f"price index 1.0 = baseline; parameters {result.metadata.parameter_digest}",
+        caption=(
+            "loss = (a) + (b) + (c), importers outside the restrictor: (a) extra cost on what they still "
+            "buy, (b) surplus lost on demand priced out, (c) value added lost on demand left unmet; "
+            "producers' windfall (d) apart (--wide). peak x: highest outside price, 1.00 = baseline; "
+            f"n/a: no price. Parameters {result.metadata.parameter_digest}."
+        ),
     )
 
 
@@ -63,6 +135,17 @@ def _money(v: float) -> str:
         if abs(v) >= div:
             return f"{v / div:,.3g} {unit}"
     return f"{v:,.0f}"
+
+
+def _band(lo: float, hi: float) -> str:
+    """``4.56-10.6 bn`` (one unit when both ends share it), ``-`` without a band."""
+    if lo != lo or hi != hi:
+        return "-"
+    a, b = _money(lo), _money(hi)
+    ua, ub = a.rpartition(" ")[2], b.rpartition(" ")[2]
+    if " " in a and " " in b and ua == ub:
+        return f"{a.rpartition(' ')[0]}-{b}"
+    return f"{a}-{b}"
 
 
 def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
@@ -79,7 +162,7 @@ def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
     )
     if not members:
         out["P5-P95"] = [
-            f"{_money(lo)}-{_money(hi)}" if lo == lo else "-"
+            _band(lo, hi)
             for lo, hi in zip(summary["expected_loss_p5_usd"], summary["expected_loss_p95_usd"], strict=True)
         ]
     out["CVaR95"] = summary["cvar_usd"].map(_money)
@@ -130,7 +213,6 @@ def risk(
     from critmin.atlas import load_atlas
     from critmin.disruption.inputs import InputError
     from critmin.disruption.montecarlo import run_monte_carlo
-    from critmin.disruption.simulate import LOSS_NOTE
     from critmin.parameters import ParameterSet
 
     if scheduler is not None:
@@ -168,13 +250,34 @@ def risk(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
     if parquet is not None:
-        import pandas as pd
+        _write_parquet(result, parquet)
+    _emit_risk(result, members, perspective, scenarios, horizon, seed, wide, fmt)
 
-        frame = pd.DataFrame(result.loss_usd, columns=result.materials)
-        frame.index.name = "scenario"
-        tmp = parquet.with_name(parquet.name + ".part")
-        frame.to_parquet(tmp)
-        os.replace(tmp, parquet)
+
+def _write_parquet(result: Any, parquet: Path) -> None:
+    """World loss per scenario (rows) and material (columns); written to a temporary file, then renamed."""
+    import pandas as pd
+
+    frame = pd.DataFrame(result.loss_usd, columns=result.materials)
+    frame.index.name = "scenario"
+    tmp = parquet.with_name(parquet.name + ".part")
+    frame.to_parquet(tmp)
+    os.replace(tmp, parquet)
+
+
+def _emit_risk(
+    result: Any,
+    members: bool,
+    perspective: str | None,
+    scenarios: int,
+    horizon: int,
+    seed: int,
+    wide: bool,
+    fmt: Format,
+) -> None:
+    """Print the risk table: JSON object (rows, excluded, metadata), CSV, or the 80-column table."""
+    from critmin.disruption.simulate import LOSS_NOTE
+
     table = result.member_summary if members else result.summary
     who = perspective or "world"
     excluded = list(result.excluded["material"])

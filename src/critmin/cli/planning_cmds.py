@@ -104,6 +104,10 @@ def plan(
     members: str | None = typer.Option(None, "--members", help="Comma-separated ISO3 members for --burden."),
     weights: str | None = typer.Option(None, "--weights", help="Pledges or GDP per member: USA=3e9,JPN=1e9."),
     overrides: list[str] | None = SET_OPT,
+    value: bool = typer.Option(False, "--value", help="Also report the expected disruption loss avoided."),
+    classes: bool = typer.Option(
+        False, "--classes", help="Also plan generic capacity classes (greenfield mines, plants, recycling)."
+    ),
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Plan which projects to start when so the target holds from --by, at least discounted cost."""
@@ -131,6 +135,8 @@ def plan(
         alliance_demand_t=alliance_demand,
         group=group,
         scenario=scenario,
+        value=value,
+        classes=classes,
     )
     try:
         params = _params(overrides)
@@ -223,6 +229,8 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
         )
         if fmt is not Format.table:  # the table view prints the sources as a table of their own
             chosen = chosen.assign(source_title=projects["source_title"], source_url=projects["source_url"])
+        else:
+            chosen = _group_class_units(chosen)
         emit_frame(
             chosen,
             fmt,
@@ -273,6 +281,48 @@ def _print_plan(out: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.table:
         for note in out["notes"]:
             typer.echo(f"note: {note}")
+        for line in _extra_lines(out):
+            typer.echo(line)
+
+
+def _group_class_units(chosen: Any) -> Any:
+    """Table view: generic class units started in the same year as one row (``class:mine x 27``)."""
+    import pandas as pd
+
+    is_class = chosen["project_id"].str.startswith("class:")
+    if not is_class.any():
+        return chosen
+    units = chosen[is_class].assign(klass=chosen.loc[is_class, "project_id"].str.split("#").str[0])
+    keys = ["klass", "country_iso3", "start_year", "first_output_year", "class_defaults"]
+    grouped = units.groupby(keys, sort=True).agg(
+        n=("project_id", "size"), capacity_t=("capacity_t", "sum"), capex_usd=("capex_usd", "sum")
+    )
+    rows = grouped.reset_index()
+    rows["project_id"] = [f"{k} x {n}" for k, n in zip(rows["klass"], rows["n"], strict=True)]
+    return pd.concat([chosen[~is_class], rows[chosen.columns]], ignore_index=True)
+
+
+def _extra_lines(out: dict[str, Any]) -> list[str]:
+    """The sampled timeline and the value of independence as sentences (table view)."""
+    lines = []
+    tl = out.get("timeline")
+    if tl:
+        years = ", ".join(f"{q.upper()} {tl[q] or 'not reached'}" for q in ("p10", "p50", "p90"))
+        lines.append(
+            f"sampled timeline ({tl['samples']} samples, named projects and generic capacity classes): the "
+            f"target holds from {years}" + (f"; {tl['reason']}" if tl["reason"] else "")
+        )
+    v = out.get("value_of_independence")
+    if v and v.get("valued"):
+        lines.append(
+            f"value of independence: {v['added_t']:,.0f} t of added non-China supply lower the expected "
+            f"disruption loss from {v['expected_loss_usd']:,.0f} to {v['expected_loss_with_added_usd']:,.0f} "
+            f"USD over {v['horizon_months']} months ({v['avoided_usd_per_year']:,.0f} USD a year avoided, "
+            f"s.e. {v['avoided_se_usd']:,.0f}); plan cost {out['discounted_cost_usd']:,.0f} USD discounted"
+        )
+    elif v:
+        lines.append(f"value of independence: {v.get('note', 'not valued')}")
+    return lines
 
 
 @plan_app.command("projects")

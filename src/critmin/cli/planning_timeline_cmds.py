@@ -251,8 +251,9 @@ def _print_timeline(report: Any, fmt: Format) -> None:
         fmt,
         title=f"Year the non-China share reaches {req.target:.0%} ({budget}, {req.samples} samples)",
         caption="now: non-China share today; P10/P50/P90: the target holds from that year on in 10/50/90% of "
-        "samples; reached: share of samples by 2050; capex bn: USD bn of units started; avoided M/yr: "
-        "expected disruption loss avoided (USD M a year, --value); '-' = not reached (reason below)",
+        "samples; reached: share of samples by 2050; capex bn: USD bn of units started; "
+        + ("avoided M/yr: expected disruption loss avoided, USD M a year; " if req.value else "")
+        + "'-' = not reached (reason below)",
     )
     for row in table.itertuples():
         if row.reason:

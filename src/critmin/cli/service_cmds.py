@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -159,39 +160,103 @@ def db_upgrade(database_url: DatabaseOpt = None) -> None:
     typer.echo(f"database at revision {revision} ({store.dialect})")
 
 
-@audit_app.command("verify")
-def audit_verify(
-    database_url: DatabaseOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json")] = Format.table,
-) -> None:
-    """Check the audit chain; exit 1 naming the first broken entry."""
+KeyEnvOpt = Annotated[
+    str | None,
+    typer.Option("--key-env", help="Name of the environment variable holding the checkpoint HMAC key."),
+]
+
+
+def _hmac_key(key_env: str | None) -> bytes | None:
+    import os
+
+    if key_env is None:
+        return None
+    value = os.environ.get(key_env)
+    if not value:
+        typer.echo(f"error: environment variable {key_env} is not set (the checkpoint HMAC key)", err=True)
+        raise typer.Exit(2)
+    return value.encode("utf-8")
+
+
+def _audited_store(url: str) -> object:
     from sqlalchemy import inspect
 
     from critmin.store import Store
-    from critmin.store.audit import verify
 
-    url = _url(database_url)
     store = Store(url)
+    if not inspect(store.read_engine).has_table("audit_log"):
+        store.dispose()
+        typer.echo(f"error: {url} has no audit log (not a critmin database, or never migrated)", err=True)
+        raise typer.Exit(2)
+    return store
+
+
+@audit_app.command("verify")
+def audit_verify(
+    database_url: DatabaseOpt = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="A head checkpoint exported by `critmin audit checkpoint`.")
+    ] = None,
+    key_env: KeyEnvOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json")] = Format.table,
+) -> None:
+    """Check the audit chain, every data row against the digest the chain recorded for it, and (with
+    --checkpoint) that the chain still holds the exported head; exit 1 naming the first problem."""
+    from critmin.store import Store
+    from critmin.store.audit import Checkpoint, verify
+
+    key = _hmac_key(key_env)
     try:
-        if not inspect(store.read_engine).has_table("audit_log"):
-            typer.echo(f"error: {url} has no audit log (not a critmin database, or never migrated)", err=True)
-            raise typer.Exit(2)
+        head = Checkpoint.from_json(checkpoint.read_text(encoding="utf-8")) if checkpoint else None
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: checkpoint {checkpoint}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    store = _audited_store(_url(database_url))
+    assert isinstance(store, Store)
+    try:
         with store.read() as s:
-            report = verify(s)
+            report = verify(s, head, key)
     finally:
         store.dispose()
     emit_object(
         {
             "ok": report.ok,
             "checked": report.checked,
+            "rows_checked": report.rows_checked,
             "first_broken": report.first_broken,
             "reason": report.reason,
+            "checkpoint": None if head is None else head.seq,
         },
         fmt,
     )
     if not report.ok:
         typer.echo(f"audit chain broken at entry {report.first_broken}: {report.reason}", err=True)
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[Path, typer.Option("--out", help="File to write the head checkpoint (JSON) to.")],
+    database_url: DatabaseOpt = None,
+    key_env: KeyEnvOpt = None,
+) -> None:
+    """Export the head of the audit chain (HMAC-signed with --key-env); keep it outside the database."""
+    from critmin.store import Store
+    from critmin.store.audit import head
+
+    key = _hmac_key(key_env)
+    store = _audited_store(_url(database_url))
+    assert isinstance(store, Store)
+    try:
+        with store.read() as s:
+            point = head(s)
+    finally:
+        store.dispose()
+    if key is not None:
+        point = point.signed(key)
+    out.write_text(point.to_json() + "\n", encoding="utf-8")
+    signed = "signed" if key is not None else "unsigned"
+    typer.echo(f"checkpoint at entry {point.seq} ({signed}) written to {out}")
 
 
 @token_app.command("create")

@@ -25,6 +25,7 @@ from critmin.atlas.valuetext import rounding_unit
 from critmin.data.derived_prices import derive_pgm_price
 from critmin.data.history import parse_ds140_world, parse_mcs2022_2024, parse_myb2022_t8, parse_theler
 from critmin.data.ree import derive_elements
+from critmin.data.rhodium import derive_rhodium
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -213,7 +214,9 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     root = raw if raw is not None else raw_root()
     parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root), *history_parts(root)]
     production = pd.concat([p.production for p in parts], ignore_index=True)
-    production = pd.concat([production, derive_pgm(production)], ignore_index=True)
+    production = pd.concat(
+        [production, derive_pgm(production), derive_rhodium(production)], ignore_index=True
+    )
     world = pd.concat([*(p.world_totals for p in parts), parse_ds140_world(root)], ignore_index=True)
     dup = production.duplicated(["material", "stage", "iso3", "year", "edition"], keep=False)
     if dup.any():
@@ -271,11 +274,31 @@ def default_out_dir() -> Path:
     return Path(str(resources.files("critmin.data"))) / "built"
 
 
+def raw_hashes(root: Path | None = None) -> list[tuple[str, str]]:
+    """``(relative path, SHA-256)`` of every bundled raw file, sorted (the table in SOURCES.md)."""
+    import hashlib
+
+    base = root if root is not None else Path(str(raw_root()))
+    files = sorted(f for f in base.rglob("*") if f.is_file())
+    return [(f.relative_to(base).as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files]
+
+
+def hash_table() -> str:
+    """The Markdown table of :func:`raw_hashes` (pasted between the sha256 markers of SOURCES.md)."""
+    lines = ["| file | SHA-256 |", "|---|---|"]
+    lines += [f"| `{name}` | `{digest}` |" for name, digest in raw_hashes()]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(prog="python -m critmin.data.build", description=__doc__)
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: critmin/data/built)")
+    ap.add_argument("--hashes", action="store_true", help="print the SHA-256 table of the raw files and exit")
     args = ap.parse_args(argv)
+    if args.hashes:
+        print(hash_table())
+        return 0
     out = args.out or default_out_dir()
     for p in write_tables(build_tables(), out):
         print(p)

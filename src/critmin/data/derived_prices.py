@@ -46,7 +46,7 @@ def derive_pgm_price(
                 "series": "PLATINUM-GROUP METALS: platinum and palladium prices weighted by the year's world "
                 "mine output [derived]",
                 "unit_text": f"dollars per troy ounce; weights {shares}",
-                "source": "usgs-mcs2026",
+                "source": str(ref.loc[ref["material"] == "platinum", "source"].iloc[0]),
                 "basis": "derived",
             }
         )

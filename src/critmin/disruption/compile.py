@@ -15,6 +15,8 @@ Rules (see ``docs/methods/disruption.md``):
 * ``production_outage``: the country's share of the stage times ``share`` joins the outside gap.
 * ``demand_shock``: ``share`` times the scope (sector share, a country's import share, or 1) of outside
   demand joins the gap (negative for a fall in demand).
+* ``initial_balance[material] = b``: a market in surplus (``b > 0``) or deficit (``b < 0``) when the
+  scenario starts: ``-b`` times outside demand joins the gap in every month of the horizon.
 """
 
 from __future__ import annotations
@@ -64,6 +66,49 @@ def _resolve(inp: MarketInputs, code: str, what: str, field: str) -> list[str]:
         return inp.resolve(code)
     except InputError as err:
         raise InputError(f"{what}, field {field}: value {code!r}; {err}") from None
+
+
+def _other_events(inp: MarketInputs, sc: Scenario, c: np.ndarray, extra: np.ndarray) -> None:
+    """Pass 2: outages, demand shocks and the initial balance join the outside gap ``extra`` in place."""
+    T = extra.shape[2]
+    for k, ev in enumerate(sc.events):
+        what = f"scenario {sc.name!r} event {k} ({ev.type})"
+        i = inp.index(ev.material)
+        active = np.zeros(T)
+        active[ev.active(T)] = 1.0
+        if isinstance(ev, ProductionOutage):
+            sh = _stage_shares(inp, i, ev.material, ev.stage, what + ", field stage")
+            lost = float(sh.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
+            if lost <= 0:
+                raise InputError(
+                    f"{what}, field country: value {ev.country!r}; no {ev.stage} production of "
+                    f"{ev.material} in the atlas"
+                )
+            extra[0, i] += ev.share * lost * active
+        elif isinstance(ev, DemandShock):
+            if ev.sector is not None:
+                if ev.sector not in inp.sectors:
+                    raise InputError(
+                        f"{what}, field sector: value {ev.sector!r}; expected one of {inp.sectors}"
+                    )
+                scope = float(inp.sector_share[i, inp.sectors.index(ev.sector)])
+            elif ev.country is not None:
+                imp = inp.trade_import_share.get(ev.material)
+                if imp is None:
+                    raise InputError(
+                        f"{what}, field country: no trade rows for {ev.material!r} to size "
+                        f"{ev.country}'s demand"
+                    )
+                scope = float(imp.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
+            else:
+                scope = 1.0
+            extra[0, i] += ev.share * scope * (1.0 - c[0, i]) * active
+    for mat, bal in sc.initial_balance.items():
+        try:
+            i = inp.index(mat)
+        except InputError as err:
+            raise InputError(f"scenario {sc.name!r}, field initial_balance: {err}") from None
+        extra[0, i] -= bal * (1.0 - c[0, i])
 
 
 def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
@@ -140,37 +185,5 @@ def compile_scenario(inp: MarketInputs, sc: Scenario) -> CompiledScenario:
         restricted[i] += w_main
         restrictors[m] = exp_m
         targets[m] = tgt_m
-    # pass 2: outages and demand shocks
-    for k, ev in enumerate(sc.events):
-        what = f"scenario {sc.name!r} event {k} ({ev.type})"
-        i = inp.index(ev.material)
-        active = np.zeros(T)
-        active[ev.active(T)] = 1.0
-        if isinstance(ev, ProductionOutage):
-            sh = _stage_shares(inp, i, ev.material, ev.stage, what + ", field stage")
-            lost = float(sh.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
-            if lost <= 0:
-                raise InputError(
-                    f"{what}, field country: value {ev.country!r}; no {ev.stage} production of "
-                    f"{ev.material} in the atlas"
-                )
-            extra[0, i] += ev.share * lost * active
-        elif isinstance(ev, DemandShock):
-            if ev.sector is not None:
-                if ev.sector not in inp.sectors:
-                    raise InputError(
-                        f"{what}, field sector: value {ev.sector!r}; expected one of {inp.sectors}"
-                    )
-                scope = float(inp.sector_share[i, inp.sectors.index(ev.sector)])
-            elif ev.country is not None:
-                imp = inp.trade_import_share.get(ev.material)
-                if imp is None:
-                    raise InputError(
-                        f"{what}, field country: no trade rows for {ev.material!r} to size "
-                        f"{ev.country}'s demand"
-                    )
-                scope = float(imp.reindex(_resolve(inp, ev.country, what, "country")).fillna(0.0).sum())
-            else:
-                scope = 1.0
-            extra[0, i] += ev.share * scope * (1.0 - c[0, i]) * active
+    _other_events(inp, sc, c, extra)
     return CompiledScenario(a, c, withheld, extra, restricted, restrictors, targets, named, export_basis)

@@ -9,9 +9,11 @@ From the atlas ``trade`` table (BACI, gross product weight, 2024 only with tonne
   gets ``value / unit value``, the unit value being that code's world value per tonne in the same year;
   the number of such rows is reported. A year without any tonnes (2022) uses the value alone (shares only).
 * **Apparent consumption** of country ``c``: ``max(0, P_c + M_c - X_c)`` with ``P`` the atlas production at
-  the stage of the flows (the market stage if the atlas has no row there), ``M`` and ``X`` its imports and
-  exports in content. The ``OTH`` production row is left out (its exports reach importers' ``M``). Shares
-  over every country sum to 1: the loss of the importing zone is split over all of them.
+  the stage of the flows, ``M`` and ``X`` its imports and exports in content. A material whose codes are
+  at a stage the atlas has no production for (e.g. unwrought tungsten with mine output only) is not
+  mixed across stages: it falls back to GDP shares. The ``OTH`` production row is left out (its exports
+  reach importers' ``M``). Shares over every country sum to 1: the importing zone's loss is split over
+  all of them.
 * **Fallback** where a material has no usable flows: each country's share of world GDP (WDI, latest year
   before the as-of year), labelled ``gdp-share``.
 * **Export ratio** of a producer: ``X_c / P_c`` (capped at 1) at the stage of the flows, used for the
@@ -21,6 +23,7 @@ From the atlas ``trade`` table (BACI, gross product weight, 2024 only with tonne
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,3 +149,107 @@ def allocation(
 def world_content(flows: Flows | None) -> float:
     """World exports of the flows in content tonnes (NaN when there are no flows)."""
     return float(flows.exports_t.sum()) if flows is not None else float(np.nan)
+
+
+def allocate(
+    atlas: Any,
+    factors: tuple[float, ...],
+    own_rows: tuple[bool, ...],
+    mats: list[str],
+    market_stage: list[str],
+    shares: dict[tuple[str, str], pd.Series],
+    before: int | None,
+) -> dict[str, Any]:
+    """Country consumption shares, export ratios and their bases per material (see the module docstring).
+    ``factors``: trade content factor per material (NaN = none); ``own_rows``: the material has its own
+    ``restrictor_export_share`` row (it wins over trade)."""
+    trade = atlas.trade
+    if before is not None and trade is not None and len(trade) and not (trade["year"] < before).any():
+        before_trade: int | None = int(trade["year"].min()) + 1  # no trade before the start: earliest year
+    else:
+        before_trade = before
+    gdp = getattr(atlas, "gdp", None)
+    if gdp is None:
+        from critmin.atlas.schema import empty
+
+        gdp = empty("gdp")
+    gdp_share = gdp_shares(gdp, before)
+    own: dict[str, pd.DataFrame] = {}
+    if trade is not None and len(trade) and "tonnes" in trade.columns:
+        single = trade[~trade["material"].astype(str).str.contains("|", regex=False)]
+        own = {str(k): g for k, g in single.groupby("material", sort=False)}
+    per: list[pd.Series] = []
+    basis: list[str] = []
+    ex_basis: list[str] = []
+    ratios: dict[tuple[str, str], pd.Series] = {}
+    info: dict[str, dict[str, Any]] = {}
+    for m, mst, factor, own_row in zip(mats, market_stage, factors, own_rows, strict=True):
+        flows = None
+        if np.isfinite(factor):
+            flows = material_flows(own.get(m), m, mst, factor, before_trade)
+        tonnes = None
+        if flows is not None and (m, flows.stage) in shares:
+            # production and trade at the same stage: P + M - X is consistent; a material whose trade
+            # codes are at a stage the atlas has no production for falls back to GDP shares
+            tonnes = shares[(m, flows.stage)].attrs["tonnes"]
+        alloc, how = allocation(tonnes, flows, gdp_share)
+        per.append(alloc)
+        basis.append(how)
+        if flows is not None and tonnes is not None and flows.has_tonnes and (m, flows.stage) in shares:
+            ratios[(m, flows.stage)] = export_ratio(tonnes, flows)
+            ex_basis.append(
+                f"trade ({flows.stage}, {flows.year})" if not own_row else "parameter restrictor_export_share"
+            )
+        else:
+            ex_basis.append("parameter restrictor_export_share" + ("" if own_row else " (default)"))
+        if flows is not None:
+            info[m] = {
+                "stage": flows.stage,
+                "year": flows.year,
+                "hs6": list(flows.hs6),
+                "content_factor": factor,
+                "rows": flows.rows,
+                "rows_tonnes_estimated": flows.estimated_rows,
+                "tonnage_value_share_gap": flows.tonnage_value_gap,
+            }
+    countries = sorted(set().union(*(set(map(str, a.index)) for a in per)) if per else set())
+    share = np.zeros((len(mats), len(countries)))
+    for i, a in enumerate(per):
+        share[i] = a.reindex(countries).fillna(0.0).to_numpy()
+    assert not np.isnan(share).any()
+    return {
+        "countries": countries,
+        "consumption_share": share,
+        "alloc_basis": basis,
+        "export_ratio": ratios,
+        "export_basis": ex_basis,
+        "trade_info": info,
+    }
+
+
+_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CACHE_SIZE = 16
+
+
+def cached_allocate(
+    atlas: Any,
+    factors: tuple[float, ...],
+    own_rows: tuple[bool, ...],
+    mats: list[str],
+    market_stage: list[str],
+    shares: dict[tuple[str, str], pd.Series],
+    before: int | None,
+) -> dict[str, Any]:
+    """:func:`allocate`, remembered per (atlas object, year, factors): the atlas tables are read-only
+    (``load_atlas``) and the same atlas object always gives the same shares, so a repeated build (Monte
+    Carlo, sensitivity runs, the dashboard) does not recompute the trade volumes."""
+    try:
+        key = (atlas, before, tuple(mats), tuple(f if f == f else None for f in factors), own_rows)
+        hash(key)
+    except TypeError:  # an atlas-like object that cannot be a key: no cache
+        return allocate(atlas, factors, own_rows, mats, market_stage, shares, before)
+    if key not in _CACHE:
+        if len(_CACHE) >= 2 * _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = allocate(atlas, factors, own_rows, mats, market_stage, shares, before)
+    return _CACHE[key]

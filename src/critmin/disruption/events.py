@@ -2,8 +2,12 @@
 
 An event is one of ``export_restriction``, ``production_outage`` or ``demand_shock`` (a discriminated union
 on ``type``). A scenario has a name, a horizon in months, a list of events and optional parameter overrides
-``{"name[material]": value}`` (or ``{"name": value}`` for the ``default`` row). Country fields accept an
-ISO3 code or a group name of the atlas; group names are resolved later, against the atlas in use.
+``{"name[material]": value}`` (or ``{"name": value}`` for the ``default`` row). Optional ``start``
+(``"YYYY-MM"``, month 0 of the horizon) dates the scenario: atlas shares, trade, prices and GDP are taken
+from the latest year before it. Optional ``initial_balance`` ``{material: share}`` is the market's balance
+when the scenario starts, as a share of demand (``+0.05`` = a 5% surplus, ``-0.05`` = a 5% deficit).
+Country fields accept an ISO3 code or a group name of the atlas; group names are resolved later, against
+the atlas in use.
 """
 
 from __future__ import annotations
@@ -102,6 +106,14 @@ class Scenario(BaseModel):
     horizon_months: int = Field(default=24, ge=1, le=240)
     events: list[Event] = Field(default_factory=list)
     parameters: dict[str, float] = Field(default_factory=dict, description="overrides 'name[material]': v")
+    start: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="month 0 of the horizon, 'YYYY-MM'; data from the latest year before it",
+    )
+    initial_balance: dict[str, Annotated[float, Field(ge=-0.5, le=0.5)]] = Field(
+        default_factory=dict, description="material -> surplus (+) or deficit (-) as a share of demand"
+    )
 
     @field_validator("parameters")
     @classmethod

@@ -54,7 +54,7 @@ class MarketInputs:
     leakage: np.ndarray  # [M]
     kernel: KernelParams
     members: list[str]
-    member_alloc: np.ndarray  # [M, K] member share of world demand (import-share allocation)
+    member_alloc: np.ndarray  # [M, K] member share of world consumption (consumption_share columns)
     sectors: list[str]
     sector_share: np.ndarray  # [M, J]
     price_usd_per_t: np.ndarray  # [M] (NaN when the atlas has no price)
@@ -73,6 +73,10 @@ class MarketInputs:
         """Exports / output of the (pooled) ``exporters`` at ``stage`` and its basis (trade or parameter)."""
         i = self.index(material)
         ratio = self.export_ratio.get((material, stage))
+        if ratio is not None and self.export_basis[i].startswith("trade") and len(exporters) == 1:
+            x = ratio.get(exporters[0])
+            if x is not None and float(self.shares[(material, stage)].get(exporters[0], 0.0)) > 0:
+                return float(x), self.export_basis[i]
         if ratio is not None and self.export_basis[i].startswith("trade"):
             sh = self.shares[(material, stage)].reindex(list(exporters)).fillna(0.0)
             r = ratio.reindex(list(exporters))
@@ -254,94 +258,49 @@ def _prices_before(prices: pd.DataFrame, before: int | None) -> tuple[dict[str, 
     return out, yrs
 
 
-def _allocate(
-    atlas: Any,
-    look: _Lookup,
-    mats: list[str],
-    market_stage: list[str],
-    shares: dict[tuple[str, str], pd.Series],
-    before: int | None,
-) -> dict[str, Any]:
-    """Country consumption shares, export ratios and their bases per material (see the module docstring)."""
-    trade = atlas.trade
-    if before is not None and trade is not None and len(trade) and not (trade["year"] < before).any():
-        before_trade: int | None = int(trade["year"].min()) + 1  # no trade before the start: earliest year
-    else:
-        before_trade = before
-    gdp = getattr(atlas, "gdp", None)
-    if gdp is None:
-        from critmin.atlas.schema import empty
-
-        gdp = empty("gdp")
-    gdp_share = cons.gdp_shares(gdp, before)
-    own: dict[str, pd.DataFrame] = {}
-    if trade is not None and len(trade) and "tonnes" in trade.columns:
-        single = trade[~trade["material"].astype(str).str.contains("|", regex=False)]
-        own = {str(k): g for k, g in single.groupby("material", sort=False)}
-    per: list[pd.Series] = []
-    basis: list[str] = []
-    ex_basis: list[str] = []
-    ratios: dict[tuple[str, str], pd.Series] = {}
-    info: dict[str, dict[str, Any]] = {}
-    for m, mst in zip(mats, market_stage, strict=True):
-        flows = None
-        factor = float("nan")
-        if look.specific("trade_content_factor", m):
-            factor = _param(look, "trade_content_factor", m)
-            flows = cons.material_flows(own.get(m), m, mst, factor, before_trade)
-        tonnes = None
-        if flows is not None:
-            # production at the stage of the trade codes where the atlas has it, else the market stage
-            tonnes = shares.get((m, flows.stage), shares[(m, mst)]).attrs["tonnes"]
-        alloc, how = cons.allocation(tonnes, flows, gdp_share)
-        per.append(alloc)
-        basis.append(how)
-        own_row = look.specific("restrictor_export_share", m)
-        if flows is not None and tonnes is not None and flows.has_tonnes and (m, flows.stage) in shares:
-            ratios[(m, flows.stage)] = cons.export_ratio(tonnes, flows)
-            ex_basis.append(
-                f"trade ({flows.stage}, {flows.year})" if not own_row else "parameter restrictor_export_share"
-            )
-        else:
-            ex_basis.append("parameter restrictor_export_share" + ("" if own_row else " (default)"))
-        if flows is not None:
-            info[m] = {
-                "stage": flows.stage,
-                "year": flows.year,
-                "hs6": list(flows.hs6),
-                "content_factor": factor,
-                "rows": flows.rows,
-                "rows_tonnes_estimated": flows.estimated_rows,
-                "tonnage_value_share_gap": flows.tonnage_value_gap,
-            }
-    countries = sorted(set().union(*(set(map(str, a.index)) for a in per)) if per else set())
-    share = np.zeros((len(mats), len(countries)))
-    for i, a in enumerate(per):
-        share[i] = a.reindex(countries).fillna(0.0).to_numpy()
-    assert not np.isnan(share).any()
-    return {
-        "countries": countries,
-        "consumption_share": share,
-        "alloc_basis": basis,
-        "export_ratio": ratios,
-        "export_basis": ex_basis,
-        "trade_info": info,
-    }
+def _trade_keys(look: _Lookup, mats: list[str]) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+    """Per material: its trade content factor (NaN = none) and whether it has its own export-share row."""
+    factors = tuple(
+        _param(look, "trade_content_factor", m) if look.specific("trade_content_factor", m) else float("nan")
+        for m in mats
+    )
+    return factors, tuple(look.specific("restrictor_export_share", m) for m in mats)
 
 
-def build_inputs(
-    atlas: Any,
-    params: ParameterSet | None = None,
-    materials: Sequence[str] | None = None,
-    *,
-    as_of: str | None = None,
-) -> MarketInputs:
-    """Align the atlas and the parameters on the modelled materials (those with a mine or refine stage).
+def _member_columns(share: np.ndarray, countries: list[str], members: list[str]) -> np.ndarray:
+    """``[M, members]``: the members' columns of the country shares (0 for a member with none)."""
+    pos = {c: j for j, c in enumerate(countries)}
+    out = np.zeros((share.shape[0], len(members)))
+    for k, mem in enumerate(members):
+        if mem in pos:
+            out[:, k] = share[:, pos[mem]]
+    return out
 
-    ``as_of`` (``"YYYY-MM"``): take shares, trade, prices and GDP from the latest year before it.
-    """
-    ps = params if params is not None else ParameterSet()
-    before = start_year(as_of)
+
+_CACHE: dict[tuple[Any, ...], dict[str, pd.Series]] = {}
+_CACHE_SIZE = 16
+
+
+def _cached_imports(atlas: Any, mats: list[str], before: int | None) -> dict[str, pd.Series]:
+    """:func:`_import_shares`, remembered per atlas object (as ``consumption.cached_allocate``)."""
+    try:
+        key: tuple[Any, ...] = ("imports", atlas, before, tuple(mats))
+        hash(key)
+    except TypeError:
+        return _import_shares(atlas.trade, mats, before)
+    if key not in _CACHE:
+        if len(_CACHE) >= 2 * _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _import_shares(atlas.trade, mats, before)
+    return _CACHE[key]
+
+
+def _materials(
+    atlas: Any, materials: Sequence[str] | None, before: int | None
+) -> tuple[
+    list[str], dict[str, list[str]], dict[tuple[str, str], pd.Series], dict[tuple[str, str], int], list[float]
+]:
+    """Modelled materials, their stages, shares, years and world output at the market stage."""
     candidates = (
         list(materials) if materials is not None else sorted(set(atlas.production["material"].astype(str)))
     )
@@ -367,6 +326,23 @@ def build_inputs(
         year = years[(m, mstage)]
         # the published world total where there is one, else the sum of the country rows (shares' base)
         world.append(totals.get((m, mstage, year), float(got[mstage][0].attrs.get("sum_t", np.nan))))
+    return mats, stages, shares, years, world
+
+
+def build_inputs(
+    atlas: Any,
+    params: ParameterSet | None = None,
+    materials: Sequence[str] | None = None,
+    *,
+    as_of: str | None = None,
+) -> MarketInputs:
+    """Align the atlas and the parameters on the modelled materials (those with a mine or refine stage).
+
+    ``as_of`` (``"YYYY-MM"``): take shares, trade, prices and GDP from the latest year before it.
+    """
+    ps = params if params is not None else ParameterSet()
+    before = start_year(as_of)
+    mats, stages, shares, years, world = _materials(atlas, materials, before)
     market_stage = [stages[m][-1] for m in mats]
     sectors, sector_share = _sector_table(ps, mats)
     prices, price_years = _prices_before(atlas.prices, before)
@@ -402,13 +378,9 @@ def build_inputs(
     )
     groups = dict(atlas.groups)
     members = sorted(groups.get(ALLIANCE_GROUP, frozenset()))
-    imp = _import_shares(atlas.trade, mats, before)
-    al = _allocate(atlas, look, mats, market_stage, shares, before)
-    pos = {c: j for j, c in enumerate(al["countries"])}
-    alloc = np.zeros((len(mats), len(members)))
-    for k, mem in enumerate(members):
-        if mem in pos:
-            alloc[:, k] = al["consumption_share"][:, pos[mem]]
+    imp = _cached_imports(atlas, mats, before)
+    al = cons.cached_allocate(atlas, *_trade_keys(look, mats), mats, market_stage, shares, before)
+    alloc = _member_columns(al["consumption_share"], al["countries"], members)
     data_years = {
         "as_of": as_of,
         "production": {f"{m}/{st}": y for (m, st), y in sorted(years.items())},

@@ -7,26 +7,30 @@ kernel clears two zones each month (see ``docs/methods/disruption.md`` and ``doc
 * the restricting country's domestic zone (production share ``a``, consumption share ``c``, exports
   ``a - c``), whose exports fall by the withheld volume ``w``: ``a (p^es_r - 1) - c (p^ed - 1) = -w``;
 * the outside zone (supply ``1 - a``, demand ``1 - c``) which loses ``w`` plus any extra gap ``g``
-  (outages, demand shocks, feedstock loss) and adds the stock purchases of its buyers (precautionary
-  demand while a restriction lasts, restocking after it); stockpile releases and spare capacity (ramping up
-  after a restart time) close what they can at the baseline price; commercial stocks are price-responsive
-  supply cleared jointly with the zone (holders release only above the baseline price); the rest moves the
-  price, bounded by the choke price above which demand goes unmet (shortfall).
+  (outages, demand shocks, feedstock loss); stockpile releases and spare capacity (ramping up after a
+  restart time) close what they can at the baseline price; commercial stocks are sold or bought at the
+  price, cleared jointly with the zone: holders want ``H* p^-sigma`` (less the higher the price now
+  against the baseline they expect) and close ``rho`` of the gap to what they hold each month; a
+  restriction raises ``H*`` by a precautionary share (fading), and after it stocks are rebuilt. The rest
+  moves the price, bounded by the choke price above which demand goes unmet (shortfall).
 
 Elasticities move from short-run toward long-run values with the months elapsed since the material's
-first shock. The loss of every month is decomposed by :func:`critmin.disruption.loss.loss_parts`. Nothing
+first shock. The loss of every month is decomposed by :func:`critmin.disruption.loss.loss_point` (the core of
+:func:`~critmin.disruption.loss.loss_parts`). Nothing
 here reads files or parameters: see :mod:`critmin.disruption.inputs`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 from numpy.typing import NDArray
 
-from critmin.disruption.loss import loss_parts, producer_loss
-from critmin.market.equilibrium import solve_zone
+from critmin.disruption.loss import loss_point, producer_point
+from critmin.market.equilibrium import clear_point
 
 FloatArray = NDArray[np.float64]
 
@@ -66,10 +70,10 @@ class KernelParams:
     spare_share: FloatArray  # idle capacity outside the restrictor, share of world annual output
     spare_restart_months: FloatArray  # months after the first shock before idle capacity produces again
     spare_ramp_months: FloatArray  # months from restart to full idle capacity (linear)
-    inventory_days: FloatArray  # target commercial stocks outside the restrictor, days of outside demand
-    inventory_draw: FloatArray  # most of the remaining stock released per month; also the restocking rate
-    storage_sigma: FloatArray  # price response of releases: R = draw * stock * (1 - p^-sigma), p > 1
-    precaution: FloatArray  # precautionary purchases, share of the withheld volume at the start (decaying)
+    inventory_days: FloatArray  # normal commercial stocks outside the restrictor H*, days of outside demand
+    inventory_draw: FloatArray  # rho: share of the gap between held and wanted stock closed per month
+    storage_sigma: FloatArray  # sigma: wanted stock H* p^-sigma falls with the price
+    precaution: FloatArray  # rise of the wanted stock when a restriction starts, share of H* (fading)
     cap: FloatArray  # choke price index: above it demand is rationed
     floor: FloatArray
     loss_per_t: FloatArray  # USD of value added lost per tonne left unmet (NaN = not valued)
@@ -151,61 +155,111 @@ def _check(a: FloatArray, c: FloatArray, withheld: FloatArray, **arrays: FloatAr
         raise ValueError("propagate: releases must be >= 0")
 
 
-def _month(
-    b: dict[str, FloatArray],
-    pi: dict[str, FloatArray],
-    w: FloatArray,
-    g: FloatArray,
-    ag: FloatArray,
-    stock: FloatArray,
-    offered: FloatArray | None,
-) -> dict[str, FloatArray]:
-    """One month for the active cells: buffers, the two zone clearings, stock accounting, loss parts."""
-    q, d0, s0 = b["q"], b["d0"], b["s0"]
-    restricted = w > 0
-    decay = np.exp(-ag / pi["adjust_months"])
-    ed = pi["ed_lr"] + (pi["ed_sr"] - pi["ed_lr"]) * decay
-    es = pi["es_lr"] + (pi["es_sr"] - pi["es_lr"]) * decay
-    # buyers' stock purchases: precaution while restricted (fading), restocking toward the target after
-    buy = np.where(
-        restricted,
-        pi["precaution"] * w * q * decay,
-        pi["inventory_draw"] * np.maximum(b["target"] - stock, 0.0),
-    )
-    gap_t = g * q + buy  # tonnes/month at the baseline price
-    # stockpile releases close the physical gap only, never the buyers' own stock building
-    rel = np.zeros(w.size) if offered is None else np.minimum(offered, np.maximum(g * q, 0.0))
-    left = np.maximum(gap_t, 0.0) - rel
-    ramp = np.clip((ag - pi["spare_restart_months"] + 1.0) / pi["spare_ramp_months"], 0.0, 1.0)
-    spare = np.minimum(pi["spare_share"] * q * ramp, left)
-    residual = np.where(gap_t > 0, left - spare, gap_t)
-    out = solve_zone(
-        s0, d0, es, ed, residual, pi["cap"], pi["floor"], pi["inventory_draw"] * stock, pi["storage_sigma"]
-    )
-    unmet_buy = np.minimum(out.shortfall, buy)  # rationing cuts stock building first
-    short = out.shortfall - unmet_buy
-    p_out = out.price_index
-    parts = loss_parts(p_out, d0, ed, short, s0 * p_out**es + spare, pi["price_usd_per_t"], pi["loss_per_t"])
-    has_r = b["ra"] > 0
-    rz = solve_zone(b["ra"], b["rc"], pi["es_restrictor"], ed, -w * q, pi["cap"], pi["floor"])
-    p_r = np.where(has_r, rz.price_index, p_out)
-    r_loss = np.where(has_r, producer_loss(p_r, b["ra"], pi["es_restrictor"], pi["price_usd_per_t"]), 0.0)
-    return {
-        "stock": stock - out.released + buy - unmet_buy,
-        "price_outside": p_out,
-        "price_restrictor": p_r,
-        "shortfall_t": short,
-        "demand_destroyed_t": out.demand_destroyed,
-        "consumption_outside_t": d0 - out.demand_destroyed - short,
-        "released_t": rel,
-        "stock_release_t": out.released,
-        "stock_purchase_t": buy - unmet_buy,
-        "extra_cost_usd_t": parts.extra_cost_usd,
-        "priced_out_usd_t": parts.priced_out_usd,
-        "unmet_value_usd_t": parts.unmet_value_usd,
-        "windfall_usd_t": parts.windfall_usd,
-        "restrictor_loss": r_loss,
-    }
+# per-material parameter rows, in the order the compiled loop reads them
+_ROWS: tuple[str, ...] = (
+    "ed_sr",
+    "ed_lr",
+    "es_sr",
+    "es_lr",
+    "es_restrictor",
+    "adjust_months",
+    "spare_share",
+    "spare_restart_months",
+    "spare_ramp_months",
+    "inventory_days",
+    "inventory_draw",
+    "storage_sigma",
+    "precaution",
+    "cap",
+    "floor",
+    "loss_per_t",
+    "price_usd_per_t",
+)
+_PATH_ORDER: tuple[str, ...] = (*PATHS, "inventory_t")
+TOL, MAX_ITER = 1e-12, 100
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _cells(
+    rows: FloatArray,
+    q: FloatArray,
+    a: FloatArray,
+    c: FloatArray,
+    withheld: FloatArray,
+    gap_extra: FloatArray,
+    offered: FloatArray,
+    keep: bool,
+    tot: FloatArray,
+    paths: FloatArray,
+) -> int:
+    """Monthly steps of every cell (rows of ``withheld``), compiled; adds to ``tot`` [8, N] (``_TOTALS``
+    and the highest outside price) and, if ``keep``, fills ``paths`` [13, N, T] (``_PATH_ORDER``).
+    Returns the number of failed zone clearings."""
+    n, horizon = withheld.shape
+    failed = 0
+    for i in prange(n):  # cells are independent: spread over the cores
+        pr = rows[:, i]
+        d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
+        target = pr[9] / 365.0 * 12.0 * d0
+        stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
+        for t in range(horizon):
+            w = withheld[i, t]
+            g = w + gap_extra[i, t]
+            shocked = w > 0.0 or g != 0.0
+            started = started or shocked
+            if keep:
+                paths[4, i, t] = d0
+                paths[12, i, t] = stock
+            if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
+                if started:
+                    age += 1.0
+                continue  # at the baseline: price 1, nothing unmet, no loss
+            decay = math.exp(-age / pr[5])
+            ed = pr[1] + (pr[0] - pr[1]) * decay
+            es = pr[3] + (pr[2] - pr[3]) * decay
+            # the stock holders want: the target, raised by precaution while restricted (fading)
+            want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
+            hold = pr[10] * stock
+            gap = g * q[i]  # tonnes/month at the baseline price
+            rel = min(offered[i, t], max(gap, 0.0))  # stockpile releases close the physical gap
+            left = max(gap, 0.0) - rel
+            spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
+            residual = left - spare if gap > 0.0 else gap
+            x, short_all, _, ok = clear_point(
+                s0, d0, es, ed, residual, pr[13], pr[14], hold, want, pr[11], x_prev, TOL, MAX_ITER
+            )
+            p_out = math.exp(x)
+            sold = hold - want * math.exp(-pr[11] * x)  # net sale of commercial stocks
+            unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
+            short = short_all - unmet_buy
+            stock = stock - sold - unmet_buy
+            destroyed = -d0 * math.expm1(ed * x)
+            la, lb, lc, ld = loss_point(p_out, d0, ed, short, s0 * math.exp(es * x) + spare, pr[16], pr[15])
+            p_r, r_loss = p_out, 0.0
+            if ra > 0.0:
+                xr, _, _, ok_r = clear_point(
+                    ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
+                )
+                xr_prev = xr
+                ok = ok and ok_r
+                p_r = math.exp(xr)
+                r_loss = producer_point(p_r, ra, pr[4], pr[16])
+            failed += 0 if ok else 1
+            vals = (short, destroyed, la, lb, lc, ld, r_loss)
+            for k in range(7):
+                tot[k, i] += vals[k]
+            tot[7, i] = max(tot[7, i], p_out)
+            if keep:
+                bought = max(-sold, 0.0) - unmet_buy
+                got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
+                for k in range(8):
+                    paths[k, i, t] = got[k]
+                for k in range(4):
+                    paths[8 + k, i, t] = vals[2 + k]
+                paths[12, i, t] = stock
+            x_prev = x
+            age += 1.0
+    return failed
 
 
 def propagate(
@@ -230,55 +284,34 @@ def propagate(
     N = S * M
 
     def flat(v: FloatArray) -> FloatArray:
-        return np.ascontiguousarray(np.broadcast_to(v, (S, M))).reshape(N)
+        return np.ascontiguousarray(np.broadcast_to(v, (S, M)), dtype=np.float64).reshape(N)
 
-    q = flat(p.world_t / 12.0)  # tonnes per month, per (scenario, material)
-    af, cf = a.reshape(N), c.reshape(N)
-    b = {"q": q, "d0": (1.0 - cf) * q, "s0": (1.0 - af) * q, "ra": af * q, "rc": cf * q}
-    par = {k: flat(v) for k, v in vars(p).items() if k != "world_t"}
-    b["target"] = par["inventory_days"] / 365.0 * 12.0 * b["d0"]  # tonnes
-    stock = b["target"].copy()
-    started = np.zeros(N, dtype=bool)
-    age = np.zeros(N)
-    tot = {k: np.zeros(N) for k in _TOTALS}
-    max_price = np.ones(N)
-    paths: dict[str, FloatArray] = (
-        {k: np.zeros((S, M, T)) for k in (*PATHS, "inventory_t")} if keep_paths else {}
+    def cells(v: FloatArray | None) -> FloatArray:
+        return np.zeros((N, T)) if v is None else np.ascontiguousarray(v, dtype=np.float64).reshape(N, T)
+
+    rows = np.stack([flat(getattr(p, k)) for k in _ROWS])
+    tot = np.zeros((len(_TOTALS) + 1, N))
+    tot[-1] = 1.0  # highest outside price index
+    store = np.zeros((len(_PATH_ORDER), N, T) if keep_paths else (len(_PATH_ORDER), 1, 1))
+    if keep_paths:
+        for k, name in enumerate(PATHS):
+            store[k] = PATHS[name]
+    failed = _cells(
+        rows,
+        flat(p.world_t / 12.0),
+        np.ascontiguousarray(a, dtype=np.float64).reshape(N),
+        np.ascontiguousarray(c, dtype=np.float64).reshape(N),
+        cells(withheld),
+        cells(extra_gap),
+        cells(releases_t),
+        keep_paths,
+        tot,
+        store,
     )
-    fp = {k: v.reshape(N, T) for k, v in paths.items()}
-    for t in range(T):
-        w_all = withheld[:, :, t].reshape(N)
-        g_all = w_all if extra_gap is None else w_all + extra_gap[:, :, t].reshape(N)
-        shocked = (w_all > 0) | (g_all != 0)
-        started |= shocked
-        # cells at the baseline (no gap, stocks full) are not computed; restocking cells are
-        refill = started & ~shocked & (stock < b["target"] * (1.0 - 1e-9))
-        idx = np.flatnonzero(shocked | refill)
-        if keep_paths:
-            for k, default in PATHS.items():
-                fp[k][:, t] = default
-            fp["consumption_outside_t"][:, t] = b["d0"]
-        if idx.size:
-            offered = None if releases_t is None else releases_t[:, :, t].reshape(N)[idx]
-            res = _month(
-                {k: v[idx] for k, v in b.items()},
-                {k: v[idx] for k, v in par.items()},
-                w_all[idx],
-                g_all[idx],
-                age[idx],
-                stock[idx],
-                offered,
-            )
-            stock[idx] = res["stock"]
-            for k in _TOTALS:
-                tot[k][idx] += res[k]
-            max_price[idx] = np.maximum(max_price[idx], res["price_outside"])
-            for k in PATHS if keep_paths else ():
-                fp[k][idx, t] = res[k]
-        if keep_paths:
-            fp["inventory_t"][:, t] = stock
-        age[started] += 1.0
-    return _output(p, tot, max_price, paths, (S, M))
+    if failed:
+        raise RuntimeError(f"propagate: {failed} zone clearings did not converge in {MAX_ITER} iterations")
+    paths = {k: store[j].reshape(S, M, T) for j, k in enumerate(_PATH_ORDER)} if keep_paths else {}
+    return _output(p, dict(zip(_TOTALS, tot[:-1], strict=True)), tot[-1], paths, (S, M))
 
 
 def _output(

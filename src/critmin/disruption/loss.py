@@ -21,9 +21,11 @@ zone that also produces is that minus ``d``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
@@ -49,14 +51,68 @@ class LossParts:
         return self.welfare_loss_usd - self.windfall_usd
 
 
+@njit(cache=True, error_model="numpy")
+def integral_point(p: float, e: float) -> float:
+    """``I(p) = integral of s^e ds from 1 to p`` for one element (``ln p`` at ``e = -1``)."""
+    k = e + 1.0
+    lp = math.log(p)
+    if abs(k) < 1e-9:
+        return lp
+    return math.expm1(k * lp) / k
+
+
+@njit(cache=True, error_model="numpy")
+def loss_point(
+    p: float, d0: float, ed: float, short: float, supply: float, p0: float, vpt: float
+) -> tuple[float, float, float, float]:
+    """The four parts ``(a, b, c, d)`` for one element: the single implementation of the formulas."""
+    demand = d0 * math.exp(ed * math.log(p))
+    rise = p - 1.0
+    extra = rise * p0 * (demand - short)
+    priced_out = p0 * (d0 * integral_point(p, ed) - rise * demand)
+    if priced_out < 0.0:  # rounding only (the integral dominates); NaN stays NaN
+        priced_out = 0.0
+    unmet = short * vpt if math.isfinite(p0) else math.nan
+    return extra, priced_out, unmet, rise * p0 * supply
+
+
+@njit(cache=True, error_model="numpy")
+def producer_point(p: float, s0: float, es: float, p0: float) -> float:
+    """Producer surplus lost when the price moves from 1 to ``p`` (iso-elastic supply ``S0 p^es``)."""
+    return -p0 * s0 * integral_point(p, es)
+
+
+@njit(cache=True, error_model="numpy")
+def _loss_elements(
+    p: FloatArray,
+    d0: FloatArray,
+    ed: FloatArray,
+    short: FloatArray,
+    supply: FloatArray,
+    p0: FloatArray,
+    vpt: FloatArray,
+) -> FloatArray:
+    out = np.empty((4, p.size))
+    for i in range(p.size):
+        out[0, i], out[1, i], out[2, i], out[3, i] = loss_point(
+            p[i], d0[i], ed[i], short[i], supply[i], p0[i], vpt[i]
+        )
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _integral_elements(p: FloatArray, e: FloatArray) -> FloatArray:
+    out = np.empty(p.size)
+    for i in range(p.size):
+        out[i] = integral_point(p[i], e[i])
+    return out
+
+
 def demand_integral(price_index: ArrayLike, ed: ArrayLike) -> FloatArray:
-    """``I(p) = integral of s^ed ds from 1 to p`` in closed form (``ln p`` at ``ed = -1``)."""
-    p = np.asarray(price_index, dtype=np.float64)
-    k = np.asarray(ed, dtype=np.float64) + 1.0
-    lp = np.log(p)
-    near = np.abs(k) < 1e-9
-    safe_k = np.where(near, 1.0, k)
-    return np.where(near, lp, np.expm1(safe_k * lp) / safe_k)
+    """``I(p) = integral of s^ed ds from 1 to p`` in closed form (``ln p`` at ``ed = -1``), any shape."""
+    p, e = np.broadcast_arrays(np.asarray(price_index, dtype=np.float64), np.asarray(ed, dtype=np.float64))
+    out = _integral_elements(np.array(p).reshape(-1), np.array(e).reshape(-1))
+    return np.asarray(out.reshape(p.shape), dtype=np.float64)
 
 
 def loss_parts(
@@ -68,37 +124,37 @@ def loss_parts(
     price_usd_per_t: ArrayLike,
     unmet_value_usd_per_t: ArrayLike,
 ) -> LossParts:
-    """Decompose the loss of one zone (all inputs broadcast to one shape).
+    """Decompose the loss of one zone (all inputs broadcast to one shape, e.g. ``[S, M, T]``).
 
     ``price_index``: the zone's price, 1 = baseline; ``demand0_t``: its baseline demand of final users in
     the period (tonnes); ``ed``: demand elasticity in force (``<= 0``); ``shortfall_t``: demand left unmet
     at the choke price (tonnes, ``<= D0 p^ed``); ``supply_t``: the zone's own producers' output sold at
     ``p`` (tonnes); ``price_usd_per_t``: reference price ``p0`` (NaN = unpriced);
-    ``unmet_value_usd_per_t``: value added lost per tonne left unmet.
+    ``unmet_value_usd_per_t``: value added lost per tonne left unmet. The kernel calls the same
+    per-element :func:`loss_point`.
     """
-    p = np.asarray(price_index, dtype=np.float64)
-    d0 = np.asarray(demand0_t, dtype=np.float64)
-    e = np.asarray(ed, dtype=np.float64)
-    short = np.asarray(shortfall_t, dtype=np.float64)
-    p0 = np.asarray(price_usd_per_t, dtype=np.float64)
-    if np.any(p <= 0):
-        raise ValueError("loss_parts: price index must be > 0")
-    if np.any(e > 0):
-        raise ValueError("loss_parts: demand elasticity must be <= 0")
-    demand_at_p = d0 * np.exp(e * np.log(p))
-    rise = p - 1.0
-    bought = demand_at_p - short
-    extra = rise * p0 * bought
-    priced_out = p0 * (d0 * demand_integral(p, e) - rise * demand_at_p)
-    unmet = short * np.asarray(unmet_value_usd_per_t, dtype=np.float64)
-    unmet = np.where(np.isfinite(p0), unmet, np.nan)
-    windfall = rise * p0 * np.asarray(supply_t, dtype=np.float64)
-    return LossParts(
-        extra_cost_usd=np.asarray(extra, dtype=np.float64),
-        priced_out_usd=np.maximum(np.asarray(priced_out, dtype=np.float64), 0.0),  # NaN stays NaN
-        unmet_value_usd=np.asarray(unmet, dtype=np.float64),
-        windfall_usd=np.asarray(windfall, dtype=np.float64),
+    arrays = np.broadcast_arrays(
+        *(
+            np.asarray(v, dtype=np.float64)
+            for v in (
+                price_index,
+                demand0_t,
+                ed,
+                shortfall_t,
+                supply_t,
+                price_usd_per_t,
+                unmet_value_usd_per_t,
+            )
+        )
     )
+    if np.any(arrays[0] <= 0):
+        raise ValueError("loss_parts: price index must be > 0")
+    if np.any(arrays[2] > 0):
+        raise ValueError("loss_parts: demand elasticity must be <= 0")
+    shape = arrays[0].shape
+    f = [np.array(v, dtype=np.float64).reshape(-1) for v in arrays]
+    out = _loss_elements(f[0], f[1], f[2], f[3], f[4], f[5], f[6])
+    return LossParts(*(out[k].reshape(shape) for k in range(4)))
 
 
 def producer_loss(

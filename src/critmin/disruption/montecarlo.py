@@ -219,7 +219,10 @@ def _pair_params(spec: ChunkSpec, m_idx: np.ndarray, sets: np.ndarray | None) ->
     """Kernel parameters of each disrupted pair: its material's, with the drawn ones of its parameter set."""
     fields = {name: np.asarray(v)[m_idx] for name, v in vars(spec.kernel).items()}
     if spec.ranges is not None and spec.param_u is not None and sets is not None:
-        vals = spec.ranges.quantile(spec.param_u[sets], m_idx)
+        B, M = spec.param_u.shape[0], spec.ranges.low.shape[1]
+        # values of every (set, material) once ([B, M, P]), then one lookup per pair
+        table = spec.ranges.quantile(np.repeat(spec.param_u[:, None, :], M, axis=1), slice(None))
+        vals = table.reshape(B, M, -1)[sets, m_idx]
         for j, name in enumerate(spec.ranges.names):
             fields[KERNEL_FIELD[name]] = vals[:, j]
     return KernelParams(**fields)
@@ -287,9 +290,83 @@ def _perspective_of(inp: MarketInputs, perspective: str | None) -> list[str] | N
     if perspective is None or perspective.upper() in ("WORLD", "WLD"):
         return None
     try:
-        return inp.resolve(perspective if perspective in inp.groups else perspective.upper())
+        code = perspective.upper() if len(perspective) == 3 and perspective.isalpha() else perspective
+        return inp.resolve(code)
     except InputError as err:
         raise InputError(f"perspective: {err}") from None
+
+
+def _check_args(
+    n_scenarios: int, chunk_size: int, horizon_months: int, param_draws: int, backend: str
+) -> None:
+    for name, v, least in (
+        ("n_scenarios", n_scenarios, 1),
+        ("chunk_size", chunk_size, 1),
+        ("horizon_months", horizon_months, 1),
+        ("param_draws", param_draws, 0),
+    ):
+        if v < least:
+            raise ValueError(f"{name}: value {v}; expected >= {least}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: value {backend!r}; expected one of {BACKENDS}")
+
+
+def _execute(
+    spec: ChunkSpec,
+    n_scenarios: int,
+    seed: int,
+    chunk_size: int,
+    backend: str,
+    scheduler: str | None,
+    keep_paths: bool,
+    progress: Callable[[int, int], None] | None,
+) -> list[ChunkOutput]:
+    sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    if backend == "local":
+        from critmin.disruption.backends import local
+
+        return local.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress)
+    from critmin.disruption.backends import dask
+
+    return dask.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
+
+
+def _paths(outs: list[ChunkOutput], name: str, keep_paths: bool) -> np.ndarray | None:
+    if not keep_paths:
+        return None
+    return np.concatenate([getattr(o, name) for o in outs if getattr(o, name) is not None])
+
+
+def _tables(
+    inp: MarketInputs,
+    outs: list[ChunkOutput],
+    A: np.ndarray,
+    who: list[str] | None,
+    param_draws: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(material summary of the perspective, excluded materials, member summary)."""
+    loss = np.concatenate([o.loss_usd for o in outs])
+    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
+    chosen = np.concatenate([o.restrictor for o in outs])
+    sets = None if outs[0].param_set is None else np.concatenate([o.param_set for o in outs])
+    short = np.concatenate([o.shortfall_total_t for o in outs])
+    shown, shown_parts, shown_short = loss, parts, short
+    if who is not None:  # the perspective's part of the loss and of the shortfall
+        w = persp.weights(A, inp.countries, who)
+        shown = persp.split(loss, chosen, w)
+        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
+        shown_short = persp.split(short, chosen, w)
+    disrupted = np.concatenate([o.disrupted for o in outs])
+    peak = np.concatenate([o.max_price for o in outs])
+    summary, excluded = material_table(
+        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
+    )
+    valued = np.isfinite(inp.price_usd_per_t)
+    member_loss = persp.per_member(
+        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
+    )
+    return summary, excluded, summarise(inp.members, member_loss, "member")
 
 
 def run_monte_carlo(
@@ -315,15 +392,7 @@ def run_monte_carlo(
     code or a group whose part of the loss the summary shows (None: the world). ``param_draws``: number of
     parameter sets drawn within the documented ranges (0: the values in force only).
     """
-    for name, v, least in (("n_scenarios", n_scenarios, 1), ("chunk_size", chunk_size, 1)):
-        if v < least:
-            raise ValueError(f"{name}: value {v}; expected >= {least}")
-    if horizon_months < 1:
-        raise ValueError(f"horizon_months: value {horizon_months}; expected >= 1")
-    if param_draws < 0:
-        raise ValueError(f"param_draws: value {param_draws}; expected >= 0")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: value {backend!r}; expected one of {BACKENDS}")
+    _check_args(n_scenarios, chunk_size, horizon_months, param_draws, backend)
     ps = params if params is not None else ParameterSet()
     inp = build_inputs(atlas, ps, as_of=as_of)
     who = _perspective_of(inp, perspective)
@@ -333,68 +402,31 @@ def run_monte_carlo(
         urng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
         param_u = urng.random((param_draws, len(material_ranges(ps, inp.materials[:1]).names)))
     spec = _spec(inp, cands, horizon_months, param_u)
-    sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    if backend == "local":
-        from critmin.disruption.backends import local
-
-        outs = local.run_chunks(spec, sizes, seeds, keep_paths, progress)
-    else:
-        from critmin.disruption.backends import dask
-
-        outs = dask.run_chunks(spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
-    loss = np.concatenate([o.loss_usd for o in outs])
-    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
+    outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep_paths, progress)
+    A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
+    summary, excluded, member_summary = _tables(inp, outs, A, who, param_draws)
     chosen = np.concatenate([o.restrictor for o in outs])
-    sets = None if param_u is None else np.concatenate([o.param_set for o in outs if o.param_set is not None])
     M = len(inp.materials)
     restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
-    A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
-    shown, shown_parts = loss, parts
-    if who is not None:
-        w = persp.weights(A, inp.countries, who)
-        shown = persp.split(loss, chosen, w)
-        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
-    summary, excluded = material_table(
-        inp,
-        shown,
-        shown_parts,
-        [
-            np.concatenate([getattr(o, k) for o in outs])
-            for k in ("disrupted", "shortfall_total_t", "max_price")
-        ],
-        sets,
-        param_draws,
-    )
-    valued = np.isfinite(inp.price_usd_per_t)
-    member_loss = persp.per_member(
-        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
-    )
-    member_summary = summarise(inp.members, member_loss, "member")
     from critmin.disruption.simulate import run_metadata
 
     meta = run_metadata(inp, atlas)
-    meta = meta.model_copy(
-        update={
-            "parameters": {
-                **meta.parameters,
-                "n_scenarios": n_scenarios,
-                "seed": seed,
-                "horizon_months": horizon_months,
-                "chunk_size": chunk_size,
-                "var_level": VAR_LEVEL,
-                "param_draws": param_draws,
-                "perspective": perspective or "world",
-                "as_of": as_of,
-                "data_years": inp.data_years,
-                "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
-            }
-        }
-    )
+    run = {
+        "n_scenarios": n_scenarios,
+        "seed": seed,
+        "horizon_months": horizon_months,
+        "chunk_size": chunk_size,
+        "var_level": VAR_LEVEL,
+        "param_draws": param_draws,
+        "perspective": perspective or "world",
+        "as_of": as_of,
+        "member_allocation": "apparent consumption (BACI tonnes) else GDP share; basis per material",
+    }
+    meta = meta.model_copy(update={"parameters": {**meta.parameters, **run}})
     return MonteCarloResult(
         materials=inp.materials,
         members=inp.members,
-        loss_usd=loss,
+        loss_usd=np.concatenate([o.loss_usd for o in outs]),
         summary=summary,
         member_summary=member_summary,
         metadata=meta,
@@ -404,20 +436,12 @@ def run_monte_carlo(
         shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
         max_price_outside=np.concatenate([o.max_price for o in outs]),
         restrictor=restrictor.astype(str),
-        shortfall_t=np.concatenate([o.shortfall_t for o in outs if o.shortfall_t is not None])
-        if keep_paths
-        else None,
-        price_index_outside=np.concatenate(
-            [o.price_index_outside for o in outs if o.price_index_outside is not None]
-        )
-        if keep_paths
-        else None,
-        withheld_t=np.concatenate([o.withheld_t for o in outs if o.withheld_t is not None])
-        if keep_paths
-        else None,
+        shortfall_t=_paths(outs, "shortfall_t", keep_paths),
+        price_index_outside=_paths(outs, "price_index_outside", keep_paths),
+        withheld_t=_paths(outs, "withheld_t", keep_paths),
         extra={
-            "loss_parts_usd": parts,
-            "param_set": sets,
+            "loss_parts_usd": {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS},
+            "param_set": None if param_u is None else np.concatenate([o.param_set for o in outs]),
             "outside_shares": A,
             "countries": inp.countries,
             "chosen": chosen,

@@ -61,16 +61,18 @@ def per_member(
     countries: Sequence[str],
     members: Sequence[str],
 ) -> FloatArray:
-    """``[n, members]``: each member's part of ``values`` summed over materials."""
+    """``[n, members]``: each member's part of ``values`` summed over materials (one sparse product:
+    the (scenario, material) losses placed at column ``material x K + chosen``, times ``A``)."""
+    from scipy import sparse
+
+    n, M = values.shape
+    K = A.shape[1]
     pos = {c: j for j, c in enumerate(countries)}
     cols = [pos.get(m, -1) for m in members]
     have = np.array([c >= 0 for c in cols], dtype=bool)
-    sub = A[:, :, [c for c in cols if c >= 0]]  # [M, K, members with a share]
-    out = np.zeros((values.shape[0], len(members)))
-    acc = np.zeros((values.shape[0], int(have.sum())))
-    for m in range(values.shape[1]):
-        rows = np.flatnonzero(chosen[:, m] >= 0)
-        if rows.size:
-            acc[rows] += values[rows, m, None] * sub[m, chosen[rows, m]]
-    out[:, have] = acc
+    sub = A[:, :, [c for c in cols if c >= 0]].reshape(M * K, -1)
+    rows, mats = np.nonzero(chosen >= 0)
+    S = sparse.csr_matrix((values[rows, mats], (rows, mats * K + chosen[rows, mats])), shape=(n, M * K))
+    out = np.zeros((n, len(members)))
+    out[:, have] = np.asarray(S @ sub)
     return out

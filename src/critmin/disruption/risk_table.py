@@ -22,10 +22,10 @@ VAR_LEVEL = 0.95
 def _tail(losses: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """VaR (``level`` quantile) and CVaR (mean of the worst ``ceil((1-level) n)`` scenarios) per column."""
     n = losses.shape[0]
-    srt = np.sort(losses, axis=0)
     k = max(1, int(np.ceil((1.0 - level) * n - 1e-9)))
-    var = srt[n - k]
-    cvar = srt[n - k :].mean(axis=0)
+    part = np.partition(losses, n - k, axis=0)  # the k worst at the end, the (n-k)-th in place: O(n)
+    var = part[n - k]
+    cvar = part[n - k :].mean(axis=0)
     return var, cvar
 
 
@@ -57,8 +57,7 @@ def _bands(values: np.ndarray, sets: np.ndarray | None, n_sets: int) -> tuple[np
     M = values.shape[1]
     if sets is None or n_sets < 2:
         return np.full(M, np.nan), np.full(M, np.nan)
-    sums = np.zeros((n_sets, M))
-    np.add.at(sums, sets, values)
+    sums = np.stack([np.bincount(sets, weights=values[:, j], minlength=n_sets) for j in range(M)], axis=1)
     counts = np.bincount(sets, minlength=n_sets)
     means = sums[counts > 0] / counts[counts > 0, None]
     return np.percentile(means, 5, axis=0), np.percentile(means, 95, axis=0)
@@ -101,5 +100,5 @@ def material_table(
     table = base.merge(extra, on="material", how="left")
     excluded = table[~table["valued"]][["material", "p_disrupted", "expected_shortfall_t", "peak_price_p50"]]
     excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
-    summary = table[table["valued"]].drop(columns="valued").reset_index(drop=True)
+    summary = table[table["valued"]].reset_index(drop=True)  # ``valued`` is True on every row kept
     return summary, excluded.reset_index(drop=True)

@@ -40,7 +40,13 @@ def run_metadata(inp: MarketInputs, atlas: Any) -> RunMetadata:
         or k.startswith(("end_use_share_", "value_at_risk", "restriction_"))
     }
     editions = dict(getattr(atlas, "editions", {}) or {})
-    meta = RunMetadata(parameters=used, parameter_digest=ps.digest())
+    basis = {
+        m: {"allocation": a, "export": e, **inp.trade_info.get(m, {})}
+        for m, a, e in zip(inp.materials, inp.alloc_basis, inp.export_basis, strict=True)
+    }
+    meta = RunMetadata(
+        parameters={**used, "data_years": inp.data_years, "input_basis": basis}, parameter_digest=ps.digest()
+    )
     if editions:
         meta = meta.model_copy(update={"data_editions": editions})
     return meta
@@ -147,7 +153,7 @@ class ShockResult:
                 "loss_by_sector_usd": by_sector,
                 "shortfall_by_sector_t": short_sector,
                 "shortfall_by_member_t": by_member,
-                "member_allocation": "import-share (BACI import value, latest year)",
+                "member_allocation": "apparent consumption (BACI tonnes) else GDP share; see input_basis",
             }
         return {
             "scenario": self.scenario.name,
@@ -209,7 +215,7 @@ def simulate(
     ps = params if params is not None else ParameterSet()
     if sc.parameters:
         ps = ps.with_overrides(sc.overrides())
-    inp = build_inputs(atlas, ps)
+    inp = build_inputs(atlas, ps, as_of=sc.start)
     comp = compile_scenario(inp, sc)
     rel = _releases_array(inp, sc.horizon_months, releases)
     out: KernelOutput = propagate(

@@ -2,9 +2,9 @@
 
 ``critmin/data/parameter_ranges.csv`` gives ``low`` and ``high`` per parameter (``default`` rows, with the
 source of the range). A material with its own central value in the parameter table gets the default range
-scaled by ``value / default value`` (so the relative spread is the same); a central value outside its range
-widens the range to include it. Draws are triangular with the mode at the central value: the central value
-stays the most likely one and no draw leaves the documented range.
+scaled by ``value / default value of the table`` (the same relative spread; an override to 0 switches
+the range off); a central value outside its range widens the range to include it. Draws are triangular
+with the mode at the central value: it stays the most likely one and no draw leaves the range.
 """
 
 from __future__ import annotations
@@ -124,12 +124,13 @@ def material_ranges(
     """Ranges of ``names`` (default: every parameter with a range) for each material, around the values in
     force in ``ps`` (overrides included)."""
     table = {(r.name, r.material): r for r in load_ranges()}
+    documented = ParameterSet(ps.table)  # the table's values, without overrides: the ranges' centre
     chosen = names if names is not None else tuple(dict.fromkeys(r.name for r in load_ranges()))
     P, M = len(chosen), len(materials)
     low, mode, high = np.zeros((P, M)), np.zeros((P, M)), np.zeros((P, M))
     for j, name in enumerate(chosen):
         base = table.get((name, "default"))
-        ref = ps.get(name)
+        ref = documented.get(name)
         for i, m in enumerate(materials):
             v = ps.get(name, m)
             r = table.get((name, m), base)

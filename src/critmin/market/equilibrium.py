@@ -1,26 +1,30 @@
 """Clearing of one price zone with iso-elastic supply and demand, batched over any array shape.
 
 A zone has baseline monthly supply ``S0`` and demand ``D0`` at price index 1. A supply gap ``G`` (tonnes
-per month, at the baseline price, after buffers) must be closed by extra supply, stock releases and lost
+per month, at the baseline price, after buffers) must be closed by extra supply, stock sales and lost
 demand:
 
-    f(x) = S0 (exp(es x) - 1) + D0 (1 - exp(ed x)) + R(x) - G = 0,   x = ln p,  es >= 0 >= ed,
+    f(x) = S0 (exp(es x) - 1) + D0 (1 - exp(ed x)) + N(x) - G = 0,   x = ln p,  es >= 0 >= ed,
 
-where ``R(x) = Rmax (1 - exp(-sigma x))`` for ``x > 0`` (0 otherwise) is the release of commercial stocks:
-holders sell when the price exceeds the expected future price net of carrying cost (the baseline), more
-the higher it is, at most ``Rmax`` a month (``docs/methods/market.md``, "Storage").
+where ``N(x) = rho (H - H* exp(-sigma x))`` is the net sale of commercial stocks (negative: purchases).
+Holders want to hold ``H* p^-sigma``: the higher the price now against the price they expect (the
+baseline, net of carrying cost), the less stock is worth holding; each month they close ``rho`` of the
+gap between what they hold (``H``) and what they want (``docs/methods/market.md``, "Storage").
+In the solver ``hold = rho H`` and ``want = rho H*``.
 
 ``f`` is non-decreasing in ``x``, so the root is unique when it exists. The price is bounded to
 ``[floor, cap]``: at the cap the remaining gap is unmet demand (shortfall); at the floor the remaining
-surplus is unsold output. The solver is a bracketed Newton iteration, vectorised over all elements (no
-Python loop per element); elements leave the active set once converged.
+surplus is unsold output. The solver is a bracketed Newton iteration (bisection whenever a step leaves the
+bracket), compiled with numba and run element by element over the flattened inputs.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -34,25 +38,12 @@ class ZoneSolution:
     shortfall: FloatArray  # gap left unmet at the cap (>= 0)
     surplus: FloatArray  # surplus left unsold at the floor (>= 0)
     demand_destroyed: FloatArray  # D0 (1 - p**ed) (negative when demand grows at a lower price)
-    released: FloatArray  # stock release R(ln p) (>= 0)
+    stock_sold: FloatArray  # net sale of commercial stocks N(ln p) (negative: purchases)
 
 
-def stock_release(x: FloatArray, rmax: FloatArray, sigma: FloatArray) -> FloatArray:
-    """``R(x) = Rmax (1 - exp(-sigma x))`` for ``x = ln p > 0``, else 0."""
-    return -rmax * np.expm1(-sigma * np.maximum(x, 0.0))
-
-
-def _excess(
-    x: FloatArray,
-    s0: FloatArray,
-    d0: FloatArray,
-    es: FloatArray,
-    ed: FloatArray,
-    gap: FloatArray,
-    rmax: FloatArray,
-    sigma: FloatArray,
-) -> FloatArray:
-    return s0 * np.expm1(es * x) - d0 * np.expm1(ed * x) + stock_release(x, rmax, sigma) - gap
+def stock_sale(x: FloatArray, hold: FloatArray, want: FloatArray, sigma: FloatArray) -> FloatArray:
+    """``N(x) = hold - want exp(-sigma x)``: net sale of commercial stocks at ``x = ln p``."""
+    return np.asarray(hold - want * np.exp(-sigma * x), dtype=np.float64)
 
 
 def solve_zone(
@@ -63,27 +54,43 @@ def solve_zone(
     gap: FloatArray,
     cap: FloatArray | float,
     floor: FloatArray | float,
-    release_max: FloatArray | float = 0.0,
-    release_sigma: FloatArray | float = 1.0,
+    stock_hold: FloatArray | float = 0.0,
+    stock_want: FloatArray | float = 0.0,
+    stock_sigma: FloatArray | float = 1.0,
     *,
+    x0: FloatArray | None = None,
     tol: float = 1e-12,
     max_iter: int = 100,
 ) -> ZoneSolution:
     """Solve ``f(ln p) = 0`` for every element; inputs broadcast to a common shape.
 
-    ``release_max``: the most the zone's stock holders sell in the period (``Rmax``, tonnes);
-    ``release_sigma``: how fast releases approach it as the price rises. ``tol`` is relative to
-    ``s0 + d0``. Raises ``ValueError`` on a negative baseline or release, a wrong-signed elasticity or
-    bounds that do not contain 1.
+    ``stock_hold``, ``stock_want``: ``rho H`` and ``rho H*`` of the zone's commercial stocks (tonnes);
+    ``stock_sigma``: how fast the wanted stock falls as the price rises. ``x0``: optional first guess of
+    ``ln p`` per element (e.g. last month's answer; 0 means none). ``tol`` is relative to ``s0 + d0``.
+    Raises ``ValueError`` on a negative baseline or release, a wrong-signed elasticity or bounds that do
+    not contain 1.
     """
-    s0, d0, es, ed, gap, cap_a, floor_a, rmax, sig = np.broadcast_arrays(
+    arrays = np.broadcast_arrays(
         *(
             np.asarray(v, dtype=np.float64)
-            for v in (s0, d0, es, ed, gap, cap, floor, release_max, release_sigma)
+            for v in (
+                s0,
+                d0,
+                es,
+                ed,
+                gap,
+                cap,
+                floor,
+                stock_hold,
+                stock_want,
+                stock_sigma,
+                0.0 if x0 is None else x0,
+            )
         )
     )
-    if np.any(s0 < 0) or np.any(d0 < 0) or np.any(rmax < 0):
-        raise ValueError("solve_zone: baseline supply, demand and stock release must be >= 0")
+    s0, d0, es, ed, gap, cap_a, floor_a, hold, want, sig, _ = arrays
+    if np.any(s0 < 0) or np.any(d0 < 0) or np.any(hold < 0) or np.any(want < 0):
+        raise ValueError("solve_zone: baseline supply, demand and stocks must be >= 0")
     if np.any(es < 0) or np.any(ed > 0) or np.any(sig < 0):
         raise ValueError(
             "solve_zone: expected supply elasticity >= 0, demand elasticity <= 0, release sigma >= 0"
@@ -91,84 +98,115 @@ def solve_zone(
     if np.any(cap_a < 1) or np.any(floor_a > 1) or np.any(floor_a <= 0):
         raise ValueError("solve_zone: expected 0 < floor <= 1 <= cap")
     shape = s0.shape
-    scale_all = tol * np.maximum(s0 + d0, 1e-300)
-    x = np.zeros(shape)
-    short = np.zeros(shape)
-    surplus = np.zeros(shape)
-    idx = np.flatnonzero(np.abs(gap) > scale_all)  # balanced elements stay at the baseline price
-    if idx.size:
-        s_, d_, es_, ed_, g_, sc_, cap_, floor_, rm_, sg_ = (
-            v.ravel()[idx] for v in (s0, d0, es, ed, gap, scale_all, cap_a, floor_a, rmax, sig)
-        )
-        lo_, hi_ = np.log(floor_), np.log(cap_)
-        f_hi = _excess(hi_, s_, d_, es_, ed_, g_, rm_, sg_)
-        f_lo = _excess(lo_, s_, d_, es_, ed_, g_, rm_, sg_)
-        at_cap = f_hi <= 0
-        at_floor = ~at_cap & (f_lo >= 0)
-        xs = np.where(at_cap, hi_, np.where(at_floor, lo_, 0.0))
-        x.ravel()[idx] = xs
-        short.ravel()[idx] = np.where(at_cap, np.maximum(-f_hi, 0.0), 0.0)
-        surplus.ravel()[idx] = np.where(at_floor, np.maximum(f_lo, 0.0), 0.0)
-        inner = ~(at_cap | at_floor)
-        if inner.any():
-            x.ravel()[idx[inner]] = _newton(
-                s_[inner],
-                d_[inner],
-                es_[inner],
-                ed_[inner],
-                g_[inner],
-                rm_[inner],
-                sg_[inner],
-                sc_[inner],
-                lo_[inner],
-                hi_[inner],
-                max_iter,
-            )
+    f = [np.array(v, dtype=np.float64).reshape(-1) for v in arrays]
+    x, short, surplus, failed = _solve_elements(
+        f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], tol, max_iter
+    )
+    if failed:
+        raise RuntimeError(f"solve_zone: {failed} elements did not converge in {max_iter} iterations")
+    x = x.reshape(shape)
     return ZoneSolution(
         price_index=np.exp(x),
-        shortfall=short,
-        surplus=surplus,
+        shortfall=short.reshape(shape),
+        surplus=surplus.reshape(shape),
         demand_destroyed=-d0 * np.expm1(ed * x),
-        released=stock_release(x, rmax, sig),
+        stock_sold=stock_sale(x, hold, want, sig),
     )
 
 
-def _newton(
-    s_: FloatArray,
-    d_: FloatArray,
-    es_: FloatArray,
-    ed_: FloatArray,
-    g_: FloatArray,
-    rm_: FloatArray,
-    sg_: FloatArray,
-    sc_: FloatArray,
-    lo_: FloatArray,
-    hi_: FloatArray,
+@njit(cache=True, error_model="numpy")
+def _excess(
+    x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
+) -> float:
+    return float(s0 * math.expm1(es * x) - d0 * math.expm1(ed * x) + hold - want * math.exp(-sig * x) - g)
+
+
+@njit(cache=True, error_model="numpy")
+def clear_point(
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    cap: float,
+    floor: float,
+    hold: float,
+    want: float,
+    sig: float,
+    x0: float,
+    tol: float,
     max_iter: int,
-) -> FloatArray:
-    """Bracketed Newton on ``f(x)`` for elements whose root lies inside ``(lo, hi)``."""
-    idx = np.arange(s_.size)
-    out = np.zeros(s_.size)
-    # first guess: the linearised answer, clipped into the bracket
-    xa = np.clip(g_ / np.maximum(s_ * es_ - d_ * ed_ + rm_ * sg_, 1e-300), lo_, hi_)
+) -> tuple[float, float, float, bool]:
+    """``(ln p, shortfall, surplus, converged)`` of one element: bounds first, then bracketed Newton from
+    ``x0`` (0: the linearised guess), bisecting whenever a step leaves the bracket."""
+    sc = tol * max(s0 + d0, 1e-300)
+    f0 = hold - want - g  # f at the baseline price
+    if abs(f0) <= sc:  # balanced: the baseline price
+        return 0.0, 0.0, 0.0, True
+    lo, hi = math.log(floor), math.log(cap)
+    if f0 < 0.0:  # the price rises: is the choke price reached?
+        f_hi = _excess(hi, s0, d0, es, ed, g, hold, want, sig)
+        if f_hi <= 0.0:
+            return hi, max(-f_hi, 0.0), 0.0, True
+        lo = 0.0
+    else:  # the price falls: is the floor reached?
+        f_lo = _excess(lo, s0, d0, es, ed, g, hold, want, sig)
+        if f_lo >= 0.0:
+            return lo, 0.0, max(f_lo, 0.0), True
+        hi = 0.0
+    xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
+    xa = min(max(xa, lo), hi)
     for _ in range(max_iter):
-        ea, eb = np.exp(es_ * xa), np.exp(ed_ * xa)
-        er = np.exp(-sg_ * np.maximum(xa, 0.0))
-        f = s_ * (ea - 1.0) - d_ * (eb - 1.0) + rm_ * (1.0 - er) - g_
-        done = np.abs(f) <= sc_
-        if done.any():
-            out[idx[done]] = xa[done]
-            keep = ~done
-            idx, xa, f, ea, eb, er = idx[keep], xa[keep], f[keep], ea[keep], eb[keep], er[keep]
-            s_, d_, es_, ed_, g_, sc_ = s_[keep], d_[keep], es_[keep], ed_[keep], g_[keep], sc_[keep]
-            rm_, sg_, lo_, hi_ = rm_[keep], sg_[keep], lo_[keep], hi_[keep]
-            if not idx.size:
-                return out
-        lo_ = np.where(f < 0, xa, lo_)
-        hi_ = np.where(f > 0, xa, hi_)
-        fp = s_ * es_ * ea - d_ * ed_ * eb + np.where(xa > 0, rm_ * sg_ * er, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            xn = xa - f / fp
-        bad = ~np.isfinite(xn) | (xn <= lo_) | (xn >= hi_)
-        xa = np.where(bad, 0.5 * (lo_ + hi_), xn)
-    raise RuntimeError(f"solve_zone: {idx.size} elements did not converge in {max_iter} iterations")
+        ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
+        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
+        if abs(f) <= sc:
+            return xa, 0.0, 0.0, True
+        if f < 0.0:
+            lo = xa
+        else:
+            hi = xa
+        fp = s0 * es * ea - d0 * ed * eb + want * sig * er
+        xn = xa - f / fp if fp > 0.0 else math.nan
+        xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
+    return xa, 0.0, 0.0, False
+
+
+@njit(cache=True, error_model="numpy")
+def _solve_elements(
+    s0: FloatArray,
+    d0: FloatArray,
+    es: FloatArray,
+    ed: FloatArray,
+    gap: FloatArray,
+    cap: FloatArray,
+    floor: FloatArray,
+    hold: FloatArray,
+    want: FloatArray,
+    sig: FloatArray,
+    x0: FloatArray,
+    tol: float,
+    max_iter: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, int]:
+    n = s0.size
+    x = np.zeros(n)
+    short = np.zeros(n)
+    surplus = np.zeros(n)
+    failed = 0
+    for i in range(n):
+        x[i], short[i], surplus[i], ok = clear_point(
+            s0[i],
+            d0[i],
+            es[i],
+            ed[i],
+            gap[i],
+            cap[i],
+            floor[i],
+            hold[i],
+            want[i],
+            sig[i],
+            x0[i],
+            tol,
+            max_iter,
+        )
+        failed += 0 if ok else 1
+    return x, short, surplus, failed

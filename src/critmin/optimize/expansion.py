@@ -87,6 +87,10 @@ def build_expansion_model(
     upper = xr.DataArray(arrays.valid.astype(float), coords=[proj, start])
     x = m.add_variables(lower=0, upper=upper, integer=not relax, coords=[proj, start], name="x")
     m.add_constraints(x.sum("start") <= 1, name="start_once")
+    for k, (ids, cap) in enumerate(problem.start_caps):
+        group = [str(i) for i in ids if str(i) in proj]
+        if group:
+            m.add_constraints(x.sel(project=group).sum("project") <= cap, name=f"start_cap_{k}")
     if problem.budget_per_year is not None:
         spend = xr.DataArray(arrays.spend, coords=[proj, start, year])
         m.add_constraints((spend * x).sum(["project", "start"]) <= problem.budget_per_year, name="budget")

@@ -67,6 +67,8 @@ class ExpansionProblem:
     targets: tuple[Target, ...]
     budget_per_year: float | None = None
     discount_rate: float = 0.0
+    #: groups of project ids of which at most ``cap`` may start in any one year (know-how constraints)
+    start_caps: tuple[tuple[tuple[str, ...], int], ...] = ()
 
     def with_budget(self, budget: float | None) -> ExpansionProblem:
         """The same problem with another annual budget."""

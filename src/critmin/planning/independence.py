@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from critmin.parameters import ParameterSet
 from critmin.planning.classes import CapacityClass, capacity_classes
@@ -69,6 +69,13 @@ class TimelineRequest(BaseModel):
     scenario: str = "STEPS"
     value: bool = Field(False, description="also run the disruption engine: expected loss avoided")
     value_scenarios: int = Field(2000, ge=100, le=200_000, description="Monte Carlo scenarios for value")
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: str) -> str:
+        if v not in {"STEPS", "APS", "NZE", "flat"}:
+            raise ValueError(f"scenario {v!r}; expected STEPS, APS, NZE or flat")
+        return v
 
 
 @dataclass(frozen=True)
@@ -224,9 +231,12 @@ def stage_timeline(
     alliance: frozenset[str] | None = None,
 ) -> StageTimeline:
     """The stochastic timeline of one (material, stage) (see the module docstring)."""
-    from critmin.planning.plan import atlas_baseline, demand_index
+    from critmin.planning.baseline import atlas_baseline, demand_index
 
-    base = atlas_baseline(material, stage)
+    try:
+        base = atlas_baseline(material, stage)
+    except ValueError as exc:
+        return _no_data(material, request, stage, str(exc))
     total = float(base.tonnes.sum())
     non_china = total - float(base.tonnes.get("CHN", 0.0))
     first, last = int(params.get("plan_first_year")), int(params.get("timeline_last_year"))
@@ -312,11 +322,12 @@ def _add_value(out: list[StageTimeline], atlas: Any, params: ParameterSet, reque
         )
 
 
-def _no_data(material: str, request: TimelineRequest) -> StageTimeline:
-    """The row of a material the atlas has no production tonnes for at any stage."""
+def _no_data(material: str, request: TimelineRequest, stage: str = "-", why: str = "") -> StageTimeline:
+    """The row of a material (or stage) the atlas has no production tonnes for."""
+    why = why or f"the atlas has no production tonnes for {material} at any stage (withheld or not published)"
     row = {
         "material": material,
-        "stage": "-",
+        "stage": stage,
         "target": request.target,
         "budget_per_year_usd": request.budget_per_year,
         "p10": None,
@@ -324,8 +335,7 @@ def _no_data(material: str, request: TimelineRequest) -> StageTimeline:
         "p90": None,
         "p_reached": 0.0,
         "status": "no data",
-        "reason": f"no answer: the atlas has no production tonnes for {material} at any stage (withheld or "
-        "not published), so no share can be computed",
+        "reason": f"no answer: {why}, so no share can be computed",
     }
     return StageTimeline(row, pd.DataFrame(columns=["year", "p10", "p50", "p90", "mean_new_t"]), None, [])
 
@@ -404,7 +414,9 @@ def run_timeline(
     if request.value:
         _add_value(out, atlas, params, request)
     table = pd.DataFrame([s.row for s in out])
-    bands = pd.concat([s.bands for s in out if len(s.bands)], ignore_index=True)
+    parts = [s.bands for s in out if len(s.bands)]
+    cols = ["year", "p10", "p50", "p90", "mean_new_t", "material", "stage", "target"]
+    bands = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     classes = pd.DataFrame([c.describe() for s in out for c in s.classes])
     used = {k: v for k, v in params.used().items() if k.startswith(TIMELINE_PARAMETER_PREFIXES)}
     meta = RunMetadata(parameters=used, parameter_digest=params.digest())

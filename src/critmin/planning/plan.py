@@ -8,8 +8,6 @@ with its source, flags the figures that came from class defaults, and carries :c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +17,15 @@ from pydantic import BaseModel, Field, field_validator
 
 from critmin.optimize.expansion import ExpansionProblem, ExpansionResult, Target, solve_expansion
 from critmin.parameters import ParameterSet
+from critmin.planning.baseline import Baseline, atlas_baseline, demand_index
 from critmin.planning.pipeline import Pipeline, ProjectDataError, build_pipeline
 from critmin.provenance import RunMetadata
 
 #: IEA Critical Minerals Dataset 2025 mineral names for the atlas slugs they measure (total demand)
-IEA_DEMAND_MINERALS = {
-    "copper": "Copper",
-    "cobalt": "Cobalt",
-    "lithium": "Lithium",
-    "nickel": "Nickel",
-    "graphite": "Graphite",
-    "battery-graphite": "Graphite",
-    "magnet-rare-earths": "Rare Earth Elements",
-}
+#: host code of generic class units in a plan (counted as alliance, non-China supply)
+CLASS_HOST = "ALLIANCE"
+#: most copies of one class offered to the MILP
+MAX_CLASS_COPIES = 60
 PLAN_PARAMETERS = [
     "plan_lead_time_years_construction",
     "plan_lead_time_years_financed",
@@ -59,6 +53,7 @@ class PlanRequest(BaseModel):
     alliance_demand_t: float | None = Field(None, gt=0, description="alliance demand in the baseline year, t")
     group: str = "ministerial-2026"
     scenario: str = "STEPS"
+    classes: bool = Field(False, description="also plan generic capacity classes (not only named projects)")
     value: bool = Field(False, description="also report the expected disruption loss the plan avoids")
     timeline_samples: int = Field(
         1000, ge=0, le=100_000, description="stochastic timeline samples (0 = none)"
@@ -70,31 +65,6 @@ class PlanRequest(BaseModel):
         if v not in {"STEPS", "APS", "NZE", "flat"}:
             raise ValueError(f"scenario {v!r}; expected STEPS, APS, NZE or flat")
         return v
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """Production by ISO3 in the baseline year, with where it came from."""
-
-    tonnes: pd.Series
-    year: int
-    source: str
-
-
-def atlas_baseline(material: str, stage: str) -> Baseline:
-    """Latest-year primary production for (material, stage) from the atlas (``OTH`` kept)."""
-    from critmin.atlas import load_atlas
-    from critmin.planning.names import check_material, check_stage
-
-    atlas = load_atlas()
-    check_material(material, [str(m) for m in atlas.materials["slug"]])
-    check_stage(material, stage, atlas.stages_of(material))
-    years = atlas.years_of(material, stage)
-    if not years:
-        raise ValueError(f"the atlas has no production years for material {material!r} at stage {stage!r}")
-    year = max(years)
-    s = atlas.stage_series(material, stage, year).astype(float)
-    return Baseline(s[s > 0], year, f"critmin atlas, primary rows for {material}/{stage} {year}")
 
 
 def read_baseline_csv(path: str | Path) -> Baseline:
@@ -113,36 +83,6 @@ def read_baseline_csv(path: str | Path) -> Baseline:
         )
     year = int(df["year"].iloc[0]) if "year" in df.columns else 2024
     return Baseline(pd.Series(vals.to_numpy(), index=df["iso3"].to_numpy()), year, f"user file {p.name}")
-
-
-def demand_index(material: str, years: list[int], base_year: int, scenario: str) -> tuple[pd.Series, str]:
-    """IEA total demand relative to ``base_year`` for each year (linear between published years).
-
-    Materials without an IEA total-demand series get a flat index (1.0) and a note saying so.
-    """
-    name = IEA_DEMAND_MINERALS.get(material)
-    if scenario == "flat":
-        return pd.Series(1.0, index=years), "demand held flat at the baseline year (scenario 'flat')"
-    if name is None:
-        return pd.Series(1.0, index=years), f"no IEA total-demand projection for {material}: demand held flat"
-    text = (
-        resources.files("critmin.data")
-        .joinpath("raw/iea_critical_minerals_2025/iea_cm_total_demand_key_minerals.csv")
-        .read_text(encoding="utf-8")
-    )
-    df = pd.read_csv(StringIO(text))
-    d = df[(df["mineral"] == name) & (df["sector"] == "Total demand")]
-    d = d[(d["scenario"] == scenario) | (d["scenario"] == "Base year (observed)")]
-    series = d.set_index("year")["value_kt"].sort_index()
-    grid = np.arange(min(series.index.min(), base_year), max(max(years), series.index.max()) + 1)
-    interp = np.interp(grid, series.index.to_numpy(), series.to_numpy())
-    full = pd.Series(interp, index=grid)
-    idx = full.reindex(years) / full[base_year]
-    note = (
-        f"IEA Critical Minerals Dataset 2025, {name} total demand, {scenario}, relative to {base_year} "
-        "(linear between published years; held at the last published year beyond it)"
-    )
-    return idx, note
 
 
 @dataclass(frozen=True)
@@ -263,6 +203,12 @@ def make_problem(
         "ramp_up_years",
         "earliest_start",
     ]
+    caps: tuple[tuple[tuple[str, ...], int], ...] = ()
+    if request.classes:
+        units, caps, note = class_candidates(request, pipeline, baseline, idx, params)
+        cand = pd.concat([cand, units])
+        alliance = alliance | {CLASS_HOST}
+        notes.append(note)
     projects = cand[fields].astype({c: float for c in fields[1:]})
     if projects[fields[1:]].isna().any().any():
         raise ValueError("the pipeline left a NaN in a planning figure of a candidate project")
@@ -275,8 +221,51 @@ def make_problem(
         targets=tuple(targets),
         budget_per_year=request.budget_per_year,
         discount_rate=params.get("plan_discount_rate", request.material),
+        start_caps=caps,
     )
     return problem, cand, notes
+
+
+def class_candidates(
+    request: PlanRequest, pipeline: Pipeline, baseline: Baseline, idx: pd.Series, params: ParameterSet
+) -> tuple[pd.DataFrame, tuple[tuple[tuple[str, ...], int], ...], str]:
+    """Copies of the generic capacity classes as MILP candidates (mode lead times), their know-how caps."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.prices import latest_reference_prices
+    from critmin.planning.classes import capacity_classes
+
+    b = float(baseline.tonnes.sum())
+    b_nc = b - float(baseline.tonnes.get("CHN", 0.0))
+    x = request.target
+    need = max(0.0, (x * b - b_nc) / (1 - x), float((x - b_nc / b) * b * idx.max() / (1 - b_nc / b)))
+    prices = latest_reference_prices(load_atlas().prices)
+    first = int(params.get("plan_first_year"))
+    rows, caps = [], []
+    for c in capacity_classes(request.material, request.stage, pipeline.projects, b, prices, params):
+        if not c.available:
+            continue
+        n = min(MAX_CLASS_COPIES, int(np.ceil(need / c.unit_capacity_t)) + 2)
+        n = n if c.max_units is None else min(n, c.max_units)
+        ids = [f"class:{c.name}#{i + 1}" for i in range(n)]
+        lead = c.permit_years[1] + c.build_years[1]
+        for i, pid in enumerate(ids):
+            rows.append({"project_id": pid, "name": f"generic {c.name} unit ({c.material})",
+                         "country_iso3": CLASS_HOST, "capacity_t": c.unit_capacity_t,
+                         "capex_usd": c.capex_usd_per_tpa * c.unit_capacity_t,
+                         "unit_opex_usd_per_t": c.opex_usd_per_t,
+                         "lead_time_years": lead + (c.foak_extra_years if i == 0 else 0.0),
+                         "ramp_up_years": c.ramp_up_years, "earliest_start": float(first), "status": "class",
+                         "source_title": f"capacity class {c.name}: capex {c.basis['capex']}; size "
+                                         f"{c.basis['unit']}", "source_url": "",
+                         "defaults_used": f"class_{c.name}"})  # fmt: skip
+        if c.max_starts_per_year > 0 and ids:
+            caps.append((tuple(ids), c.max_starts_per_year))
+    units = pd.DataFrame(rows).set_index("project_id") if rows else pd.DataFrame()
+    note = (
+        f"generic capacity classes added as candidates ({len(rows)} units, mode lead times; hosted in the "
+        f"alliance as {CLASS_HOST}); see critmin plan classes"
+    )
+    return units, tuple(caps), note
 
 
 def run_plan(
@@ -291,7 +280,7 @@ def run_plan(
     """Solve the expansion plan for ``request`` (atlas baseline and alliance group unless given)."""
     params = params or ParameterSet()
     pipeline = pipeline or build_pipeline(params=params)
-    user_baseline = baseline
+    user_baseline = baseline if baseline is not None and baseline.source.startswith("user file") else None
     baseline = baseline or atlas_baseline(request.material, request.stage)
     if alliance is None:
         from critmin.atlas import load_atlas

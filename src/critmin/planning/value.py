@@ -2,13 +2,16 @@
 
 The disruption engine's Monte Carlo (:func:`critmin.disruption.montecarlo.run_monte_carlo`, its
 ``loss_usd``) runs twice with the same seed: on the atlas as published and on an overlay in which the
-plan's added output is non-China supply at the (material, stage) in the latest atlas year (booked as
-``OTH``, so no new country becomes a candidate restrictor; the published world total grows by the same
-tonnes). The difference of the material's expected loss is the loss avoided. The market is today's (the
-atlas year's demand and prices), so the figure answers "how much smaller would a disruption of today's
-market be with this capacity in place". The scenarios are paired (same seed), and ``avoided_se_usd`` is the
-standard error of the paired difference: a smaller difference is Monte Carlo noise (the added supply also
-moves the restriction hazards, which depend on production shares).
+plan's added output displaces Chinese output one for one at the (material, stage) in the latest atlas year
+(booked as ``OTH``, so no new country becomes a candidate restrictor; the market keeps its size; China's
+output cannot fall below zero). The difference of the material's expected loss is the loss avoided. The
+market is today's (the atlas year's demand and prices), so the figure answers "how much smaller would a
+disruption of today's market be with this capacity in place". The scenarios are paired (same seed) and
+``avoided_se_usd`` is the standard error of the paired difference: a smaller difference is Monte Carlo
+noise. The added supply also moves the restriction hazards, which depend on production shares; with one
+restriction per material and scenario, a lower Chinese hazard lets other candidates restrict more often,
+so the loss avoided can be negative (cobalt refining: the Congo's mine-stage restrictions), a property of
+the engine, reported as is.
 """
 
 from __future__ import annotations
@@ -23,23 +26,31 @@ from critmin.parameters import ParameterSet
 
 
 def with_added_supply(atlas: Any, material: str, stage: str, added_t: float) -> Any:
-    """A copy of ``atlas`` with ``added_t`` tonnes of non-China (``OTH``) supply at (material, stage)."""
+    """A copy of ``atlas`` in which ``added_t`` t of non-China (``OTH``) supply displace Chinese output.
+
+    The market keeps its size (total output of the latest atlas year): China's tonnes at (material, stage)
+    fall by ``min(added_t, China's tonnes)`` and an ``OTH`` row carries the same tonnes.
+    """
     if not np.isfinite(added_t) or added_t < 0:
         raise ValueError(f"added supply {added_t!r} t; expected a finite number >= 0")
     prod = atlas.production
     sel = prod[(prod["material"] == material) & (prod["stage"] == stage) & prod["primary"].astype(bool)]
     sel = sel.dropna(subset=["tonnes"])
+    sel = sel[sel["tonnes"] > 0]
     if sel.empty:
         raise ValueError(f"the atlas has no primary production for {material}/{stage} to add supply to")
     year = int(sel["year"].max())
-    row = sel[sel["year"] == year].iloc[[0]].copy()
-    row["iso3"], row["tonnes"], row["flag"] = "OTH", float(added_t), "derived"
-    row["value_text"], row["source"] = f"{added_t:.6g}", "critmin plan: added non-China capacity"
-    production = pd.concat([prod, row], ignore_index=True)
-    wt = atlas.world_totals.copy()
-    hit = (wt["material"] == material) & (wt["stage"] == stage) & (wt["year"] == year)
-    wt.loc[hit, "tonnes"] = wt.loc[hit, "tonnes"] + float(added_t)
-    return replace(atlas, production=production, world_totals=wt)
+    latest = sel[sel["year"] == year]
+    china = latest[latest["iso3"] == "CHN"]
+    moved = min(float(added_t), float(china["tonnes"].sum()))
+    production = prod.copy()
+    if len(china):
+        i = china.index[0]
+        production.loc[i, "tonnes"] = float(production.loc[i, "tonnes"]) - moved
+    row = latest.iloc[[0]].copy()
+    row["iso3"], row["tonnes"], row["flag"] = "OTH", moved, "derived"
+    row["value_text"], row["source"] = f"{moved:.6g}", "critmin plan: added non-China capacity"
+    return replace(atlas, production=pd.concat([production, row], ignore_index=True))
 
 
 def value_of_independence(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from critmin.store.audit_rows import actual_digests, row_digest
 from critmin.store.models import ACTOR_LENGTH, AuditEntry, utc_now
 
 GENESIS_HASH = "0" * 64
@@ -22,15 +25,29 @@ def canonical_json(payload: Any) -> str:
 
 
 def entry_hash(
-    seq: int, created_at: str, actor: str, action: str, target: str, payload: str, prev_hash: str
+    seq: int,
+    created_at: str,
+    actor: str,
+    action: str,
+    target: str,
+    payload: str,
+    prev_hash: str,
+    rows: str | None = None,
 ) -> str:
-    """SHA-256 over the entry's fields and the previous entry's hash."""
-    body = canonical_json([seq, created_at, actor, action, target, payload, prev_hash])
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    """SHA-256 over the entry's fields, the digests of the rows it wrote and the previous entry's hash
+    (entries written before row digests existed hash without them)."""
+    fields: list[Any] = [seq, created_at, actor, action, target, payload, prev_hash]
+    if rows is not None:
+        fields.append(rows)
+    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
 
-def append(session: Session, actor: str, action: str, target: str, payload: Any) -> AuditEntry:
-    """Append an entry inside the caller's write transaction (it commits or rolls back with the write)."""
+def append(
+    session: Session, actor: str, action: str, target: str, payload: Any, rows: Iterable[str] = ()
+) -> AuditEntry:
+    """Append an entry inside the caller's write transaction (it commits or rolls back with the write);
+    ``rows`` names the data rows the write touched (``member:5``, ``submission:12``, ...), whose digests
+    after the write the entry records."""
     if len(actor) > ACTOR_LENGTH:
         raise ValueError(f"audit actor: {len(actor)} characters; the column holds {ACTOR_LENGTH}")
     if session.get_bind().dialect.name == "postgresql":
@@ -40,6 +57,8 @@ def append(session: Session, actor: str, action: str, target: str, payload: Any)
     prev = GENESIS_HASH if last is None else last.hash
     created = utc_now()
     body = canonical_json(payload)
+    session.flush()
+    digests = canonical_json({key: row_digest(session, key) for key in rows})
     entry = AuditEntry(
         seq=seq,
         created_at=created,
@@ -48,7 +67,8 @@ def append(session: Session, actor: str, action: str, target: str, payload: Any)
         target=target,
         payload=body,
         prev_hash=prev,
-        hash=entry_hash(seq, created, actor, action, target, body, prev),
+        rows=digests,
+        hash=entry_hash(seq, created, actor, action, target, body, prev, digests),
     )
     session.add(entry)
     session.flush()
@@ -62,6 +82,7 @@ class ChainReport:
     checked: int
     first_broken: int | None
     reason: str
+    rows_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -69,20 +90,145 @@ class ChainReport:
         return self.first_broken is None
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain in order; report the first entry whose link, sequence or hash is wrong."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the chain at some moment, kept outside the database (optionally HMAC-signed)."""
+
+    seq: int
+    hash: str
+    created_at: str
+    signature: str | None = None
+
+    def signed(self, key: bytes) -> Checkpoint:
+        """This checkpoint with its HMAC-SHA256 under ``key``."""
+        return Checkpoint(self.seq, self.hash, self.created_at, _mac(key, self))
+
+    def to_json(self) -> str:
+        """The exported form."""
+        return canonical_json(self.__dict__)
+
+    @staticmethod
+    def from_json(text: str) -> Checkpoint:
+        """Read an exported checkpoint (raises ``ValueError`` naming what is wrong)."""
+        try:
+            data = json.loads(text)
+            return Checkpoint(
+                int(data["seq"]), str(data["hash"]), str(data["created_at"]), data.get("signature")
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a critmin audit checkpoint: {exc}") from exc
+
+
+def _mac(key: bytes, c: Checkpoint) -> str:
+    return hmac.new(
+        key, canonical_json([c.seq, c.hash, c.created_at]).encode("utf-8"), hashlib.sha256
+    ).hexdigest()
+
+
+def head(session: Session) -> Checkpoint:
+    """The current head of the chain (``seq`` 0 and the genesis hash when it is empty)."""
+    last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
+    if last is None:
+        return Checkpoint(0, GENESIS_HASH, "")
+    return Checkpoint(last.seq, last.hash, last.created_at)
+
+
+def _walk(session: Session) -> tuple[ChainReport, dict[int, str], dict[str, str | None], str]:
+    """The chain check, every entry's hash, the folded row digests and when digest coverage starts."""
     prev = GENESIS_HASH
     expected_seq = 1
-    checked = 0
+    hashes: dict[int, str] = {}
+    expected: dict[str, str | None] = {}
+    since = ""
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
         if e.seq != expected_seq:
-            return ChainReport(checked, e.seq, f"sequence gap: expected entry {expected_seq}, found {e.seq}")
+            return (
+                ChainReport(
+                    len(hashes), e.seq, f"sequence gap: expected entry {expected_seq}, found {e.seq}"
+                ),
+                hashes,
+                expected,
+                since,
+            )
         if e.prev_hash != prev:
-            return ChainReport(checked, e.seq, "prev_hash does not match the hash of the previous entry")
-        recomputed = entry_hash(e.seq, e.created_at, e.actor, e.action, e.target, e.payload, e.prev_hash)
+            return (
+                ChainReport(len(hashes), e.seq, "prev_hash does not match the hash of the previous entry"),
+                hashes,
+                expected,
+                since,
+            )
+        recomputed = entry_hash(
+            e.seq, e.created_at, e.actor, e.action, e.target, e.payload, e.prev_hash, e.rows
+        )
         if recomputed != e.hash:
-            return ChainReport(checked, e.seq, "hash does not match the entry's content (entry was altered)")
+            return (
+                ChainReport(
+                    len(hashes), e.seq, "hash does not match the entry's content (entry was altered)"
+                ),
+                hashes,
+                expected,
+                since,
+            )
+        if e.rows is None:
+            since = e.created_at  # an entry from before row digests: rows up to here are not covered
+        else:
+            expected.update(json.loads(e.rows))
+        hashes[e.seq] = e.hash
         prev = e.hash
         expected_seq += 1
-        checked += 1
-    return ChainReport(checked, None, "intact")
+    return ChainReport(len(hashes), None, "intact"), hashes, expected, since
+
+
+def verify(session: Session, checkpoint: Checkpoint | None = None, key: bytes | None = None) -> ChainReport:
+    """Check the chain (links, sequence, hashes), then every covered data row against the digest the
+    chain last recorded for it, then the chain against an exported ``checkpoint`` (its HMAC under ``key``
+    when given): a truncated tail or a re-computed chain no longer contains the checkpoint's head."""
+    report, hashes, expected, since = _walk(session)
+    if not report.ok:
+        return report
+    if checkpoint is not None:
+        if key is not None and (
+            checkpoint.signature is None
+            or not hmac.compare_digest(checkpoint.signature, _mac(key, checkpoint))
+        ):
+            return ChainReport(
+                report.checked,
+                checkpoint.seq,
+                "checkpoint signature does not match (forged checkpoint or wrong key)",
+            )
+        if checkpoint.seq > len(hashes):
+            return ChainReport(
+                report.checked,
+                checkpoint.seq,
+                f"chain ends at entry {len(hashes)}; the checkpoint names {checkpoint.seq} (tail truncated)",
+            )
+        if checkpoint.seq > 0 and hashes[checkpoint.seq] != checkpoint.hash:
+            return ChainReport(
+                report.checked, checkpoint.seq, "entry differs from the checkpoint (chain was re-computed)"
+            )
+    actual = actual_digests(session, since)
+    for k in sorted(set(expected) | set(actual)):
+        if expected.get(k) != actual.get(k):
+            what = (
+                "missing"
+                if actual.get(k) is None
+                else ("not in the chain" if k not in expected else "edited")
+            )
+            return ChainReport(
+                report.checked,
+                _last_touch(session, k),
+                f"data row {k} {what} outside the service",
+                len(actual),
+            )
+    return ChainReport(report.checked, None, "intact", len(actual))
+
+
+def _last_touch(session: Session, key: str) -> int:
+    """The last entry that recorded ``key`` (0 when none did)."""
+    last = 0
+    for seq, rows in session.execute(
+        select(AuditEntry.seq, AuditEntry.rows).where(AuditEntry.rows.is_not(None))
+    ):
+        if key in json.loads(str(rows)):
+            last = int(seq)
+    return last

@@ -61,7 +61,14 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
     )
     session.add(job)
     session.flush()
-    audit.append(session, who.label, "job.create", f"job:{job.id}", {"kind": kind, "params": params})
+    audit.append(
+        session,
+        who.label,
+        "job.create",
+        f"job:{job.id}",
+        {"kind": kind, "params": params},
+        rows=[f"job:{job.id}"],
+    )
     return job
 
 
@@ -96,6 +103,7 @@ def _final(
         f"job.{status}",
         f"job:{job.id}",
         {"error": error, "worker": job.worker_id, "attempt": job.attempts},
+        rows=[f"job:{job.id}"],
     )
 
 
@@ -236,7 +244,9 @@ def request_cancel(session: Session, who: Principal, job_id: str) -> Job | None:
     else:
         job.status = "cancelling"
         job.updated_at = utc_now()
-    audit.append(session, who.label, "job.cancel", f"job:{job.id}", {"status": job.status})
+    audit.append(
+        session, who.label, "job.cancel", f"job:{job.id}", {"status": job.status}, rows=[f"job:{job.id}"]
+    )
     return job
 
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,14 @@ def sha256_hex(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-3 codes (pycountry)."""
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
 def create_member(session: Session, actor: Principal, name: str, role: str, iso3: str | None) -> Member:
     """Add an account; members must carry an ISO3, other roles must not."""
     if role not in ROLES or role == "public":
@@ -52,6 +61,8 @@ def create_member(session: Session, actor: Principal, name: str, role: str, iso3
         raise ValueError("role 'member' needs an iso3 country code")
     if role != "member" and iso3:
         raise ValueError(f"role {role!r} is not scoped to a country; iso3 must be empty")
+    if iso3 is not None and iso3 not in country_codes():
+        raise ValueError(f"iso3 {iso3!r} is not an ISO 3166-1 alpha-3 country code")
     member = Member(name=name, role=role, iso3=iso3)
     session.add(member)
     session.flush()
@@ -61,6 +72,7 @@ def create_member(session: Session, actor: Principal, name: str, role: str, iso3
         "member.create",
         f"member:{member.id}",
         {"name": name, "role": role, "iso3": iso3},
+        rows=[f"member:{member.id}"],
     )
     return member
 
@@ -72,7 +84,12 @@ def issue_token(session: Session, actor: Principal, member: Member, label: str =
     session.add(ApiToken(id=token_id, member_id=member.id, secret_sha256=sha256_hex(secret), label=label))
     session.flush()
     audit.append(
-        session, actor.label, "token.create", f"member:{member.id}", {"token_id": token_id, "label": label}
+        session,
+        actor.label,
+        "token.create",
+        f"member:{member.id}",
+        {"token_id": token_id, "label": label},
+        rows=[f"token:{token_id}"],
     )
     return f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
@@ -87,7 +104,14 @@ def revoke_token(session: Session, actor: Principal, token_id: str) -> bool:
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utc_now()
-    audit.append(session, actor.label, "token.revoke", f"member:{row.member_id}", {"token_id": token_id})
+    audit.append(
+        session,
+        actor.label,
+        "token.revoke",
+        f"member:{row.member_id}",
+        {"token_id": token_id},
+        rows=[f"token:{token_id}"],
+    )
     return True
 
 

@@ -196,6 +196,24 @@ class ReleaseCell(Base):
     contributors_iso3: Mapped[str] = mapped_column(Text)
 
 
+class SubmissionRevision(Base):
+    """A submission or withdrawal by a member into periods already released (counted for the rate limit)."""
+
+    __tablename__ = "submission_revisions"
+    __table_args__ = (
+        Index("ix_submission_revisions_member", "member_id", "kind", "release_id"),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    submission_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[str] = mapped_column(String(40), default=utc_now)
+
+
 class WebSession(Base):
     """A dashboard sign-in: the SHA-256 of the cookie's random id, its account, expiry and revocation.
 

@@ -40,7 +40,14 @@ def create_reserve(session: Session, who: Principal, name: str) -> Reserve:
     reserve = Reserve(name=name, state=ReserveState().model_dump_json(), version=0)
     session.add(reserve)
     session.flush()
-    audit.append(session, who.label, "reserve.create", f"reserve:{reserve.id}", {"name": name})
+    audit.append(
+        session,
+        who.label,
+        "reserve.create",
+        f"reserve:{reserve.id}",
+        {"name": name},
+        rows=[f"reserve:{reserve.id}"],
+    )
     return reserve
 
 
@@ -125,6 +132,7 @@ def operate(session: Session, who: Principal, reserve_id: int, op: Operation) ->
         f"reserve.{op.op}",
         f"reserve:{reserve_id}",
         {"key": op.key, "sequence": entry.sequence, "state_digest": entry.state_digest},
+        rows=[f"reserve:{reserve_id}", f"ledger:{reserve_id}:{entry.sequence}"],
     )
     return OperationResult(new, entry, replayed=False)
 

@@ -11,10 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
+from critmin.store.aggregates import check_revision
 from critmin.store.bounds import FIRST_DATE, LAST_DATE, bad_text, check_number, currencies
 from critmin.store.members import Principal
 from critmin.store.models import Submission, SubmissionRow
@@ -236,6 +237,12 @@ def _row_values(kind: str, row: _Row) -> dict[str, Any]:
     return values
 
 
+def find_by_key(session: Session, who: Principal, key: str) -> Submission | None:
+    """The member's submission made with idempotency key ``key``."""
+    stmt = select(Submission).where(Submission.member_id == who.member_id, Submission.idempotency_key == key)
+    return session.execute(stmt).scalar_one_or_none()
+
+
 def save_submission(
     session: Session,
     who: Principal,
@@ -243,8 +250,10 @@ def save_submission(
     rows: list[dict[str, Any]],
     source_format: str,
     materials: Collection[str] | None = None,
+    idempotency_key: str | None = None,
 ) -> Submission:
-    """Validate every row, then insert the submission and its rows and append the audit entry.
+    """Validate every row, then insert the submission and its rows and append the audit entry; a
+    submission into released periods is a revision (rate-limited, recorded with the release it revises).
 
     Runs inside the caller's write transaction: on any error nothing is written.
     """
@@ -252,10 +261,17 @@ def save_submission(
         raise PermissionError("only member accounts (scoped to a country) submit data")
     valid = validate_rows(kind, rows, materials)
     sub = Submission(
-        member_id=who.member_id, iso3=who.iso3, kind=kind, source_format=source_format, row_count=len(valid)
+        member_id=who.member_id,
+        iso3=who.iso3,
+        kind=kind,
+        source_format=source_format,
+        row_count=len(valid),
+        idempotency_key=idempotency_key,
     )
     session.add(sub)
     session.flush()
+    years = {_row_values(kind, r)["year"] for r in valid}
+    sub.revises_release = check_revision(session, who, kind, years, sub.id, "submit")
     payload = [
         {"submission_id": sub.id, "row_number": i, **_row_values(kind, r)}
         for i, r in enumerate(valid, start=1)
@@ -267,6 +283,13 @@ def save_submission(
         who.label,
         "submission.create",
         f"submission:{sub.id}",
-        {"kind": kind, "rows": len(valid), "iso3": who.iso3, "format": source_format},
+        {
+            "kind": kind,
+            "rows": len(valid),
+            "iso3": who.iso3,
+            "format": source_format,
+            "revises_release": sub.revises_release,
+        },
+        rows=[f"submission:{sub.id}"],
     )
     return sub

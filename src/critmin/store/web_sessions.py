@@ -36,7 +36,14 @@ def open_session(session: Session, member: Member, signin_token_id: str, hours: 
     session.add(WebSession(id=sha256_hex(session_id), member_id=member.id, api_token_id=token_id,
                            signin_token_id=signin_token_id, expires_at=expires))  # fmt: skip
     session.flush()
-    audit.append(session, f"member:{member.id}", "web.signin", f"member:{member.id}", {"expires_at": expires})
+    audit.append(
+        session,
+        f"member:{member.id}",
+        "web.signin",
+        f"member:{member.id}",
+        {"expires_at": expires},
+        rows=[f"token:{token_id}"],
+    )
     return session_id
 
 
@@ -49,6 +56,14 @@ def session_token(session: Session, session_id: str) -> str | None:
     signin = session.get(ApiToken, row.signin_token_id)
     if row.expires_at <= utc_now() or signin is None or signin.revoked_at is not None:
         _close(session, row)
+        audit.append(
+            session,
+            "system:web",
+            "web.session_end",
+            f"member:{row.member_id}",
+            {"reason": "expired" if row.expires_at <= utc_now() else "sign-in token revoked"},
+            rows=[f"token:{row.api_token_id}"],
+        )
         return None
     return f"{TOKEN_PREFIX}_{row.api_token_id}_{_derived_secret(session_id)}"
 
@@ -68,5 +83,7 @@ def close_session(session: Session, session_id: str, actor: Principal | None = N
         return False
     _close(session, row)
     label = actor.label if actor is not None else f"member:{row.member_id}"
-    audit.append(session, label, "web.signout", f"member:{row.member_id}", {})
+    audit.append(
+        session, label, "web.signout", f"member:{row.member_id}", {}, rows=[f"token:{row.api_token_id}"]
+    )
     return True

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from critmin.web.page import STATIC_PATH
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
-
-STATIC_PATH = "/assets"
 
 
 def mount(app: FastAPI) -> None:
@@ -31,7 +31,10 @@ def mount(app: FastAPI) -> None:
     async def refused(request: Request, exc: Exception) -> HTMLResponse:
         return HTMLResponse(render_error(f"Refused: {exc}.", 403, []), status_code=403)
 
+    from starlette.middleware.gzip import GZipMiddleware
+
     app.add_middleware(CsrfCookie)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages, CSV and topojson; Plotly is pre-compressed
     app.add_exception_handler(CsrfRefused, refused)
     app.include_router(build_router())
     app.mount(STATIC_PATH, StaticFiles(packages=[("critmin.web", "static")]), name="dashboard-static")

@@ -77,12 +77,40 @@ def bars(
         }
         for key, part in groups
     ]
+    # full category labels: the axis makes room for them (tilted when there are many) instead of cutting them
+    xaxis = {"automargin": True, "tickangle": -40 if len(frame) > 8 else 0}
     return {
         "data": data,
         "layout": _layout(
-            title, barmode="stack", yaxis={"title": {"text": y_title}}, showlegend=group is not None
+            title,
+            barmode="stack",
+            xaxis=xaxis,
+            yaxis={"title": {"text": y_title}},
+            showlegend=group is not None,
         ),
     }
+
+
+def hbars(
+    frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, unit: str = ""
+) -> dict[str, Any]:
+    """Horizontal bars, largest on top, full labels (automargin), each bar labelled with its rounded value."""
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": [str(v) for v in frame[label]][::-1],
+            "x": [_num(v) for v in frame[value]][::-1],
+            "text": [f"{v:.1f}{unit}" if v == v else "" for v in frame[value].astype(float)][::-1],
+            "textposition": "auto",
+            "hovertemplate": "%{y}: %{x:.1f}" + unit + "<extra></extra>",
+            "name": x_title,
+        }
+    ]
+    height = max(HEIGHT, 28 * len(frame) + 90)
+    layout = _layout(title, height=height, showlegend=False, xaxis={"title": {"text": x_title}},
+                     yaxis={"automargin": True}, margin={"l": 10, "r": 40, "t": 40, "b": 50})  # fmt: skip
+    return {"data": data, "layout": layout}
 
 
 def _short(name: str, limit: int = 48) -> str:

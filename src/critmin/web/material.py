@@ -116,6 +116,68 @@ def history_blocks(atlas: SupplyChain, material: str, stages: list[str]) -> list
     return out
 
 
+def _sankey_block(atlas: SupplyChain, material: str, stage_years: Mapping[str, int]) -> Block | None:
+    """Mine-to-refine flows of the latest year both stages have (None without both stages)."""
+    if not ("mine" in stage_years and "refine" in stage_years):
+        return None
+    year = min(stage_years["mine"], stage_years["refine"])
+    mine = atlas.stage_series(material, "mine", year)
+    refine = atlas.stage_series(material, "refine", year)
+    ore, trade_year = _ore_exports(atlas, material, year)
+    flows = top_flows(mine_to_refine(mine, refine, ore), TOP)
+    flows.insert(1, "mine_country", [_label(c) if c != "other" else "other" for c in flows["mine_iso3"]])
+    flows.insert(3, "refine_country", [_label(c) if c != "other" else "other" for c in flows["refine_iso3"]])
+    how = (
+        f"trade-based: exports split by BACI ore-stage export values of {trade_year}"
+        if trade_year is not None
+        else "no BACI ore-stage trade for this material: exports split by refinery output (assumption)"
+    )
+    fig = figures.sankey(flows, "mine_country", "refine_country", "tonnes", f"Mine → refine, {year}")
+    return Block(
+        "sankey",
+        f"From mine countries to refine countries, {year}",
+        flows,
+        fig,
+        f"Domestic refining first, then {how}. See the dashboard guide.",
+        wide=True,
+    )
+
+
+def _reference_blocks(atlas: SupplyChain, material: str, notes: list[str]) -> list[Block]:
+    """Prices, US import sources and reliance, sources and flags, reconciliation (``notes`` gets gaps)."""
+    blocks: list[Block] = []
+    prices = atlas.prices[atlas.prices["material"] == material].sort_values(["series", "year"])
+    if len(prices):
+        fig = figures.lines(prices, "year", "usd_per_t", "series", "US prices (USGS)", "USD per t")
+        blocks.append(Block("prices", "Prices over time", prices.reset_index(drop=True), fig))
+    else:
+        notes.append("No USGS price series for this material.")
+
+    src = atlas.us_import_sources
+    imports = src[src["material"] == material].sort_values("share", ascending=False).copy()
+    if len(imports):
+        imports.insert(2, "country", [_label(str(c)) for c in imports["iso3"]])
+        fig = figures.bars(imports, "country", "share", "US import sources, 2021-24 average", "share")
+        blocks.append(Block("us-imports", "US import sources", imports.reset_index(drop=True), fig))
+    nir = atlas.us_nir[atlas.us_nir["material"] == material].sort_values("year")
+    if len(nir):
+        blocks.append(Block("us-nir", "US net import reliance (USGS)", nir.reset_index(drop=True)))
+
+    p = atlas.production[atlas.production["material"] == material]
+    flags = (
+        p.groupby(["stage", "year", "source", "edition", "primary", "flag"], as_index=False)
+        .size()
+        .rename(columns={"size": "rows"})
+    )
+    blocks.append(Block("sources", "Sources and flags", flags))
+    rec = atlas.reconciliation[atlas.reconciliation["material"] == material]
+    if len(rec):
+        blocks.append(
+            Block("reconciliation", "Country rows vs published world total", rec.reset_index(drop=True))
+        )
+    return blocks
+
+
 def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     """The page model of one material (``params['material']``, optional ``year``)."""
     material = params.get("material") or DEFAULT_MATERIAL
@@ -151,62 +213,11 @@ def material_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     for stage in missing.loc[missing["material"] == material, "stage"]:
         notes.append(f"Stage {stage} is missing from the data: reported as a gap, not estimated.")
 
-    if "mine" in stage_years and "refine" in stage_years:
-        year = min(stage_years["mine"], stage_years["refine"])
-        mine = atlas.stage_series(material, "mine", year)
-        refine = atlas.stage_series(material, "refine", year)
-        ore, trade_year = _ore_exports(atlas, material, year)
-        flows = top_flows(mine_to_refine(mine, refine, ore), TOP)
-        flows.insert(1, "mine_country", [_label(c) if c != "other" else "other" for c in flows["mine_iso3"]])
-        flows.insert(
-            3, "refine_country", [_label(c) if c != "other" else "other" for c in flows["refine_iso3"]]
-        )
-        how = (
-            f"trade-based: exports split by BACI ore-stage export values of {trade_year}"
-            if trade_year is not None
-            else "no BACI ore-stage trade for this material: exports split by refinery output (assumption)"
-        )
-        fig = figures.sankey(flows, "mine_country", "refine_country", "tonnes", f"Mine → refine, {year}")
-        blocks.append(
-            Block(
-                "sankey",
-                f"From mine countries to refine countries, {year}",
-                flows,
-                fig,
-                f"Domestic refining first, then {how}. See the dashboard guide.",
-                wide=True,
-            )
-        )
-
-    prices = atlas.prices[atlas.prices["material"] == material].sort_values(["series", "year"])
-    if len(prices):
-        fig = figures.lines(prices, "year", "usd_per_t", "series", "US prices (USGS)", "USD per t")
-        blocks.append(Block("prices", "Prices over time", prices.reset_index(drop=True), fig))
-    else:
-        notes.append("No USGS price series for this material.")
-
-    src = atlas.us_import_sources
-    imports = src[src["material"] == material].sort_values("share", ascending=False).copy()
-    if len(imports):
-        imports.insert(2, "country", [_label(str(c)) for c in imports["iso3"]])
-        fig = figures.bars(imports, "country", "share", "US import sources, 2021-24 average", "share")
-        blocks.append(Block("us-imports", "US import sources", imports.reset_index(drop=True), fig))
-    nir = atlas.us_nir[atlas.us_nir["material"] == material].sort_values("year")
-    if len(nir):
-        blocks.append(Block("us-nir", "US net import reliance (USGS)", nir.reset_index(drop=True)))
-
+    sankey = _sankey_block(atlas, material, stage_years)
+    if sankey is not None:
+        blocks.append(sankey)
+    blocks.extend(_reference_blocks(atlas, material, notes))
     p = atlas.production[atlas.production["material"] == material]
-    flags = (
-        p.groupby(["stage", "year", "source", "edition", "primary", "flag"], as_index=False)
-        .size()
-        .rename(columns={"size": "rows"})
-    )
-    blocks.append(Block("sources", "Sources and flags", flags))
-    rec = atlas.reconciliation[atlas.reconciliation["material"] == material]
-    if len(rec):
-        blocks.append(
-            Block("reconciliation", "Country rows vs published world total", rec.reset_index(drop=True))
-        )
 
     facts = key_facts(atlas, material, stage_years)
     if len(facts):

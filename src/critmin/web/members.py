@@ -166,13 +166,16 @@ async def member_page(request: Request, member_id: int, token: str, me: Me) -> P
     )
 
 
-def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
-    """Routes of the members area."""
-    router = APIRouter(include_in_schema=False)
-    env = environment()
-    signin_limiter = SignInLimiter()
+class _MembersRoutes:
+    """The handlers of :func:`build_members_router`, sharing its navigation and settings."""
+
+    def __init__(self, nav: list[tuple[str, str, str]]) -> None:
+        self.nav = nav
+        self.env = environment()
+        self.signin_limiter = SignInLimiter()
 
     def signin_html(
+        self,
         message: str = "",
         status: int = 200,
         info: str = "",
@@ -180,24 +183,26 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         back: str = "",
         me: Me | None = None,
     ) -> HTMLResponse:
-        html = env.get_template("signin.html").render(
-            nav=nav, message=message, info=info, accounts=accounts or [], page=_NAV_PAGE,
+        html = self.env.get_template("signin.html").render(
+            nav=self.nav, message=message, info=info, accounts=accounts or [], page=_NAV_PAGE,
             next=safe_return(back), me=me,
         )  # fmt: skip
         return HTMLResponse(html, status_code=status)
 
-    def refusal_html(err: Refusal) -> HTMLResponse:
+    def refusal_html(self, err: Refusal) -> HTMLResponse:
         if err.status == 401:
-            return signin_html(str(err), 401)
-        html = env.get_template("error.html").render(message=str(err), status=err.status, nav=nav, user="")
+            return self.signin_html(str(err), 401)
+        html = self.env.get_template("error.html").render(
+            message=str(err), status=err.status, nav=self.nav, user=""
+        )
         return HTMLResponse(html, status_code=err.status)
 
-    async def members_home(request: Request) -> Response:
+    async def members_home(self, request: Request) -> Response:
         """Sign-in form, or the signed-in account's own page."""
         me = await whoami(request, token_of(request))
         back = request.query_params.get("next", "")
         if me is None:
-            return signin_html(back=back)
+            return self.signin_html(back=back)
         if safe_return(back):
             return RedirectResponse(safe_return(back), status_code=303)
         if me.role == "member" and me.member_id is not None:
@@ -208,9 +213,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             if listed.status_code == 200:
                 accounts = [a for a in listed.json() if a.get("role") == "member"]
         info = f"Signed in as {me.name} ({me.role}); this account has no member page of its own."
-        return signin_html(info=info, accounts=accounts, me=me)
+        return self.signin_html(info=info, accounts=accounts, me=me)
 
-    async def sign_in(request: Request) -> Response:
+    async def sign_in(self, request: Request) -> Response:
         """Check the token with the API, then open a dashboard session (the cookie holds only its id).
 
         After :data:`MAX_FAILURES` failed sign-ins from one address within :data:`FAILURE_WINDOW_S`
@@ -220,9 +225,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         from critmin.store.web_sessions import open_session
 
         client = request.client.host if request.client else ""
-        wait = signin_limiter.retry_after(client)
+        wait = self.signin_limiter.retry_after(client)
         if wait > 0:
-            refused = signin_html(f"Too many failed sign-ins: try again in {wait} s.", 429)
+            refused = self.signin_html(f"Too many failed sign-ins: try again in {wait} s.", 429)
             refused.headers["Retry-After"] = str(wait)
             return refused
         form = await checked_form(request)
@@ -235,8 +240,8 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             member = s.get(Member, who.member_id) if who is not None and who.member_id is not None else None
             session_id = open_session(s, member, token.split("_")[1], session_hours()) if member else None
         if session_id is None or me is None:
-            signin_limiter.failed(client)
-            return signin_html("That token was not accepted (unknown or revoked).", 401, back=back)
+            self.signin_limiter.failed(client)
+            return self.signin_html("That token was not accepted (unknown or revoked).", 401, back=back)
         target = back or (
             f"/members/{me.member_id}" if me.role == "member" and me.member_id is not None else "/members"
         )
@@ -246,7 +251,7 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         )
         return response
 
-    async def sign_out(request: Request) -> Response:
+    async def sign_out(self, request: Request) -> Response:
         """Close the session (revoked in the store, not only forgotten by the browser)."""
         from critmin.store.web_sessions import close_session
 
@@ -259,11 +264,11 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    async def show_member(member_id: int, request: Request) -> Response:
+    async def show_member(self, member_id: int, request: Request) -> Response:
         try:
             token, me = await _authorise(request, member_id)
         except Refusal as err:
-            return refusal_html(err)
+            return self.refusal_html(err)
         page = await member_page(request, member_id, token, me)
         uploaded = request.query_params.get("uploaded")
         if uploaded:
@@ -272,9 +277,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
                 "id": uploaded,
                 "rows": request.query_params.get("rows", ""),
             }
-        return HTMLResponse(render_page(page, nav))
+        return HTMLResponse(render_page(page, self.nav))
 
-    async def upload(member_id: int, request: Request) -> Response:
+    async def upload(self, member_id: int, request: Request) -> Response:
         """Send the CSV to the API; show every rejected value, or go back to the page on success.
 
         A rejected file re-renders the member page (HTTP 200: the form was answered) with the API's
@@ -284,9 +289,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         try:
             token, me = await _authorise(request, member_id)
         except Refusal as err:
-            return refusal_html(err)
+            return self.refusal_html(err)
         if me.member_id != member_id:
-            return refusal_html(Refusal(403, "Only the member itself uploads its submissions."))
+            return self.refusal_html(Refusal(403, "Only the member itself uploads its submissions."))
         kind = str(form.get("kind") or "")
         file = form.get("file")
         page = await member_page(request, member_id, token, me)
@@ -295,7 +300,7 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         if kind not in KINDS or file is None or isinstance(file, str):
             message = f"Choose a kind (one of {KINDS}) and a CSV file."
             page.context["upload"] = {"ok": False, "detail": message, "errors": []}
-            return HTMLResponse(render_page(page, nav))
+            return HTMLResponse(render_page(page, self.nav))
         raw = await file.read()
         try:
             content = normalise(kind, raw.decode("utf-8-sig"))
@@ -305,7 +310,7 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             )
             page.context["upload"] = {"ok": False, "detail": f"Nothing was stored: {reason}", "errors": [],
                                       "filename": file.filename}  # fmt: skip
-            return HTMLResponse(render_page(page, nav))
+            return HTMLResponse(render_page(page, self.nav))
         files = {"file": (file.filename or "upload.csv", content.encode(), "text/csv")}
         r = await call(request, "POST", "/submissions/csv", token, params={"kind": kind}, files=files)
         if r.status_code == 201:
@@ -326,9 +331,9 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             "errors_href": errors_csv_href(errors),
             "filename": file.filename,
         }
-        return HTMLResponse(render_page(page, nav))
+        return HTMLResponse(render_page(page, self.nav))
 
-    async def download(member_id: int, request: Request, block: str = "") -> Response:
+    async def download(self, member_id: int, request: Request, block: str = "") -> Response:
         try:
             token, me = await _authorise(request, member_id)
         except Refusal as err:
@@ -340,7 +345,7 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
             return Response(f"{err}\n", err.status, media_type="text/plain")
         return csv_response(frame, f"member-{member_id}-{block}")
 
-    def template(kind: str) -> Response:
+    def template(self, kind: str) -> Response:
         """The header row of an upload kind, as a CSV file to fill in."""
         if kind not in KINDS:
             return Response(
@@ -349,13 +354,18 @@ def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         headers = {"Content-Disposition": f'attachment; filename="critmin-{kind}-template.csv"'}
         return Response(template_csv(kind), media_type="text/csv; charset=utf-8", headers=headers)
 
-    router.add_api_route("/members/template.csv", template, methods=["GET"])
-    router.add_api_route("/members", members_home, methods=["GET"])
-    router.add_api_route("/members/signin", sign_in, methods=["POST"])
-    router.add_api_route("/members/signout", sign_out, methods=["POST"])
-    router.add_api_route("/members/{member_id}", show_member, methods=["GET"])
-    router.add_api_route("/members/{member_id}/upload", upload, methods=["POST"])
-    router.add_api_route("/members/{member_id}/download.csv", download, methods=["GET"])
+
+def build_members_router(nav: list[tuple[str, str, str]]) -> APIRouter:
+    """Routes of the members area."""
+    router = APIRouter(include_in_schema=False)
+    h = _MembersRoutes(nav)
+    router.add_api_route("/members/template.csv", h.template, methods=["GET"])
+    router.add_api_route("/members", h.members_home, methods=["GET"])
+    router.add_api_route("/members/signin", h.sign_in, methods=["POST"])
+    router.add_api_route("/members/signout", h.sign_out, methods=["POST"])
+    router.add_api_route("/members/{member_id}", h.show_member, methods=["GET"])
+    router.add_api_route("/members/{member_id}/upload", h.upload, methods=["POST"])
+    router.add_api_route("/members/{member_id}/download.csv", h.download, methods=["GET"])
     return router
 
 

@@ -36,6 +36,71 @@ def wide_table(exposure: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame
     return out
 
 
+TOP_N = 15
+FRIENDLY = {
+    "year": "year",
+    "china_share": "China (%)",
+    "top1_iso3": "top producer",
+    "top1_share": "top producer (%)",
+    "hhi": "HHI",
+    "alliance_share": "alliance (%)",
+    "supply_risk": "supply risk",
+}
+
+
+def friendly_table(wide: pd.DataFrame) -> pd.DataFrame:
+    """The overview table with plain headers ("Refine: China (%)") and shares as rounded percentages."""
+    out = wide.copy()
+    renames = {"material": "material", "name": "name"}
+    for stage in STAGES:
+        for col, label in FRIENDLY.items():
+            key = f"{stage}_{col}"
+            if col.endswith("share"):
+                out[key] = (out[key].astype(float) * 100).round(1)
+            elif col in ("hhi", "supply_risk"):
+                out[key] = out[key].astype(float).round(0 if col == "hhi" else 2)
+            renames[key] = f"{stage.capitalize()}: {label}"
+    return out.rename(columns=renames)
+
+
+def stages_with_data(exposure: pd.DataFrame) -> dict[str, list[str]]:
+    """Per material, the overview stages (mine, refine) that have production data."""
+    have = exposure[exposure["stage"].isin(STAGES) & exposure["total_t"].gt(0)]
+    out: dict[str, list[str]] = {}
+    for material, stage in zip(have["material"], have["stage"], strict=True):
+        out.setdefault(str(material), []).append(str(stage))
+    return {m: [s for s in STAGES if s in v] for m, v in out.items()}
+
+
+def china_block(exposure: pd.DataFrame, names: Mapping[str, str], stage: str) -> Block:
+    """The top materials by China's share of world output at ``stage`` (percent, full names)."""
+    part = exposure[exposure["stage"] == stage].dropna(subset=["china_share"])
+    part = part.sort_values(["china_share", "material"], ascending=[False, True], ignore_index=True)
+    frame = pd.DataFrame({
+        "material": part["material"], "name": [names.get(m, m) for m in part["material"]],
+        "year": part["year"].astype(int), "China (% of world)": (part["china_share"] * 100).round(1),
+    })  # fmt: skip
+    top = frame.head(TOP_N)
+    verb = {"mine": "mining", "refine": "refining"}[stage]
+    title = f"China's share of world {verb}: top {len(top)} of {len(frame)} materials"
+    fig = figures.hbars(top, "name", "China (% of world)", title, "China's share of world output (%)", "%")
+    return Block(f"china-share-{stage}", f"China's share of {verb}, top {len(top)}", frame, fig,
+                 caption="Every material is in the CSV and in the table below.")  # fmt: skip
+
+
+def overview_lead(exposure: pd.DataFrame, names: Mapping[str, str], group: str, year: int) -> str:
+    """The page's message in words: how many materials China dominates per stage, and the alliance."""
+    parts = []
+    for stage in STAGES:
+        rows = exposure[(exposure["stage"] == stage)].dropna(subset=["china_share"])
+        over = rows[rows["china_share"] > 0.5]
+        top = rows.sort_values("china_share", ascending=False).head(1)
+        lead = f"{names.get(str(top['material'].iloc[0]), '')} {100 * float(top['china_share'].iloc[0]):.0f}%"
+        parts.append(f"China has more than half of world {'mining' if stage == 'mine' else 'refining'} for "
+                     f"{len(over)} of {len(rows)} materials (highest: {lead})")  # fmt: skip
+    return f"{'; '.join(parts)}. Alliance: {group}; latest data on or before {year}."
+
+
 def _country_frame(codes: list[str], values: list[float], value: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -56,7 +121,13 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     stage = require(params, "stage", STAGES, DEFAULT_STAGE)
     exposure = exposure_table(atlas, year=year, group=group)
     names = dict(zip(atlas.materials["slug"].astype(str), atlas.materials["name"].astype(str), strict=True))
-    table = wide_table(exposure, names)
+    table = friendly_table(wide_table(exposure, names))
+    valid = stages_with_data(exposure)
+    notes: list[str] = []
+    if stage not in valid.get(material, [stage]):
+        notes.append(f"{names.get(material, material)} has no {stage} data in the atlas; showing "
+                     f"{valid[material][0]} instead.")  # fmt: skip
+        stage = valid[material][0]
 
     members = sorted(atlas.groups[group])
     alliance = _country_frame(members, [1.0] * len(members), "member")
@@ -74,16 +145,11 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
     on_map = share_frame[~share_frame["iso3"].str.contains("+", regex=False) & (share_frame["iso3"] != OTHER)]
     china = detail["china_share"]
     title = f"{names.get(material, material)} {stage} {detail['year']}: China {china:.0%}"
-    share_fig = figures.choropleth(on_map, "iso3", "share", title, "share", text="country")
+    share_fig = figures.choropleth(on_map, "iso3", "share", title, "share of world output", text="country")
+    share_fig["data"][0]["colorbar"]["tickformat"] = ".0%"
+    share_fig["data"][0]["hovertemplate"] = "%{text}: %{z:.1%}<extra></extra>"
 
-    china_frame = exposure[exposure["stage"].isin(STAGES)][["material", "stage", "year", "china_share"]]
-    china_frame = china_frame.dropna(subset=["china_share"]).sort_values(
-        ["china_share", "material"], ascending=[False, True], ignore_index=True
-    )
-    china_fig = figures.bars(
-        china_frame, "material", "china_share", "China's share of world output", "share", "stage"
-    )
-    china_fig["layout"]["barmode"] = "group"
+    china_blocks = [china_block(exposure, names, s) for s in STAGES]
 
     meta: dict[str, Any] = exposure.attrs.get("metadata", {})
     blocks = [
@@ -96,7 +162,7 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
             f"Shares of world output, {detail['year']} ({detail['source']}). 'Other countries' and "
             "combined rows are in the CSV, not on the map.",
         ),
-        Block("china-share", "China's share per material", china_frame, china_fig, wide=True),
+        *china_blocks,
         Block(
             "materials",
             "Every material: mine and refine shares, HHI, alliance share, supply risk",
@@ -114,10 +180,12 @@ def overview_page(atlas: SupplyChain, params: Mapping[str, str]) -> Page:
         blocks=blocks,
         editions=dict(meta.get("data_editions") or atlas.editions),
         params={"year": str(year), "group": group, "material": material, "stage": stage},
-        intro=f"{len(table)} materials; requested year {year}; "
-        f"parameter set {meta.get('parameter_digest', '')}.",
+        intro=overview_lead(exposure, names, group, year)
+        + f" Parameter set {meta.get('parameter_digest', '')}.",
         template="overview.html",
+        notes=notes,
         context={
+            "valid_stages": valid,
             "groups": sorted(atlas.groups),
             "materials": sorted(names.items(), key=lambda kv: kv[1]),
             "stages": STAGES,

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+STATIC_PATH = "/assets"  # where the dashboard serves its static files
+
 
 class PageError(ValueError):
     """A request the page cannot answer (unknown material, bad parameter); ``status`` is the HTTP code."""

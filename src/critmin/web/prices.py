@@ -169,17 +169,24 @@ def prices_page(params: Mapping[str, str]) -> Page:
             "materials": materials,
             "mechanisms": MECHANISMS,
             "assessment": None,
-            "form": {
-                "material": material,
-                "mechanism": mechanism,
-                "strike": f"{strike:.6g}",
-                "volume_t": f"{volume:g}",
-                "years": years,
-                "paths": n_paths,
-                "seed": seed,
-            },
+            "form": _form(material, mechanism, strike, volume, years, n_paths, seed),
         },
     )
+
+
+def _form(
+    material: str, mechanism: str, strike: float, volume: float, years: int, paths: int, seed: int
+) -> dict[str, Any]:
+    """The evaluator form's values as shown (rounded strike and volume)."""
+    shown = {"strike": f"{strike:.6g}", "volume_t": f"{volume:g}"}
+    return {
+        "material": material,
+        "mechanism": mechanism,
+        **shown,
+        "years": years,
+        "paths": paths,
+        "seed": seed,
+    }
 
 
 @lru_cache(maxsize=64)

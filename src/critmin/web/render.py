@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 import jinja2
 import pandas as pd
 
-from critmin.web import STATIC_PATH
-from critmin.web.page import Page
+from critmin.web.page import STATIC_PATH, Page
 from critmin.web.security import csrf_field, current_path, viewer
 
 # (path, label) of the navigation bar, in order; only pages that are registered appear
@@ -23,6 +22,7 @@ NAV: list[tuple[str, str, str]] = [
     ("reserve", "/reserve", "Reserve"),
     ("prices", "/prices", "Prices"),
     ("plan", "/plan", "Investment plan"),
+    ("risk", "/risk", "Risk"),
     ("stake", "/stake", "Stake"),
     ("members", "/members", "Members"),
 ]
@@ -52,6 +52,18 @@ def fmt(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+def money(usd: float) -> str:
+    """USD amounts for the page's text: ``USD 11.67 bn``, ``USD 682 m``, ``USD 5,300``; signed when < 0."""
+    if not math.isfinite(usd):
+        return "–"
+    sign, a = ("-" if usd < 0 else ""), abs(usd)
+    if a >= 1e9:
+        return f"{sign}USD {a / 1e9:,.2f} bn"
+    if a >= 1e6:
+        return f"{sign}USD {a / 1e6:,.0f} m"
+    return f"{sign}USD {a:,.0f}"
 
 
 def sort_key(value: Any) -> str:

@@ -71,9 +71,13 @@ def reserve_page(params: Mapping[str, str]) -> Page:
         )
     plans = [plan, *rule_plans(data, config)]
     cmp = comparison(plans)
-    cmp_fig = figures.bars(
-        cmp, "plan", "loss_avoided_per_dollar", "Expected loss avoided per dollar", "USD/USD"
+    lead = reserve_lead(cmp)
+    net = cmp.assign(
+        net_benefit_usd_bn=cmp["net_benefit_usd"] / 1e9, plan=[PLAN_NAMES.get(p, p) for p in cmp["plan"]]
     )
+    title = "Net benefit: expected loss avoided minus carrying cost"
+    cmp_fig = figures.bars(net, "plan", "net_benefit_usd_bn", title,
+                           "USD bn")  # fmt: skip
     held = [p.table[p.table["tonnes"] > 0].assign(plan=p.name) for p in plans]
     holdings = pd.concat(held, ignore_index=True)[["plan", "material", "tonnes", "cost_usd", "days_of_cover"]]
     hold_fig = figures.bars(holdings, "material", "cost_usd", "Holdings by plan (cost)", "USD", group="plan")
@@ -81,7 +85,9 @@ def reserve_page(params: Mapping[str, str]) -> Page:
     optimised = plan.table[plan.table["tonnes"] > 0][PLAN_COLUMNS].reset_index(drop=True)
     blocks = [
         Block("comparison", "Optimised plan and the days-of-cover rules", cmp, cmp_fig,
-              "Rules: IEA 90 days of net imports, Japan 60 days of consumption, scaled into the budget."),
+              "Rules: IEA 90 days of net imports, Japan 60 days of consumption, scaled into the budget. "
+              "Net benefit = expected loss avoided - carrying cost over the horizon "
+              "(the stock keeps its value)."),
         Block("holdings", "What each plan holds", holdings, hold_fig),
         Block("optimised", "Optimised holdings (two-stage stochastic LP)", optimised, wide=True),
         Block("inputs", "Sizing inputs per material", inputs_frame(data), wide=True),
@@ -98,15 +104,32 @@ def reserve_page(params: Mapping[str, str]) -> Page:
         notes=notes,
         template="reserve.html",
         context={
+            "lead": lead,
             "form": {
-                "budget": f"{config.budget_usd:.6g}",
+                "budget": f"{config.budget_usd:.0f}",
                 "scenarios": scenarios,
                 "seed": seed,
                 "horizon": horizon,
                 "cvar": params.get("cvar", ""),
-            }
+            },
         },
     )
+
+
+PLAN_NAMES = {"optimised": "Optimised (stochastic LP)", "iea-net-imports": "IEA rule: 90 days of net imports",
+              "japan-consumption": "Japan rule: 60 days of consumption"}  # fmt: skip
+
+
+def reserve_lead(cmp: pd.DataFrame) -> list[str]:
+    """The page's message: each plan's spend, carry, expected loss avoided and net benefit, in words."""
+    from critmin.web.render import money
+
+    return [
+        f"{PLAN_NAMES.get(r['plan'], r['plan'])}: spends {money(r['cost_usd'])} plus {money(r['carry_usd'])} "
+        f"carry, avoids an expected {money(r['expected_loss_avoided_usd'])} of loss; net benefit "
+        f"{money(r['net_benefit_usd'])} ({r['loss_avoided_per_dollar']:.2f} USD avoided per USD spent)."
+        for _, r in cmp.iterrows()
+    ]
 
 
 @lru_cache(maxsize=16)
@@ -223,6 +246,11 @@ def _ops_context(page: Page, reserves: list[dict[str, Any]], **extra: Any) -> Pa
     return replace(page, template="reserve_ops.html", context={**page.context, **context})
 
 
+def _error_page(nav: list[tuple[str, str, str]], status: int, message: str) -> HTMLResponse:
+    template = environment().get_template("error.html")
+    return HTMLResponse(template.render(message=message, status=status, nav=nav, user=""), status_code=status)
+
+
 def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     """``/reserve/operations`` (HTML, forms) and its CSV downloads, for the operator and the secretariat."""
     router = APIRouter(include_in_schema=False)
@@ -241,10 +269,7 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         return page
 
     def _error(status: int, message: str) -> HTMLResponse:
-        html = (
-            environment().get_template("error.html").render(message=message, status=status, nav=nav, user="")
-        )
-        return HTMLResponse(html, status_code=status)
+        return _error_page(nav, status, message)
 
     async def show(request: Request) -> Response:
         page = await _page(request)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import gzip
-import re
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.page import Builder, PageError
-from critmin.web.render import NAV, render_error, render_page
+from critmin.web.render import NAV, csv_response, render_error, render_page
 from critmin.web.security import checked_form
 
-_SLUG_SAFE = re.compile(r"[^a-z0-9-]")
+logger = logging.getLogger(__name__)
+
 MAX_UPLOAD_BYTES = 10_000_000
 
 
@@ -36,6 +38,7 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
     from critmin.web.reserve import build_reserve
+    from critmin.web.risk import build_risk
     from critmin.web.stake import build_stake
 
     return [
@@ -44,6 +47,7 @@ def page_routes() -> list[PageRoute]:
         PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
+        PageRoute("risk", "/risk", build_risk),
         PageRoute("stake", "/stake", build_stake),
     ]
 
@@ -98,35 +102,29 @@ def plotly_full_js(request: Request) -> Response:
     return _script(request, "plotly-full")
 
 
-def build_router() -> APIRouter:
-    """The dashboard router: pages, ``/download.csv?page=..&block=..``, ``/vendor/plotly.min.js``.
+Nav = list[tuple[str, str, str]]
 
-    Path parameters are avoided (pages take query parameters) so that the service's route-table tests
-    need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
-    """
-    from critmin.web.members import build_members_router
-    from critmin.web.published import build_published_router
-    from critmin.web.reserve import build_operations_router
-    from critmin.web.scenarios import build_scenarios_router
 
-    routes = page_routes()
-    nav = _nav_with_members(_nav(routes))
-    by_name = {r.name: r for r in routes}
-    router = APIRouter(include_in_schema=False)
+def _html_handler(route: PageRoute, nav: Nav) -> Callable[[Request], HTMLResponse]:
+    """The GET handler of a page route: the page, or an error page naming what failed."""
 
-    def html_handler(route: PageRoute) -> Callable[[Request], HTMLResponse]:
-        def handler(request: Request) -> HTMLResponse:
-            try:
-                page = route.builder(_params(request))
-            except PageError as err:
-                return HTMLResponse(render_error(str(err), err.status, nav), status_code=err.status)
-            return HTMLResponse(render_page(page, nav))
+    def handler(request: Request) -> HTMLResponse:
+        try:
+            page = route.builder(_params(request))
+        except PageError as err:
+            return HTMLResponse(render_error(str(err), err.status, nav), status_code=err.status)
+        except Exception as err:  # a library failure still answers with a page that says what failed
+            logger.exception("page %s failed", route.name)
+            message = f"The {route.name} page could not be built: {type(err).__name__}: {err}"
+            return HTMLResponse(render_error(message, 500, nav), status_code=500)
+        return HTMLResponse(render_page(page, nav))
 
-        handler.__name__ = f"page_{route.name}"
-        return handler
+    handler.__name__ = f"page_{route.name}"
+    return handler
 
-    for route in routes:
-        router.add_api_route(route.path, html_handler(route), methods=["GET"], response_class=HTMLResponse)
+
+def _csv_handler(by_name: dict[str, PageRoute]) -> Callable[..., Response]:
+    """``/download.csv``: the data of one block of a page (named after its content)."""
 
     def csv_download(request: Request, page: str = "", block: str = "") -> Response:
         """The data of one block of a page as CSV (the page's own parameters in the query)."""
@@ -140,9 +138,15 @@ def build_router() -> APIRouter:
             frame = route.builder(params).block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        text = frame.to_csv(index=False, lineterminator="\n")
-        headers = {"Content-Disposition": f'attachment; filename="{page}-{_SLUG_SAFE.sub("", block)}.csv"'}
-        return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
+        # named after its content: page, the page's parameters (material, year, ...) and the block
+        name = "-".join([page, *(str(v) for _, v in sorted(params.items())), block])
+        return csv_response(frame, name)
+
+    return csv_download
+
+
+def _assess_handler(by_name: dict[str, PageRoute], nav: Nav) -> Callable[..., Any]:
+    """``POST /prices/assess``: reference prices of an uploaded deals file (not stored)."""
 
     async def prices_assess(request: Request) -> Response:
         """Reference prices assessed from an uploaded deals file, shown on the prices page (not stored)."""
@@ -172,10 +176,54 @@ def build_router() -> APIRouter:
         page = replace(page, context={**page.context, "assessment": assessment})
         return HTMLResponse(render_page(page, nav))
 
-    router.add_api_route("/prices/assess", prices_assess, methods=["POST"])
-    router.add_api_route("/download.csv", csv_download, methods=["GET"])
+    return prices_assess
+
+
+def _pdf_handler(by_name: dict[str, PageRoute]) -> Callable[..., Response]:
+    """``/materials/brief.pdf``: the PDF brief of a material page."""
+
+    def material_pdf(request: Request) -> Response:
+        """The PDF brief of a material page (``?material=``): its message, key facts, largest producers,
+        sources and editions (:mod:`critmin.web.brief`)."""
+        from critmin.web.brief import material_brief
+
+        try:
+            page = by_name["material"].builder(_params(request))
+        except PageError as err:
+            return Response(f"{err}\n", err.status, media_type="text/plain")
+        name = page.params.get("material", "material")
+        headers = {"Content-Disposition": f'attachment; filename="critmin-brief-{name}.pdf"'}
+        return Response(material_brief(page), media_type="application/pdf", headers=headers)
+
+    return material_pdf
+
+
+def build_router() -> APIRouter:
+    """The dashboard router: pages, ``/download.csv?page=..&block=..``, ``/vendor/plotly.min.js``.
+
+    Path parameters are avoided (pages take query parameters) so that the service's route-table tests
+    need no mapping for them; member pages use ``{member_id}`` and are refused to other accounts.
+    """
+    from critmin.web.compare import build_compare_router
+    from critmin.web.members import build_members_router
+    from critmin.web.published import build_published_router
+    from critmin.web.reserve import build_operations_router
+    from critmin.web.scenarios import build_scenarios_router
+
+    routes = page_routes()
+    nav = _nav_with_members(_nav(routes))
+    by_name = {r.name: r for r in routes}
+    router = APIRouter(include_in_schema=False)
+    for route in routes:
+        handler = _html_handler(route, nav)
+        router.add_api_route(route.path, handler, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route("/prices/assess", _assess_handler(by_name, nav), methods=["POST"])
+
+    router.add_api_route("/materials/brief.pdf", _pdf_handler(by_name), methods=["GET"])
+    router.add_api_route("/download.csv", _csv_handler(by_name), methods=["GET"])
     router.include_router(build_members_router(nav))
     router.include_router(build_published_router(nav))
+    router.include_router(build_compare_router(nav))
     router.include_router(build_operations_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])

@@ -12,6 +12,7 @@ import yaml
 
 from critmin.web import figures
 from critmin.web.page import Block
+from critmin.web.render import money
 
 MONTH_COLUMNS = ["material", "month", "restricted_t", "shortfall_t", "released_t", "demand_destroyed_t",
                  "consumption_outside_t"]  # fmt: skip
@@ -143,16 +144,16 @@ def shock_summary(result: Mapping[str, Any], scenario: Mapping[str, Any]) -> tup
         parts = {k: v for k, v in (m.get("loss_parts_usd") or m.get("loss_parts") or {}).items()
                  if isinstance(v, int | float)}  # fmt: skip
         row = {"material": material, "ban window": window, "peak price (x pre-shock)": round(peak, 3),
-               "peak month": peak_month, "shortfall (t)": round(float(sum(m["shortfall_t"])), 1),
+               "peak month": peak_month, "shortfall (t)": float(f"{float(sum(m['shortfall_t'])):.4g}"),
                "loss (USD)": round(float(m["loss_usd"])), **{f"loss: {k} (USD)": round(float(v))
                                                               for k, v in parts.items()}}  # fmt: skip
         rows.append(row)
-        part_text = (" (" + ", ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in parts.items()) + ")"
+        part_text = (" (" + ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in parts.items()) + ")"
                      if parts else "")  # fmt: skip
         lines.append(
             f"{material}: restriction in {window} of {result.get('horizon_months')}; peak price outside the "
             f"restricting zone {peak:.2f} x the pre-shock price (month {peak_month}); shortfall "
-            f"{row['shortfall (t)']:,.1f} t; loss {row['loss (USD)']:,.0f} USD{part_text}."
+            f"{row['shortfall (t)']:,.4g} t; loss {money(float(m['loss_usd']))}{part_text}."
         )
     return lines, Block("summary", "Peak price, ban window and loss per material", pd.DataFrame(rows),
                         wide=True, caption="Peak price: the highest monthly price index outside the "

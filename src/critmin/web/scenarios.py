@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import Me, call, token_of, whoami
 from critmin.web.page import Page, PageError
-from critmin.web.render import environment, render_page
+from critmin.web.render import csv_response, environment, render_page
 from critmin.web.scenario_results import (
     ScenarioInputError,
     check_choice,
@@ -92,8 +92,16 @@ def job_page(job: dict[str, Any]) -> Page:
         title = "Reference prices from the members' submitted deals"
     elif status == "succeeded" and kind == "montecarlo":
         blocks = ranking_blocks(result)
-        editions = dict((result.get("metadata") or {}).get("data_editions") or {})
+        meta = result.get("metadata") or {}
+        editions = dict(meta.get("data_editions") or {})
         title = "Monte Carlo risk ranking"
+        p = meta.get("parameters") or {}
+        lead = [
+            f"{int(p.get('n_scenarios', 0)):,} random restriction scenarios (seed {p.get('seed')}) over "
+            f"{p.get('horizon_months')} months; VaR and CVaR at the "
+            f"{100 * float(p.get('var_level', 0)):.0f}% level; backend {result.get('backend', 'local')}; "
+            f"members' losses allocated by {p.get('member_allocation', 'import share')}."
+        ]
     intro = ""
     if kind == "simulate" and status == "succeeded":
         intro = (f"Total loss {result.get('total_loss_usd', 0):,.0f} USD over {result.get('horizon_months')} "
@@ -110,45 +118,49 @@ def job_page(job: dict[str, Any]) -> Page:
     )
 
 
-def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
-    """Routes of the scenario lab."""
-    router = APIRouter(include_in_schema=False)
-    env = environment()
+class _ScenarioRoutes:
+    """The handlers of :func:`build_scenarios_router`, sharing its navigation and settings."""
 
-    def error_html(message: str, status: int) -> HTMLResponse:
-        html = env.get_template("error.html").render(message=message, status=status, nav=nav, user="")
+    def __init__(self, nav: list[tuple[str, str, str]]) -> None:
+        self.nav = nav
+        self.env = environment()
+
+    def error_html(self, message: str, status: int) -> HTMLResponse:
+        html = self.env.get_template("error.html").render(
+            message=message, status=status, nav=self.nav, user=""
+        )
         return HTMLResponse(html, status_code=status)
 
-    async def _signed_in(request: Request) -> tuple[str, Me] | None:
+    async def _signed_in(self, request: Request) -> tuple[str, Me] | None:
         token = token_of(request)
         me = await whoami(request, token)
         return (token, me) if token is not None and me is not None else None
 
-    async def _jobs(request: Request, token: str) -> list[dict[str, Any]]:
+    async def _jobs(self, request: Request, token: str) -> list[dict[str, Any]]:
         r = await call(request, "GET", "/jobs", token)
         jobs = r.json() if r.status_code == 200 else []
         mine = [j for j in jobs if j.get("kind") in LAB_KINDS]
         return sorted(mine, key=lambda j: str(j.get("created_at", "")), reverse=True)[:10]
 
-    async def lab(request: Request) -> Response:
-        auth = await _signed_in(request)
-        jobs = await _jobs(request, auth[0]) if auth else []
-        return HTMLResponse(_lab_html(nav, auth[1] if auth else None, jobs))
+    async def lab(self, request: Request) -> Response:
+        auth = await self._signed_in(request)
+        jobs = await self._jobs(request, auth[0]) if auth else []
+        return HTMLResponse(_lab_html(self.nav, auth[1] if auth else None, jobs))
 
-    async def _submit(request: Request, token: str, kind: str, params: dict[str, Any]) -> Response:
+    async def _submit(self, request: Request, token: str, kind: str, params: dict[str, Any]) -> Response:
         r = await call(request, "POST", "/jobs", token, json={"kind": kind, "params": params})
         if r.status_code != 202:
-            return error_html(
+            return self.error_html(
                 f"The service refused the {kind} job ({r.status_code}): {r.text[:500]}", r.status_code
             )
         return RedirectResponse(f"/scenarios/jobs/{r.json()['id']}", status_code=303)
 
-    async def run(request: Request) -> Response:
+    async def run(self, request: Request) -> Response:
         """Validate the scenario (form, YAML upload or bundled example), then submit a ``simulate`` job."""
         form = await checked_form(request)
-        auth = await _signed_in(request)
+        auth = await self._signed_in(request)
         if auth is None:
-            return error_html("Sign in (Members) with your API token to run scenarios.", 401)
+            return self.error_html("Sign in (Members) with your API token to run scenarios.", 401)
         token, me = auth
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get("yaml")
@@ -171,78 +183,84 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
                              fields.get("exporter", "").strip())  # fmt: skip
                 scenario = compose_scenario(fields)
         except ScenarioInputError as err:
-            jobs = await _jobs(request, token)
-            return HTMLResponse(_lab_html(nav, me, jobs, form=fields, error=str(err)))
-        return await _submit(request, token, "simulate", {"scenario": scenario})
+            jobs = await self._jobs(request, token)
+            return HTMLResponse(_lab_html(self.nav, me, jobs, form=fields, error=str(err)))
+        return await self._submit(request, token, "simulate", {"scenario": scenario})
 
-    async def montecarlo(request: Request) -> Response:
+    async def montecarlo(self, request: Request) -> Response:
         """Submit a ``montecarlo`` job (scenarios, seed, horizon)."""
         form = await checked_form(request)
-        auth = await _signed_in(request)
+        auth = await self._signed_in(request)
         if auth is None:
-            return error_html("Sign in (Members) with your API token to run the Monte Carlo.", 401)
+            return self.error_html("Sign in (Members) with your API token to run the Monte Carlo.", 401)
         params: dict[str, Any] = {}
         for name in ("n_scenarios", "seed", "horizon_months"):
             raw = str(form.get(name) or "").strip()
             if raw:
                 if not raw.isdigit():
-                    jobs = await _jobs(request, auth[0])
+                    jobs = await self._jobs(request, auth[0])
                     msg = f"form field {name}: value {raw!r}; expected a whole number"
-                    return HTMLResponse(_lab_html(nav, auth[1], jobs, error=msg))
+                    return HTMLResponse(_lab_html(self.nav, auth[1], jobs, error=msg))
                 params[name] = int(raw)
-        return await _submit(request, auth[0], "montecarlo", params)
+        return await self._submit(request, auth[0], "montecarlo", params)
 
-    async def submitted_prices(request: Request) -> Response:
+    async def submitted_prices(self, request: Request) -> Response:
         """Secretariat: reference prices from the members' submitted deals (the ``price_submitted`` job)."""
         form = await checked_form(request)
-        auth = await _signed_in(request)
+        auth = await self._signed_in(request)
         if auth is None:
-            return error_html("Sign in (Members) with the secretariat's token.", 401)
+            return self.error_html("Sign in (Members) with the secretariat's token.", 401)
         if auth[1].role != "secretariat":
-            return error_html(
+            return self.error_html(
                 "Reference prices from the members' deals are assessed by the secretariat.", 403
             )
         params = {"as_of": str(form.get("as_of") or ""), "window_days": str(form.get("window_days") or "30")}
-        return await _submit(request, auth[0], "price_submitted", params)
+        return await self._submit(request, auth[0], "price_submitted", params)
 
-    async def _job(request: Request, job_id: str) -> dict[str, Any] | Response:
-        auth = await _signed_in(request)
+    async def _job(self, request: Request, job_id: str) -> dict[str, Any] | Response:
+        auth = await self._signed_in(request)
         if auth is None:
-            return error_html("Sign in (Members) with your API token to see your jobs.", 401)
+            return self.error_html("Sign in (Members) with your API token to see your jobs.", 401)
         r = await call(request, "GET", f"/jobs/{job_id}", auth[0])
         if r.status_code != 200:
-            return error_html(JOB_NOT_FOUND, 404 if r.status_code in (403, 404, 422) else r.status_code)
+            return self.error_html(JOB_NOT_FOUND, 404 if r.status_code in (403, 404, 422) else r.status_code)
         job: dict[str, Any] = r.json()
         return job
 
-    async def show_job(job_id: str, request: Request) -> Response:
-        job = await _job(request, job_id)
+    async def show_job(self, job_id: str, request: Request) -> Response:
+        job = await self._job(request, job_id)
         if isinstance(job, Response):
             return job
-        return HTMLResponse(render_page(job_page(job), nav))
+        return HTMLResponse(render_page(job_page(job), self.nav))
 
-    async def job_status(job_id: str, request: Request) -> Response:
+    async def job_status(self, job_id: str, request: Request) -> Response:
         """Status, progress and message of a job (polled by the progress bar)."""
-        job = await _job(request, job_id)
+        job = await self._job(request, job_id)
         if isinstance(job, Response):
             return JSONResponse({"detail": JOB_NOT_FOUND}, status_code=job.status_code)
         return JSONResponse({k: job.get(k) for k in ("status", "progress", "message", "error")})
 
-    async def job_csv(job_id: str, request: Request, block: str = "") -> Response:
-        job = await _job(request, job_id)
+    async def job_csv(self, job_id: str, request: Request, block: str = "") -> Response:
+        job = await self._job(request, job_id)
         if isinstance(job, Response):
             return Response(JOB_NOT_FOUND + "\n", job.status_code, media_type="text/plain")
         try:
             frame = job_page(job).block(block).frame
         except PageError as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
-        return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8")
+        name = (job.get("result") or {}).get("scenario") or job["kind"]
+        return csv_response(frame, f"{job['kind']}-{name}-{block}")
 
-    router.add_api_route("/scenarios", lab, methods=["GET"])
-    router.add_api_route("/scenarios/run", run, methods=["POST"])
-    router.add_api_route("/scenarios/montecarlo", montecarlo, methods=["POST"])
-    router.add_api_route("/prices/submitted", submitted_prices, methods=["POST"])
-    router.add_api_route("/scenarios/jobs/{job_id}", show_job, methods=["GET"])
-    router.add_api_route("/scenarios/jobs/{job_id}/status", job_status, methods=["GET"])
-    router.add_api_route("/scenarios/jobs/{job_id}/download.csv", job_csv, methods=["GET"])
+
+def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
+    """Routes of the scenario lab."""
+    router = APIRouter(include_in_schema=False)
+    h = _ScenarioRoutes(nav)
+    router.add_api_route("/scenarios", h.lab, methods=["GET"])
+    router.add_api_route("/scenarios/run", h.run, methods=["POST"])
+    router.add_api_route("/scenarios/montecarlo", h.montecarlo, methods=["POST"])
+    router.add_api_route("/prices/submitted", h.submitted_prices, methods=["POST"])
+    router.add_api_route("/scenarios/jobs/{job_id}", h.show_job, methods=["GET"])
+    router.add_api_route("/scenarios/jobs/{job_id}/status", h.job_status, methods=["GET"])
+    router.add_api_route("/scenarios/jobs/{job_id}/download.csv", h.job_csv, methods=["GET"])
     return router

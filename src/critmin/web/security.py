@@ -4,7 +4,10 @@
   the same token in a hidden field (``{{ csrf_field() }}`` in the templates). :func:`checked_form` reads a
   posted form only when the field equals the cookie (double submit) and the request's ``Origin`` (or, when
   a browser sends none, its ``Referer``) is this server; otherwise :class:`CsrfRefused` answers 403.
-  Sign-in is a form like any other, so a login CSRF is refused too.
+  Sign-in is a form like any other, so a login CSRF is refused too. The service sends
+  ``Referrer-Policy: no-referrer``, under which a browser posts ``Origin: null``; the dashboard's pages
+  therefore declare ``<meta name="referrer" content="same-origin">`` (nothing leaves for other sites, and
+  the browser names this server as the form's origin).
 - Cookies are ``Secure`` when the request came over HTTPS, directly or through a proxy that says so in
   ``X-Forwarded-Proto`` and whose address is in ``CRITMIN_TRUSTED_PROXIES`` (comma-separated; default
   the loopback addresses, where a local reverse proxy runs).

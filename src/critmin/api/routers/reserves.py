@@ -18,10 +18,28 @@ from critmin.vault import Operation, VaultRuleError, replay
 
 router = APIRouter(tags=["reserves"])
 READERS = ("secretariat", "reserve_operator", "participant")
+OPERATORS = ("secretariat", "reserve_operator")
 
 
-def _out(r: Reserve) -> ReserveOut:
-    return ReserveOut(id=r.id, name=r.name, version=r.version, state=state_of(r).model_dump(mode="json"))
+def participant_view(state: dict[str, Any], participant_id: str) -> dict[str, Any]:
+    """A participant's view of the state: the stock and its own subscriptions, draws and carry owed; the
+    other participants' records are removed (a participant account is the vault participant of its name)."""
+    mine = {k: v for k, v in state["subscriptions"].items() if v["participant_id"] == participant_id}
+    return {
+        **state,
+        "participants": {k: v for k, v in state["participants"].items() if k == participant_id},
+        "subscriptions": mine,
+        "draws": {k: v for k, v in state["draws"].items() if v["participant_id"] == participant_id},
+        "carry_owed_usd": {k: v for k, v in state["carry_owed_usd"].items() if k == participant_id},
+        "applied": {},
+    }
+
+
+def _out(r: Reserve, who: Principal | None = None) -> ReserveOut:
+    state = state_of(r).model_dump(mode="json")
+    if who is not None and who.role == "participant":
+        state = participant_view(state, who.name)
+    return ReserveOut(id=r.id, name=r.name, version=r.version, state=state)
 
 
 @router.get("/reserves", response_model=list[ReserveOut])
@@ -30,7 +48,7 @@ def list_reserves(
 ) -> list[ReserveOut]:
     """Every reserve with its state."""
     with store.read() as s:
-        return [_out(r) for r in s.execute(select(Reserve).order_by(Reserve.id)).scalars()]
+        return [_out(r, who) for r in s.execute(select(Reserve).order_by(Reserve.id)).scalars()]
 
 
 @router.post("/reserves", response_model=ReserveOut, status_code=201)
@@ -56,7 +74,26 @@ def get_reserve(
         r = s.get(Reserve, reserve_id)
         if r is None:
             raise HTTPException(status_code=404, detail=f"reserve {reserve_id} not found")
-        return _out(r)
+        return _out(r, who)
+
+
+@router.get("/reserves/{reserve_id}/positions", response_model=list[dict[str, Any]])
+def get_positions(
+    reserve_id: DbId, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
+) -> list[dict[str, Any]]:
+    """Subscribers' positions (committed and open tonnes, fees, draw rights, repurchase exposure); a
+    participant sees only its own (the vault participant whose id is its account name)."""
+    from critmin.serialize import plain
+    from critmin.vault.positions import positions
+
+    with store.read() as s:
+        r = s.get(Reserve, reserve_id)
+        if r is None:
+            raise HTTPException(status_code=404, detail=f"reserve {reserve_id} not found")
+        state = state_of(r)
+    table = positions(state, who.name if who.role == "participant" else None)
+    rows: list[dict[str, Any]] = plain(table.to_dict(orient="records"))
+    return rows
 
 
 @router.post("/reserves/{reserve_id}/operations", response_model=OperationOut)
@@ -85,7 +122,7 @@ def reserve_operation(
 
 @router.get("/reserves/{reserve_id}/ledger", response_model=list[dict[str, Any]])
 def get_ledger(
-    reserve_id: DbId, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
+    reserve_id: DbId, who: Principal = Depends(require(*OPERATORS)), store: Store = Depends(get_store)
 ) -> list[dict[str, Any]]:
     """The reserve's ledger entries in order (the vault library's records)."""
     with store.read() as s:
@@ -96,7 +133,7 @@ def get_ledger(
 
 @router.get("/reserves/{reserve_id}/replay", response_model=ReplayOut)
 def replay_ledger(
-    reserve_id: DbId, who: Principal = Depends(require(*READERS)), store: Store = Depends(get_store)
+    reserve_id: DbId, who: Principal = Depends(require(*OPERATORS)), store: Store = Depends(get_store)
 ) -> ReplayOut:
     """Replay the stored ledger from an unopened reserve and compare with the stored state."""
     with store.read() as s:

@@ -15,21 +15,21 @@ the critmin dashboard or another cluster may hold (issue 13 item 7).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from critmin.disruption.montecarlo import ChunkOutput, ChunkSpec, run_chunk
-
 
 def run_chunks(
-    spec: ChunkSpec,
+    run_chunk: Callable[..., Any],
+    spec: Any,
     sizes: Sequence[int],
     seeds: Sequence[np.random.SeedSequence],
     keep_paths: bool,
     progress: Callable[[int, int], None] | None,
     scheduler: str | None = None,
     processes: bool = True,
-) -> list[ChunkOutput]:
+) -> list[Any]:
     """Chunk outputs in chunk order (gathered as they complete, for progress)."""
     import dask
     from distributed import Client, LocalCluster, as_completed
@@ -54,7 +54,7 @@ def run_chunks(
             for n, s in zip(sizes, seeds, strict=True)
         ]
         order = {f.key: i for i, f in enumerate(futures)}
-        outs: list[ChunkOutput | None] = [None] * len(futures)
+        outs: list[Any] = [None] * len(futures)
         total, done = sum(sizes), 0
         for fut in as_completed(futures):
             i = order[fut.key]

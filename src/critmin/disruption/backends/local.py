@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from critmin.disruption.montecarlo import ChunkOutput, ChunkSpec, run_chunk
-
 
 def run_chunks(
-    spec: ChunkSpec,
+    run_chunk: Callable[..., Any],
+    spec: Any,
     sizes: Sequence[int],
     seeds: Sequence[np.random.SeedSequence],
     keep_paths: bool,
     progress: Callable[[int, int], None] | None,
-) -> list[ChunkOutput]:
-    """Chunk outputs in chunk order."""
+) -> list[Any]:
+    """Chunk outputs in chunk order (``run_chunk(spec, n, seed, keep_paths)`` per chunk; the backends do
+    not import the Monte Carlo module, so no import circle)."""
     total, done, outs = sum(sizes), 0, []
     for n, s in zip(sizes, seeds, strict=True):
         outs.append(run_chunk(spec, n, s, keep_paths))

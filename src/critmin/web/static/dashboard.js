@@ -123,11 +123,40 @@
     stage.addEventListener("change", onStage);
   }
 
+  /* Overview: the stage list follows the map material (its stages with data). */
+  function linkOverview() {
+    var material = document.getElementById("ov-material");
+    var stage = document.getElementById("ov-stage");
+    if (!material || !stage) { return; }
+    material.addEventListener("change", function () {
+      var opt = material.options[material.selectedIndex];
+      var keep = stage.value;
+      stage.innerHTML = "";
+      (opt.getAttribute("data-stages") || "").split(" ").forEach(function (v) {
+        var o = document.createElement("option");
+        o.value = v; o.textContent = v; if (v === keep) { o.selected = true; }
+        stage.appendChild(o);
+      });
+    });
+  }
+
+  /* Scenario lab: the ticked runs go to the comparison page as one job=<id>,<id> parameter. */
+  function linkCompare() {
+    var form = document.getElementById("compare-form");
+    if (!form) { return; }
+    form.addEventListener("submit", function () {
+      var ids = Array.prototype.map.call(form.querySelectorAll(".compare-pick:checked"), function (c) { return c.value; });
+      document.getElementById("compare-jobs").value = ids.join(",");
+    });
+  }
+
   window.critmin = { drawCharts: drawCharts };
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("job-progress");
     if (box) { followJob(box); }
     linkChoices();
+    linkOverview();
+    linkCompare();
   });
   window.addEventListener("load", function () {
     drawCharts(document).then(function () {
