@@ -31,12 +31,12 @@ def test_shock_missing_file_says_it_does_not_exist_and_lists_bundled(tmp_path: P
     res = runner.invoke(app, ["shock", str(missing)])
     assert res.exit_code == 2
     assert f"{missing}: cannot read scenario file: it does not exist" in res.output
-    assert bundled_names() == ["gallium-2023", "rare-earths-2010"]
-    assert "bundled scenarios: gallium-2023, rare-earths-2010" in res.output
+    assert bundled_names() == ["gallium-2023", "germanium-2023", "rare-earths-2010"]
+    assert "bundled scenarios: gallium-2023, germanium-2023, rare-earths-2010" in res.output
     unknown = runner.invoke(app, ["shock", "gallium-2024"])
     assert unknown.exit_code == 2
     assert "no bundled scenario 'gallium-2024'" in unknown.output
-    assert "bundled scenarios: gallium-2023, rare-earths-2010" in unknown.output
+    assert "bundled scenarios: gallium-2023, germanium-2023, rare-earths-2010" in unknown.output
 
 
 def test_floor_unknown_material_names_the_priced_materials() -> None:

@@ -220,7 +220,7 @@ def server_url(server: Server) -> str:
 @pytest.fixture
 def visit(browser: Any, server_url: str) -> Iterator[Visit]:
     """A fresh 1366x768 browser context recording requests and console errors."""
-    # the app's CSP (script-src 'self') stays on: the tests poll through ``evaluate`` (see ``Visit.wait_for``),
+    # the app's CSP (script-src 'self') stays on: the tests poll through ``evaluate`` (``Visit.wait_for``),
     # never ``wait_for_function``, whose string predicates the CSP forbids
     context = browser.new_context(viewport=VIEWPORT)
     v = Visit(page=None, base=server_url)
