@@ -241,8 +241,7 @@ def _cells(
                 xr, _, _, ok_r = clear_point(
                     ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
                 )
-                xr_prev = xr
-                ok = ok and ok_r
+                xr_prev, ok = xr, ok and ok_r
                 p_r = math.exp(xr)
                 r_loss = producer_point(p_r, ra, pr[4], pr[16])
             failed += 0 if ok else 1
