@@ -147,3 +147,16 @@ def test_error_rows_are_exactly_the_corrupted_rows(n: int, data: st.DataObject) 
         validate_rows("production", rows)
     assert [e.row for e in exc.value.errors] == bad
     assert {(e.field, e.value) for e in exc.value.errors} == {("year", "twenty")}
+
+
+def test_a_stray_carriage_return_is_a_422_not_a_server_error(service: Service) -> None:
+    """Found by schemathesis: a CSV body of just "\\r0" broke the csv reader (500)."""
+    h = service.auth("member_a")
+    before = _counts(service)
+    for body in ("\r0", 'material,stage\n"x\ry\n'):
+        r = service.client.post(
+            f"{API}/submissions/csv?kind=demand", files={"file": ("d.csv", body, "text/csv")}, headers=h
+        )
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["errors"], body
+    assert _counts(service) == before

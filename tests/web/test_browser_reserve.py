@@ -22,7 +22,10 @@ def test_reserve_sizing_page(visit: Visit) -> None:
     visit.screenshot("reserve")
     visit.assert_clean()
     assert visit.page.locator("#table-optimised tbody tr").count() >= 1
-    assert visit.page.locator("#chart-comparison .bars path").count() == 3
+    assert visit.page.locator("#chart-comparison .bars path").count() == 4  # optimised + IEA, Japan, NDS
+    lead = visit.page.inner_text("#reserve-lead")
+    assert "net benefit" in lead and "Debt service is missed in" in lead
+    assert visit.page.locator("#chart-finances").count() == 1
 
 
 def _vault_ops(day: str = "2026-01-05") -> list[dict[str, object]]:

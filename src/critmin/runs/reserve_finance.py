@@ -31,6 +31,9 @@ class ReserveFinanceRequest(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     carry_fee_rate: float | None = Field(default=None, ge=-1, le=1, description="share a year")
     operations: list[dict[str, Any]] | None = Field(default=None, max_length=100_000)
+    holdings_usd: dict[str, float] | None = Field(
+        default=None, description="material -> USD held at purchase prices (e.g. a sizing plan's spend)"
+    )
     budget_usd: float | None = Field(default=None, ge=0, le=1e13)
     sizing_scenarios: int = Field(default=200, ge=_R.scenarios.min, le=_R.scenarios.max)
 
@@ -115,7 +118,7 @@ def run(
     request: ReserveFinanceRequest, *, atlas: Any = None, params: ParameterSet | None = None
 ) -> ReserveFinanceResult:
     """Build the book and run the finance model (see the module docstring)."""
-    from critmin.vault.finance_inputs import book_from_state, run_finance
+    from critmin.vault.finance_inputs import book_from_holdings, book_from_state, run_finance
 
     ps = params or ParameterSet()
     if atlas is None:
@@ -124,6 +127,8 @@ def run(
         atlas = load_atlas()
     if request.operations is not None:
         book = book_from_state(state_from_operations(request.operations))
+    elif request.holdings_usd is not None:
+        book = book_from_holdings({m: v for m, v in request.holdings_usd.items() if v > 0}, ps)
     else:
         book = sized_book(atlas, request.budget_usd, request.sizing_scenarios, request.seed, ps)
     if not book.materials:

@@ -131,19 +131,30 @@ class SubmissionInvalid(ValueError):
 
 
 def parse_csv(text: str) -> list[dict[str, Any]]:
-    """CSV text (header row + data rows) as a list of dicts; blank cells become absent fields."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        raise SubmissionInvalid(
-            [RowError(row=0, field="(header)", value="", reason="empty CSV: no header row")]
-        )
+    """CSV text (header row + data rows) as a list of dicts; blank cells become absent fields. Text the
+    csv module cannot read (e.g. a stray carriage return inside a field) is refused with its line."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows: list[dict[str, Any]] = []
-    for raw in reader:
-        extra = raw.pop(None, None)
-        row: dict[str, Any] = {k: v for k, v in raw.items() if v not in (None, "")}
-        if extra:
-            row["(extra cells)"] = extra
-        rows.append(row)
+    try:
+        if reader.fieldnames is None:
+            raise SubmissionInvalid(
+                [RowError(row=0, field="(header)", value="", reason="empty CSV: no header row")]
+            )
+        for raw in reader:
+            extra = raw.pop(None, None)
+            row: dict[str, Any] = {k: v for k, v in raw.items() if v not in (None, "")}
+            if extra:
+                row["(extra cells)"] = extra
+            rows.append(row)
+    except csv.Error as exc:
+        line = reader.line_num
+        raise SubmissionInvalid(
+            [
+                RowError(
+                    row=max(0, line - 1), field="(file)", value=f"line {line}", reason=f"not valid CSV: {exc}"
+                )
+            ]
+        ) from exc
     return rows
 
 

@@ -168,7 +168,8 @@ def cash_flows(book: Book, terms: FinanceTerms, price_index: np.ndarray, disrupt
         raise ValueError("cash_flows: price_index must be finite and > 0")
     equity_in, drawn = drawdown(book, terms)
     interest, principal = debt_schedule(terms, drawn)
-    debt = drawn - np.cumsum(principal)
+    debt = np.maximum(drawn - np.cumsum(principal), 0.0)
+    debt[np.abs(debt) < 1e-6 * max(drawn, 1.0)] = 0.0  # the annuity repays to rounding
     committed, uncommitted = book.committed_usd, book.purchase_usd - book.committed_usd
     # share of each commitment still open after each year: a draw not replenished is paid at market
     taken = disrupted * (terms.draw_share * terms.unreplenished_share)  # [S, N, M]

@@ -152,7 +152,7 @@ def explain(pr: ReserveProblem, sol: ReserveSolution) -> tuple[pd.DataFrame, str
     carry = pr.carry_usd_per_t / pr.price_usd_per_t
     binds = np.where(
         x >= pr.cap_t - 1e-6 * np.maximum(pr.cap_t, 1.0),
-        "cap (share of world supply)",
+        "cap",
         np.where(x > 1e-9, "budget" if sol.budget_dual > 1e-12 else "benefit = carry", "carry > benefit"),
     )
     table = pd.DataFrame(

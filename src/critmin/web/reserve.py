@@ -20,114 +20,143 @@ from critmin.web.render import csv_response, environment, render_page
 from critmin.web.security import checked_form
 
 PARAM_KEYS = ("budget", "scenarios", "seed", "horizon", "cvar")
-PLAN_COLUMNS = ["material", "tonnes", "cost_usd", "days_of_cover", "expected_shortfall_t",
-                "expected_loss_avoided_usd", "expected_loss_with_usd", "carry_usd"]  # fmt: skip
+
+
 OPERATOR_ROLES = ("reserve_operator", "secretariat")
 
 
-def inputs_frame(data: Any) -> pd.DataFrame:
-    """One row per material of the LP inputs and the rule bases, aligned explicitly on the material."""
-    inp = data.inputs
-    index = pd.Index(sorted(inp.loss_per_tonne_usd.index), name="material")
-    cols = {
-        "loss_per_tonne_usd": inp.loss_per_tonne_usd,
-        "price_usd_per_t": inp.price_usd_per_t,
-        "max_holding_t": inp.max_holding_t,
-        "carry_rate_per_year": inp.carry_rate_per_year,
-        "net_imports_t_per_year": data.net_imports_t_per_year,
-        "consumption_t_per_year": data.consumption_t_per_year,
-    }
-    frame = pd.DataFrame({k: v.reindex(index) for k, v in cols.items()})
-    return frame.reset_index()
-
-
-def reserve_page(params: Mapping[str, str]) -> Page:
-    """Sizing page model (budget USD, Monte Carlo scenarios, seed, horizon months, CVaR ``alpha:weight``)."""
+def _request(params: Mapping[str, str]) -> Any:
     from pydantic import ValidationError
 
-    from critmin.atlas import load_atlas
-    from critmin.optimize.stockpile import CVaRSpec, StockpileConfig
-    from critmin.vault.sizing import comparison, default_budget, rule_plans, size_reserve, sizing_inputs
+    from critmin.optimize.stockpile import CVaRSpec
+    from critmin.options import options
+    from critmin.runs.reserve import ReserveSizingRequest
 
-    scenarios = int_param(params, "scenarios", 1000, 50, 20_000)
-    seed = int_param(params, "seed", 0, 0, 2**31 - 1)
-    horizon = int_param(params, "horizon", 12, 1, 120)
+    bound = options().reserve
     raw_budget = params.get("budget", "")
     try:
-        budget = float(raw_budget) if raw_budget else default_budget()
         spec = CVaRSpec.parse(params["cvar"]) if params.get("cvar") else None
-        config = StockpileConfig(budget_usd=budget, cvar=spec)
+        return ReserveSizingRequest(
+            budget_usd=float(raw_budget) if raw_budget else None,
+            n_scenarios=int_param(params, "scenarios", bound.scenarios.default, 50, 20_000),
+            seed=int_param(params, "seed", 0, 0, 2**31 - 1),
+            horizon_months=int_param(
+                params, "horizon", bound.horizon_months.default, 1, bound.horizon_months.max
+            ),
+            cvar_alpha=None if spec is None else spec.alpha,
+            cvar_weight=None if spec is None else spec.weight,
+        )
     except (ValueError, ValidationError) as err:
         first = str(err).splitlines()[0]
         raise PageError(
             f"reserve settings: {first} (budget={raw_budget!r}, cvar={params.get('cvar')!r})", 422
         ) from err
-    data = sizing_inputs(load_atlas(), scenarios, seed, horizon_months=horizon)
-    plan = size_reserve(data, config)
-    notes = [f"Left out (no data): {m} ({why})." for m, why in data.excluded.items()]
-    if not plan.solve.ok:
-        raise PageError(
-            f"the stockpile LP did not solve: {plan.solve.status} / {plan.solve.explanation}", 422
-        )
-    plans = [plan, *rule_plans(data, config)]
-    cmp = comparison(plans)
-    lead = reserve_lead(cmp)
+
+
+def _finance_blocks(result: Any) -> tuple[list[Block], list[str]]:
+    """The Vault's finances for the plan's holdings (critmin.runs.reserve_finance), by year with bands."""
+    from critmin.runs.reserve_finance import ReserveFinanceRequest
+    from critmin.runs.reserve_finance import run as finance
+
+    spent = {
+        str(m): float(v)
+        for m, v in zip(result.materials["material"], result.materials["cost_usd"], strict=True)
+        if v > 0
+    }
+    if not spent:
+        return [], ["The plan holds nothing, so there are no finances to show."]
+    fin = finance(ReserveFinanceRequest(holdings_usd=spent, n_scenarios=500, seed=result.request.seed))
+    by_year = fin.finance.by_year
+    bands = pd.concat(
+        [
+            pd.DataFrame(
+                {"year": by_year["year"], "equity_usd_bn": by_year[f"equity_{q}_usd"] / 1e9, "band": q}
+            )
+            for q in ("p5", "p50", "p95")
+        ],
+        ignore_index=True,
+    )
+    fig = figures.lines(bands, "year", "equity_usd_bn", "band", "Equity by year (P5, P50, P95)", "USD bn")
+    block = Block(
+        "finances",
+        "The Vault's finances over the loan term",
+        by_year,
+        fig,
+        "Cash and equity by year across 500 scenarios of prices and disruptions; debt after each year's "
+        "repayment; p_missed = share of scenarios whose cash cannot pay that year's debt service.",
+        wide=True,
+    )
+    return [block], [fin.headline]
+
+
+def reserve_page(params: Mapping[str, str]) -> Page:
+    """Sizing page model (budget USD, scenarios, seed, horizon months, CVaR ``alpha:weight``) on
+    ``critmin.runs.reserve`` and the finances of its holdings on ``critmin.runs.reserve_finance``."""
+    from critmin.runs.reserve import run
+
+    request = _request(params)
+    result = run(request)
+    if result.status != "Optimal":
+        raise PageError(f"the reserve LP did not solve: {result.status}", 422)
+    cmp = result.comparison
     net = cmp.assign(
         net_benefit_usd_bn=cmp["net_benefit_usd"] / 1e9, plan=[PLAN_NAMES.get(p, p) for p in cmp["plan"]]
     )
-    title = "Net benefit: expected loss avoided minus carrying cost"
-    cmp_fig = figures.bars(net, "plan", "net_benefit_usd_bn", title,
-                           "USD bn")  # fmt: skip
-    held = [p.table[p.table["tonnes"] > 0].assign(plan=p.name) for p in plans]
-    holdings = pd.concat(held, ignore_index=True)[["plan", "material", "tonnes", "cost_usd", "days_of_cover"]]
-    hold_fig = figures.bars(holdings, "material", "cost_usd", "Holdings by plan (cost)", "USD", group="plan")
-    hold_fig["layout"]["barmode"] = "group"
-    optimised = plan.table[plan.table["tonnes"] > 0][PLAN_COLUMNS].reset_index(drop=True)
+    cmp_fig = figures.bars(net, "plan", "net_benefit_usd_bn",
+                           "Net benefit: expected loss avoided minus carrying cost", "USD bn")  # fmt: skip
+    why = result.materials.sort_values("marginal_loss_avoided_per_usd", ascending=False)
+    optimised = why[why["tonnes"] > 0].reset_index(drop=True)
+    fin_blocks, fin_lead = _finance_blocks(result)
     blocks = [
-        Block("comparison", "Optimised plan and the days-of-cover rules", cmp, cmp_fig,
-              "Rules: IEA 90 days of net imports, Japan 60 days of consumption, scaled into the budget. "
-              "Net benefit = expected loss avoided - carrying cost over the horizon "
-              "(the stock keeps its value)."),
-        Block("holdings", "What each plan holds", holdings, hold_fig),
-        Block("optimised", "Optimised holdings (two-stage stochastic LP)", optimised, wide=True),
-        Block("inputs", "Sizing inputs per material", inputs_frame(data), wide=True),
+        Block("comparison", "Optimised plan and the rules", cmp, cmp_fig,
+              "Rules: IEA 90 days of net imports, Japan 60 days of consumption, an NDS-style shortfall rule, "
+              "each scaled into the budget and valued on the same scenarios."),
+        Block("optimised", "Optimised holdings", optimised, wide=True),
+        Block("why", "Why this much: loss avoided by the next dollar held vs its carrying cost",
+              why.reset_index(drop=True), wide=True),
+        *fin_blocks,
     ]  # fmt: skip
-    meta = plan.metadata
+    meta = result.metadata
     return Page(
         name="reserve",
-        title="Reserve (Vault): sizing",
+        title="Reserve (Vault): sizing and finances",
         blocks=blocks,
         editions=dict(meta.data_editions),
         params={k: str(params[k]) for k in PARAM_KEYS if params.get(k)},
-        intro=f"Budget {config.budget_usd:,.0f} USD; {scenarios:,} Monte Carlo scenarios (seed {seed}), "
-        f"{horizon}-month horizon; solver {plan.solve.status}. Parameter set {meta.parameter_digest}.",
-        notes=notes,
+        intro=f"Budget {result.budget_usd:,.0f} USD; {request.n_scenarios:,} Monte Carlo scenarios "
+        f"(seed {request.seed}), {request.horizon_months}-month horizon. "
+        f"Parameter set {meta.parameter_digest}.",
+        notes=[f"Left out (no data): {m} ({why})." for m, why in result.excluded.items()],
         template="reserve.html",
         context={
-            "lead": lead,
+            "lead": [result.headline, *reserve_lead(cmp), *fin_lead],
             "form": {
-                "budget": f"{config.budget_usd:.0f}",
-                "scenarios": scenarios,
-                "seed": seed,
-                "horizon": horizon,
+                "budget": f"{result.budget_usd:.0f}",
+                "scenarios": request.n_scenarios,
+                "seed": request.seed,
+                "horizon": request.horizon_months,
                 "cvar": params.get("cvar", ""),
             },
         },
     )
 
 
-PLAN_NAMES = {"optimised": "Optimised (stochastic LP)", "iea-net-imports": "IEA rule: 90 days of net imports",
-              "japan-consumption": "Japan rule: 60 days of consumption"}  # fmt: skip
+PLAN_NAMES = {
+    "optimised": "Optimised (stochastic LP)",
+    "iea-90-days-net-imports": "IEA rule: 90 days of net imports",
+    "japan-60-days-consumption": "Japan rule: 60 days of consumption",
+    "nds-style-p95-episode-gap": "NDS-style rule: the 95th-percentile episode gap",
+}
 
 
 def reserve_lead(cmp: pd.DataFrame) -> list[str]:
-    """The page's message: each plan's spend, carry, expected loss avoided and net benefit, in words."""
+    """Each plan's spend, carry, expected loss avoided and net benefit, in words."""
     from critmin.web.render import money
 
     return [
         f"{PLAN_NAMES.get(r['plan'], r['plan'])}: spends {money(r['cost_usd'])} plus {money(r['carry_usd'])} "
         f"carry, avoids an expected {money(r['expected_loss_avoided_usd'])} of loss; net benefit "
-        f"{money(r['net_benefit_usd'])} ({r['loss_avoided_per_dollar']:.2f} USD avoided per USD spent)."
+        f"{money(r['net_benefit_usd'])}."
         for _, r in cmp.iterrows()
     ]
 
