@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from critmin.analytics.exposure import exposure_detail, exposure_table
 from critmin.atlas import load_atlas
+from critmin.serialize import dumps
 from service.support import Service
 
 API = "/api/v1"
@@ -43,3 +45,45 @@ def test_materials_and_groups(service: Service) -> None:
     assert {"gallium", "lithium", "cobalt"} <= {m["slug"] for m in mats}
     groups = service.client.get(f"{API}/groups").json()
     assert "CHN" in groups["china"] and "USA" in groups["g7"]
+
+
+def _run_detail(material: str, stage: str, year: int, group: str) -> dict[str, object]:
+    """The detail the API serves: the exposure run's (the library's detail plus the edition note)."""
+    from critmin.runs.exposure import ExposureRequest, run
+
+    detail = run(ExposureRequest(material=material, stage=stage, year=year, group=group)).detail
+    lib = exposure_detail(load_atlas(), material, stage, year=year, group=group)
+    assert {k: v for k, v in detail.items() if k != "edition_note"}.keys() == lib.keys()
+    return dict(detail)
+
+
+def _stamped(doc: dict[str, object]) -> dict[str, object]:
+    """The document without ``created_at`` (a cached result keeps the time it was computed)."""
+    assert isinstance(doc.pop("created_at"), str)
+    return doc
+
+
+def test_exposure_json_is_compact_and_equal_to_the_library(service: Service) -> None:
+    r = service.client.get(f"{API}/exposure/cobalt/refine", params={"year": 2024})
+    assert r.status_code == 200
+    assert "\n" not in r.text and not r.text.startswith("{ ")  # no indentation
+    want = json.loads(dumps(_run_detail("cobalt", "refine", 2024, "ministerial-2026")))
+    assert _stamped(r.json()) == _stamped(want)
+    table = service.client.get(f"{API}/exposure", params={"year": 2023})
+    assert table.status_code == 200 and "\n" not in table.text
+
+
+def test_precompute_holds_every_pair_and_serves_it_unchanged(service: Service) -> None:
+    from critmin.api.routers import analytics
+
+    n = analytics.precompute_exposure(2022, "g7")
+    pairs = analytics.exposure_pairs()
+    assert n == len(pairs) > 40
+    for material, stage in pairs:  # every pair is held before any request asks for it
+        assert analytics.CACHE.detail(2022, "g7", material, stage) is not None
+    assert analytics.CACHE.table(2022, "g7") is not None
+    material, stage = pairs[len(pairs) // 2]
+    r = service.client.get(f"{API}/exposure/{material}/{stage}", params={"year": 2022, "group": "g7"})
+    want = _run_detail(material, stage, 2022, "g7")
+    assert _stamped(r.json()) == _stamped(json.loads(dumps(want)))
+    assert r.text == analytics.CACHE.detail(2022, "g7", material, stage)

@@ -34,9 +34,11 @@ def create_app(
     job_workers: int = 2,
     embedded_worker: bool = True,
     lease_seconds: float = LEASE_SECONDS,
+    precompute_exposure: bool = False,
 ) -> FastAPI:
     """The service app on ``store`` (default: :func:`critmin.store.database_url`); with
-    ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue."""
+    ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue; with
+    ``precompute_exposure`` it computes the default exposure details at start-up (background thread)."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
 
@@ -46,6 +48,8 @@ def create_app(
         worker = Worker(store, kinds, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
         app.state.jobs = JobRunner(store, kinds, worker)
         app.state.jobs.start()
+        if precompute_exposure:
+            analytics.start_precompute()
         try:
             yield
         finally:
@@ -120,6 +124,7 @@ def app_from_env() -> FastAPI:
         embedded_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0",
         job_workers=int(os.environ.get(JOB_THREADS_ENV, "2")),
         lease_seconds=float(os.environ.get(JOB_LEASE_ENV, str(LEASE_SECONDS))),
+        precompute_exposure=True,
     )
 
 

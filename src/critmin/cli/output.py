@@ -7,9 +7,10 @@ import math
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported by the commands that print frames, not at start-up
+    import pandas as pd
 
 
 class Format(StrEnum):
@@ -29,6 +30,8 @@ def to_json(obj: Any) -> str:
 
 def emit_frame(df: pd.DataFrame, fmt: Format, title: str = "", caption: str = "") -> None:
     """Print a DataFrame as a rich table, CSV or JSON records."""
+    import pandas as pd
+
     if fmt is Format.csv:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
         return
@@ -60,6 +63,8 @@ def emit_object(obj: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.json:
         sys.stdout.write(to_json(obj) + "\n")
         return
+    import pandas as pd
+
     flat = pd.DataFrame(
         [(k, v if not isinstance(v, dict | list) else to_json(v)) for k, v in obj.items()],
         columns=["field", "value"],

@@ -78,7 +78,13 @@ def serve(
     where = f"embedded, {job_threads} thread(s) per process" if embedded_worker else "none (critmin worker)"
     typer.echo(f"API processes: {workers}; job workers: {where}")
     if workers == 1:
-        api = create_app(store, embedded_worker=embedded_worker, job_workers=job_threads, lease_seconds=lease)
+        api = create_app(
+            store,
+            embedded_worker=embedded_worker,
+            job_workers=job_threads,
+            lease_seconds=lease,
+            precompute_exposure=True,
+        )
         uvicorn.run(api, host=host, port=port, log_level="info")
         return
     store.dispose()

@@ -191,6 +191,7 @@ def _cells(
     keep: bool,
     tot: FloatArray,
     paths: FloatArray,
+    restrictor: bool,
 ) -> int:
     """Monthly steps of every cell (rows of ``withheld``), compiled; adds to ``tot`` [8, N] (``_TOTALS``
     and the highest outside price) and, if ``keep``, fills ``paths`` [13, N, T] (``_PATH_ORDER``).
@@ -236,12 +237,11 @@ def _cells(
             destroyed = -d0 * math.expm1(ed * x)
             la, lb, lc, ld = loss_point(p_out, d0, ed, short, s0 * math.exp(es * x) + spare, pr[16], pr[15])
             p_r, r_loss = p_out, 0.0
-            if ra > 0.0:
+            if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
                 xr, _, _, ok_r = clear_point(
                     ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
                 )
-                xr_prev = xr
-                ok = ok and ok_r
+                xr_prev, ok = xr, ok and ok_r
                 p_r = math.exp(xr)
                 r_loss = producer_point(p_r, ra, pr[4], pr[16])
             failed += 0 if ok else 1
@@ -271,13 +271,16 @@ def propagate(
     releases_t: FloatArray | None = None,
     *,
     keep_paths: bool = False,
+    restrictor: bool = True,
 ) -> KernelOutput:
     """Run the monthly steps for every scenario at once.
 
     ``a``, ``c``: ``[S, M]`` restrictor production and consumption shares (0 where no restriction);
     ``withheld``: ``[S, M, T]`` withheld export volume (fraction of world output, ``0 <= w <= a - c``);
     ``extra_gap``: ``[S, M, T]`` other supply gap of the outside zone (may be negative);
-    ``releases_t``: ``[S, M, T]`` stockpile releases offered, tonnes per month.
+    ``releases_t``: ``[S, M, T]`` stockpile releases offered, tonnes per month;
+    ``restrictor=False`` skips the restrictor zone's clearing (nothing of the outside zone depends on it):
+    ``price_restrictor`` then repeats the outside price and ``restrictor_producer_loss_usd`` is NaN.
     """
     _check(a, c, withheld, extra_gap=extra_gap, releases_t=releases_t)
     S, M, T = withheld.shape
@@ -307,11 +310,15 @@ def propagate(
         keep_paths,
         tot,
         store,
+        restrictor,
     )
     if failed:
         raise RuntimeError(f"propagate: {failed} zone clearings did not converge in {MAX_ITER} iterations")
     paths = {k: store[j].reshape(S, M, T) for j, k in enumerate(_PATH_ORDER)} if keep_paths else {}
-    return _output(p, dict(zip(_TOTALS, tot[:-1], strict=True)), tot[-1], paths, (S, M))
+    totals = dict(zip(_TOTALS, tot[:-1], strict=True))
+    if not restrictor:
+        totals["restrictor_loss"] = np.full(N, np.nan)  # not computed: never a zero loss
+    return _output(p, totals, tot[-1], paths, (S, M))
 
 
 def _output(

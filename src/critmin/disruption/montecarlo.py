@@ -241,7 +241,7 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
     s_idx, m_idx = np.nonzero(d.chosen >= 0)
     a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
     kp = _pair_params(spec, m_idx, None if sets is None else sets[s_idx])
-    out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths)
+    out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths, restrictor=False)
 
     def scatter(v: np.ndarray, base: float = 0.0) -> np.ndarray:
         full = np.full((n, M), base)

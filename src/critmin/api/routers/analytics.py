@@ -1,11 +1,15 @@
 """Public reads over the bundled atlas: materials, groups, the exposure table and one exposure detail.
 
-The endpoints call the library (``critmin.analytics.exposure``) and add no modelling; the exposure table of a
-(year, group) is a pure function of the bundled atlas and parameters, so its JSON is cached in memory.
+The endpoints call the library (``critmin.analytics.exposure``) and add no modelling. Exposure is a pure
+function of the bundled data edition, the year and the group, so its JSON (compact, no indentation) is
+computed once per (edition, year, group[, material, stage]) and served from memory afterwards;
+:func:`precompute_exposure` fills the details of every material and stage of a (year, group) at once
+(``critmin serve`` runs it for the default year and group at start-up, in a background thread).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -18,6 +22,8 @@ from critmin.serialize import dumps
 
 router = APIRouter(tags=["analytics"])
 
+DEFAULT_YEAR = options().default_year
+DEFAULT_GROUP = options().alliance_group
 Year = Annotated[int, Query(ge=1900, le=2100, description="year of data (latest on or before it is used)")]
 Group = Annotated[
     str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.+-]+$", description="country group")
@@ -27,14 +33,15 @@ Stage = Annotated[str, PathParam(min_length=1, max_length=16, pattern=r"^[a-z]+$
 _JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "JSON document"}
 }
-
-
-def _text(obj: Any) -> str:
-    return dumps(obj, indent=2)
+_CACHE_SIZE = 64  # (edition, year, group) keys held; details of all pairs of a key count as one key
 
 
 def _json(obj: Any) -> Response:
-    return Response(content=_text(obj), media_type="application/json")
+    return Response(content=dumps(obj), media_type="application/json")
+
+
+def _text(text: str) -> Response:
+    return Response(content=text, media_type="application/json")
 
 
 def _atlas() -> Any:
@@ -43,35 +50,106 @@ def _atlas() -> Any:
     return load_atlas()
 
 
-_O = options()
-_EXPOSURE_CACHE: dict[tuple[int, str], str] = {}
-_CACHE_SIZE = 64
+def _edition(atlas: Any) -> tuple[tuple[str, str], ...]:
+    """The data edition of the atlas (its sources' edition keys): part of every cache key."""
+    return tuple(sorted((str(k), str(v)) for k, v in atlas.editions.items()))
 
 
-def _exposure_json(year: int, group: str) -> str:
-    """The exposure table of (year, group) as JSON text (computed once, then served from memory)."""
-    from critmin.runs.exposure import ExposureRequest, run
+class _ExposureCache:
+    """Compact JSON of exposure results per (edition, year, group); thread-safe, one computation per key."""
 
-    cached = _EXPOSURE_CACHE.get((year, group))
-    if cached is not None:
-        return cached
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tables: dict[tuple[Any, ...], str] = {}
+        self._details: dict[tuple[Any, ...], dict[tuple[str, str], str]] = {}
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._params: Any = None
 
-    result = run(ExposureRequest(year=year, group=group), atlas=_atlas())
-    text = _text(
-        {
-            "year": year,
-            "group": group,
-            "rows": result.rows().to_dict(orient="records"),
-            "metadata": result.metadata.model_dump(),
-        }
-    )
-    if len(_EXPOSURE_CACHE) >= _CACHE_SIZE:
-        _EXPOSURE_CACHE.clear()
-    _EXPOSURE_CACHE[(year, group)] = text
-    return text
+    def params(self) -> Any:
+        """One parameter set per process (the bundled table is static)."""
+        from critmin.parameters import ParameterSet
+
+        if self._params is None:
+            self._params = ParameterSet()
+        return self._params
+
+    def _key_lock(self, key: tuple[Any, ...]) -> threading.Lock:
+        with self._lock:
+            if len(self._key_locks) >= 4 * _CACHE_SIZE:
+                self._key_locks.clear()
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def table(self, year: int, group: str) -> str | None:
+        return self._tables.get((_edition(_atlas()), year, group))
+
+    def detail(self, year: int, group: str, material: str, stage: str) -> str | None:
+        return self._details.get((_edition(_atlas()), year, group), {}).get((material, stage))
+
+    def compute_table(self, year: int, group: str) -> str:
+        from critmin.runs.exposure import ExposureRequest, run
+
+        atlas = _atlas()
+        key = (_edition(atlas), year, group)
+        with self._key_lock(("table", *key)):
+            if key in self._tables:
+                return self._tables[key]
+            result = run(ExposureRequest(year=year, group=group), atlas=atlas, params=self.params())
+            rows = result.rows().to_dict(orient="records")
+            text = dumps(
+                {"year": year, "group": group, "rows": rows, "metadata": result.metadata.model_dump()}
+            )
+            with self._lock:
+                if len(self._tables) >= _CACHE_SIZE:
+                    self._tables.clear()
+                self._tables[key] = text
+            return text
+
+    def compute_detail(self, year: int, group: str, material: str, stage: str) -> str:
+        from critmin.runs.exposure import ExposureRequest, run
+
+        atlas = _atlas()
+        key = (_edition(atlas), year, group)
+        with self._key_lock(("detail", *key, material, stage)):
+            found = self._details.get(key, {}).get((material, stage))
+            if found is not None:
+                return found
+            req = ExposureRequest(material=material, stage=stage, year=year, group=group)
+            text = dumps(run(req, atlas=atlas, params=self.params()).detail)
+            with self._lock:
+                if key not in self._details and len(self._details) >= _CACHE_SIZE:
+                    self._details.clear()
+                self._details.setdefault(key, {})[(material, stage)] = text
+            return text
 
 
-def _unknown(exc: ValueError) -> HTTPException:
+CACHE = _ExposureCache()
+
+
+def exposure_pairs() -> list[tuple[str, str]]:
+    """Every (material, stage) of the atlas with primary production data."""
+    p = _atlas().production
+    usable = p[p["primary"].astype(bool) & p["tonnes"].notna()]
+    return sorted({(str(m), str(s)) for m, s in zip(usable["material"], usable["stage"], strict=True)})
+
+
+def precompute_exposure(year: int = DEFAULT_YEAR, group: str = DEFAULT_GROUP) -> int:
+    """Compute the exposure table and the detail of every material and stage of (year, group) into the
+    cache; returns the number of details held."""
+    CACHE.compute_table(year, group)
+    pairs = exposure_pairs()
+    for material, stage in pairs:
+        CACHE.compute_detail(year, group, material, stage)
+    return len(pairs)
+
+
+def start_precompute(year: int = DEFAULT_YEAR, group: str = DEFAULT_GROUP) -> threading.Thread:
+    """:func:`precompute_exposure` in a daemon thread (the service answers meanwhile)."""
+    thread = threading.Thread(target=precompute_exposure, args=(year, group), daemon=True, name="exposure")
+    thread.start()
+    return thread
+
+
+def _unknown(exc: Exception) -> HTTPException:
     return HTTPException(status_code=404, detail=str(exc))
 
 
@@ -88,30 +166,30 @@ def groups() -> Response:
 
 
 @router.get("/exposure", responses=_JSON, response_class=Response)
-async def exposure(year: Year = _O.default_year, group: Group = _O.alliance_group) -> Response:
+async def exposure(year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP) -> Response:
     """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
     from critmin.analytics.exposure import ExposureError
 
-    cached = _EXPOSURE_CACHE.get((year, group))
+    cached = CACHE.table(year, group)
     if cached is not None:  # served on the event loop, no thread hop
-        return Response(content=cached, media_type="application/json")
+        return _text(cached)
     try:
-        text = await run_in_threadpool(_exposure_json, year, group)
-        return Response(content=text, media_type="application/json")
+        return _text(await run_in_threadpool(CACHE.compute_table, year, group))
     except (ExposureError, KeyError) as exc:
-        raise _unknown(ValueError(str(exc))) from exc
+        raise _unknown(exc) from exc
 
 
 @router.get("/exposure/{material}/{stage}", responses=_JSON, response_class=Response)
-def exposure_one(
-    material: Slug, stage: Stage, year: Year = _O.default_year, group: Group = _O.alliance_group
+async def exposure_one(
+    material: Slug, stage: Stage, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP
 ) -> Response:
     """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance."""
     from critmin.analytics.exposure import ExposureError
-    from critmin.runs.exposure import ExposureRequest, run
 
+    cached = CACHE.detail(year, group, material, stage)
+    if cached is not None:
+        return _text(cached)
     try:
-        req = ExposureRequest(material=material, stage=stage, year=year, group=group)
-        return _json(run(req, atlas=_atlas()).detail)
+        return _text(await run_in_threadpool(CACHE.compute_detail, year, group, material, stage))
     except (ExposureError, KeyError) as exc:
-        raise _unknown(ValueError(str(exc))) from exc
+        raise _unknown(exc) from exc

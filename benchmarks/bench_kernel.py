@@ -1,0 +1,153 @@
+"""Benchmark of the propagation kernel alone, side by side in one run: the kernel, a strict reference and
+the kernel's compute bound, on the disrupted (scenario, material) pairs of random scenarios.
+
+* kernel: :func:`critmin.disruption.kernel.propagate` (numba, parallel over cells) on every disrupted pair
+  of ``--scenarios`` scenarios, as ``run_chunk`` calls it (undisrupted pairs never enter it, the restrictor
+  zone is not solved), and with the restrictor zone solved; the first call (compilation, or loading numba's
+  cache) is timed apart;
+* strict reference: a plain loop over the disrupted pairs only (``tests/disruption/reference_kernel.py``,
+  scalar maths and ``scipy.optimize.brentq``), timed on ``--reference-pairs`` pairs and scaled per pair;
+* compute bound: a floor on the transcendental work: every month under restriction of every pair needs at
+  least one evaluation of the zone's excess supply (3 exp) and the month's other exp/log (8: elasticity
+  decay, price, stock sale, demand destroyed, supply, the loss parts), i.e. 11 evaluations; their count
+  times the cost of one ``math.exp`` in a numba loop over all cores. Restocking months after a restriction,
+  further Newton steps and the restrictor zone are not counted, so the bound is optimistic and the ratio
+  kernel / bound conservative. The issue's target is a kernel within 3x of its compute bound.
+
+Run: ``PYTHONPATH=src python benchmarks/bench_kernel.py [--scenarios N] [--horizon T]``. Prints the
+machine's load: it is shared, timings are pessimistic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSCENDENTALS_PER_MONTH = 11  # see the module docstring
+BOUND_RATIO_TARGET = 3.0
+
+
+@njit(parallel=True, cache=True)
+def _exp_loop(x: np.ndarray) -> float:
+    """Sum of exp over ``x`` (compiled, spread over the cores)."""
+    total = 0.0
+    for i in prange(x.size):
+        total += math.exp(x[i])
+    return total
+
+
+def _reference() -> Any:
+    path = ROOT / "tests" / "disruption" / "reference_kernel.py"
+    spec = importlib.util.spec_from_file_location("reference_kernel", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.reference_propagate
+
+
+def _pairs(n: int, horizon: int, seed: int) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel parameters and (a, c, withheld) of the disrupted pairs of ``n`` random scenarios."""
+    from critmin.atlas import load_atlas
+    from critmin.disruption.inputs import build_inputs
+    from critmin.disruption.montecarlo import _pair_arrays, _pair_params, _spec, build_candidates, draw_events
+
+    atlas = load_atlas()
+    inp = build_inputs(atlas)
+    spec = _spec(inp, build_candidates(inp, atlas.wgi), horizon)
+    d = draw_events(spec, n, np.random.default_rng(seed))
+    s_idx, m_idx = np.nonzero(d.chosen >= 0)
+    a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
+    return _pair_params(spec, m_idx, None), a, c, w
+
+
+def _exp_cost_s(n: int = 20_000_000, repeats: int = 5) -> float:
+    """Seconds per ``math.exp`` in a compiled loop over all cores (best of ``repeats``)."""
+    x = np.random.default_rng(0).random(n)
+    _exp_loop(x[:10])
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        _exp_loop(x)
+        best = min(best, time.perf_counter() - t0)
+    return best / n
+
+
+def _subset(kp: Any, idx: np.ndarray) -> Any:
+    from critmin.disruption.kernel import KernelParams
+
+    return KernelParams(**{k: np.asarray(v)[idx] for k, v in vars(kp).items()})
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenarios", type=int, default=100_000)
+    ap.add_argument("--horizon", type=int, default=24)
+    ap.add_argument("--reference-pairs", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=2026)
+    args = ap.parse_args()
+
+    from critmin.disruption.kernel import propagate
+
+    kp, a, c, w = _pairs(args.scenarios, args.horizon, args.seed)
+    P = a.size
+    print(f"{args.scenarios:,} scenarios x {args.horizon} months: {P:,} disrupted (scenario, material) pairs")
+    t0 = time.perf_counter()
+    few = np.arange(min(10, P))
+    propagate(_subset(kp, few), a[None, few], c[None, few], w[None, few])
+    first_s = time.perf_counter() - t0
+    runs, runs_r = [], []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        out = propagate(kp, a[None], c[None], w[None], restrictor=False)
+        runs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        propagate(kp, a[None], c[None], w[None])
+        runs_r.append(time.perf_counter() - t0)
+    kernel_s, kernel_r_s = min(runs), min(runs_r)
+    cores = os.cpu_count() or 1
+    per_exp = _exp_cost_s()
+    months = int(np.count_nonzero(w > 0))
+    evaluations = months * TRANSCENDENTALS_PER_MONTH
+    bound_s = evaluations * per_exp
+
+    k = min(args.reference_pairs, P)
+    pick = np.random.default_rng(args.seed).choice(P, size=k, replace=False)
+    reference = _reference()
+    t0 = time.perf_counter()
+    ref = reference(_subset(kp, pick), a[None, pick], c[None, pick], w[None, pick])
+    ref_s = (time.perf_counter() - t0) * P / k
+    match = np.allclose(
+        out.shortfall_total_t[0, pick], ref["shortfall_t"].sum(axis=2)[0], rtol=1e-7, atol=1e-6
+    )
+
+    print(f"{'implementation':<44} {'seconds':>10} {'x kernel':>9}")
+    print(f"{'kernel (numba, parallel; as run_chunk calls it)':<44} {kernel_s:>10.2f} {1.0:>9.2f}")
+    print(f"{f'strict reference (loop over {k} pairs, scaled)':<44} {ref_s:>10.1f} {ref_s / kernel_s:>9.1f}")
+    print(f"{'kernel with the restrictor zone solved':<44} {kernel_r_s:>10.2f} {kernel_r_s / kernel_s:>9.2f}")
+    print(f"{'first call (compile or load numba cache)':<44} {first_s:>10.2f} {'':>9}")
+    print(f"{'compute bound (exp/log floor, all cores)':<44} {bound_s:>10.3f} {bound_s / kernel_s:>9.3f}")
+    print(
+        f"bound: {months:,} restricted pair-months x {TRANSCENDENTALS_PER_MONTH} = {evaluations:,} exp/log; "
+        f"math.exp {per_exp * 1e9:.2f} ns each over {cores} cores"
+    )
+    print(f"kernel matches the strict reference on the sampled pairs: {match}")
+    ratio = kernel_s / bound_s
+    print(f"kernel / compute bound: {ratio:.1f} (target <= {BOUND_RATIO_TARGET:.0f})")
+    print(f"load average (1 min): {os.getloadavg()[0]:.2f} on {cores} CPUs (shared machine)")
+    ok = match and ratio <= BOUND_RATIO_TARGET
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
