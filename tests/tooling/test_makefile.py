@@ -4,6 +4,7 @@ adds the dev extra, and without Chromium (and no way to install it) stops at onc
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -27,10 +28,14 @@ def _fresh_clone(tmp: Path) -> Path:
 
 
 def _make(cwd: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": path} if path is not None else None
+    """``make`` in ``cwd`` as a user's shell would run it: without the variables of an enclosing make
+    (``make test`` runs this suite: MAKELEVEL would make the inner make print its directory)."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    env = {"PATH": path} if path is not None else inherited
     return subprocess.run(
-        [MAKE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+        [MAKE, "--no-print-directory", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
 
 
 def test_make_test_without_chromium_stops_at_once_with_the_command(tmp_path: Path) -> None:
