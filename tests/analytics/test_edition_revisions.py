@@ -41,7 +41,7 @@ def test_revision_invariants(atlas: SupplyChain) -> None:
     rev = edition_revisions(atlas)
     wt = atlas.world_totals
     later = wt[(wt["edition"] == "usgs-mcs2026") & (wt["year"] == 2024)].set_index(["material", "stage"])
-    est = mcs2025_estimates()
+    est = mcs2025_estimates(atlas)
     both = set(zip(est["material"], est["stage"], strict=True)) & set(later.index[later["tonnes"].notna()])
     assert set(zip(rev["material"], rev["stage"], strict=True)) == both  # every pair both editions give
     assert len(rev) == len(both) > 40

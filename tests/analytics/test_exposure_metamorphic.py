@@ -14,7 +14,7 @@ from critmin.analytics import shares
 from critmin.analytics.exposure import exposure_table
 from critmin.atlas import load_atlas
 from critmin.atlas.chain import SupplyChain
-from critmin.atlas.trade import build_trade
+from critmin.data.trade import build_trade
 
 
 @cache

@@ -9,15 +9,15 @@ from io import StringIO
 import pandas as pd
 import pytest
 
-from critmin.atlas.governance import WGI_COLUMNS, GovernanceDataError, build_wgi, parse_wgi
-from critmin.atlas.trade import (
+from critmin.atlas.trade_rows import trade_of
+from critmin.data.governance import WGI_COLUMNS, GovernanceDataError, build_wgi, parse_wgi
+from critmin.data.trade import (
     TRADE_COLUMNS,
     TradeDataError,
     build_trade,
     hs6_table,
     parse_hs6_table,
     read_baci_file,
-    trade_of,
 )
 
 RAW = resources.files("critmin.data").joinpath("raw")

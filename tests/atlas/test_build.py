@@ -9,9 +9,7 @@ import pandas as pd
 import pytest
 
 from critmin.atlas.countries import UnmappedCountryError
-from critmin.atlas.iea import parse_iea
 from critmin.atlas.schema import COLUMNS
-from critmin.atlas.usgs import UsgsDataError, parse_mcs2025, parse_mcs2026, tonnes_factor
 from critmin.data.build import (
     build_tables,
     default_out_dir,
@@ -19,6 +17,8 @@ from critmin.data.build import (
     reconcile,
     write_tables,
 )
+from critmin.data.iea import parse_iea
+from critmin.data.usgs import UsgsDataError, parse_mcs2025, parse_mcs2026, tonnes_factor
 
 HEADER_2026 = (
     "MCS chapter,Section,Commodity,Country,Statistics,Statistics_detail,Unit,Year,Value,Notes,"

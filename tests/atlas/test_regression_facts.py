@@ -228,8 +228,8 @@ def test_mcs2026_numbers_match_the_tidy_helper_file(atlas: SupplyChain) -> None:
     from io import StringIO
 
     from critmin.atlas.countries import resolve
-    from critmin.atlas.usgs import UNIT_TO_TONNES
-    from critmin.atlas.usgs_selection import SELECTION
+    from critmin.data.usgs import UNIT_TO_TONNES
+    from critmin.data.usgs_selection import SELECTION
 
     text = (
         resources.files("critmin.data")

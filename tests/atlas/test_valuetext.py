@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from critmin.atlas.valuetext import ValueTextError, parse_value_text, rounding_unit
+from critmin.data.valuetext import ValueTextError, parse_value_text, rounding_unit
 
 
 @pytest.mark.parametrize(

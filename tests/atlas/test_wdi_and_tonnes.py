@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from critmin.atlas import load_atlas
-from critmin.atlas.trade import TradeDataError, build_trade
-from critmin.atlas.wdi import GDP_FILE, INDUSTRY_FILE, WdiDataError, build_gdp, latest_gdp
+from critmin.atlas.wdi import latest_gdp
+from critmin.data.trade import TradeDataError, build_trade
+from critmin.data.wdi import GDP_FILE, INDUSTRY_FILE, WdiDataError, build_gdp
 
 HEAD = "iso3,country_name,is_aggregate,indicator,unit,year,value\n"
 

@@ -140,7 +140,7 @@ def test_dask_local_cluster_does_not_take_port_8787(chain: SupplyChain) -> None:
 
 
 def test_trade_content_factors_have_a_source_and_a_trade_code() -> None:
-    from critmin.atlas.trade import hs6_table
+    from critmin.data.trade import hs6_table
 
     t = ParameterSet().table
     rows = t[t["name"] == "trade_content_factor"]

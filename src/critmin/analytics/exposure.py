@@ -31,7 +31,7 @@ from critmin.analytics.dependency import (
 from critmin.analytics.supply_risk import eu_supply_risk, geopolrisk, governance_risk_pv, hhi_wgi, wgi_scaled
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.countries import OTHER
-from critmin.atlas.trade import SHARED_SEPARATOR
+from critmin.atlas.trade_rows import SHARED_SEPARATOR
 from critmin.parameters import ParameterError, ParameterSet
 from critmin.provenance import RunMetadata
 

@@ -7,18 +7,13 @@ figure) the exposure output carries a note, e.g. mercury 2024: 1,200 t in MCS 20
 
 from __future__ import annotations
 
-from importlib import resources
-from io import StringIO
-
 import pandas as pd
 
 from critmin.atlas.chain import SupplyChain
-from critmin.atlas.usgs import ED_2025, ED_2026, MCS2025_FILE, tonnes_factor
-from critmin.atlas.usgs_selection import SELECTION
-from critmin.atlas.valuetext import parse_value_text
 from critmin.parameters import ParameterSet
 
-EST_COLUMN = "PROD_EST_ 2024"
+EARLIER_EDITION = "usgs-mcs2025"
+LATER_EDITION = "usgs-mcs2026"
 EST_YEAR = 2024
 KEYS = ["material", "stage", "year"]
 REVISION_COLUMNS = [
@@ -33,28 +28,12 @@ REVISION_COLUMNS = [
 ]
 
 
-def mcs2025_estimates() -> pd.DataFrame:
-    """MCS 2025's world totals for 2024 (estimates) of the atlas selection: material, stage, year, tonnes."""
-    text = resources.files("critmin.data").joinpath("raw", MCS2025_FILE).read_text(encoding="utf-8")
-    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    world = df[df["COUNTRY"].str.strip().str.startswith("World total")]
-    rows = []
-    for sel in SELECTION:
-        if sel.mcs2025_type is None:
-            continue
-        hit = world[
-            (world["COMMODITY"].str.strip() == sel.mcs2025_commodity)
-            & (world["TYPE"].str.strip() == sel.mcs2025_type)
-        ]
-        for i, r in hit.iterrows():
-            pv = parse_value_text(r[EST_COLUMN])
-            if pv.is_number:
-                where = f"{MCS2025_FILE} row {int(str(i)) + 2}"
-                tonnes = pv.value * tonnes_factor(r["UNIT_MEAS"], where)
-                rows.append(
-                    {"material": sel.material, "stage": sel.stage, "year": EST_YEAR, "tonnes": tonnes}
-                )
-    return pd.DataFrame(rows, columns=[*KEYS, "tonnes"])
+def mcs2025_estimates(atlas: SupplyChain) -> pd.DataFrame:
+    """MCS 2025's world totals for 2024 (estimates) of the atlas selection: material, stage, year, tonnes
+    (the atlas table ``world_estimates``, built by :func:`critmin.data.usgs.parse_mcs2025_estimates`)."""
+    est = atlas.world_estimates
+    est = est[(est["edition"] == EARLIER_EDITION) & (est["year"] == EST_YEAR)]
+    return est[[*KEYS, "tonnes"]].reset_index(drop=True)
 
 
 def edition_revisions(atlas: SupplyChain, params: ParameterSet | None = None) -> pd.DataFrame:
@@ -62,16 +41,18 @@ def edition_revisions(atlas: SupplyChain, params: ParameterSet | None = None) ->
     ``later / earlier - 1``, ``flagged`` when ``|change|`` exceeds ``edition_revision_note_share``, a note."""
     share = (params or ParameterSet()).get("edition_revision_note_share")
     wt = atlas.world_totals
-    later = wt[(wt["edition"] == ED_2026) & (wt["year"] == EST_YEAR)][[*KEYS, "tonnes"]]
+    later = wt[(wt["edition"] == LATER_EDITION) & (wt["year"] == EST_YEAR)][[*KEYS, "tonnes"]]
     later = later.assign(tonnes=pd.to_numeric(later["tonnes"], errors="raise").astype(float))
-    both = mcs2025_estimates().merge(later, on=KEYS, suffixes=("_earlier", "_later"), validate="one_to_one")
+    both = mcs2025_estimates(atlas).merge(
+        later, on=KEYS, suffixes=("_earlier", "_later"), validate="one_to_one"
+    )
     both = both[(both["tonnes_earlier"] > 0) & both["tonnes_later"].notna()]
     out = pd.DataFrame(
         {
             **{k: both[k] for k in KEYS},
-            "earlier_edition": ED_2025,
+            "earlier_edition": EARLIER_EDITION,
             "earlier_t": both["tonnes_earlier"],
-            "later_edition": ED_2026,
+            "later_edition": LATER_EDITION,
             "later_t": both["tonnes_later"],
             "change": both["tonnes_later"] / both["tonnes_earlier"] - 1.0,
         }

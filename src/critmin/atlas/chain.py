@@ -46,6 +46,8 @@ class SupplyChain:
     #: IEA 2030/2035/2040 base-case projections (never mixed into ``production``)
     projections: pd.DataFrame = field(default_factory=lambda: empty("projections"))
     gdp: pd.DataFrame = field(default_factory=lambda: empty("gdp"))  # WDI GDP, industry value added (USD)
+    #: MCS 2025's estimates of 2024 world totals (MCS 2026 publishes 2024 again): edition revisions
+    world_estimates: pd.DataFrame = field(default_factory=lambda: empty("world_estimates"))
 
     def _primary(self) -> pd.DataFrame:
         p = self.production

@@ -18,6 +18,7 @@ from critmin.atlas.schema import BOOLEAN, COLUMNS, NUMERIC, check_columns
 TABLES: tuple[str, ...] = (
     "production",
     "world_totals",
+    "world_estimates",
     "reconciliation",
     "materials",
     "trade",
@@ -65,6 +66,7 @@ def _load(groups_file: str | None) -> SupplyChain:
     return SupplyChain(
         production=t["production"],
         world_totals=t["world_totals"],
+        world_estimates=t["world_estimates"],
         reconciliation=t["reconciliation"],
         materials=t["materials"],
         groups=load_groups(groups_file),

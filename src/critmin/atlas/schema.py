@@ -42,6 +42,8 @@ COLUMNS: dict[str, list[str]] = {
         "basis",
     ],
     "world_totals": ["material", "stage", "year", "tonnes", "source", "edition", "value_text"],
+    # an earlier edition's estimate of a world total a later edition publishes again (MCS 2025 for 2024)
+    "world_estimates": ["material", "stage", "year", "tonnes", "source", "edition", "value_text"],
     "reconciliation": [
         "material",
         "stage",
@@ -79,6 +81,7 @@ COLUMNS: dict[str, list[str]] = {
 NUMERIC: dict[str, dict[str, str]] = {
     "production": {"year": "int64", "tonnes": "float64"},
     "world_totals": {"year": "int64", "tonnes": "float64"},
+    "world_estimates": {"year": "int64", "tonnes": "float64"},
     "reconciliation": {
         "year": "int64",
         "sum_t": "float64",

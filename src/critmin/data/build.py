@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from critmin.atlas.iea import parse_iea, parse_iea_projections
-from critmin.atlas.salient import build_import_sources, build_prices, build_us_nir
 from critmin.atlas.schema import COLUMNS, STAGES, check_columns
-from critmin.atlas.usgs import Parsed, parse_mcs2025, parse_mcs2026
-from critmin.atlas.valuetext import rounding_unit
 from critmin.data.derived_prices import derive_pgm_price
 from critmin.data.history import parse_ds140_world, parse_mcs2022_2024, parse_myb2022_t8, parse_theler
+from critmin.data.iea import parse_iea, parse_iea_projections
 from critmin.data.ree import derive_elements
 from critmin.data.rhodium import derive_rhodium
+from critmin.data.salient import build_import_sources, build_prices, build_us_nir
+from critmin.data.usgs import Parsed, parse_mcs2025, parse_mcs2025_estimates, parse_mcs2026
+from critmin.data.valuetext import rounding_unit
 
 #: sources in order of precedence; the first with rows for a (material, stage, year) is the primary one
 IEA_FIRST: frozenset[tuple[str, str]] = frozenset(
@@ -66,6 +66,7 @@ def edition_date(edition: str) -> str:
 SORT_KEYS: dict[str, list[str]] = {
     "production": ["material", "stage", "year", "source", "edition", "iso3"],
     "world_totals": ["material", "stage", "year", "source", "edition"],
+    "world_estimates": ["material", "stage", "year", "source", "edition"],
     "reconciliation": ["material", "stage", "year", "source"],
     "materials": ["slug"],
     "trade": ["year", "exporter", "importer", "hs6"],
@@ -207,9 +208,9 @@ def reconcile(production: pd.DataFrame, world_totals: pd.DataFrame) -> pd.DataFr
 
 def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     """All atlas tables from the raw files."""
-    from critmin.atlas.governance import build_wgi
-    from critmin.atlas.trade import build_trade
-    from critmin.atlas.wdi import build_gdp
+    from critmin.data.governance import build_wgi
+    from critmin.data.trade import build_trade
+    from critmin.data.wdi import build_gdp
 
     root = raw if raw is not None else raw_root()
     parts = [parse_mcs2026(root), parse_mcs2025(root), parse_iea(root), *history_parts(root)]
@@ -239,6 +240,7 @@ def build_tables(raw: Traversable | None = None) -> dict[str, pd.DataFrame]:
     return {
         "production": production,
         "world_totals": world,
+        "world_estimates": parse_mcs2025_estimates(root),
         "reconciliation": reconcile(production, world),
         "materials": materials,
         "trade": build_trade(root),

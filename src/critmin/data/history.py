@@ -2,7 +2,7 @@
 
 - USGS MCS 2022, 2023 and 2024 world tables (``usgs_mcs2022_2024/mcs2022_2024_world_tidy.csv``): the
   series of ``critmin/data/history_selection.csv`` (material, stage, commodity file, exact ``type``), with
-  the content basis of the matching MCS 2026 series (:data:`critmin.atlas.usgs_selection.SELECTION`).
+  the content basis of the matching MCS 2026 series (:data:`critmin.data.usgs_selection.SELECTION`).
 - USGS Minerals Yearbook 2022 table 8: rare-earth mine production by country 2018-2022 (t REO).
 - USGS DS 140: world rare-earth production 1900-2020 (world totals only; no country split).
 - Theler, Kauwe & Sparks (2020): a third-party transcription of the USGS Minerals Yearbook 1998-2015
@@ -21,9 +21,9 @@ from io import StringIO
 import pandas as pd
 
 from critmin.atlas.countries import CountryRef, UnmappedCountryError, resolve
-from critmin.atlas.usgs import Parsed, UsgsDataError, tonnes_factor
-from critmin.atlas.usgs_selection import SELECTION
-from critmin.atlas.valuetext import ValueTextError, parse_value_text
+from critmin.data.usgs import Parsed, UsgsDataError, tonnes_factor
+from critmin.data.usgs_selection import SELECTION
+from critmin.data.valuetext import ValueTextError, parse_value_text
 
 MCS_TIDY_FILE = "usgs_mcs2022_2024/mcs2022_2024_world_tidy.csv"
 MYB_T2_FILE = "usgs_rare_earths_ds140_myb2022/myb2022_T2_ree_composition_of_source_minerals.csv"

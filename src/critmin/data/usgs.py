@@ -1,7 +1,7 @@
 """Parse USGS Mineral Commodity Summaries world-production tables into atlas rows.
 
 MCS 2026 (long CSV) gives 2024 and 2025e; MCS 2025 (wide CSV, ``PROD_2023``) gives 2023. The rows taken
-are those of :data:`critmin.atlas.usgs_selection.SELECTION`. Country rows and ``Other countries`` go to
+are those of :data:`critmin.data.usgs_selection.SELECTION`. Country rows and ``Other countries`` go to
 production; ``World total`` rows go to world totals only.
 """
 
@@ -17,8 +17,8 @@ from io import StringIO
 import pandas as pd
 
 from critmin.atlas.countries import resolve
-from critmin.atlas.usgs_selection import SELECTION, UsgsRow
-from critmin.atlas.valuetext import parse_value_text
+from critmin.data.usgs_selection import SELECTION, UsgsRow
+from critmin.data.valuetext import parse_value_text
 
 MCS2026_FILE = "usgs_mcs2026/MCS2026_Commodities_Data.csv"
 MCS2025_FILE = "usgs_mcs2025/MCS2025_World_Data.csv"
@@ -179,3 +179,43 @@ def parse_mcs2025(raw: Traversable) -> Parsed:
             estimated = "estimat" in (r["TYPE"] + " " + r["PROD_NOTES"]).casefold()
             rows.append(_row(sel, 2023, r["COUNTRY"], value, r["UNIT_MEAS"], estimated, ED_2025, where))
     return _frames(rows)
+
+
+#: MCS 2025's estimate column for 2024, the year MCS 2026 publishes again (``critmin.analytics.revisions``)
+MCS2025_EST_COLUMN = "PROD_EST_ 2024"
+MCS2025_EST_YEAR = 2024
+
+
+def parse_mcs2025_estimates(raw: Traversable) -> pd.DataFrame:
+    """MCS 2025's world totals for 2024 (estimates, ``PROD_EST_ 2024``) of the selection: table
+    ``world_estimates`` (material, stage, year, tonnes, source, edition, value_text), numbers only."""
+    text = raw.joinpath(MCS2025_FILE).read_text(encoding="utf-8")
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    world = df[df["COUNTRY"].str.strip().str.startswith("World total")]
+    rows = []
+    for sel in SELECTION:
+        if sel.mcs2025_type is None:
+            continue
+        hit = world[
+            (world["COMMODITY"].str.strip() == sel.mcs2025_commodity)
+            & (world["TYPE"].str.strip() == sel.mcs2025_type)
+        ]
+        for i, r in hit.iterrows():
+            value = r[MCS2025_EST_COLUMN]
+            pv = parse_value_text(value)
+            if pv.is_number:
+                where = f"{MCS2025_FILE} row {int(str(i)) + 2}"
+                rows.append(
+                    {
+                        "material": sel.material,
+                        "stage": sel.stage,
+                        "year": MCS2025_EST_YEAR,
+                        "tonnes": pv.value * tonnes_factor(r["UNIT_MEAS"], where),
+                        "source": "usgs",
+                        "edition": ED_2025,
+                        "value_text": value,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["material", "stage", "year", "tonnes", "source", "edition", "value_text"]
+    )

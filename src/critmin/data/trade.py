@@ -16,7 +16,8 @@ The material and stage of each HS6 code come from ``critmin/data/hs6_materials.c
 HS 2017 nomenclature (WCO Harmonized System 2017 edition, headings and subheadings as published by the
 UN Statistics Division). A shared code (one HS6 covering several materials, e.g. 811292 for Ga, Ge, Hf,
 In, Nb, Re and V) has its slugs joined by ``|`` in ``material``: its value is never attributed to one of
-them. :func:`trade_of` selects the rows of one material, optionally with the shared codes.
+them. :func:`critmin.atlas.trade_rows.trade_of` selects the rows of one material, optionally with the shared
+codes (run time, on the atlas ``trade`` table).
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ import numpy as np
 import pandas as pd
 
 from critmin.atlas.countries import UnmappedCountryError, resolve
+from critmin.atlas.trade_rows import SHARED_SEPARATOR
 
 TRADE_COLUMNS = ["year", "exporter", "importer", "hs6", "material", "stage", "value_usd", "tonnes"]
 HS6_COLUMNS = ["hs6", "description", "material", "stage", "note"]
 STAGES = {"mine", "refine", "magnet"}
-SHARED_SEPARATOR = "|"
 _DROPPED_KINDS = {"former", "aggregate"}
 _RAW_COLUMNS = ["year", "exporter_iso3", "importer_iso3", "hs6", "value_usd"]
 _BACI_DIR = "cepii_baci"
@@ -242,16 +243,3 @@ def build_trade(raw: Traversable) -> pd.DataFrame:
     out.attrs["dropped"] = dropped
     out.attrs["source"] = "baci-hs17-v202601"
     return out[TRADE_COLUMNS]
-
-
-def trade_of(
-    trade: pd.DataFrame, material: str, stage: str | None = None, shared: bool = False
-) -> pd.DataFrame:
-    """Rows of ``trade`` for one material (and stage); ``shared=True`` also keeps shared codes covering it."""
-    if shared:
-        mask = trade["material"].str.split(SHARED_SEPARATOR, regex=False).map(lambda s: material in s)
-    else:
-        mask = trade["material"] == material
-    if stage is not None:
-        mask = mask & (trade["stage"] == stage)
-    return trade[mask.to_numpy(dtype=bool)]

@@ -15,8 +15,8 @@ from io import StringIO
 import pandas as pd
 
 from critmin.atlas.countries import resolve
-from critmin.atlas.usgs import long_format_files
-from critmin.atlas.valuetext import parse_value_text
+from critmin.data.usgs import long_format_files
+from critmin.data.valuetext import parse_value_text
 
 MCS2026_FILE = "usgs_mcs2026/MCS2026_Commodities_Data.csv"
 HEAVY_REE = "RARE EARTHS (Heavy)"

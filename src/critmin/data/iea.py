@@ -19,7 +19,7 @@ from io import StringIO
 import pandas as pd
 
 from critmin.atlas.countries import resolve
-from critmin.atlas.usgs import Parsed
+from critmin.data.usgs import Parsed
 
 IEA_FILE = "iea_critical_minerals_2025/iea_cm_supply_mining_refining_by_country.csv"
 EDITION = "iea-cm-2025"
