@@ -78,13 +78,13 @@ def test_period_rows_cover_a_year_carry_to_a_new_year_and_a_gap_is_an_error() ->
     table = pd.DataFrame(
         {"from_year": [2018, 2000, 1998], "to_year": [2023, 2005, 2025], "mine_iso3": ["USA", "USA", "*"],
          "elements": ["all"] * 3, "separation_iso3": ["CHN", "USA", "CHN"], "share": ["1", "1", "1"]}
-    )  # fmt: skip
+    ).to_dict("records")  # fmt: skip
     rows, note = _of_year(table, "mine_iso3", "USA", 2020, ROUTES_FILE)
-    assert rows["separation_iso3"].tolist() == ["CHN"] and note == ""
+    assert [r["separation_iso3"] for r in rows] == ["CHN"] and note == ""
     assert len(_of_year(table, "mine_iso3", "BRA", 2010, ROUTES_FILE)[0]) == 1  # the default row
     # a year after every period (a new edition) takes the latest period, and the row text says so
     rows, note = _of_year(table, "mine_iso3", "USA", 2026, ROUTES_FILE)
-    assert rows["separation_iso3"].tolist() == ["CHN"] and note == "USA 2018-2023 carried to 2026"
+    assert [r["separation_iso3"] for r in rows] == ["CHN"] and note == "USA 2018-2023 carried to 2026"
     with pytest.raises(ReeDataError, match=r"no row for mine_iso3 'USA' covers 2010"):
         _of_year(table, "mine_iso3", "USA", 2010, ROUTES_FILE)
 

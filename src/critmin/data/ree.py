@@ -19,6 +19,7 @@ import math
 from importlib import resources
 from importlib.resources.abc import Traversable
 from io import StringIO
+from typing import Any
 
 import pandas as pd
 
@@ -35,37 +36,39 @@ class ReeDataError(ValueError):
     """A rare-earth input outside the documented layout."""
 
 
-def _csv(name: str) -> pd.DataFrame:
-    """A period table (``from_year``, ``to_year`` integer columns checked)."""
+Record = dict[str, Any]
+
+
+def _csv(name: str) -> list[Record]:
+    """A period table as records (``from_year``, ``to_year`` checked and made integers)."""
     text = resources.files("critmin.data").joinpath(name).read_text(encoding="utf-8")
     df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    for i, r in df.iterrows():
-        a, b = r["from_year"], r["to_year"]
+    out: list[Record] = []
+    for i, r in enumerate(df.to_dict("records")):
+        a, b = str(r["from_year"]), str(r["to_year"])
         if not (a.isdigit() and b.isdigit() and int(a) <= int(b)):
-            raise ReeDataError(f"{name} row {int(str(i)) + 2}, columns from_year/to_year: {a!r}-{b!r}; "
+            raise ReeDataError(f"{name} row {i + 2}, columns from_year/to_year: {a!r}-{b!r}; "
                                "expected two years, from <= to")  # fmt: skip
-    return df.assign(from_year=df["from_year"].astype(int), to_year=df["to_year"].astype(int))
+        out.append({**{str(k): v for k, v in r.items()}, "from_year": int(a), "to_year": int(b)})
+    return out
 
 
-def _of_year(table: pd.DataFrame, key: str, code: str, year: int, name: str) -> tuple[pd.DataFrame, str]:
+def _of_year(table: list[Record], key: str, code: str, year: int, name: str) -> tuple[list[Record], str]:
     """The rows of ``code`` (else of ``*``) whose period covers ``year``, and a note. A year after (before)
     every listed period takes the latest (earliest) period's rows, noted ``carried`` in the row text (a new
     edition builds without edits); a year in a gap between two periods of the code is an error."""
-    own = table[table[key] == code]
-    if own.empty:
-        own = table[table[key] == "*"]
-    rows = own[(own["from_year"] <= year) & (own["to_year"] >= year)]
-    if not rows.empty:
+    own = [r for r in table if r[key] == code] or [r for r in table if r[key] == "*"]
+    rows = [r for r in own if r["from_year"] <= year <= r["to_year"]]
+    if rows:
         return rows, ""
-    periods = sorted(set(zip(own["from_year"], own["to_year"], strict=True)))
+    periods = sorted({(r["from_year"], r["to_year"]) for r in own})
     if periods and year > max(b for _, b in periods):
         a, b = max(periods, key=lambda p: p[1])
     elif periods and year < min(a for a, _ in periods):
         a, b = min(periods)
     else:
         raise ReeDataError(f"{name}: no row for {key} {code!r} covers {year}; periods listed: {periods}")
-    rows = own[(own["from_year"] == a) & (own["to_year"] == b)]
-    return rows, f"{code} {a}-{b} carried to {year}"
+    return [r for r in own if (r["from_year"], r["to_year"]) == (a, b)], f"{code} {a}-{b} carried to {year}"
 
 
 def compositions(raw: Traversable) -> pd.DataFrame:
@@ -92,12 +95,12 @@ def compositions(raw: Traversable) -> pd.DataFrame:
 
 
 def country_mix(
-    comp: pd.DataFrame, iso3: str, year: int = 2024, weights: pd.DataFrame | None = None
+    comp: pd.DataFrame, iso3: str, year: int = 2024, weights: list[Record] | None = None
 ) -> tuple[pd.Series, str]:
     """Element shares of a country's REO in ``year`` and the text naming the deposits and weights used."""
     table = weights if weights is not None else _csv(WEIGHTS_FILE)
     rows, note = _of_year(table, "iso3", iso3, year, WEIGHTS_FILE)
-    w = pd.Series(rows["weight"].astype(float).to_numpy(), index=rows["location"].to_numpy())
+    w = pd.Series([float(r["weight"]) for r in rows], index=[str(r["location"]) for r in rows])
     missing = sorted(set(w.index) - set(comp.index))
     if missing:
         raise ReeDataError(f"{WEIGHTS_FILE}: locations {missing} are not in {MYB_T2_FILE}")
@@ -112,11 +115,14 @@ def _group(symbol: str) -> str:
 
 
 def _routes(
-    table: pd.DataFrame, mine_iso3: str, symbol: str, year: int
+    table: list[Record], mine_iso3: str, symbol: str, year: int
 ) -> tuple[list[tuple[str, float]], str]:
     own, note = _of_year(table, "mine_iso3", mine_iso3, year, ROUTES_FILE)
-    own = own[own["elements"].isin(["all", _group(symbol)])]
-    out = [(str(s), float(v)) for s, v in zip(own["separation_iso3"], own["share"], strict=True)]
+    out = [
+        (str(r["separation_iso3"]), float(r["share"]))
+        for r in own
+        if r["elements"] in ("all", _group(symbol))
+    ]
     if not math.isclose(sum(v for _, v in out), 1.0, abs_tol=1e-9):
         raise ReeDataError(f"{ROUTES_FILE}: shares of {mine_iso3}/{symbol} in {year} sum to "
                            f"{sum(v for _, v in out)}; expected 1")  # fmt: skip
@@ -150,14 +156,18 @@ def derive_elements(raw: Traversable, production: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([*rows, *_separation(rows, routes)])
 
 
-def _separation(mine: list[dict[str, object]], routes: pd.DataFrame) -> list[dict[str, object]]:
+def _separation(mine: list[dict[str, object]], routes: list[Record]) -> list[dict[str, object]]:
     """Separation rows: each element's mine rows routed by :data:`ROUTES_FILE` (by year and group)."""
     sep: dict[tuple[str, str, int, str, str], list[tuple[str, float]]] = {}
     notes: dict[tuple[str, str, int, str, str], set[str]] = {}
     symbol = {v: k for k, v in ELEMENTS.items()}
+    cache: dict[tuple[str, str, int], tuple[list[tuple[str, float]], str]] = {}
     for row in mine:
         material, iso3, year = str(row["material"]), str(row["iso3"]), int(str(row["year"]))
-        out, note = _routes(routes, iso3, symbol[material], year)
+        ck = (iso3, _group(symbol[material]), year)  # one lookup per country, element group and year
+        if ck not in cache:
+            cache[ck] = _routes(routes, iso3, symbol[material], year)
+        out, note = cache[ck]
         for s, share in out:
             key = (material, s, year, str(row["source"]), str(row["edition"]))
             sep.setdefault(key, []).append((iso3, share * float(str(row["tonnes"]))))
