@@ -149,13 +149,19 @@ def scenario_brief(page: Page) -> bytes:
         _table(pdf, block.frame)
         pdf.ln(3)
     members = page.block("members").frame.head(BAR_ROWS)
-    label = [f"{m} ({c})" for m, c in zip(members["member"], members["material"], strict=True)]
-    _bars(pdf, page.block("members").title, label, [float(v) for v in members["shortfall_t"]], "t")
+    if len(members):
+        label = [f"{m} ({c})" for m, c in zip(members["member"], members["material"], strict=True)]
+        _bars(pdf, page.block("members").title, label, [float(v) for v in members["shortfall_t"]], "t")
+    else:
+        _heading(
+            pdf, "No member is left short of supply in this scenario (stocks and spare capacity cover it)."
+        )
     pdf.ln(2)
     sectors = page.block("sectors").frame.sort_values("loss_usd", ascending=False).head(BAR_ROWS)
-    label = [f"{s} ({m})" for s, m in zip(sectors["sector"], sectors["material"], strict=True)]
-    _bars(pdf, page.block("sectors").title, label, [float(v) for v in sectors["loss_usd"]], "USD")
-    pdf.ln(2)
+    if len(sectors):
+        label = [f"{s} ({m})" for s, m in zip(sectors["sector"], sectors["material"], strict=True)]
+        _bars(pdf, page.block("sectors").title, label, [float(v) for v in sectors["loss_usd"]], "USD")
+        pdf.ln(2)
     return _finish(pdf, page)
 
 
