@@ -118,3 +118,29 @@ def test_the_operator_sees_every_subscriber_and_others_are_refused(
     c.cookies.clear()
     assert c.get("/reserve/positions").status_code == 401
     assert c.get("/reserve/positions/download.csv").status_code == 401
+
+
+def _sign_in(c: TestClient, token: str) -> None:
+    import re
+
+    c.cookies.clear()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/members").text)
+    assert csrf is not None
+    r = c.post("/members/signin", data={"token": token, "csrf": csrf.group(1)},
+               headers={"Origin": "http://testserver"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+
+
+def test_the_reserve_page_links_only_what_the_account_may_open(
+    client: tuple[TestClient, dict[str, str]],
+) -> None:
+    c, tokens = client
+    links = {}
+    for account in ("maker-a", "Australia", "operator"):
+        _sign_in(c, tokens[account])
+        html = c.get("/reserve").text
+        links[account] = {h for h in ("/reserve/positions", "/reserve/operations") if f'href="{h}"' in html}
+        for href in links[account]:
+            assert c.get(href).status_code == 200, (account, href)
+    assert links == {"maker-a": {"/reserve/positions"}, "Australia": set(),
+                     "operator": {"/reserve/positions", "/reserve/operations"}}  # fmt: skip
