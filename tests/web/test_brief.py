@@ -95,3 +95,37 @@ def test_scenario_brief_holds_the_scenario_pages_figures(tmp_path: Path) -> None
     assert f"{summary['peak price (x pre-shock)']:.2f} x the pre-shock price" in text
     top = page.block("members").frame.iloc[0]
     assert f"{top['member']} ({top['material']})" in strings
+
+
+def test_a_scenario_without_shortfall_says_so_in_its_brief() -> None:
+    """China's 6-month refined-gallium ban over 12 months: stocks and spare capacity leave no member short
+    in this engine, and the brief says so instead of drawing empty bars."""
+    from critmin.runs.shock import ShockRequest, run
+    from critmin.web.brief import scenario_brief
+    from critmin.web.scenario_results import compose_scenario
+    from critmin.web.scenarios import job_page
+
+    from .pdftext import pdf_strings
+
+    scenario = compose_scenario({"material": "gallium", "exporter": "CHN", "stage": "refine",
+                                 "duration_months": "6", "horizon_months": "12"})  # fmt: skip
+    result = run(ShockRequest(scenario=scenario)).to_dict()
+    job = {
+        "id": "j",
+        "kind": "simulate",
+        "status": "succeeded",
+        "params": {"scenario": scenario},
+        "result": result,
+    }
+    page = job_page(job)
+    assert page.block("members").frame.empty
+    strings = pdf_strings(scenario_brief(page))
+    assert any(s.startswith("No member is left short of supply") for s in strings)
+    loss = page.block("summary").frame.iloc[0]["loss (USD)"]
+    assert loss > 0 and fmt_cell(loss) in strings
+
+
+def fmt_cell(value: object) -> str:
+    from critmin.web.render import fmt
+
+    return fmt(value.item() if hasattr(value, "item") else value)

@@ -107,3 +107,29 @@ def test_the_page_leads_with_the_headline_the_rules_and_the_finances() -> None:
     # before the finance job has finished the page shows the plan and no finances block
     sizing, _ = _jobs(tuple(sorted(SMALL.items())))
     assert not any(b.key == "finances" for b in sizing_page(sizing, None).blocks)
+
+
+def _job(status: str, **extra: Any) -> dict[str, Any]:
+    params = _request(SMALL).model_dump(mode="json")
+    return {"id": "j1", "kind": "stockpile", "status": status, "progress": 0.4, "message": "80/200 scenarios",
+            "params": params, "error": None} | extra  # fmt: skip
+
+
+def test_the_job_page_follows_the_job_that_is_still_running() -> None:
+    from critmin.web.reserve_jobs import job_page
+
+    running = job_page(_job("running"), None)
+    assert running.context["follow"]["id"] == "j1" and running.blocks == []
+    assert running.context["form"]["scenarios"] == 200 and running.context["form"]["budget"] == "2000000000"
+    failed = job_page(_job("failed", error="ValueError: boom"), None)
+    assert failed.context["follow"] is None and "boom" in failed.context["error"]
+    sizing, finance = _jobs(tuple(sorted(SMALL.items())))
+    done = _job("succeeded", result=sizing)
+    fin = {"id": "f1", "kind": "reserve_finance", "status": "queued", "progress": 0.0, "message": ""}
+    waiting = job_page(done, fin)
+    assert waiting.context["follow"]["id"] == "f1" and not any(b.key == "finances" for b in waiting.blocks)
+    assert waiting.csv_base == "/reserve/jobs/j1/download.csv"
+    broken = job_page(done, fin | {"status": "failed", "error": "RuntimeError: no solver"})
+    assert broken.context["follow"] is None and "no solver" in broken.context["lead"][-1]
+    finished = job_page(done, fin | {"status": "succeeded", "result": finance})
+    assert finished.context["follow"] is None and finished.block("finances").frame["year"].max() == 15
