@@ -35,6 +35,9 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, 
     with store.write() as s:
         for name, iso3 in (("Australia", "AUS"), ("Japan", "JPN")):
             tokens[iso3] = issue_token(s, admin, create_member(s, admin, name, "member", iso3), "t")
+        tokens["secretariat"] = issue_token(
+            s, admin, create_member(s, admin, "Sec", "secretariat", None), "t"
+        )
     with TestClient(create_app(store)) as c:
         yield c, tokens
 
@@ -162,3 +165,16 @@ def test_another_account_cannot_see_the_job(
     c.cookies.clear()
     assert c.get(base).status_code == 401
     assert "sign in" in c.get("/reserve").text.lower()
+
+
+def test_the_secretariat_reads_the_job_and_queues_nothing(
+    app: tuple[TestClient, dict[str, str]], finished: dict[str, Any]
+) -> None:
+    c, tokens = app
+    sec = _bearer(tokens["secretariat"])
+    page = c.get(f"/reserve/jobs/{finished['id']}", headers=sec)
+    assert page.status_code == 200 and 'id="chart-finances"' in page.text
+    pdf = c.get(f"/reserve/jobs/{finished['id']}/brief.pdf", headers=sec)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    every = c.get("/api/v1/jobs", headers=sec).json()
+    assert [j["kind"] for j in every].count("reserve_finance") == 1

@@ -61,14 +61,18 @@ def form_page(params: Mapping[str, str], me: Me | None, jobs: list[dict[str, Any
     )
 
 
-def finance_job_of(jobs: list[dict[str, Any]], sizing: Mapping[str, Any], me: Me) -> dict[str, Any] | None:
-    """The account's newest ``reserve_finance`` job whose request is the one of this sizing's plan."""
-    want = finance_request(sizing)
+def finance_job_of(jobs: list[dict[str, Any]], sizing_job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The newest ``reserve_finance`` job of the sizing job's owner whose request is the one of its plan."""
+    want = finance_request(sizing_job["result"])
     if want is None:
         return None
     params = want.model_dump(mode="json")
     for job in jobs:  # newest first
-        if job["kind"] == "reserve_finance" and job["owner_id"] == me.member_id and job["params"] == params:
+        if (job["kind"], job["owner_id"], job["params"]) == (
+            "reserve_finance",
+            sizing_job["owner_id"],
+            params,
+        ):
             return job
     return None
 
@@ -140,19 +144,21 @@ class _ReserveRoutes:
     async def _load(
         self, request: Request, job_id: str, queue: bool
     ) -> tuple[dict[str, Any], dict[str, Any] | None] | Response:
-        """The sizing job and its finance job (queued first when ``queue`` and the plan holds stock)."""
+        """The sizing job and its finance job (queued first, under the owner's account, when ``queue``, the
+        caller owns the sizing job and the plan holds stock)."""
         auth = await self._auth(request)
         if auth is None:
             return _error_page(self.nav, 401, "Sign in (Members) with your API token to see your jobs.")
         r = await call(request, "GET", f"/jobs/{job_id}", auth[0])
         job = r.json() if r.status_code == 200 else {}
-        if job.get("kind") != "stockpile" or job.get("owner_id") != auth[1].member_id:
+        if job.get("kind") != "stockpile":  # the API shows a job to its owner and the secretariat only
             return _error_page(self.nav, 404, JOB_NOT_FOUND)
         if job["status"] != "succeeded":
             return job, None
-        finance = finance_job_of(await self._jobs(request, auth), job["result"], auth[1])
+        listed = await call(request, "GET", "/jobs", auth[0])
+        finance = finance_job_of(listed.json() if listed.status_code == 200 else [], job)
         want = finance_request(job["result"])
-        if finance is None and want is not None and queue:
+        if finance is None and want is not None and queue and job["owner_id"] == auth[1].member_id:
             body = {"kind": "reserve_finance", "params": want.model_dump(mode="json")}
             queued = await call(request, "POST", "/jobs", auth[0], json=body)
             refused = {"status": "failed", "error": queued.text}
