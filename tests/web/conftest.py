@@ -60,6 +60,9 @@ ACCOUNTS = {
     "member_b": ("Japan", "member", "JPN"),
     "member_c": ("Canada", "member", "CAN"),
     "operator": ("Reserve operator", "reserve_operator", None),
+    # participant accounts are the vault participants of their names (the API's positions rule)
+    "participant": ("ui-maker", "participant", None),
+    "participant_b": ("ui-rival", "participant", None),
 }
 
 

@@ -12,13 +12,14 @@ import httpx
 import pytest
 
 from .conftest import AXE_PATH, SCREENSHOTS, Server, Visit
+from .test_browser_reserve import follow_reserve_job
 
 pytestmark = pytest.mark.browser
 
 PUBLIC = {
     "overview": "/",
     "material": "/materials?material=gallium",
-    "reserve": "/reserve?scenarios=200&seed=1",
+    "reserve": "/reserve?scenarios=200&seed=1",  # the form; the result page is audited signed in
     "prices": "/prices?material=copper&paths=200&years=2",
     "scenario-lab": "/scenarios",
     "members-signin": "/members",
@@ -103,9 +104,15 @@ def test_every_signed_in_page_passes_axe(visit: Visit, server: Server) -> None:
     visit.wait_for("!document.getElementById('job-progress')", timeout=120_000)
     visit.page.wait_for_load_state("load")
     _audit(visit, "scenario-result", visit.page.url.removeprefix(visit.base), report)
+    visit.goto("/reserve?scenarios=100&seed=5&horizon=6")
+    with visit.page.expect_navigation():
+        visit.page.click("#reserve-run")
+    follow_reserve_job(visit)
+    _audit(visit, "reserve-result", visit.page.url.removeprefix(visit.base), report)
     visit.page.context.clear_cookies()
     _sign_in(visit, server.tokens["operator"])
     _audit(visit, "reserve-operations", "/reserve/operations", report)
+    _audit(visit, "reserve-positions", "/reserve/positions", report)
     (SCREENSHOTS / "axe-signed-in.json").write_text(json.dumps(report, indent=1) + "\n")
     visit.assert_clean()
 

@@ -17,15 +17,74 @@ def _sign_in(visit: Visit, token: str) -> None:
         visit.page.keyboard.press("Enter")
 
 
-def test_reserve_sizing_page(visit: Visit) -> None:
-    visit.goto("/reserve?scenarios=200&seed=3")
-    visit.screenshot("reserve")
-    visit.assert_clean()
+def follow_reserve_job(visit: Visit, timeout_s: float = 240) -> list[tuple[str, float]]:
+    """Poll the job page (through ``evaluate``, the CSP stays on) until the plan and its finances are shown;
+    returns every (progress label, bar value) seen on the way."""
+    import time
+
+    from playwright.sync_api import Error
+
+    seen: list[tuple[str, float]] = []
+    deadline = time.monotonic() + timeout_s
+    probe = ("() => { const b = document.getElementById('job-bar'); const l = document.querySelector("
+             "'#job-progress label'); return [b ? b.value : null, l ? l.innerText : '', "
+             "!!document.getElementById('chart-finances')]; }")  # fmt: skip
+    while time.monotonic() < deadline:
+        try:
+            value, label, done = visit.page.evaluate(probe)
+        except Error:  # the page reloads itself when a job has finished
+            visit.page.wait_for_timeout(100)
+            continue
+        if value is not None:
+            if not seen:
+                visit.screenshot("reserve-job-progress")
+            seen.append((label, float(value)))
+        if done and value is None:
+            visit.page.wait_for_load_state("load")
+            visit.wait_charts()
+            return seen
+        visit.page.wait_for_timeout(100)
+    raise TimeoutError(f"the reserve job page did not finish in {timeout_s} s; seen {seen[-3:]}")
+
+
+def test_reserve_sizing_runs_as_a_job_with_progress_then_the_result(visit: Visit, server: Server) -> None:
+    """Task: a member sizes the reserve in the form; the page shows the job's progress, then the plan
+    beside the rules, then the finances; every block and the PDF brief download."""
+    visit.goto("/reserve?scenarios=200&seed=3&horizon=12")
+    assert "sign in" in visit.page.inner_text("#reserve-lead").lower()
+    _sign_in(visit, server.tokens["member_b"])
+    visit.goto("/reserve?scenarios=200&seed=3&horizon=12")
+    assert visit.page.input_value("input[name=scenarios]") == "200"
+    with visit.page.expect_navigation():
+        visit.page.click("#reserve-run")
+    assert "/reserve/jobs/" in visit.page.url
+    seen = follow_reserve_job(visit)
+    labels = {label.split(" (")[0] for label, _ in seen}
+    assert "Sizing the reserve" in labels, seen  # the sizing job's progress was shown while it ran
+    assert (
+        "Running the Vault's finances for this plan" in labels
+        or visit.page.locator("#chart-finances").count()
+    )
+    visit.screenshot("reserve-job-result")
     assert visit.page.locator("#table-optimised tbody tr").count() >= 1
     assert visit.page.locator("#chart-comparison .bars path").count() == 4  # optimised + IEA, Japan, NDS
     lead = visit.page.inner_text("#reserve-lead")
-    assert "net benefit" in lead and "Debt service is missed in" in lead
-    assert visit.page.locator("#chart-finances").count() == 1
+    assert (
+        lead.startswith("Over 12 months: spend")
+        and "net benefit" in lead
+        and "Debt service is missed in" in lead
+    )
+    assert visit.page.input_value("input[name=seed]") == "3"  # the form holds the run's settings
+    links = visit.page.eval_on_selector_all("a[download]", "as => as.map(a => a.getAttribute('href'))")
+    blocks = {"comparison", "optimised", "why", "finances"}
+    assert {h.split("block=")[1].split("&")[0] for h in links if "download.csv" in h} == blocks
+    for href in links:
+        r = visit.page.request.get(visit.base + href)
+        assert r.status == 200 and r.headers["content-type"].startswith("text/csv"), href
+        assert len(r.text().splitlines()) >= 2, href
+    pdf = visit.page.request.get(visit.base + (visit.page.get_attribute("#reserve-brief", "href") or ""))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-")
+    visit.assert_clean()
 
 
 def _vault_ops(day: str = "2026-01-05") -> list[dict[str, object]]:
@@ -70,17 +129,24 @@ def test_operator_sees_the_reserve_others_do_not(visit: Visit, server: Server) -
     visit.assert_clean()
     assert "Magnet maker" in visit.page.inner_text("#table-participants")
     assert "s1" in visit.page.inner_text("#table-subscriptions")
-    inventory = visit.page.locator("#table-inventory tbody tr")
-    assert inventory.count() == 1 and inventory.first.locator("td").nth(2).inner_text() == "7"  # 12 - 5
+    # other tests of this server hold reserves of their own: read this reserve's rows
+    inventory = visit.page.eval_on_selector_all(
+        "#table-inventory tbody tr",
+        f"rs => rs.filter(r => r.cells[0].innerText === '{rid}').map(r => r.cells[2].innerText)",
+    )
+    assert inventory == ["7"]  # 12 - 5
     assert "d1" in visit.page.inner_text("#table-draws")
     ops = visit.page.eval_on_selector_all(
-        "#table-ledger tbody tr", "rows => rows.map(r => r.cells[3].innerText)"
+        "#table-ledger tbody tr",
+        f"rs => rs.filter(r => r.cells[0].innerText === '{rid}').map(r => r.cells[3].innerText)",
     )
     assert ops == ["open", "register", "subscribe", "acquire", "draw"]
     href = visit.page.locator("#block-inventory a[download]").get_attribute("href") or ""
-    text = visit.page.request.get(visit.base + href).text()
-    assert text.splitlines()[0] == "reserve_id,material,tonnes,cost_of_stock_usd"
-    assert text.splitlines()[1].split(",")[1:3] == ["gallium", "7.0"]
+    lines = visit.page.request.get(visit.base + href).text().splitlines()
+    assert lines[0] == "reserve_id,material,tonnes,cost_of_stock_usd"
+    assert [line.split(",")[1:3] for line in lines[1:] if line.split(",")[0] == str(rid)] == [
+        ["gallium", "7.0"]
+    ]
 
 
 def _record(visit: Visit, op: str, values: dict[str, str]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -53,20 +52,24 @@ def _request(params: Mapping[str, str]) -> Any:
         ) from err
 
 
-def _finance_blocks(result: Any) -> tuple[list[Block], list[str]]:
-    """The Vault's finances for the plan's holdings (critmin.runs.reserve_finance), by year with bands."""
-    from critmin.runs.reserve_finance import ReserveFinanceRequest
-    from critmin.runs.reserve_finance import run as finance
+FINANCE_SCENARIOS = 500
 
-    spent = {
-        str(m): float(v)
-        for m, v in zip(result.materials["material"], result.materials["cost_usd"], strict=True)
-        if v > 0
-    }
+
+def finance_request(sizing: Mapping[str, Any]) -> Any:
+    """The ``reserve_finance`` request for a finished sizing (``ReserveSizingResult.to_dict()``): the plan's
+    spend per material as the book, :data:`FINANCE_SCENARIOS` scenarios, the sizing's seed; None when the
+    plan holds nothing."""
+    from critmin.runs.reserve_finance import ReserveFinanceRequest
+
+    spent = {str(r["material"]): float(r["cost_usd"]) for r in sizing["materials"] if r["cost_usd"] > 0}
     if not spent:
-        return [], ["The plan holds nothing, so there are no finances to show."]
-    fin = finance(ReserveFinanceRequest(holdings_usd=spent, n_scenarios=500, seed=result.request.seed))
-    by_year = fin.finance.by_year
+        return None
+    return ReserveFinanceRequest(holdings_usd=spent, n_scenarios=FINANCE_SCENARIOS, seed=int(sizing["seed"]))
+
+
+def _finance_block(finance: Mapping[str, Any]) -> Block:
+    """The Vault's finances for the plan's holdings (the ``reserve_finance`` result), by year with bands."""
+    by_year = pd.DataFrame(finance["by_year"])
     bands = pd.concat(
         [
             pd.DataFrame(
@@ -77,36 +80,34 @@ def _finance_blocks(result: Any) -> tuple[list[Block], list[str]]:
         ignore_index=True,
     )
     fig = figures.lines(bands, "year", "equity_usd_bn", "band", "Equity by year (P5, P50, P95)", "USD bn")
-    block = Block(
+    n = int((finance.get("request") or {}).get("n_scenarios", FINANCE_SCENARIOS))
+    return Block(
         "finances",
         "The Vault's finances over the loan term",
         by_year,
         fig,
-        "Cash and equity by year across 500 scenarios of prices and disruptions; debt after each year's "
+        f"Cash and equity by year across {n:,} scenarios of prices and disruptions; debt after each year's "
         "repayment; p_missed = share of scenarios whose cash cannot pay that year's debt service.",
         wide=True,
     )
-    return [block], [fin.headline]
 
 
-def reserve_page(params: Mapping[str, str]) -> Page:
-    """Sizing page model (budget USD, scenarios, seed, horizon months, CVaR ``alpha:weight``) on
-    ``critmin.runs.reserve`` and the finances of its holdings on ``critmin.runs.reserve_finance``."""
-    from critmin.runs.reserve import run
-
-    request = _request(params)
-    result = run(request)
-    if result.status != "Optimal":
-        raise PageError(f"the reserve LP did not solve: {result.status}", 422)
-    cmp = result.comparison
+def sizing_page(
+    sizing: Mapping[str, Any], finance: Mapping[str, Any] | None, params: Mapping[str, str] | None = None
+) -> Page:
+    """The reserve page model of a finished ``stockpile`` job (its ``ReserveSizingResult.to_dict()``) and,
+    once it has finished, the ``reserve_finance`` result of the plan's holdings (None: not finished, or the
+    plan holds nothing). Blocks: the plans beside the rules, the holdings, why this much, the finances."""
+    if sizing["solve"]["status"] != "Optimal":
+        raise PageError(f"the reserve LP did not solve: {sizing['solve']['status']}", 422)
+    cmp = pd.DataFrame(sizing["comparison"])
     net = cmp.assign(
         net_benefit_usd_bn=cmp["net_benefit_usd"] / 1e9, plan=[PLAN_NAMES.get(p, p) for p in cmp["plan"]]
     )
     cmp_fig = figures.bars(net, "plan", "net_benefit_usd_bn",
                            "Net benefit: expected loss avoided minus carrying cost", "USD bn")  # fmt: skip
-    why = result.materials.sort_values("marginal_loss_avoided_per_usd", ascending=False)
+    why = pd.DataFrame(sizing["materials"]).sort_values("marginal_loss_avoided_per_usd", ascending=False)
     optimised = why[why["tonnes"] > 0].reset_index(drop=True)
-    fin_blocks, fin_lead = _finance_blocks(result)
     blocks = [
         Block("comparison", "Optimised plan and the rules", cmp, cmp_fig,
               "Rules: IEA 90 days of net imports, Japan 60 days of consumption, an NDS-style shortfall rule, "
@@ -114,31 +115,40 @@ def reserve_page(params: Mapping[str, str]) -> Page:
         Block("optimised", "Optimised holdings", optimised, wide=True),
         Block("why", "Why this much: loss avoided by the next dollar held vs its carrying cost",
               why.reset_index(drop=True), wide=True),
-        *fin_blocks,
     ]  # fmt: skip
-    meta = result.metadata
+    lead = [str(sizing["headline"]), *reserve_lead(cmp)]
+    if optimised.empty:
+        lead.append("The plan holds nothing, so there are no finances to show.")
+    elif finance is not None:
+        blocks.append(_finance_block(finance))
+        lead.append(str(finance["headline"]))
+    req = sizing["request"]
     return Page(
         name="reserve",
         title="Reserve (Vault): sizing and finances",
         blocks=blocks,
-        editions=dict(meta.data_editions),
-        params={k: str(params[k]) for k in PARAM_KEYS if params.get(k)},
-        intro=f"Budget {result.budget_usd:,.0f} USD; {request.n_scenarios:,} Monte Carlo scenarios "
-        f"(seed {request.seed}), {request.horizon_months}-month horizon. "
-        f"Parameter set {meta.parameter_digest}.",
-        notes=[f"Left out (no data): {m} ({why})." for m, why in result.excluded.items()],
+        editions=dict(sizing["data_editions"]),
+        params=dict(params or {}),
+        intro=f"Budget {sizing['budget_usd']:,.0f} USD; {sizing['scenarios']:,} Monte Carlo scenarios "
+        f"(seed {sizing['seed']}), {sizing['horizon_months']}-month horizon. "
+        f"Parameter set {sizing['parameter_digest']}.",
+        notes=[f"Left out (no data): {m} ({why})." for m, why in sizing["excluded_materials"].items()],
         template="reserve.html",
-        context={
-            "lead": [result.headline, *reserve_lead(cmp), *fin_lead],
-            "form": {
-                "budget": f"{result.budget_usd:.0f}",
-                "scenarios": request.n_scenarios,
-                "seed": request.seed,
-                "horizon": request.horizon_months,
-                "cvar": params.get("cvar", ""),
-            },
-        },
+        context={"lead": lead, "form": form_values(req)},
     )
+
+
+def form_values(req: Mapping[str, Any]) -> dict[str, Any]:
+    """The sizing form's values from a request (a ``ReserveSizingRequest`` dump); the default budget when
+    the request names none (never 1.167e+10 in the budget box)."""
+    from critmin.parameters import ParameterSet
+    from critmin.vault.sizing import default_budget
+
+    budget = req.get("budget_usd")
+    budget = default_budget(ParameterSet()) if budget is None else float(budget)
+    cvar = f"{req['cvar_alpha']}:{req['cvar_weight']}" if req.get("cvar_alpha") is not None else ""
+    return {"budget": f"{budget:.0f}", "scenarios": req.get("n_scenarios"), "seed": req.get("seed"),
+            "horizon": req.get("horizon_months"), "cvar": cvar}  # fmt: skip
 
 
 PLAN_NAMES = {
@@ -159,16 +169,6 @@ def reserve_lead(cmp: pd.DataFrame) -> list[str]:
         f"{money(r['net_benefit_usd'])}."
         for _, r in cmp.iterrows()
     ]
-
-
-@lru_cache(maxsize=16)
-def _cached(items: tuple[tuple[str, str], ...]) -> Page:
-    return reserve_page(dict(items))
-
-
-def build_reserve(params: Mapping[str, str]) -> Page:
-    """Reserve sizing page (cached per parameter set)."""
-    return _cached(tuple(sorted((k, v) for k, v in params.items() if k in PARAM_KEYS and v != "")))
 
 
 LEDGER_COLUMNS = ["reserve_id", "sequence", "on", "op", "key", "effects", "duplicate", "state_digest"]

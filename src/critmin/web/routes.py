@@ -37,14 +37,12 @@ def page_routes() -> list[PageRoute]:
     from critmin.web.overview import build_overview
     from critmin.web.plan import build_plan
     from critmin.web.prices import build_prices
-    from critmin.web.reserve import build_reserve
     from critmin.web.risk import build_risk
     from critmin.web.stake import build_stake
 
     return [
         PageRoute("overview", "/", build_overview),
         PageRoute("material", "/materials", build_material),
-        PageRoute("reserve", "/reserve", build_reserve),
         PageRoute("prices", "/prices", build_prices),
         PageRoute("plan", "/plan", build_plan),
         PageRoute("risk", "/risk", build_risk),
@@ -58,8 +56,8 @@ def _nav(routes: list[PageRoute]) -> list[tuple[str, str, str]]:
 
 
 def _nav_with_members(nav: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """The navigation of the page routes plus the routed areas (scenario lab, members), in NAV order."""
-    have = {n[0] for n in nav} | {"scenarios", "members"}
+    """The page routes' navigation plus the routed areas (scenario lab, reserve, members), in NAV order."""
+    have = {n[0] for n in nav} | {"scenarios", "reserve", "members"}
     return [item for item in NAV if item[0] in have]
 
 
@@ -206,8 +204,10 @@ def build_router() -> APIRouter:
     """
     from critmin.web.compare import build_compare_router
     from critmin.web.members import build_members_router
+    from critmin.web.positions import build_positions_router
     from critmin.web.published import build_published_router
     from critmin.web.reserve import build_operations_router
+    from critmin.web.reserve_jobs import build_reserve_router
     from critmin.web.scenarios import build_scenarios_router
 
     routes = page_routes()
@@ -225,6 +225,8 @@ def build_router() -> APIRouter:
     router.include_router(build_published_router(nav))
     router.include_router(build_compare_router(nav))
     router.include_router(build_operations_router(nav))
+    router.include_router(build_reserve_router(nav))
+    router.include_router(build_positions_router(nav))
     router.include_router(build_scenarios_router(nav))
     router.add_api_route("/vendor/plotly.min.js", plotly_js, methods=["GET"])
     router.add_api_route("/vendor/plotly-full.min.js", plotly_full_js, methods=["GET"])

@@ -251,6 +251,21 @@ class _ScenarioRoutes:
         name = (job.get("result") or {}).get("scenario") or job["kind"]
         return csv_response(frame, f"{job['kind']}-{name}-{block}")
 
+    async def job_pdf(self, job_id: str, request: Request) -> Response:
+        """The PDF brief of a finished scenario (:func:`critmin.web.brief.scenario_brief`)."""
+        import re
+
+        from critmin.web.brief import scenario_brief
+
+        job = await self._job(request, job_id)
+        if isinstance(job, Response):
+            return Response(JOB_NOT_FOUND + "\n", job.status_code, media_type="text/plain")
+        if job["kind"] != "simulate" or job["status"] != "succeeded":
+            return Response("A brief is made of a finished scenario run.\n", 409, media_type="text/plain")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(job["result"].get("scenario") or "scenario"))
+        headers = {"Content-Disposition": f'attachment; filename="critmin-brief-scenario-{name}.pdf"'}
+        return Response(scenario_brief(job_page(job)), media_type="application/pdf", headers=headers)
+
 
 def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     """Routes of the scenario lab."""
@@ -263,4 +278,5 @@ def build_scenarios_router(nav: list[tuple[str, str, str]]) -> APIRouter:
     router.add_api_route("/scenarios/jobs/{job_id}", h.show_job, methods=["GET"])
     router.add_api_route("/scenarios/jobs/{job_id}/status", h.job_status, methods=["GET"])
     router.add_api_route("/scenarios/jobs/{job_id}/download.csv", h.job_csv, methods=["GET"])
+    router.add_api_route("/scenarios/jobs/{job_id}/brief.pdf", h.job_pdf, methods=["GET"])
     return router
