@@ -63,6 +63,15 @@ class ReserveOptions(_Section):
     horizon_months: Bound = Bound(default=12, min=1, max=180)
 
 
+class FloorOptions(_Section):
+    """Price mechanisms costed on simulated paths (``critmin floor``, the ``floor`` job, the prices page)."""
+
+    paths: Bound = Bound(default=10_000, min=1, max=1_000_000)
+    years: Bound = Bound(default=10, min=1, max=20)
+    #: the prices page evaluates while the user waits: its own default and ceiling of the path count
+    page_paths: Bound = Bound(default=2_000, min=100, max=20_000)
+
+
 class Options(BaseSettings):
     """critmin's options; see the module docstring for the environment overrides."""
 
@@ -83,6 +92,7 @@ class Options(BaseSettings):
     )
     risk: RiskOptions = RiskOptions()
     reserve: ReserveOptions = ReserveOptions()
+    floor: FloorOptions = FloorOptions()
 
 
 @cache
