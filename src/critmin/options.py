@@ -9,6 +9,7 @@ defaults and bounds from here. ``options()`` is read once per process (cached); 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -85,7 +86,15 @@ class Options(BaseSettings):
     solver: Literal["highs"] = Field("highs", description="LP/MILP solver (HiGHS through linopy/highspy)")
     backend: Literal["local", "dask"] = Field("local", description="Monte Carlo backend")
     dask_scheduler: str | None = Field(None, description="Dask scheduler address (None: a LocalCluster)")
-    strict_atlas: bool = Field(True, description="CLI and API refuse an atlas that fails its checks")
+    strict_atlas: bool = Field(
+        True,
+        description="the CLI and the API refuse an atlas that fails its consistency check (an error naming "
+        "the problem); false: they list the problems as warnings, as the library always does",
+    )
+    atlas_dir: Path | None = Field(
+        None,
+        description="read the built atlas tables from this folder (None: the bundled critmin/data/built)",
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "critmin",
         description="where the embedded SQLite database and job artefacts live",
@@ -93,6 +102,12 @@ class Options(BaseSettings):
     risk: RiskOptions = RiskOptions()
     reserve: ReserveOptions = ReserveOptions()
     floor: FloorOptions = FloorOptions()
+
+
+#: strict atlas check for the current command: the CLI sets it from ``options().strict_atlas`` for the
+#: command's duration (the API checks at start-up); the library's default is lenient (problems are listed
+#: on ``atlas.warnings``), see :func:`critmin.atlas.load_atlas`
+STRICT_ATLAS: ContextVar[bool] = ContextVar("critmin_strict_atlas", default=False)
 
 
 @cache
