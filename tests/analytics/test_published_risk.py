@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 
 from critmin.analytics.published_risk import (
+    EU_EI_NAME,
     EU_SR_NAME,
     GPR_NAME,
+    eu_ei_published,
     eu_sr_published,
     geopolrisk_published,
+    group_value_added,
     hhi_wgi_t,
 )
 
@@ -68,7 +71,7 @@ def test_exposure_reports_both_published_methods_beside_critmins_variants() -> N
 
     d = exposure_detail(load_atlas(), "cobalt", "refine", 2024, "eu27")
     by = {r["method"]: r for r in d["risk_methods"]}
-    assert set(by) == {EU_SR_NAME, GPR_NAME}
+    assert set(by) == {EU_SR_NAME, GPR_NAME, EU_EI_NAME}
     sr = by[EU_SR_NAME]
     t = sr["terms"]
     assert sr["value"] == pytest.approx(
@@ -92,3 +95,56 @@ def test_content_tonnes_use_baci_quantities_where_present_else_value_over_price(
     assert "25% of the value" in how
     t, how = _content_tonnes(rows, price=50.0, factor=None)
     assert t.tolist() == [2.0, 6.0] and "stand-in" in how
+
+
+def test_eu_ei_hand_worked_example() -> None:
+    # EC 2017 section 3.1: EI = sum_s A_s * Q_s * SI_EI (here over GDP). End use 40% motor vehicles (Q 100),
+    # 35% electrical equipment (Q 80), 25% chemicals (Q 120), in bn USD; SI_EI 0.9; GDP 2,000:
+    # (0.4*100 + 0.35*80 + 0.25*120) = 98; 98 * 0.9 / 2000 = 0.0441
+    a = pd.Series({"C29": 0.40, "C27": 0.35, "C20": 0.25})
+    q = pd.Series({"C20": 120e9, "C27": 80e9, "C29": 100e9, "C10": 500e9})  # aligned by label, C10 unused
+    ei = eu_ei_published(a, q, 2_000e9, 0.9, flags=["example"])
+    assert ei.method == EU_EI_NAME and ei.flags == ["example"]
+    assert ei.terms["sum_as_qs_usd"] == pytest.approx(98e9)
+    assert ei.value == pytest.approx(0.0441)
+    # without substitution credit (SI_EI 1): 98 / 2000 = 0.049; an end use in a sector without value added
+    # is an error, never a silent zero
+    assert eu_ei_published(a, q, 2_000e9, 1.0).value == pytest.approx(0.049)
+    with pytest.raises(ValueError, match=r"no sector value added for end-use sectors \['C30'\]"):
+        eu_ei_published(pd.Series({"C30": 0.5}), q, 2_000e9, 1.0)
+    with pytest.raises(ValueError, match="summing to <= 1"):
+        eu_ei_published(pd.Series({"C20": 0.7, "C27": 0.6}), q, 2_000e9, 1.0)
+    with pytest.raises(ValueError, match="si_ei"):
+        eu_ei_published(a, q, 2_000e9, 1.2)
+
+
+def test_group_value_added_takes_each_members_latest_complete_year() -> None:
+    gdp = pd.DataFrame(
+        {"iso3": ["A", "A", "B", "B", "C"], "year": [2023, 2024, 2022, 2024, 2025],
+         "gdp_usd": [90.0, 100.0, 40.0, 50.0, 7.0], "industry_va_usd": [20.0, 25.0, 10.0, float("nan"), 1.0]}
+    )  # fmt: skip
+    industry, total, missing = group_value_added(gdp, {"A", "B", "C", "TWN"}, 2024)
+    # A 2024 (25 of 100); B 2022, its last year with both (10 of 40); C only after 2024; TWN not in WDI
+    assert (industry, total) == (35.0, 140.0) and missing == ["C", "TWN"]
+
+
+def test_exposure_reports_economic_importance_from_wdi_with_its_flags() -> None:
+    from critmin.analytics.exposure import exposure_detail
+    from critmin.atlas import load_atlas
+    from critmin.parameters import ParameterSet
+
+    atlas = load_atlas()
+    d = exposure_detail(atlas, "cobalt", "refine", 2024, "eu27")
+    ei = {r["method"]: r for r in d["risk_methods"]}[EU_EI_NAME]
+    members = sorted(atlas.groups["eu27"])
+    g = atlas.gdp[atlas.gdp["iso3"].isin(members) & (atlas.gdp["year"] == 2024)]
+    assert len(g) == 27 and g["industry_va_usd"].notna().all()  # every EU member has WDI 2024 figures
+    assert ei["terms"]["gdp_usd"] == pytest.approx(float(g["gdp_usd"].sum()))
+    share = float(g["industry_va_usd"].sum() / g["gdp_usd"].sum())
+    assert ei["value"] == pytest.approx(share) and 0.15 < share < 0.3  # EU industry ~ a fifth of GDP
+    assert any("A_industry = 1" in f for f in ei["flags"]) and any("SI_EI = 1" in f for f in ei["flags"])
+    # SI_EI is a per-material parameter and scales EI linearly
+    ps = ParameterSet().with_overrides({("substitution_index_ei", "cobalt"): 0.8})
+    d2 = exposure_detail(atlas, "cobalt", "refine", 2024, "eu27", params=ps)
+    ei2 = {r["method"]: r for r in d2["risk_methods"]}[EU_EI_NAME]
+    assert ei2["value"] == pytest.approx(0.8 * share) and not any("SI_EI = 1" in f for f in ei2["flags"])

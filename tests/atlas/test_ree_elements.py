@@ -9,7 +9,10 @@ from critmin.atlas import load_atlas
 from critmin.atlas.baskets import BASKETS, ELEMENTS, basket_series
 from critmin.atlas.prices import latest_reference_prices, unpriced_materials
 from critmin.data.build import raw_root
-from critmin.data.ree import compositions, country_mix
+from critmin.data.ree import ROUTES_FILE, ReeDataError, _of_year, compositions, country_mix
+
+#: every year of the REO mine history (Theler et al. 1998-2015, USGS 2018-2025)
+HISTORY_YEARS = [*range(1998, 2016), *range(2018, 2026)]
 
 
 def _share(material: str, stage: str, year: int, iso3: str) -> float:
@@ -17,10 +20,22 @@ def _share(material: str, stage: str, year: int, iso3: str) -> float:
     return float(s.get(iso3, 0.0) / s.sum())
 
 
-@pytest.mark.parametrize("year", [2024, 2025])
+def test_element_rows_exist_for_every_year_of_the_reo_history() -> None:
+    atlas = load_atlas()
+    assert atlas.years_of("rare-earths", "mine") == HISTORY_YEARS
+    for m in ("dysprosium", "neodymium", "terbium", "yttrium"):
+        assert atlas.years_of(m, "mine") == HISTORY_YEARS and atlas.years_of(m, "refine") == HISTORY_YEARS
+    p = atlas.production
+    old = p[(p["material"] == "dysprosium") & (p["year"] <= 2015)]
+    # the element rows keep the source and edition of their REO row (the secondary transcription)
+    assert set(old["source"]) == {"theler2020"} and set(old["flag"]) == {"derived"} and old["primary"].all()
+
+
+@pytest.mark.parametrize("year", HISTORY_YEARS)
 def test_elements_sum_to_the_reo_total_by_country(year: int) -> None:
     atlas = load_atlas()
     reo = atlas.stage_series("rare-earths", "mine", year)
+    assert len(reo) > 0
     summed = basket_series(atlas, "rare-earths", "mine", year).reindex(reo.index)
     assert not summed.isna().any()
     assert summed.to_numpy() == pytest.approx(reo.to_numpy(), rel=1e-9)
@@ -36,6 +51,64 @@ def test_china_separates_at_least_90_percent_of_heavy_rare_earths_in_2024() -> N
     assert _share("terbium", "refine", 2024, "CHN") >= 0.9
     # while mining of Dy is shared with Myanmar's ionic clays
     assert _share("dysprosium", "mine", 2024, "CHN") < 0.6 and _share("dysprosium", "mine", 2024, "MMR") > 0.3
+
+
+def test_china_2010_dysprosium_by_hand_from_the_2011_quota_split() -> None:
+    # 2011 quota 93,800 t: 13,400 t medium and heavy (ionic) -> Jiangxi clays 0.0476 each; the light
+    # 80,400 t split 0.757 Bayan Obo / 0.243 Maoniuping (ree_deposit_weights.csv, period 1998-2011)
+    bo = 0.1 / (23 + 50 + 6.2 + 18.5 + 0.8 + 0.2 + 0.7 + 0.1 + 0.1)  # MYB2022 T2, Dy % / listed %
+    mnp = 0.21 / (29.49 + 47.56 + 4.42 + 15.18 + 1.24 + 0.23 + 0.65 + 0.12 + 0.21 + 0.05 + 0.06 + 0.04
+                  + 0.05 + 0.007 + 0.7)  # fmt: skip
+    longnan = 7.48 / (2.18 + 1.09 + 1.08 + 3.47 + 2.34 + 0.37 + 5.69 + 1.13 + 7.48 + 1.6 + 4.26 + 0.6
+                      + 3.34 + 0.47 + 64.9)  # fmt: skip
+    xinfeng = 3.71 / (27.26 + 3.23 + 5.62 + 17.55 + 4.54 + 0.93 + 5.96 + 0.68 + 3.71 + 0.74 + 2.48 + 0.27
+                      + 1.13 + 0.21 + 24.26)  # fmt: skip
+    xunwu = 1.77 / (38 + 3.5 + 7.41 + 30.18 + 5.32 + 0.51 + 4.21 + 0.46 + 1.77 + 0.27 + 0.88 + 0.13
+                    + 0.62 + 0.13 + 10.07)  # fmt: skip
+    w = [0.6486, 0.2085, 0.0476, 0.0476, 0.0476]
+    share = sum(a * b for a, b in zip(w, [bo, mnp, longnan, xinfeng, xunwu], strict=True)) / sum(w)
+    dy = load_atlas().stage_series("dysprosium", "mine", 2010)
+    assert dy["CHN"] == pytest.approx(89_200 * share, rel=1e-9)  # Theler 2010: China 89,200 t REO
+    # the 2024 split (ionic 0.075) gives China less Dy per tonne of REO than the 2011 one (0.143)
+    comp = compositions(raw_root())
+    assert country_mix(comp, "CHN", 2010)[0]["Dy"] > 1.5 * country_mix(comp, "CHN", 2024)[0]["Dy"]
+
+
+def test_period_rows_cover_a_year_carry_to_a_new_year_and_a_gap_is_an_error() -> None:
+    table = pd.DataFrame(
+        {"from_year": [2018, 2000, 1998], "to_year": [2023, 2005, 2025], "mine_iso3": ["USA", "USA", "*"],
+         "elements": ["all"] * 3, "separation_iso3": ["CHN", "USA", "CHN"], "share": ["1", "1", "1"]}
+    ).to_dict("records")  # fmt: skip
+    rows, note = _of_year(table, "mine_iso3", "USA", 2020, ROUTES_FILE)
+    assert [r["separation_iso3"] for r in rows] == ["CHN"] and note == ""
+    assert len(_of_year(table, "mine_iso3", "BRA", 2010, ROUTES_FILE)[0]) == 1  # the default row
+    # a year after every period (a new edition) takes the latest period, and the row text says so
+    rows, note = _of_year(table, "mine_iso3", "USA", 2026, ROUTES_FILE)
+    assert [r["separation_iso3"] for r in rows] == ["CHN"] and note == "USA 2018-2023 carried to 2026"
+    with pytest.raises(ReeDataError, match=r"no row for mine_iso3 'USA' covers 2010"):
+        _of_year(table, "mine_iso3", "USA", 2010, ROUTES_FILE)
+
+
+def test_dysprosium_history_and_2010_exposure_from_the_cli() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from critmin.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["history", "--material", "dysprosium", "--stage", "mining", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    rows = [r for r in json.loads(res.stdout) if r["kind"] == "observed"]
+    assert sorted({r["year"] for r in rows}) == HISTORY_YEARS
+    chn = {r["year"]: r["share"] for r in rows if r["iso3"] == "CHN"}
+    assert chn[2010] > 0.9 and chn[2024] < 0.6  # Myanmar's ionic clays after 2017
+    res = runner.invoke(app, ["exposure", "-m", "dysprosium", "-s", "mine", "--year", "2010", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["year"] == 2010 and d["source"] == "theler2020" and d["flags"] == {"derived": len(d["shares"])}
+    res = runner.invoke(app, ["exposure", "-m", "dysprosium", "-s", "separation", "-y", "2010", "-f", "json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["stage"] == "refine"
 
 
 def test_composition_hand_check_for_mountain_pass_neodymium() -> None:

@@ -41,6 +41,9 @@ def test_a_new_mcs_release_is_built_and_the_changes_are_reported(tmp_path: Path)
     assert set(y25.loc[y25["primary"], "edition"]) == {"usgs-mcs2027"} and "usgs-mcs2026" in set(
         y25["edition"]
     )
+    # the rare-earth elements follow the new year, the last deposit-mix period carried and said so
+    dy = prod[(prod["material"] == "dysprosium") & (prod["year"] == 2026) & (prod["stage"] == "mine")]
+    assert len(dy) and dy["value_text"].str.contains("CHN 2024-2025 carried to 2026").any()
     text = res.stdout
     assert '"table": "production"' in text and '"added"' in text
     # halving China's gallium moves its 2026 share (a new year: from 0) and the report names it

@@ -253,7 +253,36 @@ def _risk_methods(
         params.get("governance_risk_missing", material),
         _content_factor(params, material),
     )
+    scores += _economic_importance(atlas, material, members, trade_year, params)
     return [{"method": r.method, "value": r.value, "terms": r.terms, "flags": r.flags} for r in scores]
+
+
+def _economic_importance(
+    atlas: SupplyChain, material: str, members: frozenset[str], year: int, params: ParameterSet
+) -> list[Any]:
+    """The EU EI of the group where data allow: end use all in WDI industry (parameter), the group's
+    industry value added and GDP (each member's latest WDI year <= ``year``)."""
+    from critmin.analytics.published_risk import eu_ei_published, group_value_added
+
+    if len(atlas.gdp) == 0:
+        return []
+    industry, gdp, missing = group_value_added(atlas.gdp, members, year)
+    if not gdp > 0:
+        return []
+    share = params.get("ei_end_use_industry_share", material)
+    si_ei = params.get("substitution_index_ei", material)
+    flags = [
+        f"A_industry = {share:g}: end use assigned to WDI industry (ISIC B-F), the only bundled sector value "
+        "added (no manufacturing or NACE 2-digit split)",
+        "EI scaled by the group's GDP (WDI, current US$, each member's latest year)",
+    ]
+    if si_ei == 1.0:
+        flags.append("SI_EI = 1: default assumption (no bundled per-material value)")
+    if missing:
+        flags.append(f"no WDI GDP and industry value added for {', '.join(missing)} (left out)")
+    return [
+        eu_ei_published(pd.Series({"industry": share}), pd.Series({"industry": industry}), gdp, si_ei, flags)
+    ]
 
 
 def _content_factor(params: ParameterSet, material: str) -> float | None:

@@ -17,6 +17,15 @@ Santillán-Saldivar et al. (2021), Resour. Conserv. Recycl. 164:105108 (the ``ge
     GPRS_c = HHI * sum_i g_i * F_i,c / (F_c + P_c)
     g_i = (2.5 - PV_i) / 5 in [0, 1];  g_i = 0 for partners inside the assessed group
 
+``eu_ei_published`` — the economic importance of the same guidelines (section 3.1), where data allow::
+
+    EI = sum_s A_s * Q_s * SI_EI / GDP
+
+with A_s the share of the material's end use in sector s, Q_s the value added of sector s (US$) and SI_EI the
+substitution index for EI; dividing by the region's GDP makes EI the value-added share at stake (the
+2010/2014 scaling; the 2017 guidelines scale against NACE Rev. 2 2-digit sector value added, which no
+bundled source gives). On the atlas the only sector with value added is WDI's industry (ISIC B-F).
+
 with F_i,c the imports of c from partner i in tonnes, F_c all imports of c, P_c the domestic production of c
 and HHI the global production HHI as a fraction. critmin's variant (``geopolrisk`` in the exposure report)
 uses BACI value shares and leaves domestic production out of the denominator.
@@ -32,6 +41,7 @@ import pandas as pd
 from critmin.analytics.concentration import shares
 
 EU_SR_NAME = "EU supply risk (EC 2017 methodology)"
+EU_EI_NAME = "EU economic importance (EC 2017 methodology, where data allow)"
 GPR_NAME = "GeoPolRisk (Santillán-Saldivar et al. 2021)"
 
 
@@ -121,6 +131,39 @@ def geopolrisk_published(
     terms = {"hhi": float(hhi_fraction), "weighted_import_risk": weighted, "imports_t": float(f.sum()),
              "domestic_t": float(domestic_t)}  # fmt: skip
     return RiskScore(GPR_NAME, float(hhi_fraction) * weighted, terms, list(flags))
+
+
+def eu_ei_published(
+    end_use: pd.Series, sector_va_usd: pd.Series, gdp_usd: float, si_ei: float, flags: Collection[str] = ()
+) -> RiskScore:
+    """``EI = sum_s A_s * Q_s * SI_EI / GDP``. ``end_use``: share of the material's use per sector (sum <= 1);
+    ``sector_va_usd``: value added per sector (every end-use sector must have one: aligned explicitly)."""
+    a = end_use.astype("float64")
+    if ((a < 0) | (a > 1)).any() or float(a.sum()) > 1.0 + 1e-9:
+        raise ValueError(f"end-use shares must be fractions summing to <= 1; got {a.to_dict()}")
+    q = sector_va_usd.reindex(a.index)
+    if q.isna().any():
+        raise ValueError(f"no sector value added for end-use sectors {sorted(q.index[q.isna()])}")
+    if not gdp_usd > 0 or (q < 0).any():
+        raise ValueError(f"GDP must be > 0 and value added >= 0; got GDP {gdp_usd!r}")
+    if not 0.0 <= si_ei <= 1.0:
+        raise ValueError(f"si_ei must be a fraction in [0, 1]; got {si_ei!r}")
+    weighted = float((a * q.astype("float64")).sum())
+    terms = {"sum_as_qs_usd": weighted, "gdp_usd": float(gdp_usd), "si_ei": float(si_ei),
+             "end_use_covered": float(a.sum())}  # fmt: skip
+    return RiskScore(EU_EI_NAME, weighted * si_ei / float(gdp_usd), terms, list(flags))
+
+
+def group_value_added(
+    gdp: pd.DataFrame, members: Collection[str], year: int
+) -> tuple[float, float, list[str]]:
+    """The group's industry value added and GDP (US$): per member its latest year <= ``year`` with both
+    figures, summed; and the members with neither (left out, e.g. Taiwan, which WDI does not cover)."""
+    g = gdp.dropna(subset=["gdp_usd", "industry_va_usd"])
+    g = g[g["iso3"].isin(list(members)) & (g["year"] <= year)]
+    g = g.sort_values(["iso3", "year"]).groupby("iso3").tail(1)
+    missing = sorted(set(members) - set(g["iso3"]))
+    return float(g["industry_va_usd"].sum()), float(g["gdp_usd"].sum()), missing
 
 
 def _wgi_of(codes: pd.Index, wgi: pd.Series, missing: float) -> pd.Series:

@@ -5,6 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 STAGES: tuple[str, ...] = ("mine", "refine", "magnet")
+#: the words users type for a stage (``--stage mining``) -> the atlas stage
+STAGE_ALIASES: dict[str, str] = {"mining": "mine", "refining": "refine", "separation": "refine",
+                                 "processing": "refine", "magnets": "magnet"}  # fmt: skip
+
+
+def canonical_stage(stage: str) -> str:
+    """The atlas stage of a user's stage word (``mining`` -> ``mine``); other text is returned unchanged."""
+    s = stage.strip().lower()
+    return STAGE_ALIASES.get(s, s)
+
+
 FLAGS: tuple[str, ...] = (
     "observed",
     "estimated",

@@ -63,6 +63,16 @@ def _render_detail(d: dict[str, Any]) -> None:
     emit_frame(shares, Format.table, title="Shares of production (OTH = published 'Other countries')")
     groups = pd.DataFrame(list(d["group_shares"].items()), columns=["group", "share"])
     emit_frame(groups, Format.table, title="Group shares")
+    if d.get("risk_methods"):
+        methods = pd.DataFrame(
+            [(r["method"], _fmt(float(r["value"])), len(r["flags"])) for r in d["risk_methods"]],
+            columns=["published method", "value", "flags"],
+        )
+        emit_frame(
+            methods,
+            Format.table,
+            title=f"Published risk methods for group {d['group']} (terms and flags: --format json)",
+        )
     if d.get("withheld"):
         typer.echo(f"Withheld / not available (left out of the shares): {', '.join(d['withheld'])}")
 

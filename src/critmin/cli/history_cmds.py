@@ -37,7 +37,7 @@ def history(
     emit_frame(
         wide,
         fmt,
-        title=f"Shares of {material} / {stage} production by year",
+        title=f"Shares of {material} / {result.request.stage} production by year",
         caption="share of the listed rows' sum per year; REST = all other producers; kind = observed "
         "(primary edition of the year) or projection (IEA base case); before 2016: Theler et al. 2020, a "
         "secondary transcription of the USGS Minerals Yearbook",

@@ -8,7 +8,9 @@ therefore sum to its REO exactly.
 
 Separation stage: element e separated in country s = sum over mine countries m of mine(e, m) x route(m -> s)
 (``ree_separation_routes.csv``, by element group). Every row is flagged ``derived`` and names its inputs in
-``value_text``. Years: those of :data:`REE_YEARS` (the deposit mix is the 2024 quota split).
+``value_text``. Years: every year with a primary REO mine row (1998-2015 from Theler et al., 2018-2025
+from USGS); both tables give each row a ``from_year``-``to_year`` period (China's deposit mix follows the
+published mining-quota split of its period, the US route the operator of Mountain Pass).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 from importlib import resources
 from importlib.resources.abc import Traversable
 from io import StringIO
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +27,8 @@ from critmin.atlas.baskets import ELEMENTS
 from critmin.data.history import MYB_T2_FILE
 
 LIGHT: frozenset[str] = frozenset({"La", "Ce", "Pr", "Nd"})
-REE_YEARS: tuple[int, ...] = (2024, 2025)
+WEIGHTS_FILE = "ree_deposit_weights.csv"
+ROUTES_FILE = "ree_separation_routes.csv"
 COMPOSITION_SOURCE = "USGS MYB2022 T2"
 
 
@@ -32,9 +36,39 @@ class ReeDataError(ValueError):
     """A rare-earth input outside the documented layout."""
 
 
-def _csv(name: str) -> pd.DataFrame:
+Record = dict[str, Any]
+
+
+def _csv(name: str) -> list[Record]:
+    """A period table as records (``from_year``, ``to_year`` checked and made integers)."""
     text = resources.files("critmin.data").joinpath(name).read_text(encoding="utf-8")
-    return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    out: list[Record] = []
+    for i, r in enumerate(df.to_dict("records")):
+        a, b = str(r["from_year"]), str(r["to_year"])
+        if not (a.isdigit() and b.isdigit() and int(a) <= int(b)):
+            raise ReeDataError(f"{name} row {i + 2}, columns from_year/to_year: {a!r}-{b!r}; "
+                               "expected two years, from <= to")  # fmt: skip
+        out.append({**{str(k): v for k, v in r.items()}, "from_year": int(a), "to_year": int(b)})
+    return out
+
+
+def _of_year(table: list[Record], key: str, code: str, year: int, name: str) -> tuple[list[Record], str]:
+    """The rows of ``code`` (else of ``*``) whose period covers ``year``, and a note. A year after (before)
+    every listed period takes the latest (earliest) period's rows, noted ``carried`` in the row text (a new
+    edition builds without edits); a year in a gap between two periods of the code is an error."""
+    own = [r for r in table if r[key] == code] or [r for r in table if r[key] == "*"]
+    rows = [r for r in own if r["from_year"] <= year <= r["to_year"]]
+    if rows:
+        return rows, ""
+    periods = sorted({(r["from_year"], r["to_year"]) for r in own})
+    if periods and year > max(b for _, b in periods):
+        a, b = max(periods, key=lambda p: p[1])
+    elif periods and year < min(a for a, _ in periods):
+        a, b = min(periods)
+    else:
+        raise ReeDataError(f"{name}: no row for {key} {code!r} covers {year}; periods listed: {periods}")
+    return [r for r in own if (r["from_year"], r["to_year"]) == (a, b)], f"{code} {a}-{b} carried to {year}"
 
 
 def compositions(raw: Traversable) -> pd.DataFrame:
@@ -60,71 +94,95 @@ def compositions(raw: Traversable) -> pd.DataFrame:
     return wide.div(wide.sum(axis=1), axis=0)
 
 
-def country_mix(comp: pd.DataFrame, iso3: str) -> tuple[pd.Series, str]:
-    """Element shares of a country's REO and the text naming the deposits and weights used."""
-    w = _csv("ree_deposit_weights.csv")
-    rows = w[w["iso3"] == iso3]
-    if rows.empty:
-        rows = w[w["iso3"] == "*"]
-    weights = pd.Series(rows["weight"].astype(float).to_numpy(), index=rows["location"].to_numpy())
-    missing = sorted(set(weights.index) - set(comp.index))
+def country_mix(
+    comp: pd.DataFrame, iso3: str, year: int | None = None, weights: list[Record] | None = None
+) -> tuple[pd.Series, str]:
+    """Element shares of a country's REO in ``year`` (default ``options().default_year``) and the text naming
+    the deposits and weights used."""
+    if year is None:
+        from critmin.options import options
+
+        year = options().default_year
+    table = weights if weights is not None else _csv(WEIGHTS_FILE)
+    rows, note = _of_year(table, "iso3", iso3, year, WEIGHTS_FILE)
+    w = pd.Series([float(r["weight"]) for r in rows], index=[str(r["location"]) for r in rows])
+    missing = sorted(set(w.index) - set(comp.index))
     if missing:
-        raise ReeDataError(f"ree_deposit_weights.csv: locations {missing} are not in {MYB_T2_FILE}")
-    weights = weights / weights.sum()
-    mix = comp.loc[weights.index].mul(weights, axis=0).sum()
-    label = " + ".join(f"{v:.3f} {str(k).split(',')[0]}" for k, v in weights.items())
-    return mix, label
+        raise ReeDataError(f"{WEIGHTS_FILE}: locations {missing} are not in {MYB_T2_FILE}")
+    w = w / w.sum()
+    mix = comp.loc[w.index].mul(w, axis=0).sum()
+    label = " + ".join(f"{v:.3f} {str(k).split(',')[0]}" for k, v in w.items())
+    return mix, f"{label}; {note}" if note else label
 
 
 def _group(symbol: str) -> str:
     return "light" if symbol in LIGHT else "heavy"
 
 
-def _routes(mine_iso3: str, symbol: str) -> list[tuple[str, float]]:
-    r = _csv("ree_separation_routes.csv")
-    own = r[(r["mine_iso3"] == mine_iso3)]
-    if own.empty:
-        own = r[r["mine_iso3"] == "*"]
-    own = own[own["elements"].isin(["all", _group(symbol)])]
-    out = [(str(s), float(v)) for s, v in zip(own["separation_iso3"], own["share"], strict=True)]
+def _routes(
+    table: list[Record], mine_iso3: str, symbol: str, year: int
+) -> tuple[list[tuple[str, float]], str]:
+    own, note = _of_year(table, "mine_iso3", mine_iso3, year, ROUTES_FILE)
+    out = [
+        (str(r["separation_iso3"]), float(r["share"]))
+        for r in own
+        if r["elements"] in ("all", _group(symbol))
+    ]
     if not math.isclose(sum(v for _, v in out), 1.0, abs_tol=1e-9):
-        raise ReeDataError(f"ree_separation_routes.csv: shares of {mine_iso3}/{symbol} sum to "
+        raise ReeDataError(f"{ROUTES_FILE}: shares of {mine_iso3}/{symbol} in {year} sum to "
                            f"{sum(v for _, v in out)}; expected 1")  # fmt: skip
-    return out
+    return out, note
 
 
 def _row(
-    material: str, stage: str, iso3: str, year: int, tonnes: float, edition: str, text: str
+    material: str, stage: str, iso3: str, year: int, tonnes: float, src: tuple[str, str], text: str
 ) -> dict[str, object]:
     return {"material": material, "stage": stage, "iso3": iso3, "year": year, "tonnes": tonnes,
-            "flag": "derived", "source": "usgs", "edition": edition, "primary": False, "value_text": text,
+            "flag": "derived", "source": src[0], "edition": src[1], "primary": False, "value_text": text,
             "unit_text": "metric tons", "basis": f"{material} oxide, share of REO (derived)"}  # fmt: skip
 
 
 def derive_elements(raw: Traversable, production: pd.DataFrame) -> pd.DataFrame:
-    """Mine and separation rows of every element in :data:`ELEMENTS` for :data:`REE_YEARS`."""
+    """Mine and separation rows of every element in :data:`ELEMENTS` for every year with a primary REO
+    mine row; each row keeps the source and edition of the REO row it comes from."""
     comp = compositions(raw)
+    weights, routes = _csv(WEIGHTS_FILE), _csv(ROUTES_FILE)
     p = production[(production["material"] == "rare-earths") & (production["stage"] == "mine")]
-    p = p[p["primary"].astype(bool) & p["year"].isin(REE_YEARS)].dropna(subset=["tonnes"])
+    p = p[p["primary"].astype(bool)].dropna(subset=["tonnes"])
     rows: list[dict[str, object]] = []
     for r in p.itertuples(index=False):
-        mix, label = country_mix(comp, str(r.iso3))
+        year = int(str(r.year))
+        mix, label = country_mix(comp, str(r.iso3), year, weights)
         for sym, slug in ELEMENTS.items():
             text = (f"REO {r.iso3} {r.value_text} t ({r.edition}) x {sym} {mix[sym]:.5f} "
                     f"({COMPOSITION_SOURCE}: {label})")  # fmt: skip
             tonnes = float(str(r.tonnes)) * float(mix[sym])
-            rows.append(_row(slug, "mine", str(r.iso3), int(str(r.year)), tonnes, str(r.edition), text))
-    sep: dict[tuple[str, str, int, str], list[tuple[str, float]]] = {}
+            rows.append(_row(slug, "mine", str(r.iso3), year, tonnes, (str(r.source), str(r.edition)), text))
+    return pd.DataFrame([*rows, *_separation(rows, routes)])
+
+
+def _separation(mine: list[dict[str, object]], routes: list[Record]) -> list[dict[str, object]]:
+    """Separation rows: each element's mine rows routed by :data:`ROUTES_FILE` (by year and group)."""
+    sep: dict[tuple[str, str, int, str, str], list[tuple[str, float]]] = {}
+    notes: dict[tuple[str, str, int, str, str], set[str]] = {}
     symbol = {v: k for k, v in ELEMENTS.items()}
-    for row in rows:
+    cache: dict[tuple[str, str, int], tuple[list[tuple[str, float]], str]] = {}
+    for row in mine:
         material, iso3, year = str(row["material"]), str(row["iso3"]), int(str(row["year"]))
-        for s, share in _routes(iso3, symbol[material]):
-            key = (material, s, year, str(row["edition"]))
+        ck = (iso3, _group(symbol[material]), year)  # one lookup per country, element group and year
+        if ck not in cache:
+            cache[ck] = _routes(routes, iso3, symbol[material], year)
+        out, note = cache[ck]
+        for s, share in out:
+            key = (material, s, year, str(row["source"]), str(row["edition"]))
             sep.setdefault(key, []).append((iso3, share * float(str(row["tonnes"]))))
-    out = []
-    for (material, s, year, edition), parts in sorted(sep.items()):
+            notes.setdefault(key, set()).update([note] if note else [])
+    rows = []
+    for key, parts in sorted(sep.items()):
+        material, s, year, source, edition = key
         total = sum(t for _, t in parts)
         names = " + ".join(f"{iso} {t:.4g}" for iso, t in parts)
-        text = f"separation of mine output routed to {s} (ree_separation_routes.csv): {names}"
-        out.append(_row(material, "refine", s, year, total, edition, text))
-    return pd.DataFrame([*rows, *out])
+        text = f"separation of mine output routed to {s} ({ROUTES_FILE}, {year}): {names}"
+        text += "".join(f"; {n}" for n in sorted(notes[key]))
+        rows.append(_row(material, "refine", s, year, total, (source, edition), text))
+    return rows

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmin.options import options
 from critmin.parameters import ParameterSet
@@ -30,6 +30,14 @@ class ExposureRequest(BaseModel):
     stage: str | None = Field(default=None, min_length=1)
     year: int = Field(default=_O.default_year, ge=1900, le=2100)
     group: str = Field(default=_O.alliance_group, min_length=1)
+
+    @field_validator("stage")
+    @classmethod
+    def _stage_word(cls, v: str | None) -> str | None:
+        """``mining`` -> ``mine``, ``refining``/``separation`` -> ``refine`` (atlas.schema.STAGE_ALIASES)."""
+        from critmin.atlas.schema import canonical_stage
+
+        return None if v is None else canonical_stage(v)
 
 
 @dataclass(frozen=True)

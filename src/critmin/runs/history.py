@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
@@ -22,6 +22,14 @@ class HistoryRequest(BaseModel):
     material: str = Field(min_length=1)
     stage: str = "mine"
     top: int = Field(default=5, ge=1, le=1000)
+
+    @field_validator("stage")
+    @classmethod
+    def _stage_word(cls, v: str | None) -> str | None:
+        """``mining`` -> ``mine``, ``refining``/``separation`` -> ``refine`` (atlas.schema.STAGE_ALIASES)."""
+        from critmin.atlas.schema import canonical_stage
+
+        return None if v is None else canonical_stage(v)
 
 
 @dataclass(frozen=True)
