@@ -9,6 +9,7 @@ defaults and bounds from here. ``options()`` is read once per process (cached); 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -63,6 +64,15 @@ class ReserveOptions(_Section):
     horizon_months: Bound = Bound(default=12, min=1, max=180)
 
 
+class FloorOptions(_Section):
+    """Price mechanisms costed on simulated paths (``critmin floor``, the ``floor`` job, the prices page)."""
+
+    paths: Bound = Bound(default=10_000, min=1, max=1_000_000)
+    years: Bound = Bound(default=10, min=1, max=20)
+    #: the prices page evaluates while the user waits: its own default and ceiling of the path count
+    page_paths: Bound = Bound(default=2_000, min=100, max=20_000)
+
+
 class Options(BaseSettings):
     """critmin's options; see the module docstring for the environment overrides."""
 
@@ -76,13 +86,28 @@ class Options(BaseSettings):
     solver: Literal["highs"] = Field("highs", description="LP/MILP solver (HiGHS through linopy/highspy)")
     backend: Literal["local", "dask"] = Field("local", description="Monte Carlo backend")
     dask_scheduler: str | None = Field(None, description="Dask scheduler address (None: a LocalCluster)")
-    strict_atlas: bool = Field(True, description="CLI and API refuse an atlas that fails its checks")
+    strict_atlas: bool = Field(
+        True,
+        description="the CLI and the API refuse an atlas that fails its consistency check (an error naming "
+        "the problem); false: they list the problems as warnings, as the library always does",
+    )
+    atlas_dir: Path | None = Field(
+        None,
+        description="read the built atlas tables from this folder (None: the bundled critmin/data/built)",
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "critmin",
         description="where the embedded SQLite database and job artefacts live",
     )
     risk: RiskOptions = RiskOptions()
     reserve: ReserveOptions = ReserveOptions()
+    floor: FloorOptions = FloorOptions()
+
+
+#: strict atlas check for the current command: the CLI sets it from ``options().strict_atlas`` for the
+#: command's duration (the API checks at start-up); the library's default is lenient (problems are listed
+#: on ``atlas.warnings``), see :func:`critmin.atlas.load_atlas`
+STRICT_ATLAS: ContextVar[bool] = ContextVar("critmin_strict_atlas", default=False)
 
 
 @cache

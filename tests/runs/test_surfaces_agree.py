@@ -146,6 +146,25 @@ def test_floor(api: Service) -> None:
         if isinstance(v, float):
             assert close(v, got_api[k]), k
     assert got_cli["start_price_usd_per_kg"] > 0
+    # the prices page: the same form builds the same request, and its blocks carry the CLI's numbers
+    from critmin.runs.floor import FloorRequest
+    from critmin.web.prices import prices_page
+
+    page = prices_page({"material": "ndpr-oxide", "strike": "60", "volume_t": "100", "years": "2",
+                        "paths": "200"})  # fmt: skip
+    assert page.context["request"] == FloorRequest(**req)
+    dist = page.block("distribution").frame.set_index("quantity")
+    shown = {k for k, v in got_cli.items() if isinstance(v, dict) and "p50" in v}
+    assert set(dist.index) == shown and "projects_added_t_per_year" in shown
+    for q in shown:
+        for stat in ("mean", "p5", "p50", "p95"):
+            assert close(dist.loc[q, stat], got_cli[q][stat]), (q, stat)
+            assert close(dist.loc[q, stat], got_api[q][stat]), (q, stat)
+    fiscal = page.block("fiscal-cost").frame["fiscal_cost_pv_usd"]
+    assert len(fiscal) == 200 and close(float(fiscal.mean()), got_cli["fiscal_cost_pv_usd"]["mean"])
+    assert got_cli["metadata"]["parameter_digest"] in page.intro
+    model = dict(zip(page.block("model").frame["quantity"], page.block("model").frame["value"], strict=True))
+    assert close(float(model["start price (USD/kg)"]), got_cli["start_price_usd_per_kg"])
 
 
 def test_reference_price(api: Service) -> None:

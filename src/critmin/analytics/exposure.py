@@ -32,10 +32,12 @@ from critmin.analytics.supply_risk import eu_supply_risk, geopolrisk, governance
 from critmin.atlas.chain import SupplyChain
 from critmin.atlas.countries import OTHER
 from critmin.atlas.trade_rows import SHARED_SEPARATOR
+from critmin.options import options
 from critmin.parameters import ParameterError, ParameterSet
 from critmin.provenance import RunMetadata
 
-DEFAULT_GROUP = "ministerial-2026"
+DEFAULT_GROUP = options().alliance_group
+DEFAULT_YEAR = options().default_year
 CHINA_GROUP = "china"
 PARAMETER_NAMES = ["eol_rir", "substitution_index", "wgi_scaled_missing", "governance_risk_missing"]
 TABLE_COLUMNS = [
@@ -164,7 +166,7 @@ def exposure_detail(
     atlas: SupplyChain,
     material: str,
     stage: str,
-    year: int = 2024,
+    year: int = DEFAULT_YEAR,
     group: str = DEFAULT_GROUP,
     params: ParameterSet | None = None,
 ) -> dict[str, Any]:
@@ -380,7 +382,7 @@ def _chosen_years(usable: pd.DataFrame, year: int) -> pd.DataFrame:
 
 def exposure_table(
     atlas: SupplyChain,
-    year: int = 2024,
+    year: int = DEFAULT_YEAR,
     group: str = DEFAULT_GROUP,
     params: ParameterSet | None = None,
 ) -> pd.DataFrame:

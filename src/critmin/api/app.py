@@ -44,6 +44,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from critmin.atlas import load_atlas
+        from critmin.options import options
+
+        load_atlas(strict=options().strict_atlas)  # refuse to serve an inconsistent atlas (names the problem)
         store.upgrade()
         worker = Worker(store, kinds, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
         app.state.jobs = JobRunner(store, kinds, worker)

@@ -48,6 +48,8 @@ class SupplyChain:
     gdp: pd.DataFrame = field(default_factory=lambda: empty("gdp"))  # WDI GDP, industry value added (USD)
     #: MCS 2025's estimates of 2024 world totals (MCS 2026 publishes 2024 again): edition revisions
     world_estimates: pd.DataFrame = field(default_factory=lambda: empty("world_estimates"))
+    #: the consistency problems found when the atlas was loaded leniently (:func:`critmin.atlas.load_atlas`)
+    warnings: tuple[str, ...] = ()
 
     def _primary(self) -> pd.DataFrame:
         p = self.production
@@ -94,27 +96,33 @@ class SupplyChain:
 
         Stages and flags are from the documented vocabularies; world totals are not production rows; tonnes
         are >= 0 and are NaN exactly when the flag carries no number; each (material, stage, year) has one
-        primary edition; every material is in the registry."""
+        primary edition; every material is in the registry. Each problem names its rows
+        (``material/stage/iso3/year/edition``, the first three)."""
         p = self.production
         out: list[str] = []
-        bad_stage = sorted(set(p["stage"]) - set(STAGES))
-        if bad_stage:
-            out.append(f"stages {bad_stage} not in {STAGES}")
-        bad_flag = sorted(set(p["flag"]) - set(FLAGS) - set(NON_NUMBER_FLAGS))
-        if bad_flag:
-            out.append(f"flags {bad_flag} not documented")
-        if (p["iso3"] == "WLD").any():
-            out.append("world-total rows (WLD) in production")
-        if (p["tonnes"] < 0).any():
-            out.append("negative tonnes")
+
+        def rows(mask: pd.Series, what: str) -> None:
+            if mask.any():
+                ids = p.loc[mask, ["material", "stage", "iso3", "year", "edition"]].head(3)
+                eg = ", ".join("/".join(str(v) for v in r) for r in ids.itertuples(index=False))
+                out.append(f"production: {what} in {int(mask.sum())} row(s), e.g. {eg}")
+
+        stages, flags = set(p["stage"].unique()), set(p["flag"].unique())
+        rows(~p["stage"].isin(STAGES), f"stage not in {STAGES}: {sorted(stages - set(STAGES))}")
+        documented = set(FLAGS) | set(NON_NUMBER_FLAGS)
+        rows(~p["flag"].isin(documented), f"undocumented flag {sorted(flags - documented)}")
+        rows(p["iso3"] == "WLD", "world-total rows (WLD)")
+        rows(p["tonnes"] < 0, "negative tonnes")
         carries = p["flag"].isin(NUMBER_FLAGS)
-        if (carries & p["tonnes"].isna()).any() or (~carries & p["tonnes"].notna()).any():
-            out.append("tonnes NaN does not match the flag (numbers only for observed/estimated/derived)")
+        rows(
+            (carries & p["tonnes"].isna()) | (~carries & p["tonnes"].notna()),
+            "tonnes NaN does not match the flag (numbers only for observed/estimated/derived/assumed)",
+        )
         prim = p[p["primary"].astype(bool)]
         n = prim.groupby(["material", "stage", "year"])["edition"].nunique()
         if (n > 1).any():
-            out.append(f"several primary editions for {list(n[n > 1].index[:3])}")
-        unknown = sorted(set(p["material"]) - set(self.materials["slug"]))
+            out.append(f"production: several primary editions for {list(n[n > 1].index[:3])}")
+        unknown = sorted(set(p["material"].unique()) - set(self.materials["slug"]))
         if unknown:
-            out.append(f"materials {unknown} not in the registry")
+            out.append(f"production: materials {unknown} not in the registry (materials table)")
         return out

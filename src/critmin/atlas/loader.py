@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from io import StringIO
@@ -50,20 +51,29 @@ def read_table(text: str, table: str) -> pd.DataFrame:
 
 
 @cache
-def _built_tables() -> dict[str, pd.DataFrame]:
-    folder = resources.files("critmin.data").joinpath("built")
+def _built_tables(folder_name: str | None) -> dict[str, pd.DataFrame]:
+    folder: Any = Path(folder_name) if folder_name else resources.files("critmin.data").joinpath("built")
     out = {}
     for t in TABLES:
         out[t] = read_table(folder.joinpath(f"{t}.csv").read_text(encoding="utf-8"), t)
     return out
 
 
+class AtlasConsistencyError(ValueError):
+    """The atlas fails its consistency check (:meth:`SupplyChain.consistency_problems`): names each
+    problem."""
+
+    def __init__(self, where: str, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        super().__init__(f"atlas {where} is inconsistent: " + "; ".join(problems))
+
+
 @cache
-def _load(groups_file: str | None) -> SupplyChain:
+def _load(groups_file: str | None, folder: str | None) -> SupplyChain:
     from critmin.provenance import DATA_EDITIONS
 
-    t = _built_tables()
-    return SupplyChain(
+    t = _built_tables(folder)
+    atlas = SupplyChain(
         production=t["production"],
         world_totals=t["world_totals"],
         world_estimates=t["world_estimates"],
@@ -79,12 +89,29 @@ def _load(groups_file: str | None) -> SupplyChain:
         gdp=t["gdp"],
         editions=dict(DATA_EDITIONS),
     )
+    return replace(atlas, warnings=tuple(atlas.consistency_problems()))
 
 
-def load_atlas(groups_file: str | Path | None = None) -> SupplyChain:
-    """The bundled atlas (cached). User groups come from ``groups_file`` or ``$CRITMIN_GROUPS_FILE``.
+def load_atlas(
+    groups_file: str | Path | None = None, *, strict: bool | None = None, folder: str | Path | None = None
+) -> SupplyChain:
+    """The bundled atlas (cached), checked for consistency when it loads. User groups come from
+    ``groups_file`` or ``$CRITMIN_GROUPS_FILE``; the tables from ``folder``, else ``options().atlas_dir``,
+    else the bundled ``critmin/data/built``.
 
+    ``strict=True`` raises :class:`AtlasConsistencyError` naming every problem; ``strict=False`` lists
+    them on ``atlas.warnings``; ``None`` (default) follows :data:`critmin.options.STRICT_ATLAS` (lenient
+    in the library; the CLI and the API are strict unless ``options().strict_atlas`` is false).
     The tables are shared between calls: treat them as read-only (copy before modifying).
     """
+    from critmin.options import STRICT_ATLAS, options
+
     path = groups_file if groups_file is not None else os.environ.get(GROUPS_ENV) or None
-    return _load(str(Path(path).resolve()) if path is not None else None)
+    where = folder if folder is not None else options().atlas_dir
+    atlas = _load(
+        str(Path(path).resolve()) if path is not None else None,
+        str(Path(where).resolve()) if where is not None else None,
+    )
+    if (STRICT_ATLAS.get() if strict is None else strict) and atlas.warnings:
+        raise AtlasConsistencyError(str(where) if where is not None else "critmin/data/built", atlas.warnings)
+    return atlas

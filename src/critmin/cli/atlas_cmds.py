@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -15,13 +16,28 @@ GROUPS_FILE_OPT = typer.Option(
 )
 
 
+def checked_atlas() -> Any:
+    """The atlas, checked as the options say: strict -> exit 2 naming the problems; lenient -> each problem
+    printed as a warning on stderr (the output itself stays clean CSV / JSON)."""
+    from critmin.atlas import load_atlas
+    from critmin.atlas.loader import AtlasConsistencyError
+
+    try:
+        atlas = load_atlas()
+    except AtlasConsistencyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for w in atlas.warnings:
+        typer.echo(f"warning: atlas consistency: {w}", err=True)
+    return atlas
+
+
 @app.command()
 def materials(fmt: Format = FORMAT_OPT) -> None:
     """List every material and stage: content basis, years with numbers, editions, flags and notes."""
-    from critmin.atlas import load_atlas
     from critmin.atlas.catalog import material_catalog
 
-    df = material_catalog(load_atlas())
+    df = material_catalog(checked_atlas())
     emit_frame(
         df,
         fmt,
@@ -69,10 +85,9 @@ def countries(
 @app.command()
 def sources(fmt: Format = FORMAT_OPT) -> None:
     """Data editions behind the atlas: title, licence, attribution, tables fed, rows and flag counts."""
-    from critmin.atlas import load_atlas
     from critmin.atlas.sources import source_summary
 
-    emit_frame(source_summary(load_atlas()), fmt, title="Data sources")
+    emit_frame(source_summary(checked_atlas()), fmt, title="Data sources")
 
 
 @app.command()

@@ -118,10 +118,16 @@ def exposure(
     material: str | None = typer.Option(None, "--material", "-m", help="Material slug, e.g. gallium."),
     stage: str | None = typer.Option(None, "--stage", "-s", help="Stage: mine, refine or magnet."),
     year: int | None = typer.Option(
-        None, "--year", "-y", help="Year (default 2024; falls back to the latest earlier year)."
+        None,
+        "--year",
+        "-y",
+        help="Year (default: options().default_year; falls back to the latest earlier year).",
     ),
     group: str | None = typer.Option(
-        None, "--group", "-g", help="Group whose share is 'alliance_share' (default ministerial-2026)."
+        None,
+        "--group",
+        "-g",
+        help="Group whose share is 'alliance_share' (default: options().alliance_group).",
     ),
     groups_file: str | None = typer.Option(None, "--groups-file", help="YAML file with extra groups."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format: table, csv or json."),

@@ -33,7 +33,7 @@ TARGET_OPT = typer.Option(0.5, "--target", help="Non-China share of supply to re
 NO_CAP_OPT = typer.Option(
     False, "--no-third-country-cap", help="Drop the CRMA rule: no single third country above 65%."
 )
-GROUP_OPT = typer.Option("ministerial-2026", "--group", help="Alliance country group.")
+GROUP_OPT = typer.Option(None, "--group", help="Alliance country group (default: options().alliance_group).")
 SCENARIO_OPT = typer.Option("STEPS", "--scenario", help="IEA demand scenario STEPS, APS, NZE, or flat.")
 PROJECTS_OPT = typer.Option(None, "--projects", help="CSV of extra user/member projects (bundled columns).")
 BASELINE_OPT = typer.Option(None, "--baseline", help="CSV iso3,tonnes[,year] replacing the atlas baseline.")
@@ -76,6 +76,8 @@ def _request(**kwargs: Any) -> PlanRequest:
 
     from critmin.planning.plan import PlanRequest
 
+    if kwargs.get("group") is None:
+        kwargs.pop("group", None)  # the request's default: the alliance group of the options tree
     try:
         return PlanRequest(**kwargs)
     except ValidationError as exc:
@@ -96,7 +98,7 @@ def plan(
     no_cap: bool = NO_CAP_OPT,
     alliance_share: float | None = ALLY_SHARE_OPT,
     alliance_demand: float | None = ALLY_DEMAND_OPT,
-    group: str = GROUP_OPT,
+    group: str | None = GROUP_OPT,
     scenario: str = SCENARIO_OPT,
     projects: Path | None = PROJECTS_OPT,
     baseline: Path | None = BASELINE_OPT,

@@ -37,7 +37,7 @@ def curve(
     target: float = TARGET_OPT,
     budgets: str = typer.Option("1e9,2e9,5e9", "--budgets", help="Comma-separated USD a year."),
     no_cap: bool = NO_CAP_OPT,
-    group: str = GROUP_OPT,
+    group: str | None = GROUP_OPT,
     scenario: str = SCENARIO_OPT,
     projects: Path | None = PROJECTS_OPT,
     baseline: Path | None = BASELINE_OPT,
@@ -72,9 +72,9 @@ def curve(
     try:
         pipeline, base = _inputs(projects, baseline, req, params)
         groups = load_atlas().groups
-        if group not in groups:
-            raise ValueError(f"unknown group {group!r}; known groups: {sorted(groups)}")
-        problem, cand, notes = make_problem(req, pipeline, base, groups[group], params)
+        if req.group not in groups:
+            raise ValueError(f"unknown group {req.group!r}; known groups: {sorted(groups)}")
+        problem, cand, notes = make_problem(req, pipeline, base, groups[req.group], params)
     except (ProjectDataError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     with Progress(console=Console(stderr=True), transient=True) as progress:

@@ -260,8 +260,9 @@ def _floor_request(options: dict[str, Any]) -> Any:
     from critmin.runs.floor import FloorRequest
 
     fields = {REQUEST_FIELDS.get(k, k): v for k, v in options.items() if k != "fmt"}
-    if fields.get("group") is None:
-        fields.pop("group", None)  # the request's default: the alliance group of the options
+    for name in ("group", "years", "paths"):
+        if fields.get(name) is None:
+            fields.pop(name, None)  # the request's default, from the options tree
     try:
         return FloorRequest(**fields)
     except ValidationError as exc:
@@ -310,8 +311,12 @@ def floor(
     volume_project: str | None = typer.Option(
         None, "--volume-project", help="Pipeline project id: its capacity ramp is the covered volume."
     ),
-    years: int = typer.Option(10, "--years", help="Horizon in years (monthly steps)."),
-    paths: int = typer.Option(10_000, "--paths", help="Number of simulated price paths."),
+    years: int | None = typer.Option(
+        None, "--years", help="Horizon in years, monthly steps (default: options floor.years, 10)."
+    ),
+    paths: int | None = typer.Option(
+        None, "--paths", help="Number of simulated price paths (default: options floor.paths, 10,000)."
+    ),
     member_output_t: float = typer.Option(0.0, "--member-output-t", help="Levy only: member output, t/yr."),
     share: float | None = typer.Option(None, "--share", help="floor-share: upside share (default 0.3)."),
     series: Path | None = typer.Option(None, "--series", help="User monthly CSV month,usd_per_t to fit."),

@@ -128,8 +128,10 @@ def worker(
     from critmin.api.app import default_job_kinds
     from critmin.api.job_kinds import DASK_ENV
     from critmin.api.jobs import Worker
+    from critmin.cli.atlas_cmds import checked_atlas
     from critmin.store import Store
 
+    checked_atlas()  # strict: refuse to run jobs on an inconsistent atlas (names the problem)
     if scheduler:
         os.environ[DASK_ENV] = scheduler
     store = Store(_url(database_url))

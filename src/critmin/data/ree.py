@@ -95,9 +95,14 @@ def compositions(raw: Traversable) -> pd.DataFrame:
 
 
 def country_mix(
-    comp: pd.DataFrame, iso3: str, year: int = 2024, weights: list[Record] | None = None
+    comp: pd.DataFrame, iso3: str, year: int | None = None, weights: list[Record] | None = None
 ) -> tuple[pd.Series, str]:
-    """Element shares of a country's REO in ``year`` and the text naming the deposits and weights used."""
+    """Element shares of a country's REO in ``year`` (default ``options().default_year``) and the text naming
+    the deposits and weights used."""
+    if year is None:
+        from critmin.options import options
+
+        year = options().default_year
     table = weights if weights is not None else _csv(WEIGHTS_FILE)
     rows, note = _of_year(table, "iso3", iso3, year, WEIGHTS_FILE)
     w = pd.Series([float(r["weight"]) for r in rows], index=[str(r["location"]) for r in rows])

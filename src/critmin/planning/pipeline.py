@@ -358,14 +358,15 @@ def build_pipeline(
     projects: pd.DataFrame | None = None,
     params: ParameterSet | None = None,
     conversions: pd.DataFrame | None = None,
-    baseline_year: int = 2024,
+    baseline_year: int | None = None,
 ) -> Pipeline:
     """Convert validated project rows to the atlas basis and fill missing figures from class defaults.
 
     ``projects`` defaults to the bundled pipeline; pass ``pd.concat([load_bundled_projects(),
     load_user_projects(path)])`` to add user projects (ids must stay unique). Operating projects that
-    started by ``baseline_year`` (or give no start year) are excluded: their output is already in the atlas
-    baseline. Cancelled projects and projects without a stated capacity are excluded with a reason.
+    started by ``baseline_year`` (default ``options().default_year``; or give no start year) are excluded:
+    their output is already in the atlas baseline. Cancelled projects and projects without a stated
+    capacity are excluded with a reason.
     """
     params = params or ParameterSet()
     raw = load_bundled_projects() if projects is None else projects
@@ -377,6 +378,10 @@ def build_pipeline(
     conversions = load_conversions() if conversions is None else conversions
     if "origin" not in raw.columns:
         raw = raw.assign(origin="bundled")
+    if baseline_year is None:
+        from critmin.options import options
+
+        baseline_year = options().default_year
     conv = _convert_rows(raw, conversions, baseline_year)
     capex_defaults = _capex_class_defaults(conv[conv["included"]], params)
     return Pipeline(_fill_defaults(conv, capex_defaults, params), capex_defaults)

@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
 from critmin.optimize.expansion import ExpansionProblem, ExpansionResult, Target, solve_expansion
+from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.planning.baseline import Baseline, atlas_baseline, demand_index
 from critmin.planning.pipeline import Pipeline, ProjectDataError, build_pipeline
@@ -51,7 +52,7 @@ class PlanRequest(BaseModel):
     third_country_cap: bool = Field(True, description="also cap any single non-alliance country (CRMA 65%)")
     alliance_share: float | None = Field(None, gt=0, description="alliance output / alliance demand to reach")
     alliance_demand_t: float | None = Field(None, gt=0, description="alliance demand in the baseline year, t")
-    group: str = "ministerial-2026"
+    group: str = Field(default_factory=lambda: options().alliance_group, description="alliance group")
     scenario: str = "STEPS"
     classes: bool = Field(False, description="also plan generic capacity classes (not only named projects)")
     value: bool = Field(False, description="also report the expected disruption loss the plan avoids")
@@ -81,7 +82,7 @@ def read_baseline_csv(path: str | Path) -> Baseline:
         raise ProjectDataError(
             [f"{p} row {i + 2}, column tonnes: {df['tonnes'].iloc[i]!r}; expected a number >= 0"]
         )
-    year = int(df["year"].iloc[0]) if "year" in df.columns else 2024
+    year = int(df["year"].iloc[0]) if "year" in df.columns else options().default_year
     return Baseline(pd.Series(vals.to_numpy(), index=df["iso3"].to_numpy()), year, f"user file {p.name}")
 
 

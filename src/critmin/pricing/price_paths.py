@@ -143,17 +143,25 @@ def fit_history(history: PriceHistory, params: ParameterSet | None = None) -> Pr
     )
 
 
-def fit_material(
+def material_history(
     material: str, *, params: ParameterSet | None = None, prices: pd.DataFrame | None = None
-) -> PricePathModel:
-    """Fit to the best bundled history: Pink Sheet monthly when it covers the material, else USGS annual."""
+) -> PriceHistory:
+    """The best bundled history of ``material``: Pink Sheet monthly when it covers it, else USGS annual
+    (NdPr oxide: its USGS-derived annual series)."""
     if material in {m for m, _ in PINKSHEET_MATERIALS.values()}:
-        return fit_history(pinksheet_history(material), params)
+        return pinksheet_history(material)
     if material == "ndpr-oxide":
         from critmin.pricing.history import ndpr_oxide_annual
 
-        return fit_history(ndpr_oxide_annual(prices, params), params)
-    return fit_history(usgs_annual(material, prices), params)
+        return ndpr_oxide_annual(prices, params)
+    return usgs_annual(material, prices)
+
+
+def fit_material(
+    material: str, *, params: ParameterSet | None = None, prices: pd.DataFrame | None = None
+) -> PricePathModel:
+    """Fit to the best bundled history (:func:`material_history`)."""
+    return fit_history(material_history(material, params=params, prices=prices), params)
 
 
 def simulate(

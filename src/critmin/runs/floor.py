@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from critmin.options import options
 from critmin.parameters import ParameterSet
+from critmin.pricing.history import PriceHistory
 from critmin.pricing.mechanisms import MECHANISMS, Mechanism, MechanismResult, evaluate, worked_example
-from critmin.pricing.price_paths import PP_PARAMETERS, PricePathModel, fit_history, fit_material, simulate
+from critmin.pricing.price_paths import PP_PARAMETERS, PricePathModel, fit_history, material_history, simulate
 from critmin.pricing.zones import REFERENCES, ZonePrices, baseline
 from critmin.provenance import RunMetadata
 from critmin.serialize import plain
@@ -28,6 +29,7 @@ from critmin.serialize import plain
 KG_PER_T = 1000.0
 PathsFrom = Literal["model", "disruption", "scenario", "retaliation"]
 DOD_MP_WORKED_USD_PER_KG = (63.0, 123.0)
+_F = options().floor
 
 
 class FloorRequest(BaseModel):
@@ -42,8 +44,8 @@ class FloorRequest(BaseModel):
     volume_path: str | None = Field(default=None, description="'dod-mp' or a CSV file year,tonnes")
     volume_project: str | None = Field(default=None, description="pipeline project id: its capacity ramp")
     member_output_t: float = Field(default=0.0, ge=0)
-    years: int = Field(default=10, ge=1, le=20)
-    paths: int = Field(default=10_000, ge=1, le=1_000_000)
+    years: int = Field(default=_F.years.default, ge=_F.years.min, le=_F.years.max)
+    paths: int = Field(default=_F.paths.default, ge=_F.paths.min, le=_F.paths.max)
     seed: int = 2026
     share: float | None = Field(default=None, ge=0, le=1)
     series: str | None = None
@@ -91,6 +93,7 @@ class FloorResult:
     result: MechanismResult
     zones: ZonePrices
     model: PricePathModel
+    history: PriceHistory  # the price history the model was fitted to
     summary: dict[str, Any]
     metadata: RunMetadata
 
@@ -151,12 +154,19 @@ def volume_schedule(
     return tuple(df["tonnes"].astype(float)), str(path)
 
 
-def _fit(req: FloorRequest, params: ParameterSet) -> PricePathModel:
+def _history(req: FloorRequest, params: ParameterSet) -> PriceHistory:
     from critmin.pricing.history import read_monthly_csv
 
     if req.series:
-        return fit_history(read_monthly_csv(Path(req.series), req.material), params)
-    return fit_material(req.material, params=params)
+        return read_monthly_csv(Path(req.series), req.material)
+    return material_history(req.material, params=params)
+
+
+def start_price_usd_per_kg(material: str, params: ParameterSet | None = None) -> float:
+    """The fitted model's start price (the last observed price) of a material's bundled history, USD/kg:
+    the dashboard's default strike (an at-the-money mechanism)."""
+    params = params or ParameterSet()
+    return math.exp(fit_history(material_history(material, params=params), params).x0) / KG_PER_T
 
 
 def _engine_zones(req: FloorRequest, base: ZonePrices, atlas: Any, params: ParameterSet) -> ZonePrices:
@@ -253,7 +263,8 @@ def run(
     params = params or ParameterSet()
     say = progress or (lambda _msg: None)
     say("fitting the price model")
-    model = _fit(request, params)
+    history = _history(request, params)
+    model = fit_history(history, params)
     months = 12 * request.years
     say(f"simulating {request.paths:,} baseline paths")
     raw = simulate(model, n_paths=request.paths, months=months, seed=request.seed)
@@ -313,4 +324,4 @@ def run(
     meta = res.metadata.model_copy(
         update={"parameters": res.metadata.parameters | params.used(used) | run_params}
     )
-    return FloorResult(request, res, zones, model, summary, meta)
+    return FloorResult(request, res, zones, model, history, summary, meta)

@@ -1,9 +1,14 @@
 """Prices page: a material's published price history, the fitted price model, the floor / CfD / levy /
-offtake / reserve evaluator with cost distributions (``critmin.pricing``), and reference prices assessed
-from a deals file the user uploads (``critmin.pricing.reference_price.assess``).
+offtake / reserve evaluator with cost distributions, and reference prices assessed from a deals file the
+user uploads.
 
-Defaults come from the data, not from the dashboard: the strike defaults to the model's start price (the
-last observed price), the volume to 1 t/yr (every cost then reads per tonne covered per year).
+The page only parses its form, builds the same :class:`critmin.runs.floor.FloorRequest` the CLI
+(``critmin floor``) and the API (``floor`` job) build, calls :func:`critmin.runs.floor.run` and renders the
+result (history, model and paths included); the deals file goes through :func:`critmin.runs.price.run`.
+Defaults come from the data and the options tree, not from the dashboard: the strike defaults to the
+model's start price (the last observed price, :func:`critmin.runs.floor.start_price_usd_per_kg`), the
+volume to 1 t/yr (every cost then reads per tonne covered per year), years and paths to ``options().floor``
+(the page's path count to ``floor.page_paths``: it evaluates while the user waits).
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from critmin.web.page import Block, Page, PageError, int_param, require
 
 KG_PER_T = 1000.0
 DEFAULT_MATERIAL = "ndpr-oxide"
-MAX_PATHS = 20_000
 PARAM_KEYS = ("material", "mechanism", "strike", "volume_t", "years", "paths", "seed")
 
 
-def _float_param(params: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+def _float_param(
+    params: Mapping[str, str], name: str, default: float | None, lo: float, hi: float
+) -> float | None:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
@@ -39,17 +45,6 @@ def _float_param(params: Mapping[str, str], name: str, default: float, lo: float
     if not (math.isfinite(value) and lo <= value <= hi):
         raise PageError(f"parameter {name}={value:g} is out of range; expected {lo:g}..{hi:g}", status=422)
     return value
-
-
-def price_history(material: str) -> Any:
-    """The bundled history the pricing model fits for ``material`` (same choice as ``fit_material``)."""
-    from critmin.pricing.history import PINKSHEET_MATERIALS, ndpr_oxide_annual, pinksheet_history, usgs_annual
-
-    if material in {m for m, _ in PINKSHEET_MATERIALS.values()}:
-        return pinksheet_history(material)
-    if material == "ndpr-oxide":
-        return ndpr_oxide_annual()
-    return usgs_annual(material)
 
 
 def distribution_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
@@ -103,42 +98,65 @@ def _fan_block(paths: np.ndarray, years: int) -> Block:
     return Block("paths", f"{paths.shape[0]:,} simulated price paths, {years} years", fan, fan_fig)
 
 
-def prices_page(params: Mapping[str, str]) -> Page:
-    """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed)."""
-    from critmin.pricing.history import PriceSeriesError, known_materials
-    from critmin.pricing.price_paths import fit_history
-    from critmin.runs.floor import FloorRequest, run
+def floor_request(params: Mapping[str, str], materials: list[str]) -> Any:
+    """The :class:`critmin.runs.floor.FloorRequest` of the page's form (the fields the CLI's ``critmin floor``
+    and the ``floor`` job take: material, mechanism, strike, volume, years, paths, seed; nothing else is set,
+    so every other field keeps the request's default)."""
+    from pydantic import ValidationError
 
-    materials = sorted(known_materials())
+    from critmin.options import options
+    from critmin.pricing.history import PriceSeriesError
+    from critmin.runs.floor import FloorRequest, start_price_usd_per_kg
+
+    f = options().floor
     material = require(params, "material", materials, DEFAULT_MATERIAL)
     mechanism = require(params, "mechanism", list(MECHANISMS), "floor")
+    strike = _float_param(params, "strike", None, 1e-6, 1e9)
+    if strike is None:
+        try:
+            strike = start_price_usd_per_kg(material)
+        except PriceSeriesError as err:
+            raise PageError(f"{material}: no usable price history ({err})", status=422) from err
+    fields = {
+        "material": material,
+        "mechanism": mechanism,
+        "strike_usd_per_kg": strike,
+        "volume_t": _float_param(params, "volume_t", 1.0, 0.0, 1e9),
+        "years": int_param(params, "years", f.years.default, f.years.min, f.years.max),
+        "paths": int_param(params, "paths", f.page_paths.default, f.page_paths.min, f.page_paths.max),
+        "seed": int_param(params, "seed", 2026, 0, 2**31 - 1),
+    }
     try:
-        history = price_history(material)
-        model = fit_history(history)
+        return FloorRequest(**fields)
+    except ValidationError as err:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise PageError(f"prices page: {msgs}", status=422) from err
+
+
+def prices_page(params: Mapping[str, str]) -> Page:
+    """The prices page model (material, mechanism, strike in USD/kg, volume t/yr, years, paths, seed):
+    :func:`floor_request`, :func:`critmin.runs.floor.run`, then only rendering."""
+    from critmin.pricing.history import PriceSeriesError, known_materials
+    from critmin.runs.floor import run
+
+    materials = sorted(known_materials())
+    req = floor_request(params, materials)
+    try:
+        out = run(req)
     except PriceSeriesError as err:
-        raise PageError(f"{material}: no usable price history ({err})", status=422) from err
-    start_usd_per_kg = math.exp(model.x0) / KG_PER_T
-    strike = _float_param(params, "strike", start_usd_per_kg, 1e-6, 1e9)
-    volume = _float_param(params, "volume_t", 1.0, 0.0, 1e9)
-    years = int_param(params, "years", 10, 1, 30)
-    n_paths = int_param(params, "paths", 2000, 100, MAX_PATHS)
-    seed = int_param(params, "seed", 2026, 0, 2**31 - 1)
+        raise PageError(f"{req.material}: no usable price history ({err})", status=422) from err
+    result, summary, paths, history = out.result, out.summary, out.zones.outside, out.history
+    mechanism, strike, volume = req.mechanism, req.strike_usd_per_kg, req.volume_t
 
-    terms = {"material": material, "mechanism": mechanism, "strike_usd_per_kg": strike, "volume_t": volume}
-    req = FloorRequest(**terms, member_output_t=volume, years=years, paths=n_paths, seed=seed, projects=False)
-    out = run(req)
-    result, summary, paths = out.result, out.summary, out.zones.outside
-
-    fiscal = pd.DataFrame({"path": np.arange(1, n_paths + 1), "fiscal_cost_pv_usd": result.fiscal_cost_pv})
+    fiscal = pd.DataFrame({"path": np.arange(1, req.paths + 1), "fiscal_cost_pv_usd": result.fiscal_cost_pv})
     fiscal["mechanism"] = mechanism
     fiscal_fig = figures.histogram(
         fiscal, "fiscal_cost_pv_usd", "mechanism", "Fiscal cost, present value", "USD (> 0: government pays)"
     )
-    dist = distribution_frame(summary)
     blocks = [
         _history_block(history),
-        Block("model", "Fitted no-event price model", _model_frame(model)),
-        _fan_block(paths, years),
+        Block("model", "Fitted no-event price model", _model_frame(out.model)),
+        _fan_block(paths, req.years),
         Block(
             "fiscal-cost",
             f"{mechanism} at {strike:,.4g} USD/kg on {volume:g} t/yr: fiscal cost distribution",
@@ -147,7 +165,12 @@ def prices_page(params: Mapping[str, str]) -> Page:
             f"P(government pays) = {summary['prob_government_pays']:.0%}; discount rate "
             f"{summary['discount_rate']:.1%}.",
         ),
-        Block("distribution", "Cost and response distributions (USD, present values)", dist, wide=True),
+        Block(
+            "distribution",
+            "Cost and response distributions (USD, present values)",
+            distribution_frame(summary),
+            wide=True,
+        ),
     ]
     from critmin.provenance import DATA_EDITIONS
 
@@ -162,14 +185,17 @@ def prices_page(params: Mapping[str, str]) -> Page:
         editions=editions,
         # only the parameters given are carried to the CSV links (a default is recomputed identically)
         params={k: str(params[k]) for k in PARAM_KEYS if params.get(k)},
-        intro=f"Model fit confidence: {model.fit.get('confidence', 'n/a')}. Parameter set "
+        intro=f"Model fit confidence: {out.model.fit.get('confidence', 'n/a')}. Parameter set "
         f"{result.metadata.parameter_digest}.",
         template="prices.html",
         context={
             "materials": materials,
             "mechanisms": MECHANISMS,
             "assessment": None,
-            "form": _form(material, mechanism, strike, volume, years, n_paths, seed),
+            "request": req,
+            "form": _form(
+                req.material, mechanism, strike, float(volume or 0.0), req.years, req.paths, req.seed
+            ),
         },
     )
 
