@@ -14,7 +14,8 @@ per material, of its total over the valued materials, and of each member's loss,
 ``k = ceil((1 - VAR_LEVEL) N) + 1`` for the run's ``N`` scenarios. Per-scenario arrays leave a chunk only
 when the caller asks for them (``keep_scenarios``).
 
-**Two summaries merge** with :func:`merge`: sums and counts add, tails keep the ``k`` largest of the union.
+**Two summaries merge** with :func:`merge`: sums and counts add, tails keep the ``k`` largest of the union
+(each tail is kept sorted, so a merge is one O(k) pass per column, not a partition).
 The merge is associative and commutative (the top ``k`` of a union does not depend on how it was
 grouped), so backends may reduce chunks in any order or tree, and the result equals the summary of all
 scenarios at once to rounding. VaR (the ``k_N``-th largest, ``k_N = ceil((1 - level) N)``) and CVaR (the
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from critmin.disruption.kernel import LOSS_PARTS
@@ -79,7 +81,8 @@ class Reduction:
 @dataclass(frozen=True)
 class ChunkSummary:
     """The reduction of ``n`` scenarios (see the module docstring). ``M`` materials, ``C`` members,
-    ``B`` parameter sets; tails have at most ``tail_k`` rows, in no particular order."""
+    ``B`` parameter sets; each tail row holds at most ``tail_k`` values of one column (material, total,
+    member), sorted from the largest down."""
 
     n: int
     loss: FloatArray  # [M] shown loss (NaN counted as 0)
@@ -93,18 +96,37 @@ class ChunkSummary:
     peak_hist: IntArray  # [M, PEAK_BINS] disrupted scenarios by highest outside price
     peak_min: FloatArray  # [M] (inf: none disrupted)
     peak_max: FloatArray  # [M] (-inf: none disrupted)
-    tail_material: FloatArray  # [<= k, M]
-    tail_total: FloatArray  # [<= k]
-    tail_member: FloatArray  # [<= k, C]
+    tail_material: FloatArray  # [M, <= k], descending
+    tail_total: FloatArray  # [1, <= k], descending
+    tail_member: FloatArray  # [C, <= k], descending
     tail_k: int
 
 
 def top(values: FloatArray, k: int) -> FloatArray:
-    """The ``k`` largest rows of each column of ``values [n, ...]`` (all rows when ``n <= k``)."""
+    """``[X, min(n, k)]``: the ``k`` largest values of each column of ``values [n, X]``, descending."""
     n = values.shape[0]
-    if n <= k:
-        return np.array(values, dtype=np.float64)
-    return np.partition(values, n - k, axis=0)[n - k :]
+    v = np.ascontiguousarray(np.asarray(values, dtype=np.float64).reshape(n, -1).T)
+    if n > k:
+        v = np.partition(v, n - k, axis=1)[:, n - k :]
+    return np.ascontiguousarray(np.sort(v, axis=1)[:, ::-1])
+
+
+@njit(cache=True)
+def _merge_sorted(a: FloatArray, b: FloatArray, k: int) -> FloatArray:
+    """The ``k`` largest of each row of two row-wise descending arrays, descending (one pass, O(k))."""
+    X, na, nb = a.shape[0], a.shape[1], b.shape[1]
+    size = min(k, na + nb)
+    out = np.empty((X, size))
+    for x in range(X):
+        i = j = 0
+        for t in range(size):
+            if j >= nb or (i < na and a[x, i] >= b[x, j]):
+                out[x, t] = a[x, i]
+                i += 1
+            else:
+                out[x, t] = b[x, j]
+                j += 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -201,9 +223,9 @@ def merge(a: ChunkSummary, b: ChunkSummary) -> ChunkSummary:
         peak_hist=a.peak_hist + b.peak_hist,
         peak_min=np.minimum(a.peak_min, b.peak_min),
         peak_max=np.maximum(a.peak_max, b.peak_max),
-        tail_material=top(np.concatenate([a.tail_material, b.tail_material]), k),
-        tail_total=top(np.concatenate([a.tail_total, b.tail_total]), k),
-        tail_member=top(np.concatenate([a.tail_member, b.tail_member]), k),
+        tail_material=_merge_sorted(a.tail_material, b.tail_material, k),
+        tail_total=_merge_sorted(a.tail_total, b.tail_total, k),
+        tail_member=_merge_sorted(a.tail_member, b.tail_member, k),
         tail_k=k,
     )
 
@@ -254,13 +276,13 @@ def tree_levels(items: list[T], combine: Callable[[T, T], T]) -> T:
 
 
 def tail_stats(tail: FloatArray, n: int, level: float) -> tuple[FloatArray, FloatArray]:
-    """VaR and CVaR per column from a tail of ``n`` scenarios (exact when the tail holds the
-    ``var_rank(n)`` largest values; sorted first, so the mean does not depend on the tail's order)."""
+    """VaR and CVaR per row of a descending tail ``[X, >= var_rank(n)]`` of ``n`` scenarios (exact: the
+    tail holds the largest values; the mean is taken in descending order, whatever the merge tree)."""
     k = var_rank(n, level)
-    if tail.shape[0] < k:
-        raise ValueError(f"tail_stats: {tail.shape[0]} tail rows for {n} scenarios; expected >= {k}")
-    worst = np.sort(top(tail, k), axis=0)
-    return worst[0], worst.mean(axis=0)
+    if tail.shape[1] < k:
+        raise ValueError(f"tail_stats: {tail.shape[1]} tail values for {n} scenarios; expected >= {k}")
+    worst = tail[:, :k]
+    return worst[:, k - 1].copy(), worst.mean(axis=1)
 
 
 def peak_percentiles(s: ChunkSummary, log_cap: FloatArray, qs: tuple[float, ...]) -> FloatArray:

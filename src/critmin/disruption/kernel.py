@@ -265,6 +265,8 @@ def _cells(
     n, horizon = withheld.shape
     failed = 0
     lcap, lfloor = np.log(rows[13]), np.log(rows[14])
+    has_gap = gap_extra.shape == withheld.shape  # else a [1, 1] stand-in for no extra gap
+    has_offer = offered.shape == withheld.shape
     for i in prange(n):  # cells are independent: spread over the cores
         pr = rows[:, i]
         d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
@@ -272,7 +274,7 @@ def _cells(
         stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
         for t in range(horizon):
             w = withheld[i, t]
-            g = w + gap_extra[i, t]
+            g = w + gap_extra[i, t] if has_gap else w
             shocked = w > 0.0 or g != 0.0
             started = started or shocked
             if keep:
@@ -289,7 +291,8 @@ def _cells(
             want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
             hold = pr[10] * stock
             gap = g * q[i]  # tonnes/month at the baseline price
-            rel = min(offered[i, t], max(gap, 0.0))  # stockpile releases close the physical gap
+            # stockpile releases close the physical gap
+            rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
             left = max(gap, 0.0) - rel
             spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
             residual = left - spare if gap > 0.0 else gap
@@ -357,8 +360,8 @@ def propagate(
     def flat(v: FloatArray) -> FloatArray:
         return np.ascontiguousarray(np.broadcast_to(v, (S, M)), dtype=np.float64).reshape(N)
 
-    def cells(v: FloatArray | None) -> FloatArray:
-        return np.zeros((N, T)) if v is None else np.ascontiguousarray(v, dtype=np.float64).reshape(N, T)
+    def cells(v: FloatArray | None) -> FloatArray:  # None: a [1, 1] stand-in the loop never reads
+        return np.zeros((1, 1)) if v is None else np.ascontiguousarray(v, dtype=np.float64).reshape(N, T)
 
     rows = np.stack([flat(getattr(p, k)) for k in _ROWS])
     tot = np.zeros((len(_TOTALS) + 1, N))

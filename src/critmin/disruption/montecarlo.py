@@ -144,7 +144,10 @@ def draw_events(spec: ChunkSpec, n: int, rng: np.random.Generator) -> Draw:
     with np.errstate(divide="ignore"):
         t0 = np.where(total > 0, -np.log1p(-u_time) / total, np.inf)
     happen = t0 < spec.horizon
-    chosen = (u_who[..., None] > cum[None, :, :]).sum(axis=2)
+    # the candidate: the number of cumulative shares below u (a search per material, no [n, M, K] array)
+    chosen = np.empty((n, M), dtype=np.int64)
+    for m in range(M):
+        chosen[:, m] = np.searchsorted(cum[m], u_who[:, m], side="left")
     dur = np.maximum(1.0, np.ceil(spec.duration_median * np.exp(spec.duration_sigma * z)))
     sev = spec.severity_min + (spec.severity_max - spec.severity_min) * u_sev
     return Draw(
@@ -352,6 +355,7 @@ def _execute(
     scheduler: str | None,
     keep: str,
     progress: Callable[[int, int], None] | None,
+    info: dict[str, Any],
 ) -> tuple[ChunkSummary, list[ChunkOutput]]:
     sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
@@ -361,7 +365,9 @@ def _execute(
         return local.run_chunks(summarise_chunk, spec, sizes, seeds, keep, progress)
     from critmin.disruption.backends import dask
 
-    return dask.run_chunks(summarise_chunk, spec, sizes, seeds, keep, progress, scheduler=scheduler)
+    return dask.run_chunks(
+        summarise_chunk, spec, sizes, seeds, keep, progress, scheduler=scheduler, info=info
+    )
 
 
 def _kept(outs: list[ChunkOutput], cands: Candidates, keep: str) -> tuple[dict[str, Any], list[str]]:
@@ -437,7 +443,8 @@ def run_monte_carlo(
     red = _reduction(inp, spec, A, who, n_scenarios, param_draws)
     spec = dataclasses.replace(spec, reduction=red)
     keep = KEEP_PATHS if keep_paths else (KEEP_SCENARIOS if keep_scenarios else KEEP_NONE)
-    reduced, outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep, progress)
+    info: dict[str, Any] = {}  # what the backend reports (Dask: the workers' peak RSS)
+    reduced, outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep, progress, info)
     summary, excluded, member_summary = tables_from_summary(inp, reduced, red.log_cap, param_draws)
     kept, names = _kept(outs, cands, keep)
     from critmin.disruption.simulate import run_metadata
@@ -468,5 +475,5 @@ def run_monte_carlo(
         totals=total_stats(reduced),
         restrictor_countries=names,
         **kept.get("arrays", {}),
-        extra={"outside_shares": A, "countries": inp.countries, **kept.get("extra", {})},
+        extra={"outside_shares": A, "countries": inp.countries, "backend": info, **kept.get("extra", {})},
     )

@@ -164,7 +164,7 @@ def tables_from_summary(
 
 def total_stats(s: ChunkSummary, level: float = VAR_LEVEL) -> dict[str, float]:
     """Expected loss, VaR and CVaR of the loss summed over the valued materials (the perspective shown)."""
-    var, cvar = tail_stats(s.tail_total[:, None], s.n, level)
+    var, cvar = tail_stats(s.tail_total, s.n, level)
     return {
         "expected_loss_usd": float(s.loss.sum() / s.n),
         "var_usd": float(var[0]),

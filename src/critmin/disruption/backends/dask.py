@@ -57,10 +57,10 @@ def run_chunks(
     progress: Callable[[int, int], None] | None,
     scheduler: str | None = None,
     processes: bool = True,
-    worker_stats: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
 ) -> tuple[ChunkSummary, list[Any]]:
     """(merged summary, kept per-scenario outputs in chunk order); progress as chunks complete.
-    ``worker_stats``, when given, receives each worker's peak RSS in MB (``peak_rss_mb``)."""
+    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``)."""
     from distributed import Client, as_completed
 
     cluster = _cluster(processes) if scheduler is None else None
@@ -82,8 +82,8 @@ def run_chunks(
         del leaves, chunks
         outs = [f.result() for f in kept]
         summary: ChunkSummary = root.result()
-        if worker_stats is not None:
-            worker_stats["peak_rss_mb"] = client.run(_peak_rss_mb)
+        if info is not None:
+            info["worker_peak_rss_mb"] = client.run(_peak_rss_mb)
         return summary, outs
     finally:
         client.close()
