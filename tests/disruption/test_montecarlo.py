@@ -133,7 +133,12 @@ def test_dask_two_worker_local_cluster_is_identical_to_local(chain: SupplyChain)
             scheduler=cluster.scheduler_address,
             keep_scenarios=True,
         )
+        streamed = run_monte_carlo(
+            chain, 300, seed=21, chunk_size=70, backend="dask", scheduler=cluster.scheduler_address
+        )
     loc = run_monte_carlo(chain, 300, seed=21, chunk_size=70, keep_scenarios=True)
+    assert streamed.loss_usd is None  # the workers returned summaries only
+    pd.testing.assert_frame_equal(streamed.summary, loc.summary, check_exact=True)
     np.testing.assert_array_equal(d.loss_usd, loc.loss_usd)
     np.testing.assert_array_equal(d.restrictor, loc.restrictor)
     assert (loc.loss_usd > 0).any()

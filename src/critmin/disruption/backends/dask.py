@@ -30,6 +30,10 @@ def _summary(got: tuple[ChunkSummary, Any]) -> ChunkSummary:
     return got[0]
 
 
+def _summary_only(chunk_fn: Callable[..., tuple[ChunkSummary, Any]], *args: Any) -> ChunkSummary:
+    return chunk_fn(*args)[0]
+
+
 def _scenarios(got: tuple[ChunkSummary, Any]) -> Any:
     return got[1]
 
@@ -67,19 +71,28 @@ def run_chunks(
     client = Client(cluster if cluster is not None else scheduler)
     try:
         spec_f = client.scatter(spec, broadcast=True)
-        chunks = [
-            client.submit(chunk_fn, spec_f, n, s, keep, pure=False) for n, s in zip(sizes, seeds, strict=True)
-        ]
-        leaves = [client.submit(_summary, f, pure=False) for f in chunks]
+        pairs = list(zip(sizes, seeds, strict=True))
+        kept: list[Any] = []
+        leaves: list[Any]
+        watched: list[Any]
+        if keep == "none":  # the chunk task returns its summary alone
+            leaves = [
+                client.submit(_summary_only, chunk_fn, spec_f, n, s, keep, pure=False) for n, s in pairs
+            ]
+            watched = leaves
+        else:
+            watched = [client.submit(chunk_fn, spec_f, n, s, keep, pure=False) for n, s in pairs]
+            leaves = [client.submit(_summary, f, pure=False) for f in watched]
+            kept = [client.submit(_scenarios, f, pure=False) for f in watched]
         root = tree_levels(leaves, lambda a, b: client.submit(merge, a, b, pure=False))
-        kept = [client.submit(_scenarios, f, pure=False) for f in chunks] if keep != "none" else []
-        order = {f.key: i for i, f in enumerate(chunks)}
+        size_of = {f.key: n for f, (n, _) in zip(watched, pairs, strict=True)}
+        pending = as_completed(watched)
+        del leaves, watched  # a chunk's summary is released on its worker once merged
         total, done = sum(sizes), 0
-        for fut in as_completed(chunks):  # no result moves to the client here
-            done += sizes[order[fut.key]]
+        for fut in pending:  # no result moves to the client here
+            done += size_of[fut.key]
             if progress is not None:
                 progress(done, total)
-        del leaves, chunks
         outs = [f.result() for f in kept]
         summary: ChunkSummary = root.result()
         if info is not None:
