@@ -265,8 +265,7 @@ def _cells(
     n, horizon = withheld.shape
     failed = 0
     lcap, lfloor = np.log(rows[13]), np.log(rows[14])
-    has_gap = gap_extra.shape == withheld.shape  # else a [1, 1] stand-in for no extra gap
-    has_offer = offered.shape == withheld.shape
+    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
     for i in prange(n):  # cells are independent: spread over the cores
         pr = rows[:, i]
         d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
@@ -290,8 +289,7 @@ def _cells(
             # the stock holders want: the target, raised by precaution while restricted (fading)
             want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
             hold = pr[10] * stock
-            gap = g * q[i]  # tonnes/month at the baseline price
-            # stockpile releases close the physical gap
+            gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
             rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
             left = max(gap, 0.0) - rel
             spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
@@ -305,15 +303,13 @@ def _cells(
             short = short_all - unmet_buy
             stock = stock - sold - unmet_buy
             destroyed = -d0 * math.expm1(ed * x)
-            supply = s0 * pes + spare
-            la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, supply, pr[16], pr[15])
+            la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
             p_r, r_loss = p_out, 0.0
             if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
                 xr, _, _, ok_r = clear_point(
                     ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
                 )
-                xr_prev, ok = xr, ok and ok_r
-                p_r = math.exp(xr)
+                xr_prev, ok, p_r = xr, ok and ok_r, math.exp(xr)
                 r_loss = producer_point(p_r, ra, pr[4], pr[16])
             failed += 0 if ok else 1
             vals = (short, destroyed, la, lb, lc, ld, r_loss)
@@ -328,8 +324,7 @@ def _cells(
                 for k in range(4):
                     paths[8 + k, i, t] = vals[2 + k]
                 paths[12, i, t] = stock
-            x_prev = x
-            age += 1.0
+            x_prev, age = x, age + 1.0
     return failed
 
 
