@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from critmin.cli import app
@@ -81,6 +83,29 @@ def test_shock_errors_are_clear(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no bundled scenario" in res.output
     res = runner.invoke(app, ["shock", "gallium-2023", "-p", "oops"])
     assert res.exit_code == 2 and "NAME[MATERIAL]=NUMBER" in res.output
+
+
+def test_risk_keep_scenarios_writes_every_disrupted_pair_to_parquet(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "scenarios.parquet"
+    args = ["risk", "-n", "400", "--seed", "8", "--chunk-size", "150", "--format", "json"]
+    res = runner.invoke(app, [*args, "--keep-scenarios", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = {r["material"]: r for r in json.loads(res.stdout)["rows"]}
+    frame = pd.read_parquet(out)
+    assert pq.read_schema(out).metadata[b"critmin.n_scenarios"] == b"400"
+    assert frame["scenario"].between(0, 399).all() and frame["restrictor"].notna().all()
+    assert not frame.duplicated(["scenario", "material"]).any()
+    by = frame.groupby("material", observed=True)
+    for m, r in rows.items():  # the summary's expected loss and P(restriction) from the pairs
+        assert by["loss_usd"].sum()[m] / 400 == pytest.approx(r["expected_loss_usd"], rel=1e-9)
+        assert by.size()[m] / 400 == pytest.approx(r["p_disrupted"], rel=1e-12)
+    parts = frame[["extra_cost_usd", "priced_out_usd", "unmet_value_usd"]].sum(axis=1)
+    valued = frame["loss_usd"].notna()
+    np.testing.assert_allclose(parts[valued], frame.loc[valued, "loss_usd"], rtol=1e-9)
+    same = runner.invoke(app, args)  # not keeping the scenarios changes no number
+    assert json.loads(same.stdout)["rows"] == json.loads(res.stdout)["rows"]
 
 
 def test_risk_table_json_and_parquet(tmp_path: Path) -> None:

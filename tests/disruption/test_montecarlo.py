@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from critmin.atlas.chain import SupplyChain
@@ -19,9 +20,9 @@ from critmin.disruption.montecarlo import (
 
 
 def test_same_seed_same_result_and_other_seed_differs(chain: SupplyChain) -> None:
-    a = run_monte_carlo(chain, 600, seed=11, chunk_size=250)
-    b = run_monte_carlo(chain, 600, seed=11, chunk_size=250)
-    c = run_monte_carlo(chain, 600, seed=12, chunk_size=250)
+    a = run_monte_carlo(chain, 600, seed=11, chunk_size=250, keep_scenarios=True)
+    b = run_monte_carlo(chain, 600, seed=11, chunk_size=250, keep_scenarios=True)
+    c = run_monte_carlo(chain, 600, seed=12, chunk_size=250, keep_scenarios=True)
     np.testing.assert_array_equal(a.loss_usd, b.loss_usd)
     assert not np.array_equal(a.loss_usd, c.loss_usd)
     assert a.loss_usd.shape == (600, 3) and a.materials == ["cobalt", "gallium", "lithium"]
@@ -35,7 +36,7 @@ def test_progress_is_reported_per_chunk(chain: SupplyChain) -> None:
 
 
 def test_summary_matches_hand_computed_statistics(chain: SupplyChain) -> None:
-    r = run_monte_carlo(chain, 400, seed=3, chunk_size=400)
+    r = run_monte_carlo(chain, 400, seed=3, chunk_size=400, keep_scenarios=True)
     for row in r.summary.itertuples():
         col = r.loss_usd[:, r.materials.index(row.material)]
         assert row.expected_loss_usd == pytest.approx(col.mean())
@@ -124,9 +125,24 @@ def test_dask_two_worker_local_cluster_is_identical_to_local(chain: SupplyChain)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         assert len(cluster.workers) == 2
         d = run_monte_carlo(
+            chain,
+            300,
+            seed=21,
+            chunk_size=70,
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            keep_scenarios=True,
+        )
+        streamed = run_monte_carlo(
             chain, 300, seed=21, chunk_size=70, backend="dask", scheduler=cluster.scheduler_address
         )
-    loc = run_monte_carlo(chain, 300, seed=21, chunk_size=70)
+    loc = run_monte_carlo(chain, 300, seed=21, chunk_size=70, keep_scenarios=True)
+    assert streamed.loss_usd is None  # the workers returned summaries only
+    pd.testing.assert_frame_equal(streamed.summary, loc.summary, check_exact=True)
     np.testing.assert_array_equal(d.loss_usd, loc.loss_usd)
     np.testing.assert_array_equal(d.restrictor, loc.restrictor)
     assert (loc.loss_usd > 0).any()
+    # the workers merge the chunk summaries in the local backend's tree: the tables are bit-identical
+    pd.testing.assert_frame_equal(d.summary, loc.summary, check_exact=True)
+    pd.testing.assert_frame_equal(d.member_summary, loc.member_summary, check_exact=True)
+    assert d.totals == loc.totals

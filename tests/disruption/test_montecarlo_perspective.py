@@ -17,14 +17,14 @@ from critmin.parameters import ParameterSet
 
 
 def test_every_countrys_part_sums_to_the_world_loss_in_every_scenario(chain: SupplyChain) -> None:
-    r = run_monte_carlo(chain, 400, seed=4, chunk_size=150)
+    r = run_monte_carlo(chain, 400, seed=4, chunk_size=150, keep_scenarios=True)
     A, countries = r.extra["outside_shares"], r.extra["countries"]
     every = persp.per_member(np.nan_to_num(r.loss_usd), r.extra["chosen"], A, countries, countries)
     np.testing.assert_allclose(every.sum(axis=1), np.nan_to_num(r.loss_usd).sum(axis=1), rtol=1e-9)
     # the restrictor never bears the importers' loss: its part is zero in the scenarios it restricts
     g = r.materials.index("gallium")
     cn = countries.index("CHN")
-    rows = np.flatnonzero(r.restrictor[:, g] == "CHN")
+    rows = np.flatnonzero(r.restrictor_iso3()[:, g] == "CHN")
     assert rows.size > 0
     part = persp.split(np.nan_to_num(r.loss_usd), r.extra["chosen"], A[:, :, cn])
     assert np.all(part[rows, g] == 0.0) and r.loss_usd[rows, g].max() > 0
@@ -75,13 +75,14 @@ def test_no_row_with_shortfall_or_price_damage_has_zero_loss(chain: SupplyChain)
 
 
 def test_parameter_draws_give_a_band_around_the_expected_loss(chain: SupplyChain) -> None:
-    r = run_monte_carlo(chain, 2000, seed=3, chunk_size=500, param_draws=20)
+    r = run_monte_carlo(chain, 2000, seed=3, chunk_size=500, param_draws=20, keep_scenarios=True)
     s = r.summary
     assert (s["expected_loss_p5_usd"] <= s["expected_loss_usd"]).all()
     assert (s["expected_loss_usd"] <= s["expected_loss_p95_usd"]).all()
     assert (s["expected_loss_p95_usd"] > s["expected_loss_p5_usd"]).all()
     assert set(np.unique(r.extra["param_set"])) == set(range(20))
-    fixed = run_monte_carlo(chain, 2000, seed=3, chunk_size=500, param_draws=0)
+    np.testing.assert_array_equal(r.reduced.set_count, np.bincount(r.extra["param_set"], minlength=20))
+    fixed = run_monte_carlo(chain, 2000, seed=3, chunk_size=500, param_draws=0, keep_scenarios=True)
     assert fixed.summary["expected_loss_p5_usd"].isna().all()
     # the events are the same with and without parameter draws (drawn first, from the same stream)
     np.testing.assert_array_equal(fixed.restrictor, r.restrictor)

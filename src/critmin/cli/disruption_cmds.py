@@ -185,6 +185,12 @@ def risk(
         "--parquet",
         help="Write the world loss of every scenario (rows) and material (columns) to this Parquet file.",
     ),
+    keep_scenarios: Path | None = typer.Option(
+        None,
+        "--keep-scenarios",
+        help="Write every disrupted (scenario, material) pair (restrictor, loss and parts, shortfall, peak "
+        "price, parameter set) to this Parquet file; memory then grows with --scenarios.",
+    ),
     members: bool = typer.Option(False, "--members", help="Show the per-member table instead of materials."),
     perspective: str | None = typer.Option(
         None,
@@ -216,7 +222,8 @@ def risk(
         raise typer.Exit(2)
     fields = {"n_scenarios": scenarios, "seed": seed, "horizon_months": horizon, "backend": backend,
               "scheduler": scheduler, "chunk_size": chunk_size, "perspective": perspective,
-              "param_draws": param_draws, "as_of": start}  # fmt: skip
+              "param_draws": param_draws, "as_of": start,
+              "keep_scenarios": parquet is not None or keep_scenarios is not None}  # fmt: skip
     req = _request(fields)
     ps = ParameterSet().with_overrides(parse_params(param))
     bar_columns = (TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -229,6 +236,8 @@ def risk(
             raise typer.Exit(2) from exc
     if parquet is not None:
         result.write_parquet(parquet)
+    if keep_scenarios is not None:
+        result.write_scenarios(keep_scenarios)
     _emit_risk(result, members, perspective, scenarios, horizon, seed, wide, fmt)
 
 

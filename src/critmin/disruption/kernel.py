@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from critmin.disruption.loss import loss_point, producer_point
+from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
 
 FloatArray = NDArray[np.float64]
@@ -179,6 +179,72 @@ _PATH_ORDER: tuple[str, ...] = (*PATHS, "inventory_t")
 TOL, MAX_ITER = 1e-12, 100
 
 
+@njit(cache=True, error_model="numpy")
+def _bound_excess(
+    x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
+) -> tuple[float, float, float, float]:
+    """Excess supply at a bound ``x`` (the choke or floor price; as ``market.equilibrium._excess``) and
+    ``(p^es, p^ed, p^-sig)`` there."""
+    ua, ub, er = math.expm1(es * x), math.expm1(ed * x), math.exp(-sig * x)
+    return s0 * ua - d0 * ub + hold - want * er - g, ua + 1.0, ub + 1.0, er
+
+
+@njit(cache=True, error_model="numpy")
+def clear_fused(
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    lcap: float,
+    lfloor: float,
+    hold: float,
+    want: float,
+    sig: float,
+    x0: float,
+    tol: float,
+    max_iter: int,
+) -> tuple[float, float, float, float, float, bool]:
+    """The outside zone's clearing of :func:`critmin.market.equilibrium.clear_point` (same bracket, same
+    Newton steps, same stopping rule), returning ``(ln p, shortfall, p^es, p^ed, p^-sig, converged)`` so
+    the month's quantities and losses reuse the powers of the last evaluation. The bound (choke price when
+    the price rises, floor when it falls) is evaluated only when a step leaves the bracket or starts on
+    it, not every month: the root lies inside the bracket exactly when the bound is not the answer."""
+    sc = tol * max(s0 + d0, 1e-300)
+    f0 = hold - want - g  # f at the baseline price
+    if abs(f0) <= sc:  # balanced: the baseline price
+        return 0.0, 0.0, 1.0, 1.0, 1.0, True
+    rising = f0 < 0.0
+    lo, hi = (0.0, lcap) if rising else (lfloor, 0.0)
+    bound = hi if rising else lo
+    checked = False
+    xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
+    xa = min(max(xa, lo), hi)
+    for _ in range(max_iter):
+        if xa == bound and not checked:  # started on the bound (last month's choke): test it first
+            checked = True
+            fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
+            if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
+                return bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, True
+        ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
+        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
+        if abs(f) <= sc:
+            return xa, 0.0, ea, eb, er, True
+        if f < 0.0:
+            lo = xa
+        else:
+            hi = xa
+        fp = s0 * es * ea - d0 * ed * eb + want * sig * er
+        xn = xa - f / fp if fp > 0.0 else math.nan
+        if not (math.isfinite(xn) and lo < xn < hi) and not checked:
+            checked = True  # the step leaves the bracket: is the bound the answer?
+            fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
+            if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
+                return bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, True
+        xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
+    return xa, 0.0, math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa), False
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def _cells(
     rows: FloatArray,
@@ -198,6 +264,8 @@ def _cells(
     Returns the number of failed zone clearings."""
     n, horizon = withheld.shape
     failed = 0
+    lcap, lfloor = np.log(rows[13]), np.log(rows[14])
+    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
     for i in prange(n):  # cells are independent: spread over the cores
         pr = rows[:, i]
         d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
@@ -205,7 +273,7 @@ def _cells(
         stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
         for t in range(horizon):
             w = withheld[i, t]
-            g = w + gap_extra[i, t]
+            g = w + gap_extra[i, t] if has_gap else w
             shocked = w > 0.0 or g != 0.0
             started = started or shocked
             if keep:
@@ -221,28 +289,27 @@ def _cells(
             # the stock holders want: the target, raised by precaution while restricted (fading)
             want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
             hold = pr[10] * stock
-            gap = g * q[i]  # tonnes/month at the baseline price
-            rel = min(offered[i, t], max(gap, 0.0))  # stockpile releases close the physical gap
+            gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
+            rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
             left = max(gap, 0.0) - rel
             spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
             residual = left - spare if gap > 0.0 else gap
-            x, short_all, _, ok = clear_point(
-                s0, d0, es, ed, residual, pr[13], pr[14], hold, want, pr[11], x_prev, TOL, MAX_ITER
+            x, short_all, pes, ped, psig, ok = clear_fused(
+                s0, d0, es, ed, residual, lcap[i], lfloor[i], hold, want, pr[11], x_prev, TOL, MAX_ITER
             )
             p_out = math.exp(x)
-            sold = hold - want * math.exp(-pr[11] * x)  # net sale of commercial stocks
+            sold = hold - want * psig  # net sale of commercial stocks
             unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
             short = short_all - unmet_buy
             stock = stock - sold - unmet_buy
             destroyed = -d0 * math.expm1(ed * x)
-            la, lb, lc, ld = loss_point(p_out, d0, ed, short, s0 * math.exp(es * x) + spare, pr[16], pr[15])
+            la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
             p_r, r_loss = p_out, 0.0
             if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
                 xr, _, _, ok_r = clear_point(
                     ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
                 )
-                xr_prev, ok = xr, ok and ok_r
-                p_r = math.exp(xr)
+                xr_prev, ok, p_r = xr, ok and ok_r, math.exp(xr)
                 r_loss = producer_point(p_r, ra, pr[4], pr[16])
             failed += 0 if ok else 1
             vals = (short, destroyed, la, lb, lc, ld, r_loss)
@@ -257,8 +324,7 @@ def _cells(
                 for k in range(4):
                     paths[8 + k, i, t] = vals[2 + k]
                 paths[12, i, t] = stock
-            x_prev = x
-            age += 1.0
+            x_prev, age = x, age + 1.0
     return failed
 
 
@@ -289,8 +355,8 @@ def propagate(
     def flat(v: FloatArray) -> FloatArray:
         return np.ascontiguousarray(np.broadcast_to(v, (S, M)), dtype=np.float64).reshape(N)
 
-    def cells(v: FloatArray | None) -> FloatArray:
-        return np.zeros((N, T)) if v is None else np.ascontiguousarray(v, dtype=np.float64).reshape(N, T)
+    def cells(v: FloatArray | None) -> FloatArray:  # None: a [1, 1] stand-in the loop never reads
+        return np.zeros((1, 1)) if v is None else np.ascontiguousarray(v, dtype=np.float64).reshape(N, T)
 
     rows = np.stack([flat(getattr(p, k)) for k in _ROWS])
     tot = np.zeros((len(_TOTALS) + 1, N))

@@ -52,28 +52,44 @@ class LossParts:
 
 
 @njit(cache=True, error_model="numpy")
-def integral_point(p: float, e: float) -> float:
-    """``I(p) = integral of s^e ds from 1 to p`` for one element (``ln p`` at ``e = -1``)."""
+def integral_log(lp: float, e: float) -> float:
+    """``I(p)`` from ``lp = ln p`` (the kernel has the log price already)."""
     k = e + 1.0
-    lp = math.log(p)
     if abs(k) < 1e-9:
         return lp
     return math.expm1(k * lp) / k
 
 
 @njit(cache=True, error_model="numpy")
-def loss_point(
-    p: float, d0: float, ed: float, short: float, supply: float, p0: float, vpt: float
+def integral_point(p: float, e: float) -> float:
+    """``I(p) = integral of s^e ds from 1 to p`` for one element (``ln p`` at ``e = -1``)."""
+    return integral_log(math.log(p), e)
+
+
+@njit(cache=True, error_model="numpy")
+def loss_log_point(
+    lp: float, p: float, pe: float, d0: float, ed: float, short: float, supply: float, p0: float, vpt: float
 ) -> tuple[float, float, float, float]:
-    """The four parts ``(a, b, c, d)`` for one element: the single implementation of the formulas."""
-    demand = d0 * math.exp(ed * math.log(p))
+    """The four parts ``(a, b, c, d)`` for one element, given ``lp = ln p``, ``p`` and ``pe = p^ed``: the
+    single implementation of the formulas (:func:`loss_point` computes ``lp`` and ``pe`` first; the kernel
+    passes the ones its zone clearing has already evaluated)."""
+    demand = d0 * pe
     rise = p - 1.0
     extra = rise * p0 * (demand - short)
-    priced_out = p0 * (d0 * integral_point(p, ed) - rise * demand)
+    priced_out = p0 * (d0 * integral_log(lp, ed) - rise * demand)
     if priced_out < 0.0:  # rounding only (the integral dominates); NaN stays NaN
         priced_out = 0.0
     unmet = short * vpt if math.isfinite(p0) else math.nan
     return extra, priced_out, unmet, rise * p0 * supply
+
+
+@njit(cache=True, error_model="numpy")
+def loss_point(
+    p: float, d0: float, ed: float, short: float, supply: float, p0: float, vpt: float
+) -> tuple[float, float, float, float]:
+    """The four parts ``(a, b, c, d)`` for one element at price index ``p``."""
+    lp = math.log(p)
+    return loss_log_point(lp, p, math.exp(ed * lp), d0, ed, short, supply, p0, vpt)
 
 
 @njit(cache=True, error_model="numpy")

@@ -25,6 +25,7 @@ time with the summed hazard, then the candidate in proportion to its hazard).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,26 +34,18 @@ import numpy as np
 import pandas as pd
 
 from critmin.disruption import perspective as persp
-from critmin.disruption.inputs import NON_COUNTRY, InputError, MarketInputs, build_inputs
-from critmin.disruption.kernel import LOSS_PARTS, KernelParams, propagate
-from critmin.disruption.risk_table import VAR_LEVEL, material_table, summarise
+from critmin.disruption.candidates import OECD_LISTED, Candidates, build_candidates
+from critmin.disruption.chunks import ChunkSummary, PairResults, Reduction, reduce_pairs, tail_size
+from critmin.disruption.inputs import InputError, MarketInputs, build_inputs
+from critmin.disruption.kernel import LOSS_PARTS, KernelOutput, KernelParams, propagate
+from critmin.disruption.risk_table import VAR_LEVEL, summarise, tables_from_summary, total_stats
 from critmin.disruption.uncertainty import KERNEL_FIELD, ParameterRanges, material_ranges
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
 
-OECD_LISTED = frozenset({"CHN", "VNM", "BDI", "RUS", "COD", "ZWE", "LAO"})
 BACKENDS = ("local", "dask")
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Possible restrictors per material, padded to ``K`` columns (hazard 0 in the padding)."""
-
-    share: np.ndarray  # [M, K] production share at the candidate's stage
-    hazard_per_month: np.ndarray  # [M, K]
-    country: np.ndarray  # [M, K] ISO3 ('' in padding)
-    stage: np.ndarray  # [M, K]
-    export_ratio: np.ndarray  # [M, K] exports / output of the candidate at its stage
+KEEP_NONE, KEEP_SCENARIOS, KEEP_PATHS = "none", "scenarios", "paths"
+__all__ = ["OECD_LISTED", "Candidates", "build_candidates", "run_monte_carlo", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,7 @@ class ChunkSpec:
     severity_max: float
     ranges: ParameterRanges | None = None  # parameters drawn per scenario (None: values in force)
     param_u: np.ndarray | None = None  # [B, P] quantiles of the B parameter sets
+    reduction: Reduction | None = None  # how a chunk reduces its scenarios (chunks.py)
 
 
 @dataclass(frozen=True)
@@ -88,68 +82,39 @@ class ChunkOutput:
 
 @dataclass(frozen=True)
 class MonteCarloResult:
-    """Loss distribution per scenario and material, summaries and metadata."""
+    """Summaries and metadata of a run; per-scenario arrays only when asked (``keep_scenarios``/paths).
+
+    ``restrictor`` holds int codes into ``restrictor_countries`` (-1 = no restriction);
+    :meth:`restrictor_iso3` gives the ISO3 codes. ``reduced`` is the merged :class:`ChunkSummary`;
+    ``totals`` the expected loss, VaR and CVaR of the loss summed over the valued materials.
+    """
 
     materials: list[str]
     members: list[str]
-    loss_usd: np.ndarray  # [scenario, material] world (importing zone) loss
     summary: pd.DataFrame  # valued materials: material, expected_loss_usd, bands, parts, var, cvar, rank
     member_summary: pd.DataFrame  # member, expected_loss_usd, var_usd, cvar_usd, rank
     metadata: RunMetadata
     excluded: pd.DataFrame  # materials without a price: material, reason, p_disrupted, expected_shortfall_t
     perspective: str | None  # ISO3 or group the summary is for (None = world)
     loss_per_tonne_usd: np.ndarray  # [material]
-    shortfall_total_t: np.ndarray  # [scenario, material]
-    max_price_outside: np.ndarray  # [scenario, material]
-    restrictor: np.ndarray  # [scenario, material] ISO3 of the restricting country ('' = none)
+    reduced: ChunkSummary
+    totals: dict[str, float]
+    restrictor_countries: list[str]
+    loss_usd: np.ndarray | None = None  # [scenario, material] world (importing zone) loss, when kept
+    shortfall_total_t: np.ndarray | None = None  # [scenario, material], when kept
+    max_price_outside: np.ndarray | None = None  # [scenario, material], when kept
+    restrictor: np.ndarray | None = None  # [scenario, material] int32 code (-1 = none), when kept
     shortfall_t: np.ndarray | None = None  # [scenario, material, month], outside zone, when keep_paths
     price_index_outside: np.ndarray | None = None  # [scenario, material, month], when keep_paths
     withheld_t: np.ndarray | None = None  # [scenario, material, month] tonnes withheld, when keep_paths
     extra: dict[str, Any] = field(default_factory=dict)
 
-
-def _governance_weakness(wgi: pd.DataFrame) -> pd.Series:
-    if wgi is None or not len(wgi):
-        return pd.Series(dtype="float64")
-    w = wgi.dropna(subset=["estimate"])
-    latest = w[w["year"] == w["year"].max()]
-    return ((2.5 - latest.groupby("iso3")["estimate"].mean()) / 5.0).astype("float64")
-
-
-def build_candidates(inp: MarketInputs, wgi: pd.DataFrame) -> Candidates:
-    """Hazard of each (material, country, stage) candidate restrictor (see the module docstring)."""
-    ps = inp.parameters
-    weak = _governance_weakness(wgi)
-    ref = float(weak.get("CHN", np.nan))
-    per: list[list[tuple[float, float, str, str, float]]] = []
-    for m in inp.materials:
-        h0 = ps.get("restriction_hazard_per_year", m)
-        dom = ps.get("restriction_dominance_share", m)
-        unlisted = ps.get("restriction_unlisted_country_factor", m)
-        min_share = ps.get("restriction_min_share", m)
-        rows = []
-        for st in inp.stages[m]:
-            for iso, a in inp.shares[(m, st)].items():
-                iso = str(iso)
-                if a < min_share or iso in NON_COUNTRY or "+" in iso:
-                    continue
-                g = float(weak.get(iso, np.nan))
-                gov = min(2.0, g / ref) if np.isfinite(g) and np.isfinite(ref) and ref > 0 else 1.0
-                listed = 1.0 if iso in OECD_LISTED else unlisted
-                h = h0 * min(1.0, a / dom) * listed * gov
-                rows.append((float(a), h / 12.0, iso, st, inp.export_share_of(m, [iso], st)[0]))
-        per.append(rows)
-    K = max(1, max((len(r) for r in per), default=1))
-    M = len(inp.materials)
-    share = np.zeros((M, K))
-    hz = np.zeros((M, K))
-    country = np.full((M, K), "", dtype=object)
-    stage = np.full((M, K), "", dtype=object)
-    ratio = np.zeros((M, K))
-    for i, rows in enumerate(per):
-        for k, (a, h, iso, st, x) in enumerate(rows):
-            share[i, k], hz[i, k], country[i, k], stage[i, k], ratio[i, k] = a, h, iso, st, x
-    return Candidates(share, hz, country, stage, ratio)
+    def restrictor_iso3(self) -> np.ndarray:
+        """``[scenario, material]`` ISO3 of the restricting country ('' = none); needs kept scenarios."""
+        if self.restrictor is None:
+            raise ValueError("restrictor_iso3: run the Monte Carlo with keep_scenarios=True")
+        names = np.array([*self.restrictor_countries, ""], dtype=object)
+        return names[self.restrictor].astype(str)
 
 
 @dataclass(frozen=True)
@@ -179,7 +144,10 @@ def draw_events(spec: ChunkSpec, n: int, rng: np.random.Generator) -> Draw:
     with np.errstate(divide="ignore"):
         t0 = np.where(total > 0, -np.log1p(-u_time) / total, np.inf)
     happen = t0 < spec.horizon
-    chosen = (u_who[..., None] > cum[None, :, :]).sum(axis=2)
+    # the candidate: the number of cumulative shares below u (a search per material, no [n, M, K] array)
+    chosen = np.empty((n, M), dtype=np.int64)
+    for m in range(M):
+        chosen[:, m] = np.searchsorted(cum[m], u_who[:, m], side="left")
     dur = np.maximum(1.0, np.ceil(spec.duration_median * np.exp(spec.duration_sigma * z)))
     sev = spec.severity_min + (spec.severity_max - spec.severity_min) * u_sev
     return Draw(
@@ -228,20 +196,30 @@ def _pair_params(spec: ChunkSpec, m_idx: np.ndarray, sets: np.ndarray | None) ->
     return KernelParams(**fields)
 
 
-def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths: bool = False) -> ChunkOutput:
-    """Draw and propagate one chunk of ``n`` scenarios (the unit of work of every backend).
-
-    Only the disrupted (scenario, material) pairs go through the kernel, each pair as its own column with
-    its material's parameters (an undisrupted pair is the baseline: price 1, no shortfall, no loss).
-    """
+def _propagate_chunk(
+    spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths: bool
+) -> tuple[Draw, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, KernelOutput]:
+    """Draw ``n`` scenarios and propagate their disrupted pairs: (draw, parameter set per scenario,
+    pair scenario and material indices, withheld ``[P, T]``, kernel output over the pairs)."""
     rng = np.random.default_rng(seed)
     d = draw_events(spec, n, rng)
     sets = None if spec.param_u is None else rng.integers(0, spec.param_u.shape[0], size=n)
-    M, T = spec.cands.share.shape[0], spec.horizon
     s_idx, m_idx = np.nonzero(d.chosen >= 0)
     a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
     kp = _pair_params(spec, m_idx, None if sets is None else sets[s_idx])
     out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths, restrictor=False)
+    return d, sets, s_idx, m_idx, w, out
+
+
+def _scenarios(
+    spec: ChunkSpec,
+    n: int,
+    got: tuple[Draw, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, KernelOutput],
+    keep_paths: bool,
+) -> ChunkOutput:
+    """Per-scenario arrays ``[n, M]`` (and paths ``[n, M, T]``) from the pairs' results."""
+    d, sets, s_idx, m_idx, w, out = got
+    M, T = spec.cands.share.shape[0], spec.horizon
 
     def scatter(v: np.ndarray, base: float = 0.0) -> np.ndarray:
         full = np.full((n, M), base)
@@ -271,6 +249,40 @@ def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths:
     )
 
 
+def run_chunk(spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep_paths: bool = False) -> ChunkOutput:
+    """Draw and propagate one chunk of ``n`` scenarios and return its per-scenario arrays.
+
+    Only the disrupted (scenario, material) pairs go through the kernel, each pair as its own column with
+    its material's parameters (an undisrupted pair is the baseline: price 1, no shortfall, no loss).
+    """
+    return _scenarios(spec, n, _propagate_chunk(spec, n, seed, keep_paths), keep_paths)
+
+
+def summarise_chunk(
+    spec: ChunkSpec, n: int, seed: np.random.SeedSequence, keep: str = KEEP_NONE
+) -> tuple[ChunkSummary, ChunkOutput | None]:
+    """The unit of work of every backend (the chunk contract, :mod:`critmin.disruption.chunks`): the
+    :class:`ChunkSummary` of ``n`` scenarios, and their per-scenario arrays when ``keep`` is
+    ``"scenarios"`` or ``"paths"``."""
+    if spec.reduction is None:
+        raise ValueError("summarise_chunk: the spec has no reduction (build it with run_monte_carlo)")
+    got = _propagate_chunk(spec, n, seed, keep == KEEP_PATHS)
+    d, sets, s_idx, m_idx, _, out = got
+    pairs = PairResults(
+        n=n,
+        s_idx=s_idx,
+        m_idx=m_idx,
+        k_idx=d.chosen[s_idx, m_idx],
+        loss=out.loss_usd[0],
+        parts=np.stack([getattr(out, k)[0] for k in LOSS_PARTS]),
+        shortfall=out.shortfall_total_t[0],
+        peak=out.max_price_outside[0],
+        sets=sets,
+    )
+    summary = reduce_pairs(spec.reduction, pairs)
+    return summary, (None if keep == KEEP_NONE else _scenarios(spec, n, got, keep == KEEP_PATHS))
+
+
 def _spec(inp: MarketInputs, cands: Candidates, horizon: int, param_u: np.ndarray | None = None) -> ChunkSpec:
     ps = inp.parameters
     return ChunkSpec(
@@ -283,6 +295,29 @@ def _spec(inp: MarketInputs, cands: Candidates, horizon: int, param_u: np.ndarra
         severity_max=ps.get("restriction_severity_max"),
         ranges=None if param_u is None else material_ranges(ps, inp.materials),
         param_u=param_u,
+    )
+
+
+def _reduction(
+    inp: MarketInputs, spec: ChunkSpec, A: np.ndarray, who: list[str] | None, n_total: int, n_sets: int
+) -> Reduction:
+    """What each chunk reduces to: the perspective's weights, members' shares, tails of the run's size."""
+    M, K, _ = A.shape
+    pos = {c: j for j, c in enumerate(inp.countries)}
+    members = np.zeros((M * K, len(inp.members)))
+    for i, m in enumerate(inp.members):
+        if m in pos:
+            members[:, i] = A[:, :, pos[m]].reshape(M * K)
+    cap = np.asarray(spec.kernel.cap, dtype=np.float64)
+    if spec.ranges is not None and "price_cap_index" in spec.ranges.names:
+        cap = np.maximum(cap, spec.ranges.high[spec.ranges.names.index("price_cap_index")])
+    return Reduction(
+        weights=None if who is None else persp.weights(A, inp.countries, who),
+        members=members,
+        valued=np.isfinite(inp.price_usd_per_t),
+        log_cap=np.maximum(np.log(cap), 1e-9),
+        tail_k=tail_size(n_total, VAR_LEVEL),
+        n_sets=n_sets,
     )
 
 
@@ -318,55 +353,53 @@ def _execute(
     chunk_size: int,
     backend: str,
     scheduler: str | None,
-    keep_paths: bool,
+    keep: str,
     progress: Callable[[int, int], None] | None,
-) -> list[ChunkOutput]:
+    info: dict[str, Any],
+) -> tuple[ChunkSummary, list[ChunkOutput]]:
     sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     if backend == "local":
         from critmin.disruption.backends import local
 
-        return local.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress)
+        return local.run_chunks(summarise_chunk, spec, sizes, seeds, keep, progress)
     from critmin.disruption.backends import dask
 
-    return dask.run_chunks(run_chunk, spec, sizes, seeds, keep_paths, progress, scheduler=scheduler)
+    return dask.run_chunks(
+        summarise_chunk, spec, sizes, seeds, keep, progress, scheduler=scheduler, info=info
+    )
 
 
-def _paths(outs: list[ChunkOutput], name: str, keep_paths: bool) -> np.ndarray | None:
-    if not keep_paths:
-        return None
-    return np.concatenate([getattr(o, name) for o in outs if getattr(o, name) is not None])
-
-
-def _tables(
-    inp: MarketInputs,
-    outs: list[ChunkOutput],
-    A: np.ndarray,
-    who: list[str] | None,
-    param_draws: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(material summary of the perspective, excluded materials, member summary)."""
-    loss = np.concatenate([o.loss_usd for o in outs])
-    parts = {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS}
+def _kept(outs: list[ChunkOutput], cands: Candidates, keep: str) -> tuple[dict[str, Any], list[str]]:
+    """Per-scenario arrays of the kept chunks (restrictor as int codes into the returned country list)."""
+    names = sorted({str(c) for c in cands.country.ravel() if str(c)})
+    if keep == KEEP_NONE:
+        return {}, names
+    code = {c: i for i, c in enumerate(names)}
+    table = np.array([[code.get(str(c), -1) for c in row] for row in cands.country], dtype=np.int32)
     chosen = np.concatenate([o.restrictor for o in outs])
-    sets = None if outs[0].param_set is None else np.concatenate([o.param_set for o in outs])
-    short = np.concatenate([o.shortfall_total_t for o in outs])
-    shown, shown_parts, shown_short = loss, parts, short
-    if who is not None:  # the perspective's part of the loss and of the shortfall
-        w = persp.weights(A, inp.countries, who)
-        shown = persp.split(loss, chosen, w)
-        shown_parts = {k: persp.split(v, chosen, w) for k, v in parts.items()}
-        shown_short = persp.split(short, chosen, w)
-    disrupted = np.concatenate([o.disrupted for o in outs])
-    peak = np.concatenate([o.max_price for o in outs])
-    summary, excluded = material_table(
-        inp, shown, shown_parts, [disrupted, shown_short, peak], sets, param_draws
-    )
-    valued = np.isfinite(inp.price_usd_per_t)
-    member_loss = persp.per_member(
-        np.where(valued[None, :], np.nan_to_num(loss), 0.0), chosen, A, inp.countries, inp.members
-    )
-    return summary, excluded, summarise(inp.members, member_loss, "member")
+    M = chosen.shape[1]
+    restrictor = np.where(chosen >= 0, table[np.arange(M)[None, :], np.maximum(chosen, 0)], -1)
+
+    def cat(name: str) -> np.ndarray | None:
+        got = [getattr(o, name) for o in outs]
+        return None if got[0] is None else np.concatenate(got)
+
+    arrays: dict[str, Any] = {
+        "loss_usd": cat("loss_usd"),
+        "shortfall_total_t": cat("shortfall_total_t"),
+        "max_price_outside": cat("max_price"),
+        "restrictor": restrictor.astype(np.int32),
+        "shortfall_t": cat("shortfall_t"),
+        "price_index_outside": cat("price_index_outside"),
+        "withheld_t": cat("withheld_t"),
+    }
+    extra = {
+        "loss_parts_usd": {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS},
+        "param_set": cat("param_set"),
+        "chosen": chosen,
+    }
+    return {"arrays": arrays, "extra": extra}, names
 
 
 def run_monte_carlo(
@@ -380,6 +413,7 @@ def run_monte_carlo(
     chunk_size: int = 10_000,
     params: ParameterSet | None = None,
     keep_paths: bool = False,
+    keep_scenarios: bool = False,
     progress: Callable[[int, int], None] | None = None,
     perspective: str | None = None,
     param_draws: int = 40,
@@ -390,7 +424,10 @@ def run_monte_carlo(
     ``backend``: ``local`` (in process) or ``dask`` (``scheduler`` address, or a 2-worker LocalCluster).
     ``progress(done, total)`` is called after each chunk with scenario counts. ``perspective``: an ISO3
     code or a group whose part of the loss the summary shows (None: the world). ``param_draws``: number of
-    parameter sets drawn within the documented ranges (0: the values in force only).
+    parameter sets drawn within the documented ranges (0: the values in force only). Chunks return
+    summaries (:mod:`critmin.disruption.chunks`): the client's memory does not grow with ``n_scenarios``
+    beyond the exact tails, unless ``keep_scenarios`` (per-scenario ``[n, M]`` arrays) or ``keep_paths``
+    (also ``[n, M, T]`` paths; implies ``keep_scenarios``) asks for the scenarios.
     """
     _check_args(n_scenarios, chunk_size, horizon_months, param_draws, backend)
     ps = params if params is not None else ParameterSet()
@@ -402,12 +439,14 @@ def run_monte_carlo(
         urng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
         param_u = urng.random((param_draws, len(material_ranges(ps, inp.materials[:1]).names)))
     spec = _spec(inp, cands, horizon_months, param_u)
-    outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep_paths, progress)
     A = persp.outside_shares(inp.consumption_share, inp.countries, cands.country)
-    summary, excluded, member_summary = _tables(inp, outs, A, who, param_draws)
-    chosen = np.concatenate([o.restrictor for o in outs])
-    M = len(inp.materials)
-    restrictor = np.where(chosen >= 0, cands.country[np.arange(M)[None, :], np.maximum(chosen, 0)], "")
+    red = _reduction(inp, spec, A, who, n_scenarios, param_draws)
+    spec = dataclasses.replace(spec, reduction=red)
+    keep = KEEP_PATHS if keep_paths else (KEEP_SCENARIOS if keep_scenarios else KEEP_NONE)
+    info: dict[str, Any] = {}  # what the backend reports (Dask: the workers' peak RSS)
+    reduced, outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep, progress, info)
+    summary, excluded, member_summary = tables_from_summary(inp, reduced, red.log_cap, param_draws)
+    kept, names = _kept(outs, cands, keep)
     from critmin.disruption.simulate import run_metadata
 
     meta = run_metadata(inp, atlas)
@@ -426,24 +465,15 @@ def run_monte_carlo(
     return MonteCarloResult(
         materials=inp.materials,
         members=inp.members,
-        loss_usd=np.concatenate([o.loss_usd for o in outs]),
         summary=summary,
         member_summary=member_summary,
         metadata=meta,
         excluded=excluded,
         perspective=perspective,
         loss_per_tonne_usd=inp.kernel.loss_per_t,
-        shortfall_total_t=np.concatenate([o.shortfall_total_t for o in outs]),
-        max_price_outside=np.concatenate([o.max_price for o in outs]),
-        restrictor=restrictor.astype(str),
-        shortfall_t=_paths(outs, "shortfall_t", keep_paths),
-        price_index_outside=_paths(outs, "price_index_outside", keep_paths),
-        withheld_t=_paths(outs, "withheld_t", keep_paths),
-        extra={
-            "loss_parts_usd": {k: np.concatenate([o.parts[k] for o in outs]) for k in LOSS_PARTS},
-            "param_set": None if param_u is None else np.concatenate([o.param_set for o in outs]),
-            "outside_shares": A,
-            "countries": inp.countries,
-            "chosen": chosen,
-        },
+        reduced=reduced,
+        totals=total_stats(reduced),
+        restrictor_countries=names,
+        **kept.get("arrays", {}),
+        extra={"outside_shares": A, "countries": inp.countries, "backend": info, **kept.get("extra", {})},
     )

@@ -14,7 +14,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from critmin.disruption.chunks import ChunkSummary, peak_percentiles, tail_stats
 from critmin.disruption.inputs import MarketInputs
+from critmin.disruption.kernel import LOSS_PARTS
 
 VAR_LEVEL = 0.95
 
@@ -38,10 +40,18 @@ def summarise(names: list[str], losses: np.ndarray, label: str, level: float = V
     valued = ~np.isnan(losses).any(axis=0) if losses.shape[0] else np.ones(losses.shape[1], dtype=bool)
     clean = np.nan_to_num(losses, nan=0.0)
     var, cvar = _tail(clean, level) if losses.shape[0] else (np.zeros(losses.shape[1]),) * 2
+    mean = clean.mean(axis=0) if losses.shape[0] else np.zeros(losses.shape[1])
+    return ranked(names, label, mean, var, cvar, valued)
+
+
+def ranked(
+    names: list[str], label: str, mean: np.ndarray, var: np.ndarray, cvar: np.ndarray, valued: np.ndarray
+) -> pd.DataFrame:
+    """The table of :func:`summarise` from its statistics (NaN and no rank where not ``valued``)."""
     df = pd.DataFrame(
         {
             label: names,
-            "expected_loss_usd": np.where(valued, clean.mean(axis=0) if losses.shape[0] else 0.0, np.nan),
+            "expected_loss_usd": np.where(valued, mean, np.nan),
             "var_usd": np.where(valued, var, np.nan),
             "cvar_usd": np.where(valued, cvar, np.nan),
         }
@@ -102,3 +112,61 @@ def material_table(
     excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
     summary = table[table["valued"]].reset_index(drop=True)  # ``valued`` is True on every row kept
     return summary, excluded.reset_index(drop=True)
+
+
+def _set_bands(s: ChunkSummary, n_sets: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_bands` from the per-set sums of a chunk summary."""
+    M = s.loss.shape[0]
+    if n_sets < 2 or s.set_count.size < 2:
+        return np.full(M, np.nan), np.full(M, np.nan)
+    have = s.set_count > 0
+    means = s.set_loss[have] / s.set_count[have, None]
+    return np.percentile(means, 5, axis=0), np.percentile(means, 95, axis=0)
+
+
+def tables_from_summary(
+    inp: MarketInputs, s: ChunkSummary, log_cap: np.ndarray, n_sets: int, level: float = VAR_LEVEL
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(valued materials ranked, excluded materials, members ranked) from the merged summary of a run:
+    the same columns and values as :func:`material_table` and :func:`summarise` on the full arrays."""
+    n = s.n
+    priced = np.isfinite(inp.price_usd_per_t)
+    valued = priced & (s.unvalued == 0)
+    var, cvar = tail_stats(s.tail_material, n, level)
+    base = ranked(inp.materials, "material", s.loss / n, var, cvar, valued)
+    lo, hi = _set_bands(s, n_sets)
+    p5, p50, p95 = peak_percentiles(s, log_cap, (5.0, 50.0, 95.0))
+    extra = pd.DataFrame(
+        {
+            "material": inp.materials,
+            "expected_loss_p5_usd": lo,
+            "expected_loss_p95_usd": hi,
+            **{f"expected_{k}": s.parts[j] / n for j, k in enumerate(LOSS_PARTS)},
+            "p_disrupted": s.disrupted / n,
+            "expected_shortfall_t": s.shortfall / n,
+            "peak_price_p5": p5,
+            "peak_price_p50": p50,
+            "peak_price_p95": p95,
+            "allocation_basis": inp.alloc_basis,
+            "export_basis": inp.export_basis,
+        }
+    )
+    table = base.merge(extra, on="material", how="left")
+    excluded = table[~table["valued"]][["material", "p_disrupted", "expected_shortfall_t", "peak_price_p50"]]
+    excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
+    summary = table[table["valued"]].reset_index(drop=True)
+    m_var, m_cvar = tail_stats(s.tail_member, n, level)
+    members = ranked(
+        inp.members, "member", s.member_loss / n, m_var, m_cvar, np.ones(len(inp.members), dtype=bool)
+    )
+    return summary, excluded.reset_index(drop=True), members
+
+
+def total_stats(s: ChunkSummary, level: float = VAR_LEVEL) -> dict[str, float]:
+    """Expected loss, VaR and CVaR of the loss summed over the valued materials (the perspective shown)."""
+    var, cvar = tail_stats(s.tail_total, s.n, level)
+    return {
+        "expected_loss_usd": float(s.loss.sum() / s.n),
+        "var_usd": float(var[0]),
+        "cvar_usd": float(cvar[0]),
+    }

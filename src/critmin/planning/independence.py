@@ -303,7 +303,7 @@ def _add_value(out: list[StageTimeline], atlas: Any, params: ParameterSet, reque
     from critmin.planning.value import value_of_independence
 
     n, seed = request.value_scenarios, request.seed
-    base = run_monte_carlo(atlas, n, seed, params=params)
+    base = run_monte_carlo(atlas, n, seed, params=params, keep_scenarios=True)
     for s in out:
         if s.result is None or s.bands.empty:
             continue

@@ -67,7 +67,8 @@ def value_of_independence(
     """Expected disruption loss (USD over the engine's horizon) without and with ``added_t``, and avoided.
 
     ``baseline`` may pass a Monte Carlo result already run on ``atlas`` with the same ``n_scenarios`` and
-    ``seed`` (it is reused across materials).
+    ``seed`` and ``keep_scenarios=True`` (it is reused across materials; the paired difference needs the
+    loss of every scenario).
     """
     from critmin.disruption.montecarlo import run_monte_carlo
 
@@ -75,13 +76,23 @@ def value_of_independence(
         from critmin.atlas import load_atlas
 
         atlas = load_atlas()
-    base = baseline if baseline is not None else run_monte_carlo(atlas, n_scenarios, seed, params=params)
+    base = (
+        baseline
+        if baseline is not None
+        else run_monte_carlo(atlas, n_scenarios, seed, params=params, keep_scenarios=True)
+    )
     if material not in base.materials:
         return {"material": material, "stage": stage, "valued": False,
                 "note": f"the disruption engine does not model {material}"}  # fmt: skip
     more = run_monte_carlo(
-        with_added_supply(atlas, material, stage, added_t), n_scenarios, seed, params=params
+        with_added_supply(atlas, material, stage, added_t),
+        n_scenarios,
+        seed,
+        params=params,
+        keep_scenarios=True,
     )
+    if base.loss_usd is None or more.loss_usd is None:
+        raise ValueError("value of independence: the Monte Carlo baseline must keep its scenarios")
     before = base.loss_usd[:, base.materials.index(material)]
     after = more.loss_usd[:, more.materials.index(material)]
     if np.isnan(before).all():

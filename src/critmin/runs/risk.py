@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,6 +38,9 @@ class RiskRequest(BaseModel):
     perspective: str | None = Field(default=None, description="ISO3 code or group (None: the world)")
     param_draws: int = Field(default=40, ge=0, le=10_000)
     as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$", description="as-of month YYYY-MM")
+    keep_scenarios: bool = Field(
+        default=False, description="keep the per-scenario arrays (memory grows with n_scenarios)"
+    )
 
     @model_validator(mode="after")
     def _scheduler_means_dask(self) -> RiskRequest:
@@ -67,16 +71,44 @@ class RiskResult:
         return pd.DataFrame(self.mc.excluded)
 
     def loss_frame(self) -> pd.DataFrame:
-        """World loss, USD: rows = scenarios, columns = materials."""
+        """World loss, USD: rows = scenarios, columns = materials (needs ``keep_scenarios``)."""
+        if self.mc.loss_usd is None:
+            raise ValueError("loss_frame: the scenarios were not kept; run with keep_scenarios=True")
         frame = pd.DataFrame(self.mc.loss_usd, columns=self.mc.materials)
         frame.index.name = "scenario"
         return frame
 
+    def scenario_frame(self) -> pd.DataFrame:
+        """The disrupted (scenario, material) pairs, one row each (needs ``keep_scenarios``): restricting
+        country, world loss and its parts (USD), shortfall (t), highest outside price index, parameter
+        set. A pair not listed is the baseline: no restriction, no loss, price 1."""
+        mc = self.mc
+        if mc.loss_usd is None or mc.restrictor is None:
+            raise ValueError("scenario_frame: the scenarios were not kept; run with keep_scenarios=True")
+        s, m = np.nonzero(mc.restrictor >= 0)
+        names = np.array(mc.restrictor_countries, dtype=object)
+        sets = mc.extra.get("param_set")
+        frame = pd.DataFrame(
+            {
+                "scenario": s.astype(np.int64),
+                "material": pd.Categorical.from_codes(m, categories=mc.materials),
+                "restrictor": pd.Categorical(names[mc.restrictor[s, m]], categories=mc.restrictor_countries),
+                "loss_usd": mc.loss_usd[s, m],
+                **{k: v[s, m] for k, v in mc.extra["loss_parts_usd"].items()},
+                "shortfall_t": mc.shortfall_total_t[s, m],
+                "max_price_index": mc.max_price_outside[s, m],
+                "param_set": (np.full(s.size, -1) if sets is None else sets[s]).astype(np.int32),
+            }
+        )
+        return frame
+
     def write_parquet(self, path: Path) -> None:
         """:meth:`loss_frame` to Parquet, written whole or not at all."""
-        tmp = path.with_name(path.name + ".part")
-        self.loss_frame().to_parquet(tmp)
-        os.replace(tmp, path)
+        _atomic_parquet(self.loss_frame(), path, {"n_scenarios": str(self.request.n_scenarios)})
+
+    def write_scenarios(self, path: Path) -> None:
+        """:meth:`scenario_frame` to Parquet (the run's scenario count in the file's metadata)."""
+        _atomic_parquet(self.scenario_frame(), path, {"n_scenarios": str(self.request.n_scenarios)})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: both summaries, the excluded materials and the metadata."""
@@ -94,6 +126,20 @@ class RiskResult:
             }
         )
         return out | {"metadata": self.metadata.model_dump(mode="json")}
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path, meta: dict[str, str]) -> None:
+    """Write ``frame`` to ``path`` whole or not at all, with ``meta`` in the schema's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), **{"critmin." + k: v for k, v in meta.items()}}
+    )
+    tmp = path.with_name(path.name + ".part")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
 
 
 def run(
@@ -125,6 +171,7 @@ def run(
         perspective=r.perspective,
         param_draws=r.param_draws,
         as_of=r.as_of,
+        keep_scenarios=r.keep_scenarios,
     )
     editions = model_editions(atlas, list(mc.materials)) | editions_read(atlas, tables=("wgi",))
     meta = mc.metadata.model_copy(update={"data_editions": editions})

@@ -1,6 +1,10 @@
 """Run Monte Carlo chunks on a Dask ``distributed`` cluster: a scheduler address or a local 2-worker cluster.
 
-The chunk function and its seeds are the same as the local backend's, so results are identical.
+The chunk function and its seeds are the same as the local backend's, and the workers merge the chunk
+summaries in the same binary tree (:func:`critmin.disruption.chunks.tree_levels`: every merge is a task
+that runs on a worker as soon as its two inputs exist), so results are bit-identical to the local
+backend's. The client receives only the final merged summary, plus the per-scenario arrays when they are
+asked for.
 
 The local cluster's worker processes are started without distributed's default
 ``MALLOC_TRIM_THRESHOLD_=65536``: setting it switches off glibc's adaptive mmap threshold, so every
@@ -19,51 +23,88 @@ from typing import Any
 
 import numpy as np
 
+from critmin.disruption.chunks import ChunkSummary, merge, tree_levels
+
+
+def _summary(got: tuple[ChunkSummary, Any]) -> ChunkSummary:
+    return got[0]
+
+
+def _summary_only(chunk_fn: Callable[..., tuple[ChunkSummary, Any]], *args: Any) -> ChunkSummary:
+    return chunk_fn(*args)[0]
+
+
+def _scenarios(got: tuple[ChunkSummary, Any]) -> Any:
+    return got[1]
+
+
+def _cluster(processes: bool) -> Any:
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=processes,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        )
+
 
 def run_chunks(
-    run_chunk: Callable[..., Any],
+    chunk_fn: Callable[..., tuple[ChunkSummary, Any]],
     spec: Any,
     sizes: Sequence[int],
     seeds: Sequence[np.random.SeedSequence],
-    keep_paths: bool,
+    keep: str,
     progress: Callable[[int, int], None] | None,
     scheduler: str | None = None,
     processes: bool = True,
-) -> list[Any]:
-    """Chunk outputs in chunk order (gathered as they complete, for progress)."""
-    import dask
-    from distributed import Client, LocalCluster, as_completed
+    info: dict[str, Any] | None = None,
+) -> tuple[ChunkSummary, list[Any]]:
+    """(merged summary, kept per-scenario outputs in chunk order); progress as chunks complete.
+    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``)."""
+    from distributed import Client, as_completed
 
-    cluster = None
-    if scheduler is None:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
-            cluster = LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=processes,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-            )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
+    cluster = _cluster(processes) if scheduler is None else None
+    client = Client(cluster if cluster is not None else scheduler)
     try:
         spec_f = client.scatter(spec, broadcast=True)
-        futures = [
-            client.submit(run_chunk, spec_f, n, s, keep_paths, pure=False)
-            for n, s in zip(sizes, seeds, strict=True)
-        ]
-        order = {f.key: i for i, f in enumerate(futures)}
-        outs: list[Any] = [None] * len(futures)
+        pairs = list(zip(sizes, seeds, strict=True))
+        kept: list[Any] = []
+        leaves: list[Any]
+        watched: list[Any]
+        if keep == "none":  # the chunk task returns its summary alone
+            leaves = [
+                client.submit(_summary_only, chunk_fn, spec_f, n, s, keep, pure=False) for n, s in pairs
+            ]
+            watched = leaves
+        else:
+            watched = [client.submit(chunk_fn, spec_f, n, s, keep, pure=False) for n, s in pairs]
+            leaves = [client.submit(_summary, f, pure=False) for f in watched]
+            kept = [client.submit(_scenarios, f, pure=False) for f in watched]
+        root = tree_levels(leaves, lambda a, b: client.submit(merge, a, b, pure=False))
+        size_of = {f.key: n for f, (n, _) in zip(watched, pairs, strict=True)}
+        pending = as_completed(watched)
+        del leaves, watched  # a chunk's summary is released on its worker once merged
         total, done = sum(sizes), 0
-        for fut in as_completed(futures):
-            i = order[fut.key]
-            outs[i] = fut.result()
-            done += sizes[i]
+        for fut in pending:  # no result moves to the client here
+            done += size_of[fut.key]
             if progress is not None:
                 progress(done, total)
-        return [o for o in outs if o is not None]
+        outs = [f.result() for f in kept]
+        summary: ChunkSummary = root.result()
+        if info is not None:
+            info["worker_peak_rss_mb"] = client.run(_peak_rss_mb)
+        return summary, outs
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
