@@ -200,7 +200,7 @@ def marginal_avoided(pr: ReserveProblem, holdings_t: np.ndarray) -> np.ndarray:
     return np.bincount(ep.material, weights=weights, minlength=len(pr.materials))
 
 
-def _highs(
+def to_highs(
     cost: np.ndarray, a: sp.csc_matrix, r_lo: np.ndarray, r_hi: np.ndarray, c_lo: np.ndarray, c_hi: np.ndarray
 ) -> Any:
     """A ``highspy.HighsLp`` of the arrays (columnwise matrix)."""
@@ -247,7 +247,7 @@ def solve_reserve(pr: ReserveProblem, formulation: Formulation = "auto") -> Rese
     start = time.perf_counter()
     m, e = len(pr.materials), pr.episodes.gap_t.size
     arrays = build_segments(pr)[1] if segments else build_matrix(pr)
-    lp = _highs(*arrays)
+    lp = to_highs(*arrays)
     built = time.perf_counter()
     # HiGHS's presolve spends seconds on the segments' many singleton columns and removes nothing
     status, col, dual, objective = _run(lp, presolve=not segments)
