@@ -3,6 +3,8 @@ CVaR weight 0 = risk neutral, and equivalence with the single-period linopy mode
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -205,3 +207,17 @@ def test_segments_refuse_a_cvar_term() -> None:
         solve_reserve(_hand(), "dense")  # type: ignore[arg-type]
     weight_zero = solve_reserve(_hand(cvar_alpha=0.9, cvar_weight=0.0), "segments")
     assert weight_zero.objective_usd == pytest.approx(-18.0)
+
+
+def test_materials_without_episodes_hold_nothing_in_either_form() -> None:
+    """The first and a middle material have no episode (no segment): both forms agree and hold none."""
+    base = _random(4, m=5, budget=2e4)
+    ep = base.episodes
+    mat = ep.material.copy()
+    keep = (mat != 0) & (mat != 2)
+    episodes = Episodes(ep.scenario[keep], mat[keep], ep.gap_t[keep], ep.value_per_t[keep], ep.n_scenarios)
+    pr = dataclasses.replace(base, episodes=episodes)
+    full, seg = solve_reserve(pr, "episodes"), solve_reserve(pr, "segments")
+    assert seg.objective_usd == pytest.approx(full.objective_usd, rel=1e-9)
+    assert seg.holdings_t.iloc[[0, 2]].tolist() == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert seg.holdings_t.iloc[[1, 3, 4]].sum() > 0

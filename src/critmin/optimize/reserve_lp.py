@@ -175,8 +175,9 @@ def build_segments(pr: ReserveProblem) -> tuple[Segments, tuple[np.ndarray, ...]
     bounds = np.searchsorted(mat, np.arange(m + 1))
     suffix, prev = np.empty_like(val), np.zeros_like(gap)
     for lo, hi in itertools.pairwise(bounds):  # per material: no cancellation across them
-        suffix[lo:hi] = np.cumsum(val[lo:hi][::-1])[::-1]
-        prev[lo + 1 : hi] = gap[lo : hi - 1]
+        if hi > lo:  # a material without episodes has no segment
+            suffix[lo:hi] = np.cumsum(val[lo:hi][::-1])[::-1]
+            prev[lo + 1 : hi] = gap[lo : hi - 1]
     keep = (gap > prev) & (suffix > pr.carry_usd_per_t[mat]) & (prev < pr.cap_t[mat])
     seg = Segments(material=mat[keep].astype(np.int64), length_t=(gap - prev)[keep], value=suffix[keep])
     k = seg.material.size
