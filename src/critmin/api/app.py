@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 import critmin
 from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
+from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
@@ -41,6 +42,7 @@ def create_app(
     ``precompute_exposure`` it computes the default exposure details at start-up (background thread)."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
+    kinds.setdefault(EXPOSURE_KIND, exposure_job_kind())  # the public's exposure on a cache miss
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

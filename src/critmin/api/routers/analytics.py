@@ -5,18 +5,23 @@ function of the bundled data edition, the year and the group, so its JSON (compa
 computed once per (edition, year, group[, material, stage]) and served from memory afterwards;
 :func:`precompute_exposure` fills the details of every material and stage of a (year, group) at once
 (``critmin serve`` runs it for the default year and group at start-up, in a background thread).
+A key that is not held (a cache miss, 2-3 s of CPU) is not computed inside the request: the GET answers
+``202`` with an ``exposure`` job to poll (:mod:`critmin.api.exposure_jobs`), and ``200`` once it is done.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
+from critmin.api.deps import JobId
+from critmin.api.exposure_jobs import ExposureJobIn
 from critmin.options import options
 from critmin.serialize import dumps
 
@@ -32,6 +37,13 @@ Slug = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[a-z][a-
 Stage = Annotated[str, PathParam(min_length=1, max_length=16, pattern=r"^[a-z]+$")]
 _JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "JSON document"}
+}
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    **_JSON,
+    202: {
+        "content": {"application/json": {}},
+        "description": "not held in memory: an exposure job was queued (or found); poll its `poll` URL",
+    },
 }
 _CACHE_SIZE = 64  # (edition, year, group) keys held; details of all pairs of a key count as one key
 
@@ -84,6 +96,25 @@ class _ExposureCache:
 
     def detail(self, year: int, group: str, material: str, stage: str) -> str | None:
         return self._details.get((_edition(_atlas()), year, group), {}).get((material, stage))
+
+    def clear(self) -> None:
+        """Forget every held document (as after a restart)."""
+        with self._lock:
+            self._tables.clear()
+            self._details.clear()
+
+    def put(self, year: int, group: str, text: str, pair: tuple[str, str] | None = None) -> None:
+        """Hold a document computed elsewhere (another process's job, read back from the store)."""
+        key = (_edition(_atlas()), year, group)
+        with self._lock:
+            if pair is None:
+                if len(self._tables) >= _CACHE_SIZE:
+                    self._tables.clear()
+                self._tables[key] = text
+            else:
+                if key not in self._details and len(self._details) >= _CACHE_SIZE:
+                    self._details.clear()
+                self._details.setdefault(key, {})[pair] = text
 
     def compute_table(self, year: int, group: str) -> str:
         from critmin.runs.exposure import ExposureRequest, run
@@ -149,10 +180,6 @@ def start_precompute(year: int = DEFAULT_YEAR, group: str = DEFAULT_GROUP) -> th
     return thread
 
 
-def _unknown(exc: Exception) -> HTTPException:
-    return HTTPException(status_code=404, detail=str(exc))
-
-
 @router.get("/materials", responses=_JSON, response_class=Response)
 def materials() -> Response:
     """The atlas's materials (slug, name, content basis, stages with data)."""
@@ -165,31 +192,91 @@ def groups() -> Response:
     return _json({name: sorted(members) for name, members in sorted(_atlas().groups.items())})
 
 
-@router.get("/exposure", responses=_JSON, response_class=Response)
-async def exposure(year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP) -> Response:
-    """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
-    from critmin.analytics.exposure import ExposureError
+def _check(group: str, material: str | None = None, stage: str | None = None) -> None:
+    """404 before any job for a group, material or stage the atlas does not have."""
+    atlas = _atlas()
+    if group not in atlas.groups:
+        raise HTTPException(404, f"group {group!r} is not defined; expected one of {sorted(atlas.groups)}")
+    if material is None or stage is None:
+        return
+    pairs = _pairs(_edition(atlas))
+    if not any(m == material for m, _ in pairs):
+        raise HTTPException(404, f"material {material!r} has no production data in the atlas")
+    if (material, stage) not in pairs:
+        have = sorted(s for m, s in pairs if m == material)
+        raise HTTPException(
+            404, f"stage {stage!r} of {material!r} has no production data (missing); stages with data: {have}"
+        )
 
+
+@functools.lru_cache(maxsize=4)
+def _pairs(edition: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
+    return frozenset(exposure_pairs())
+
+
+def _queued(request: Request, year: int, group: str, pair: tuple[str, str] | None) -> Response:
+    """A cache miss: the stored result of this key's job when it is done, else 202 with the job to poll."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, find_or_queue
+
+    material, stage = pair if pair is not None else (None, None)
+    params = ExposureJobParams(
+        year=year, group=group, material=material, stage=stage, edition=edition_digest(_edition(_atlas()))
+    )
+    job, created = find_or_queue(request.app.state.store, params)
+    if created:
+        request.app.state.jobs.notify()
+    if job["status"] == "succeeded":
+        text = dumps(job["result"])
+        CACHE.put(year, group, text, pair)
+        return _text(text)
+    body = {"status": job["status"], "job": job["id"], "poll": job["poll"]}
+    return JSONResponse(body, status_code=202, headers={"Location": job["poll"], "Retry-After": "1"})
+
+
+@router.get("/exposure", responses=_QUEUED, response_class=Response)
+async def exposure(request: Request, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP) -> Response:
+    """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source);
+    202 with a job to poll when it is not held in memory."""
     cached = CACHE.table(year, group)
     if cached is not None:  # served on the event loop, no thread hop
         return _text(cached)
-    try:
-        return _text(await run_in_threadpool(CACHE.compute_table, year, group))
-    except (ExposureError, KeyError) as exc:
-        raise _unknown(exc) from exc
+    _check(group)
+    return await run_in_threadpool(_queued, request, year, group, None)
 
 
-@router.get("/exposure/{material}/{stage}", responses=_JSON, response_class=Response)
+@router.post("/exposure/jobs", status_code=202, response_model=dict[str, Any])
+def queue_exposure(body: ExposureJobIn, request: Request) -> dict[str, Any]:
+    """Queue the exposure table (no material and stage) or one detail as a job (public); poll the job's
+    ``poll`` URL. A job already queued, running or done for the same key is returned instead."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, find_or_queue
+
+    _check(body.group, body.material, body.stage)
+    params = ExposureJobParams(**body.model_dump(), edition=edition_digest(_edition(_atlas())))
+    job, created = find_or_queue(request.app.state.store, params)
+    if created:
+        request.app.state.jobs.notify()
+    return job
+
+
+@router.get("/exposure/jobs/{job_id}", response_model=dict[str, Any])
+def poll_exposure(job_id: JobId, request: Request) -> dict[str, Any]:
+    """An exposure job's status, progress and (once it succeeded) the document (public)."""
+    from critmin.api.exposure_jobs import exposure_job
+
+    job = exposure_job(request.app.state.store, job_id)
+    if job is None:
+        raise HTTPException(404, f"exposure job {job_id} not found")
+    return job
+
+
+@router.get("/exposure/{material}/{stage}", responses=_QUEUED, response_class=Response)
 async def exposure_one(
-    material: Slug, stage: Stage, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP
+    request: Request, material: Slug, stage: Stage, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP
 ) -> Response:
-    """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance."""
-    from critmin.analytics.exposure import ExposureError
-
+    """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance;
+    202 with a job to poll when it is not held in memory."""
     cached = CACHE.detail(year, group, material, stage)
     if cached is not None:
         return _text(cached)
-    try:
-        return _text(await run_in_threadpool(CACHE.compute_detail, year, group, material, stage))
-    except (ExposureError, KeyError) as exc:
-        raise _unknown(exc) from exc
+    _check(group, material, stage)
+    return await run_in_threadpool(_queued, request, year, group, (material, stage))
