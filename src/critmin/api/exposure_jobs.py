@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from critmin.api.exposure_cache import CACHE
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.store import Store
@@ -68,8 +69,6 @@ def edition_digest(edition: tuple[tuple[str, str], ...]) -> str:
 
 def run_exposure(params: BaseModel, progress: ProgressFn) -> Any:
     """The job: compute the document into this process's cache and return it (stored on the job)."""
-    from critmin.api.routers.analytics import CACHE
-
     assert isinstance(params, ExposureJobParams)
     progress(0.05, "computing exposure")
     if params.material is None or params.stage is None:
