@@ -128,3 +128,22 @@ def test_only_exposure_jobs_are_public(service: Service) -> None:
     assert service.client.get(f"{API}/exposure/jobs/{other}").status_code == 404
     with service.store.read() as s:
         assert s.execute(select(func.count()).select_from(Job)).scalar_one() == 1
+
+
+def test_start_up_queues_each_key_once_per_edition(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``queue_precompute`` (what ``critmin serve`` runs at start-up, here on two pairs): one job per key,
+    none more on a second start (a restart, another API process); the GETs then serve the results."""
+    from critmin.api import exposure_jobs
+
+    pairs = [("gallium", "refine"), ("cobalt", "refine")]
+    monkeypatch.setattr(exposure_jobs, "exposure_pairs", lambda: pairs)
+    woken: list[int] = []
+    assert exposure_jobs.queue_precompute(service.store, lambda: woken.append(1), 2018, "g7") == 3
+    assert len(_jobs(service)) == 3 and woken
+    assert exposure_jobs.queue_precompute(service.store, lambda: woken.append(2), 2018, "g7") == 3
+    assert len(_jobs(service)) == 3 and 2 not in woken
+    for material, stage in pairs:
+        r = follow(service.client, f"{API}/exposure/{material}/{stage}", {"year": 2018, "group": "g7"})
+        assert r.status_code == 200 and r.json()["material"] == material
+    assert follow(service.client, f"{API}/exposure", {"year": 2018, "group": "g7"}).status_code == 200
+    assert {j.status for j in _jobs(service)} == {"succeeded"} and len(_jobs(service)) == 3

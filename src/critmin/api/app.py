@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 import critmin
 from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
-from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind
+from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind, start_queue_precompute
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
@@ -39,7 +39,8 @@ def create_app(
 ) -> FastAPI:
     """The service app on ``store`` (default: :func:`critmin.store.database_url`); with
     ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue; with
-    ``precompute_exposure`` it computes the default exposure details at start-up (background thread)."""
+    ``precompute_exposure`` it queues the exposure jobs of the default year and group at start-up (one
+    computation per data edition, shared by every API process: :mod:`critmin.api.exposure_jobs`)."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
     kinds.setdefault(EXPOSURE_KIND, exposure_job_kind())  # the public's exposure on a cache miss
@@ -51,7 +52,7 @@ def create_app(
         app.state.jobs = JobRunner(store, kinds, worker)
         app.state.jobs.start()
         if precompute_exposure:
-            analytics.start_precompute()
+            start_queue_precompute(store, app.state.jobs.notify)
         try:
             yield
         finally:

@@ -8,6 +8,8 @@ CPU each. On such a miss the GET answers ``202`` with the job to poll (``Locatio
 exposure jobs only). The job lives in the service's durable queue (the ``jobs`` table, run by the embedded
 worker or ``critmin worker``); once it succeeded the GET answers ``200`` from its stored result. One job per
 key: a miss finds the queued, running or succeeded job of the same parameters before queueing a new one.
+``critmin serve`` queues the default year and group's keys at start-up (:func:`queue_precompute`), so they
+are computed once per data edition for every API process, and survive restarts in the jobs table.
 Jobs need an owner account: the public's are owned by a service account without any token
 (:data:`SERVICE_ACCOUNT`, role ``participant``, created on first use, audited like any account).
 """
@@ -16,13 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from critmin.api.exposure_cache import CACHE
+from critmin.api.exposure_cache import CACHE, _atlas, _edition, exposure_pairs
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.store import Store
@@ -148,3 +152,30 @@ def exposure_job(store: Store, job_id: str) -> dict[str, Any] | None:
     with store.read() as s:
         job = s.get(Job, job_id)
         return job_state(job) if job is not None and job.kind == EXPOSURE_KIND else None
+
+
+def queue_precompute(
+    store: Store, notify: Callable[[], None], year: int | None = None, group: str | None = None
+) -> int:
+    """Queue (or find) the exposure jobs of the table and of every material and stage of (year, group)
+    (default: the default year and group): computed once per data edition by the job workers, for every
+    API process and across restarts (each process reads a stored result on its first request for it).
+    Returns the number of keys."""
+    ed = edition_digest(_edition(_atlas()))
+    y = options().default_year if year is None else year
+    g = options().alliance_group if group is None else group
+    keys: list[tuple[str | None, str | None]] = [(None, None), *exposure_pairs()]
+    created = False
+    for material, stage in keys:
+        params = ExposureJobParams(year=y, group=g, material=material, stage=stage, edition=ed)
+        created = find_or_queue(store, params)[1] or created
+        if created:
+            notify()  # the workers start while the rest is queued
+    return len(keys)
+
+
+def start_queue_precompute(store: Store, notify: Callable[[], None]) -> threading.Thread:
+    """:func:`queue_precompute` in a daemon thread (the service answers meanwhile)."""
+    thread = threading.Thread(target=queue_precompute, args=(store, notify), daemon=True, name="exposure")
+    thread.start()
+    return thread
