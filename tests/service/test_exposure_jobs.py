@@ -147,3 +147,24 @@ def test_start_up_queues_each_key_once_per_edition(service: Service, monkeypatch
         assert r.status_code == 200 and r.json()["material"] == material
     assert follow(service.client, f"{API}/exposure", {"year": 2018, "group": "g7"}).status_code == 200
     assert {j.status for j in _jobs(service)} == {"succeeded"} and len(_jobs(service)) == 3
+
+
+def test_exposure_jobs_have_their_own_thread(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The users' job threads never claim exposure jobs (public reads do not delay them, nor wait behind
+    them); ``CRITMIN_EXPOSURE_PRECOMPUTE=0`` queues nothing at start-up."""
+    from fastapi.testclient import TestClient
+
+    from critmin.api.app import PRECOMPUTE_ENV, create_app
+    from critmin.api.job_kinds import library_job_kinds
+    from critmin.store import Store
+
+    monkeypatch.setenv(PRECOMPUTE_ENV, "0")
+    store = Store(db_url)
+    app = create_app(store, job_kinds=library_job_kinds(), precompute_exposure=True)
+    with TestClient(app) as client:
+        assert EXPOSURE_KIND in client.get(f"{API}/jobs/kinds").json()
+        assert EXPOSURE_KIND not in app.state.jobs.worker.kinds and "stockpile" in app.state.jobs.worker.kinds
+        assert set(app.state.exposure_worker.kinds) == {EXPOSURE_KIND}
+        with store.read() as s:
+            assert s.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+    store.dispose()

@@ -147,6 +147,25 @@ def find_or_queue(store: Store, params: ExposureJobParams) -> tuple[dict[str, An
         return job_state(create_job(s, owner, EXPOSURE_KIND, params.model_dump(mode="json"))), True
 
 
+def on_miss(store: Store, params: ExposureJobParams) -> tuple[str, str, str | None, bool]:
+    """A cache miss: ``(job id, status, stored result text or None, created here)`` of the key's live job
+    (one light read when it exists; the stored text is served as it is, no re-serialisation)."""
+    text = json.dumps(params.model_dump(mode="json"), sort_keys=True)
+    stmt = (
+        select(Job.id, Job.status, Job.result)
+        .where(Job.kind == EXPOSURE_KIND, Job.params == text, Job.status.in_(LIVE))
+        .order_by(Job.created_at.desc())
+        .limit(1)
+    )
+    with store.read() as s:
+        row = s.execute(stmt).first()
+    if row is not None:
+        return str(row.id), str(row.status), row.result if row.status == "succeeded" else None, False
+    job, created = find_or_queue(store, params)
+    done = job["status"] == "succeeded"
+    return job["id"], job["status"], json.dumps(job["result"]) if done else None, created
+
+
 def exposure_job(store: Store, job_id: str) -> dict[str, Any] | None:
     """An exposure job's state (``None`` for an unknown id or a job of another kind)."""
     with store.read() as s:
@@ -158,19 +177,20 @@ def queue_precompute(
     store: Store, notify: Callable[[], None], year: int | None = None, group: str | None = None
 ) -> int:
     """Queue (or find) the exposure jobs of the table and of every material and stage of (year, group)
-    (default: the default year and group): computed once per data edition by the job workers, for every
-    API process and across restarts (each process reads a stored result on its first request for it).
-    Returns the number of keys."""
+    (default: the default year and group): computed once per data edition, for every API process and
+    across restarts; a result already stored is put in this process's memory at once. Returns the number
+    of keys."""
     ed = edition_digest(_edition(_atlas()))
     y = options().default_year if year is None else year
     g = options().alliance_group if group is None else group
     keys: list[tuple[str | None, str | None]] = [(None, None), *exposure_pairs()]
-    created = False
     for material, stage in keys:
         params = ExposureJobParams(year=y, group=g, material=material, stage=stage, edition=ed)
-        created = find_or_queue(store, params)[1] or created
+        _, _, stored, created = on_miss(store, params)
         if created:
-            notify()  # the workers start while the rest is queued
+            notify()  # the exposure thread starts while the rest is queued
+        elif stored is not None:  # computed before (a restart, another process): held in memory now
+            CACHE.put(y, g, stored, None if material is None or stage is None else (material, stage))
     return len(keys)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from critmin.api.exposure_jobs import exposure_job_kind
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.planning.plan import PlanRequest
@@ -239,7 +238,6 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),
         JobKind("stake", StakeRequest, run_stake_job, "a member's stake in joining (critmin.runs.stake)"),
     ]
-    kinds.append(exposure_job_kind())
     if store is not None:
         kinds.append(submitted_price_kind(store))
     return {k.name: k for k in kinds}

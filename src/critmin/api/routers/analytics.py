@@ -91,6 +91,11 @@ def _check(group: str, material: str | None = None, stage: str | None = None) ->
         )
 
 
+def warm() -> None:
+    """Load the atlas and its material-stage pairs (``critmin serve`` does it before serving)."""
+    _pairs(_edition(_atlas()))
+
+
 @functools.lru_cache(maxsize=4)
 def _pairs(edition: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
     return frozenset(exposure_pairs())
@@ -98,21 +103,21 @@ def _pairs(edition: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
 
 def _queued(request: Request, year: int, group: str, pair: tuple[str, str] | None) -> Response:
     """A cache miss: the stored result of this key's job when it is done, else 202 with the job to poll."""
-    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, find_or_queue
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, on_miss, poll_path
 
     material, stage = pair if pair is not None else (None, None)
     params = ExposureJobParams(
         year=year, group=group, material=material, stage=stage, edition=edition_digest(_edition(_atlas()))
     )
-    job, created = find_or_queue(request.app.state.store, params)
+    job_id, status, stored, created = on_miss(request.app.state.store, params)
     if created:
-        request.app.state.jobs.notify()
-    if job["status"] == "succeeded":
-        text = dumps(job["result"])
-        CACHE.put(year, group, text, pair)
-        return _text(text)
-    body = {"status": job["status"], "job": job["id"], "poll": job["poll"]}
-    return JSONResponse(body, status_code=202, headers={"Location": job["poll"], "Retry-After": "1"})
+        request.app.state.exposure_worker.notify()
+    if stored is not None:
+        CACHE.put(year, group, stored, pair)
+        return _text(stored)
+    poll = poll_path(job_id)
+    body = {"status": status, "job": job_id, "poll": poll}
+    return JSONResponse(body, status_code=202, headers={"Location": poll, "Retry-After": "1"})
 
 
 @router.get("/exposure", responses=_QUEUED, response_class=Response)
@@ -136,7 +141,7 @@ def queue_exposure(body: ExposureJobIn, request: Request) -> dict[str, Any]:
     params = ExposureJobParams(**body.model_dump(), edition=edition_digest(_edition(_atlas())))
     job, created = find_or_queue(request.app.state.store, params)
     if created:
-        request.app.state.jobs.notify()
+        request.app.state.exposure_worker.notify()
     return job
 
 
