@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from critmin.api.job_kinds import library_job_kinds
 from critmin.cli import app
 from critmin.store import Store
+from service.exposure_follow import follow
 from service.support import Service, start_service
 from vault.test_finance_cli import OPS
 
@@ -67,7 +68,7 @@ def test_exposure(api: Service) -> None:
     from critmin.web.material import key_facts
 
     got_cli = cli("exposure", "-m", "gallium", "-s", "refine")
-    got_api = api.client.get(f"{API}/exposure/gallium/refine").json()
+    got_api = follow(api.client, f"{API}/exposure/gallium/refine").json()
     facts = key_facts(load_atlas(), "gallium", {"refine": 2024}).iloc[0]
     for k in ("china_share", "alliance_share", "hhi", "supply_risk", "total_t"):
         assert close(got_cli[k], got_api[k]), k

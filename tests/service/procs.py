@@ -39,15 +39,18 @@ def member_token(db_url: str, name: str = "Australia", iso3: str = "AUS") -> str
     return token
 
 
-def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [CRITMIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ}
+        [CRITMIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env}
     )
 
 
 def start_api(db_url: str, port: int, *extra: str) -> subprocess.Popen[bytes]:
     """`critmin serve` on ``port``, returned once /healthz answers."""
-    proc = _spawn(["serve", "--no-seed", "--port", str(port), "--database-url", db_url, *extra])
+    # no start-up exposure jobs: these tests follow the users' jobs to their end (the start-up jobs are
+    # tested in test_exposure_jobs.py)
+    args = ["serve", "--no-seed", "--port", str(port), "--database-url", db_url, *extra]
+    proc = _spawn(args, CRITMIN_EXPOSURE_PRECOMPUTE="0")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:

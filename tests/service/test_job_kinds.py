@@ -57,6 +57,7 @@ def _records_close(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
 def test_kinds_are_listed(jobs: Service) -> None:
     kinds = jobs.client.get(f"{API}/jobs/kinds").json()
     assert set(kinds) == {
+        "exposure",
         "simulate",
         "montecarlo",
         "stockpile",

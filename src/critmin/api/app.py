@@ -3,6 +3,7 @@ for the dashboard. Migrations run on start-up."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 import critmin
 from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
+from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind, start_queue_precompute
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
@@ -17,6 +19,7 @@ from critmin.store import Store, database_url
 from critmin.web import mount as mount_dashboard
 
 API_PREFIX = "/api/v1"
+PRECOMPUTE_ENV = "CRITMIN_EXPOSURE_PRECOMPUTE"
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's files, served from the swagger-ui-bundle-v2 package (no CDN)
 
 
@@ -37,10 +40,17 @@ def create_app(
     precompute_exposure: bool = False,
 ) -> FastAPI:
     """The service app on ``store`` (default: :func:`critmin.store.database_url`); with
-    ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue; with
-    ``precompute_exposure`` it computes the default exposure details at start-up (background thread)."""
+    ``embedded_worker`` it also runs ``job_workers`` worker threads on the store's job queue. Exposure jobs
+    (:mod:`critmin.api.exposure_jobs`) run on a thread of their own in every API process, so public reads
+    never wait behind (or delay) the users' jobs. With ``precompute_exposure`` (unless the environment
+    sets ``CRITMIN_EXPOSURE_PRECOMPUTE=0``) it queues the exposure jobs of the default year and group at
+    start-up: one computation per data edition, shared by every API process."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
+    exposure = exposure_job_kind()
+    kinds.setdefault(EXPOSURE_KIND, exposure)  # submitted like any kind; run by the exposure thread only
+    general = {name: kind for name, kind in kinds.items() if name != EXPOSURE_KIND}
+    precompute = precompute_exposure and os.environ.get(PRECOMPUTE_ENV, "1") != "0"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,14 +59,18 @@ def create_app(
 
         load_atlas(strict=options().strict_atlas)  # refuse to serve an inconsistent atlas (names the problem)
         store.upgrade()
-        worker = Worker(store, kinds, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
+        worker = Worker(store, general, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
         app.state.jobs = JobRunner(store, kinds, worker)
         app.state.jobs.start()
-        if precompute_exposure:
-            analytics.start_precompute()
+        app.state.exposure_worker = Worker(store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds)
+        app.state.exposure_worker.start()
+        if precompute:
+            analytics.warm()  # the atlas in memory before the first request, not inside one
+            start_queue_precompute(store, app.state.exposure_worker.notify)
         try:
             yield
         finally:
+            app.state.exposure_worker.stop()
             app.state.jobs.shutdown()
             store.dispose()
 
@@ -122,7 +136,6 @@ def app_from_env() -> FastAPI:
     """The app of one of several API processes (``critmin serve --workers N``): the database of
     ``CRITMIN_DATABASE_URL``; an embedded worker (``CRITMIN_JOB_THREADS`` threads, leases of
     ``CRITMIN_JOB_LEASE`` seconds) unless ``CRITMIN_EMBEDDED_WORKER=0``."""
-    import os
 
     return create_app(
         embedded_worker=os.environ.get(EMBEDDED_WORKER_ENV, "1") != "0",

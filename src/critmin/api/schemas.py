@@ -200,6 +200,16 @@ class AuditOut(BaseModel):
     hash: str
 
 
+class CheckpointOut(BaseModel):
+    """The audit chain's head: the form ``critmin audit checkpoint`` exports (``signed``: an HMAC is set)."""
+
+    seq: int
+    hash: str
+    created_at: str
+    signature: str | None
+    signed: bool
+
+
 class ChainOut(BaseModel):
     """Audit chain check."""
 

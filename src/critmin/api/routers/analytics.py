@@ -5,18 +5,30 @@ function of the bundled data edition, the year and the group, so its JSON (compa
 computed once per (edition, year, group[, material, stage]) and served from memory afterwards;
 :func:`precompute_exposure` fills the details of every material and stage of a (year, group) at once
 (``critmin serve`` runs it for the default year and group at start-up, in a background thread).
+A key that is not held (a cache miss, 2-3 s of CPU) is not computed inside the request: the GET answers
+``202`` with an ``exposure`` job to poll (:mod:`critmin.api.exposure_jobs`), and ``200`` once it is done.
 """
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
+from critmin.api.deps import JobId
+from critmin.api.exposure_cache import (  # noqa: F401  (CACHE, exposure_pairs and the precompute: re-exported)
+    CACHE,
+    _atlas,
+    _edition,
+    exposure_pairs,
+    precompute_exposure,
+    start_precompute,
+)
+from critmin.api.exposure_jobs import ExposureJobIn
 from critmin.options import options
 from critmin.serialize import dumps
 
@@ -33,7 +45,13 @@ Stage = Annotated[str, PathParam(min_length=1, max_length=16, pattern=r"^[a-z]+$
 _JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}, "description": "JSON document"}
 }
-_CACHE_SIZE = 64  # (edition, year, group) keys held; details of all pairs of a key count as one key
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    **_JSON,
+    202: {
+        "content": {"application/json": {}},
+        "description": "not held in memory: an exposure job was queued (or found); poll its `poll` URL",
+    },
+}
 
 
 def _json(obj: Any) -> Response:
@@ -42,115 +60,6 @@ def _json(obj: Any) -> Response:
 
 def _text(text: str) -> Response:
     return Response(content=text, media_type="application/json")
-
-
-def _atlas() -> Any:
-    from critmin.atlas import load_atlas
-
-    return load_atlas()
-
-
-def _edition(atlas: Any) -> tuple[tuple[str, str], ...]:
-    """The data edition of the atlas (its sources' edition keys): part of every cache key."""
-    return tuple(sorted((str(k), str(v)) for k, v in atlas.editions.items()))
-
-
-class _ExposureCache:
-    """Compact JSON of exposure results per (edition, year, group); thread-safe, one computation per key."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tables: dict[tuple[Any, ...], str] = {}
-        self._details: dict[tuple[Any, ...], dict[tuple[str, str], str]] = {}
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._params: Any = None
-
-    def params(self) -> Any:
-        """One parameter set per process (the bundled table is static)."""
-        from critmin.parameters import ParameterSet
-
-        if self._params is None:
-            self._params = ParameterSet()
-        return self._params
-
-    def _key_lock(self, key: tuple[Any, ...]) -> threading.Lock:
-        with self._lock:
-            if len(self._key_locks) >= 4 * _CACHE_SIZE:
-                self._key_locks.clear()
-            return self._key_locks.setdefault(key, threading.Lock())
-
-    def table(self, year: int, group: str) -> str | None:
-        return self._tables.get((_edition(_atlas()), year, group))
-
-    def detail(self, year: int, group: str, material: str, stage: str) -> str | None:
-        return self._details.get((_edition(_atlas()), year, group), {}).get((material, stage))
-
-    def compute_table(self, year: int, group: str) -> str:
-        from critmin.runs.exposure import ExposureRequest, run
-
-        atlas = _atlas()
-        key = (_edition(atlas), year, group)
-        with self._key_lock(("table", *key)):
-            if key in self._tables:
-                return self._tables[key]
-            result = run(ExposureRequest(year=year, group=group), atlas=atlas, params=self.params())
-            rows = result.rows().to_dict(orient="records")
-            text = dumps(
-                {"year": year, "group": group, "rows": rows, "metadata": result.metadata.model_dump()}
-            )
-            with self._lock:
-                if len(self._tables) >= _CACHE_SIZE:
-                    self._tables.clear()
-                self._tables[key] = text
-            return text
-
-    def compute_detail(self, year: int, group: str, material: str, stage: str) -> str:
-        from critmin.runs.exposure import ExposureRequest, run
-
-        atlas = _atlas()
-        key = (_edition(atlas), year, group)
-        with self._key_lock(("detail", *key, material, stage)):
-            found = self._details.get(key, {}).get((material, stage))
-            if found is not None:
-                return found
-            req = ExposureRequest(material=material, stage=stage, year=year, group=group)
-            text = dumps(run(req, atlas=atlas, params=self.params()).detail)
-            with self._lock:
-                if key not in self._details and len(self._details) >= _CACHE_SIZE:
-                    self._details.clear()
-                self._details.setdefault(key, {})[(material, stage)] = text
-            return text
-
-
-CACHE = _ExposureCache()
-
-
-def exposure_pairs() -> list[tuple[str, str]]:
-    """Every (material, stage) of the atlas with primary production data."""
-    p = _atlas().production
-    usable = p[p["primary"].astype(bool) & p["tonnes"].notna()]
-    return sorted({(str(m), str(s)) for m, s in zip(usable["material"], usable["stage"], strict=True)})
-
-
-def precompute_exposure(year: int = DEFAULT_YEAR, group: str = DEFAULT_GROUP) -> int:
-    """Compute the exposure table and the detail of every material and stage of (year, group) into the
-    cache; returns the number of details held."""
-    CACHE.compute_table(year, group)
-    pairs = exposure_pairs()
-    for material, stage in pairs:
-        CACHE.compute_detail(year, group, material, stage)
-    return len(pairs)
-
-
-def start_precompute(year: int = DEFAULT_YEAR, group: str = DEFAULT_GROUP) -> threading.Thread:
-    """:func:`precompute_exposure` in a daemon thread (the service answers meanwhile)."""
-    thread = threading.Thread(target=precompute_exposure, args=(year, group), daemon=True, name="exposure")
-    thread.start()
-    return thread
-
-
-def _unknown(exc: Exception) -> HTTPException:
-    return HTTPException(status_code=404, detail=str(exc))
 
 
 @router.get("/materials", responses=_JSON, response_class=Response)
@@ -165,31 +74,96 @@ def groups() -> Response:
     return _json({name: sorted(members) for name, members in sorted(_atlas().groups.items())})
 
 
-@router.get("/exposure", responses=_JSON, response_class=Response)
-async def exposure(year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP) -> Response:
-    """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source)."""
-    from critmin.analytics.exposure import ExposureError
+def _check(group: str, material: str | None = None, stage: str | None = None) -> None:
+    """404 before any job for a group, material or stage the atlas does not have."""
+    atlas = _atlas()
+    if group not in atlas.groups:
+        raise HTTPException(404, f"group {group!r} is not defined; expected one of {sorted(atlas.groups)}")
+    if material is None or stage is None:
+        return
+    pairs = _pairs(_edition(atlas))
+    if not any(m == material for m, _ in pairs):
+        raise HTTPException(404, f"material {material!r} has no production data in the atlas")
+    if (material, stage) not in pairs:
+        have = sorted(s for m, s in pairs if m == material)
+        raise HTTPException(
+            404, f"stage {stage!r} of {material!r} has no production data (missing); stages with data: {have}"
+        )
 
+
+def warm() -> None:
+    """Load the atlas and its material-stage pairs (``critmin serve`` does it before serving)."""
+    _pairs(_edition(_atlas()))
+
+
+@functools.lru_cache(maxsize=4)
+def _pairs(edition: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
+    return frozenset(exposure_pairs())
+
+
+def _queued(request: Request, year: int, group: str, pair: tuple[str, str] | None) -> Response:
+    """A cache miss: the stored result of this key's job when it is done, else 202 with the job to poll."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, on_miss, poll_path
+
+    material, stage = pair if pair is not None else (None, None)
+    params = ExposureJobParams(
+        year=year, group=group, material=material, stage=stage, edition=edition_digest(_edition(_atlas()))
+    )
+    job_id, status, stored, created = on_miss(request.app.state.store, params)
+    if created:
+        request.app.state.exposure_worker.notify()
+    if stored is not None:
+        CACHE.put(year, group, stored, pair)
+        return _text(stored)
+    poll = poll_path(job_id)
+    body = {"status": status, "job": job_id, "poll": poll}
+    return JSONResponse(body, status_code=202, headers={"Location": poll, "Retry-After": "1"})
+
+
+@router.get("/exposure", responses=_QUEUED, response_class=Response)
+async def exposure(request: Request, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP) -> Response:
+    """Exposure table: one row per material and stage (HHI, China and group shares, supply risk, source);
+    202 with a job to poll when it is not held in memory."""
     cached = CACHE.table(year, group)
     if cached is not None:  # served on the event loop, no thread hop
         return _text(cached)
-    try:
-        return _text(await run_in_threadpool(CACHE.compute_table, year, group))
-    except (ExposureError, KeyError) as exc:
-        raise _unknown(exc) from exc
+    _check(group)
+    return await run_in_threadpool(_queued, request, year, group, None)
 
 
-@router.get("/exposure/{material}/{stage}", responses=_JSON, response_class=Response)
+@router.post("/exposure/jobs", status_code=202, response_model=dict[str, Any])
+def queue_exposure(body: ExposureJobIn, request: Request) -> dict[str, Any]:
+    """Queue the exposure table (no material and stage) or one detail as a job (public); poll the job's
+    ``poll`` URL. A job already queued, running or done for the same key is returned instead."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, find_or_queue
+
+    _check(body.group, body.material, body.stage)
+    params = ExposureJobParams(**body.model_dump(), edition=edition_digest(_edition(_atlas())))
+    job, created = find_or_queue(request.app.state.store, params)
+    if created:
+        request.app.state.exposure_worker.notify()
+    return job
+
+
+@router.get("/exposure/jobs/{job_id}", response_model=dict[str, Any])
+def poll_exposure(job_id: JobId, request: Request) -> dict[str, Any]:
+    """An exposure job's status, progress and (once it succeeded) the document (public)."""
+    from critmin.api.exposure_jobs import exposure_job
+
+    job = exposure_job(request.app.state.store, job_id)
+    if job is None:
+        raise HTTPException(404, f"exposure job {job_id} not found")
+    return job
+
+
+@router.get("/exposure/{material}/{stage}", responses=_QUEUED, response_class=Response)
 async def exposure_one(
-    material: Slug, stage: Stage, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP
+    request: Request, material: Slug, stage: Stage, year: Year = DEFAULT_YEAR, group: Group = DEFAULT_GROUP
 ) -> Response:
-    """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance."""
-    from critmin.analytics.exposure import ExposureError
-
+    """Exposure of one material and stage: shares by country and group, HHI, risk scores, provenance;
+    202 with a job to poll when it is not held in memory."""
     cached = CACHE.detail(year, group, material, stage)
     if cached is not None:
         return _text(cached)
-    try:
-        return _text(await run_in_threadpool(CACHE.compute_detail, year, group, material, stage))
-    except (ExposureError, KeyError) as exc:
-        raise _unknown(exc) from exc
+    _check(group, material, stage)
+    return await run_in_threadpool(_queued, request, year, group, (material, stage))

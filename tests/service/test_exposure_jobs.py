@@ -1,0 +1,170 @@
+"""Exposure not held in memory becomes a job (issue 19: heavy public GETs become jobs): the GET answers 202
+with the job to poll, one job per key, owned by the service account; once done the GET answers 200 with the
+library's document, also from a process that did not compute it (the stored result); errors stay 404s and
+queue nothing (each backend)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from critmin.api.exposure_jobs import EXPOSURE_KIND, SERVICE_ACCOUNT, edition_digest
+from critmin.api.routers import analytics
+from critmin.runs.exposure import ExposureRequest, run
+from critmin.serialize import dumps
+from critmin.store.jobs import create_job
+from critmin.store.members import principal_of
+from critmin.store.models import Job, Member
+from service.exposure_follow import follow
+from service.support import Service
+
+API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> Iterator[None]:
+    analytics.CACHE.clear()
+    yield
+    analytics.CACHE.clear()
+
+
+def _jobs(service: Service) -> list[Job]:
+    with service.store.read() as s:
+        rows = s.execute(select(Job).where(Job.kind == EXPOSURE_KIND)).scalars().all()
+        s.expunge_all()
+        return list(rows)
+
+
+def _library(material: str, stage: str, year: int, group: str) -> dict[str, object]:
+    req = ExposureRequest(material=material, stage=stage, year=year, group=group)
+    doc = json.loads(dumps(run(req).detail))
+    doc.pop("created_at")
+    return doc
+
+
+def test_a_miss_queues_one_job_and_then_serves_its_result(service: Service) -> None:
+    path, params = f"{API}/exposure/cobalt/refine", {"year": 2021, "group": "g7"}
+    first = service.client.get(path, params=params)
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert first.headers["location"] == body["poll"] == f"{API}/exposure/jobs/{body['job']}"
+    assert first.headers["retry-after"] == "1"
+    again = service.client.get(path, params=params)  # before or after it is done: never a second job
+    assert again.status_code == 200 or again.json()["job"] == body["job"]
+    done = follow(service.client, path, params)
+    assert done.status_code == 200 and "\n" not in done.text
+    got = done.json()
+    got.pop("created_at")
+    assert got == _library("cobalt", "refine", 2021, "g7")
+    (job,) = _jobs(service)
+    assert job.id == body["job"] and job.status == "succeeded"
+    stored = json.loads(job.params)
+    assert stored == {
+        "year": 2021,
+        "group": "g7",
+        "material": "cobalt",
+        "stage": "refine",
+        "edition": edition_digest(analytics._edition(analytics._atlas())),
+    }
+    with service.store.read() as s:
+        owner = s.get(Member, job.owner_id)
+        assert owner is not None and (owner.name, owner.role) == (SERVICE_ACCOUNT, "participant")
+    poll = service.client.get(body["poll"]).json()
+    assert poll["status"] == "succeeded" and poll["result"]["shares"] == got["shares"]
+
+
+def test_another_process_serves_the_stored_result(service: Service) -> None:
+    """The memory of this process is emptied (a restart, or the API process that did not run the job):
+    the GET answers 200 from the job's stored result, without a new job."""
+    path, params = f"{API}/exposure", {"year": 2020, "group": "g7"}
+    want = follow(service.client, path, params).json()
+    analytics.CACHE.clear()
+    r = service.client.get(path, params=params)
+    assert r.status_code == 200 and r.json() == want and len(want["rows"]) > 40
+    assert len(_jobs(service)) == 1
+    assert analytics.CACHE.table(2020, "g7") == r.text  # and it is held again
+
+
+def test_post_queues_the_job_explicitly(service: Service) -> None:
+    r = service.client.post(
+        f"{API}/exposure/jobs", json={"year": 2022, "material": "gallium", "stage": "refine"}
+    )
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert (
+        job["status"] in ("queued", "running", "succeeded") and job["params"]["group"] == "ministerial-2026"
+    )
+    same = service.client.post(
+        f"{API}/exposure/jobs", json={"year": 2022, "material": "gallium", "stage": "refine"}
+    )
+    assert same.json()["id"] == job["id"]
+    got = follow(service.client, f"{API}/exposure/gallium/refine", {"year": 2022}).json()
+    assert service.client.get(job["poll"]).json()["result"]["shares"] == got["shares"]
+    bad = service.client.post(f"{API}/exposure/jobs", json={"material": "gallium"})
+    assert bad.status_code == 422
+
+
+def test_errors_stay_404_and_queue_nothing(service: Service) -> None:
+    for path, params in (
+        (f"{API}/exposure/unobtainium/mine", {"year": 2021}),
+        (f"{API}/exposure/gallium/magnet", {"year": 2021}),
+        (f"{API}/exposure/gallium/refine", {"year": 2021, "group": "no-such-group"}),
+        (f"{API}/exposure", {"year": 2021, "group": "no-such-group"}),
+    ):
+        assert service.client.get(path, params=params).status_code == 404, path
+    assert service.client.post(f"{API}/exposure/jobs", json={"group": "nope"}).status_code == 404
+    assert _jobs(service) == []
+    assert service.client.get(f"{API}/exposure/jobs/0123456789abcdef").status_code == 404
+
+
+def test_only_exposure_jobs_are_public(service: Service) -> None:
+    with service.store.write() as s:
+        member = s.get(Member, service.ids["member_a"])
+        assert member is not None
+        other = create_job(s, principal_of(member), "simulate", {"scenario": {}}).id
+    assert service.client.get(f"{API}/exposure/jobs/{other}").status_code == 404
+    with service.store.read() as s:
+        assert s.execute(select(func.count()).select_from(Job)).scalar_one() == 1
+
+
+def test_start_up_queues_each_key_once_per_edition(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``queue_precompute`` (what ``critmin serve`` runs at start-up, here on two pairs): one job per key,
+    none more on a second start (a restart, another API process); the GETs then serve the results."""
+    from critmin.api import exposure_jobs
+
+    pairs = [("gallium", "refine"), ("cobalt", "refine")]
+    monkeypatch.setattr(exposure_jobs, "exposure_pairs", lambda: pairs)
+    woken: list[int] = []
+    assert exposure_jobs.queue_precompute(service.store, lambda: woken.append(1), 2018, "g7") == 3
+    assert len(_jobs(service)) == 3 and woken
+    assert exposure_jobs.queue_precompute(service.store, lambda: woken.append(2), 2018, "g7") == 3
+    assert len(_jobs(service)) == 3 and 2 not in woken
+    for material, stage in pairs:
+        r = follow(service.client, f"{API}/exposure/{material}/{stage}", {"year": 2018, "group": "g7"})
+        assert r.status_code == 200 and r.json()["material"] == material
+    assert follow(service.client, f"{API}/exposure", {"year": 2018, "group": "g7"}).status_code == 200
+    assert {j.status for j in _jobs(service)} == {"succeeded"} and len(_jobs(service)) == 3
+
+
+def test_exposure_jobs_have_their_own_thread(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The users' job threads never claim exposure jobs (public reads do not delay them, nor wait behind
+    them); ``CRITMIN_EXPOSURE_PRECOMPUTE=0`` queues nothing at start-up."""
+    from fastapi.testclient import TestClient
+
+    from critmin.api.app import PRECOMPUTE_ENV, create_app
+    from critmin.api.job_kinds import library_job_kinds
+    from critmin.store import Store
+
+    monkeypatch.setenv(PRECOMPUTE_ENV, "0")
+    store = Store(db_url)
+    app = create_app(store, job_kinds=library_job_kinds(), precompute_exposure=True)
+    with TestClient(app) as client:
+        assert EXPOSURE_KIND in client.get(f"{API}/jobs/kinds").json()
+        assert EXPOSURE_KIND not in app.state.jobs.worker.kinds and "stockpile" in app.state.jobs.worker.kinds
+        assert set(app.state.exposure_worker.kinds) == {EXPOSURE_KIND}
+        with store.read() as s:
+            assert s.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+    store.dispose()
