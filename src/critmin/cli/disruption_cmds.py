@@ -168,17 +168,21 @@ def _risk_view(summary: pd.DataFrame, members: bool) -> pd.DataFrame:
 
 @app.command()
 def risk(
-    scenarios: int = typer.Option(10_000, "--scenarios", "-n", min=1, help="Number of random scenarios."),
+    scenarios: int | None = typer.Option(
+        None, "--scenarios", "-n", min=1, help="Number of random scenarios (default: options, 10,000)."
+    ),
     seed: int = typer.Option(
         0, "--seed", "-s", help="Random seed (same seed, same results on every backend)."
     ),
-    horizon: int = typer.Option(24, "--horizon", min=1, help="Months per scenario."),
+    horizon: int | None = typer.Option(
+        None, "--horizon", min=1, help="Months per scenario (default: options, 24)."
+    ),
     backend: str = typer.Option("local", "--backend", help="local or dask."),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (default: LocalCluster)."
     ),
-    chunk_size: int = typer.Option(
-        10_000, "--chunk-size", min=1, help="Scenarios per chunk (bounds memory)."
+    chunk_size: int | None = typer.Option(
+        None, "--chunk-size", min=1, help="Scenarios per chunk (bounds memory; default: options, 10,000)."
     ),
     parquet: Path | None = typer.Option(
         None,
@@ -228,7 +232,7 @@ def risk(
     ps = ParameterSet().with_overrides(parse_params(param))
     bar_columns = (TextColumn("scenarios"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*bar_columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("risk", total=scenarios)
+        task = bar.add_task("risk", total=req.n_scenarios)
         try:
             result = run(req, params=ps, progress=lambda done, total: bar.update(task, completed=done))
         except InputError as exc:
@@ -238,7 +242,7 @@ def risk(
         result.write_parquet(parquet)
     if keep_scenarios is not None:
         result.write_scenarios(keep_scenarios)
-    _emit_risk(result, members, perspective, scenarios, horizon, seed, wide, fmt)
+    _emit_risk(result, members, perspective, req.n_scenarios, req.horizon_months, seed, wide, fmt)
 
 
 #: request fields whose command-line option is not the field name with dashes
@@ -280,6 +284,9 @@ def _emit_risk(
         emit_object(
             {
                 "perspective": who,
+                "scenarios": scenarios,
+                "horizon_months": horizon,
+                "seed": seed,
                 "loss_includes": LOSS_NOTE,
                 "rows": table.to_dict(orient="records"),
                 "excluded": result.excluded.to_dict(orient="records"),

@@ -24,11 +24,27 @@ FORMAT_OPT = typer.Option(Format.table, "--format", "-f", help="Output format: t
 BUDGET_OPT = typer.Option(
     None, "--budget", help="Budget in USD (default: EXIM loan + private capital from vault.csv, 11.67e9)."
 )
-SCEN_OPT = typer.Option(1000, "--scenarios", "-n", min=1, help="Monte Carlo scenarios.")
+SCEN_OPT = typer.Option(
+    None, "--scenarios", "-n", min=1, help="Monte Carlo scenarios (default: options, 1,000)."
+)
 SEED_OPT = typer.Option(0, "--seed", help="Random seed of the Monte Carlo.")
 HORIZON_OPT = typer.Option(
-    12, "--horizon", min=1, max=180, help="Months of the sizing horizon (up to the 15-year loan: 180)."
-)
+    None, "--horizon", min=1, max=180,
+    help="Months of the sizing horizon (up to the 15-year loan: 180; default: options, 12).",
+)  # fmt: skip
+
+
+def _sizing_defaults(scenarios: int | None, horizon: int | None) -> tuple[int, int]:
+    """The scenario count and horizon given, else the reserve defaults of the options tree."""
+    from critmin.options import options
+
+    reserve = options().reserve
+    return (
+        reserve.scenarios.default if scenarios is None else scenarios,
+        reserve.horizon_months.default if horizon is None else horizon,
+    )
+
+
 PLAN_COLUMNS = [
     "material",
     "tonnes",
@@ -168,16 +184,18 @@ def _print_tables(plans: list[StockpilePlan], data: SizingData, fmt: Format) -> 
 @vault_app.command("size")
 def size(
     budget: float | None = BUDGET_OPT,
-    scenarios: int = SCEN_OPT,
+    scenarios: int | None = SCEN_OPT,
     seed: int = SEED_OPT,
     cvar: str | None = typer.Option(None, "--cvar", help="Risk term ALPHA:WEIGHT, e.g. 0.95:0.5."),
-    horizon: int = HORIZON_OPT,
+    horizon: int | None = HORIZON_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Size the reserve over the horizon (stochastic LP on the full loss); compare with the IEA, Japan and
     NDS-style rules; say why it spends what it spends."""
     from critmin.cli.vault_size_output import emit_reserve_plan
     from critmin.runs.reserve import ReserveSizingRequest, run
+
+    scenarios, horizon = _sizing_defaults(scenarios, horizon)
 
     config = _config(budget, cvar)
     request = ReserveSizingRequest(
@@ -202,13 +220,15 @@ def rules(
     ),
     basis: str = typer.Option("net-imports", "--basis", help="With --days: net-imports or consumption."),
     budget: float | None = BUDGET_OPT,
-    scenarios: int = SCEN_OPT,
+    scenarios: int | None = SCEN_OPT,
     seed: int = SEED_OPT,
-    horizon: int = HORIZON_OPT,
+    horizon: int | None = HORIZON_OPT,
     fmt: Format = FORMAT_OPT,
 ) -> None:
     """Days-of-cover plans (scaled pro rata into the budget) and their expected loss avoided per dollar."""
     from critmin.vault.sizing import rule_plans
+
+    scenarios, horizon = _sizing_defaults(scenarios, horizon)
 
     if basis not in {"net-imports", "consumption"}:
         raise _fail(f"--basis {basis!r}: expected net-imports or consumption")
