@@ -10,7 +10,6 @@ a table without the listed series) the series with the most years, then the alph
 from __future__ import annotations
 
 import io
-import weakref
 from functools import cache
 from importlib import resources
 
@@ -25,14 +24,16 @@ def series_choices() -> dict[str, str]:
     return dict(zip(table["material"], table["series_contains"], strict=True))
 
 
-# id(table) -> (weak reference to the table, content digest, selection); an entry whose table is gone or
-# was edited in place is recomputed.
-_REFERENCE_CACHE: dict[int, tuple[weakref.ref[pd.DataFrame], int, pd.DataFrame]] = {}
+# content digest of a table -> its selection (tables are often fresh copies of the same rows: an atlas
+# filtered for a year, a run's own atlas), bounded: tables of tests and user data come and go.
+_REFERENCE_CACHE: dict[int, pd.DataFrame] = {}
+_CACHE_SIZE = 32
 
 
 def _fingerprint(prices: pd.DataFrame) -> int:
-    """A cheap digest of the table's content, so an in-place edit of a cached table is not served stale."""
-    return int(pd.util.hash_pandas_object(prices, index=False).sum())
+    """A digest of the table's content and columns (an in-place edit gives another digest)."""
+    cells = int(pd.util.hash_pandas_object(prices, index=False).sum())
+    return hash((cells, tuple(prices.columns), len(prices)))
 
 
 def reference_series(prices: pd.DataFrame) -> pd.DataFrame:
@@ -40,17 +41,16 @@ def reference_series(prices: pd.DataFrame) -> pd.DataFrame:
 
     Rows without a positive price are dropped. A listed choice that matches several series raises
     ``ValueError``; one that matches none (a user's or a test's own table) falls back to the default rule.
-    The selection is cached per table object (a copy is returned: callers may modify it).
+    The selection is cached by the table's content (a copy is returned: callers may modify it).
     """
     digest = _fingerprint(prices)
-    hit = _REFERENCE_CACHE.get(id(prices))
-    if hit is not None and hit[0]() is prices and hit[1] == digest:
-        return hit[2].copy()
-    chosen = _select_reference(prices)
-    if len(_REFERENCE_CACHE) > 64:  # tables of tests and user data come and go
-        _REFERENCE_CACHE.clear()
-    _REFERENCE_CACHE[id(prices)] = (weakref.ref(prices), digest, chosen)
-    return chosen.copy()
+    hit = _REFERENCE_CACHE.get(digest)
+    if hit is None:
+        hit = _select_reference(prices)
+        if len(_REFERENCE_CACHE) >= _CACHE_SIZE:
+            _REFERENCE_CACHE.pop(next(iter(_REFERENCE_CACHE)))
+        _REFERENCE_CACHE[digest] = hit
+    return hit.copy()
 
 
 def _select_reference(prices: pd.DataFrame) -> pd.DataFrame:
