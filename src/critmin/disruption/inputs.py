@@ -30,10 +30,10 @@ import pandas as pd
 from critmin.atlas.prices import reference_series
 from critmin.disruption import consumption as cons
 from critmin.disruption.kernel import KernelParams
+from critmin.options import options
 from critmin.parameters import ParameterError, ParameterSet
 
 MODELLED_STAGES: tuple[str, ...] = ("mine", "refine")
-ALLIANCE_GROUP = "ministerial-2026"
 NON_COUNTRY = {"OTH", "WLD"}
 
 
@@ -377,7 +377,7 @@ def build_inputs(
         price_usd_per_t=price,
     )
     groups = dict(atlas.groups)
-    members = sorted(groups.get(ALLIANCE_GROUP, frozenset()))
+    members = sorted(groups.get(options().alliance_group, frozenset()))
     imp = _cached_imports(atlas, mats, before)
     al = cons.cached_allocate(atlas, *_trade_keys(look, mats), mats, market_stage, shares, before)
     alloc = _member_columns(al["consumption_share"], al["countries"], members)

@@ -133,8 +133,9 @@ def sizing_inputs(
     Materials without an atlas price or a loss per tonne cannot be bought or valued: they are left out and
     listed in ``excluded`` (a gap stays a gap).
     """
-    from critmin.disruption.inputs import ALLIANCE_GROUP, build_inputs
+    from critmin.disruption.inputs import build_inputs
     from critmin.disruption.montecarlo import run_monte_carlo
+    from critmin.options import options
 
     ps = params if params is not None else ParameterSet()
     mc = run_monte_carlo(
@@ -147,7 +148,7 @@ def sizing_inputs(
     loss = pd.Series(mc.loss_per_tonne_usd, index=mats)
     world = pd.Series(inp.kernel.world_t, index=mats)
     export_share = pd.Series(inp.export_share, index=mats)
-    alliance = inp.groups.get(ALLIANCE_GROUP, frozenset())
+    alliance = inp.groups.get(options().alliance_group, frozenset())
     restrictor, share = {}, {}
     for m, stage in zip(mc.materials, inp.market_stage, strict=True):
         restrictor[m], share[m] = _reference_restrictor(inp.shares[(m, stage)], alliance)
