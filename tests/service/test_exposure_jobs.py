@@ -6,6 +6,7 @@ queue nothing (each backend)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -146,6 +147,10 @@ def test_start_up_queues_each_key_once_per_edition(service: Service, monkeypatch
         r = follow(service.client, f"{API}/exposure/{material}/{stage}", {"year": 2018, "group": "g7"})
         assert r.status_code == 200 and r.json()["material"] == material
     assert follow(service.client, f"{API}/exposure", {"year": 2018, "group": "g7"}).status_code == 200
+    # a document is served as soon as its job has stored it; the job's row is marked succeeded just after
+    deadline = time.monotonic() + 30
+    while {j.status for j in _jobs(service)} != {"succeeded"} and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert {j.status for j in _jobs(service)} == {"succeeded"} and len(_jobs(service)) == 3
 
 
