@@ -146,3 +146,18 @@ def test_dask_two_worker_local_cluster_is_identical_to_local(chain: SupplyChain)
     pd.testing.assert_frame_equal(d.summary, loc.summary, check_exact=True)
     pd.testing.assert_frame_equal(d.member_summary, loc.member_summary, check_exact=True)
     assert d.totals == loc.totals
+
+
+def test_inputs_are_built_once_per_atlas_and_parameter_set(chain: SupplyChain) -> None:
+    from critmin.disruption.inputs_cache import inputs_and_candidates
+    from critmin.parameters import ParameterSet
+
+    a = inputs_and_candidates(chain, ParameterSet(), None)
+    assert inputs_and_candidates(chain, ParameterSet(), None) is a  # same values: reused
+    other = ParameterSet(overrides={("restriction_severity_min", "default"): 0.3})
+    b = inputs_and_candidates(chain, other, None)
+    assert b is not a and b[0].parameters.get("restriction_severity_min") == 0.3
+    # a run with other parameters sees them (the cache does not leak one set into another)
+    r1 = run_monte_carlo(chain, 300, seed=4, chunk_size=100)
+    r2 = run_monte_carlo(chain, 300, seed=4, chunk_size=100, params=other)
+    assert not r1.summary.equals(r2.summary)

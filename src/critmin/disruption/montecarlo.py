@@ -36,7 +36,8 @@ import pandas as pd
 from critmin.disruption import perspective as persp
 from critmin.disruption.candidates import OECD_LISTED, Candidates, build_candidates
 from critmin.disruption.chunks import ChunkSummary, PairResults, Reduction, reduce_pairs, tail_size
-from critmin.disruption.inputs import InputError, MarketInputs, build_inputs
+from critmin.disruption.inputs import InputError, MarketInputs
+from critmin.disruption.inputs_cache import inputs_and_candidates
 from critmin.disruption.kernel import LOSS_PARTS, KernelOutput, KernelParams, propagate
 from critmin.disruption.risk_table import VAR_LEVEL, summarise, tables_from_summary, total_stats
 from critmin.disruption.uncertainty import KERNEL_FIELD, ParameterRanges, material_ranges
@@ -431,9 +432,8 @@ def run_monte_carlo(
     """
     _check_args(n_scenarios, chunk_size, horizon_months, param_draws, backend)
     ps = params if params is not None else ParameterSet()
-    inp = build_inputs(atlas, ps, as_of=as_of)
+    inp, cands = inputs_and_candidates(atlas, ps, as_of)  # built once per atlas and parameter set
     who = _perspective_of(inp, perspective)
-    cands = build_candidates(inp, atlas.wgi)
     param_u = None
     if param_draws > 0:
         urng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
