@@ -107,7 +107,11 @@ def material_table(
             "export_basis": inp.export_basis,
         }
     )
-    table = base.merge(extra, on="material", how="left")
+    return split_valued(base.merge(extra, on="material", how="left"))
+
+
+def split_valued(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(valued rows, excluded rows with the reason)``: a material without a price is listed, never $0."""
     excluded = table[~table["valued"]][["material", "p_disrupted", "expected_shortfall_t", "peak_price_p50"]]
     excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
     summary = table[table["valued"]].reset_index(drop=True)  # ``valued`` is True on every row kept
@@ -151,10 +155,7 @@ def tables_from_summary(
             "export_basis": inp.export_basis,
         }
     )
-    table = base.merge(extra, on="material", how="left")
-    excluded = table[~table["valued"]][["material", "p_disrupted", "expected_shortfall_t", "peak_price_p50"]]
-    excluded = excluded.assign(reason="no reference price in the atlas: the loss cannot be valued")
-    summary = table[table["valued"]].reset_index(drop=True)
+    summary, excluded = split_valued(base.merge(extra, on="material", how="left"))
     m_var, m_cvar = tail_stats(s.tail_member, n, level)
     members = ranked(
         inp.members, "member", s.member_loss / n, m_var, m_cvar, np.ones(len(inp.members), dtype=bool)
