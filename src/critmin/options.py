@@ -9,6 +9,7 @@ defaults and bounds from here. ``options()`` is read once per process (cached); 
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -55,6 +56,13 @@ class RiskOptions(_Section):
     horizon_months: Bound = Bound(default=24, min=1, max=240)
     chunk_size: Bound = Bound(default=10_000, min=10, max=100_000)
     var_level: float = Field(0.95, gt=0.5, lt=1.0, description="VaR / CVaR confidence level")
+    threads: int = Field(
+        default_factory=lambda: min(2, os.cpu_count() or 1),
+        ge=1,
+        le=256,
+        description="chunks the local backend runs at once, one thread each (default: the CPU count, at "
+        "most 2, the machine the targets were set on); 1: one chunk at a time on a parallel kernel",
+    )
 
 
 class ReserveOptions(_Section):

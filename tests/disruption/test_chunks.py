@@ -21,6 +21,8 @@ from critmin.disruption.chunks import (
     reduce_pairs,
     stream_tree,
     tail_size,
+    top,
+    top_groups,
     tree_levels,
 )
 from critmin.disruption.inputs import build_inputs
@@ -189,3 +191,20 @@ def test_summarise_chunk_needs_a_reduction(chain: SupplyChain) -> None:
     with pytest.raises(ValueError, match="reduction"):
         summarise_chunk(spec, 10, np.random.SeedSequence(1))
     assert tables_from_summary is not None
+
+
+def test_top_groups_equals_top_of_the_dense_array() -> None:
+    """The tails of a chunk's pairs equal those of the dense ``[n, M]`` array (zeros where no pair),
+    including negative values (below the implied zeros), explicit zeros and fewer rows than ``k``."""
+    rng = np.random.default_rng(4)
+    for n, G, k, share in ((50, 3, 7, 0.3), (6, 2, 10, 0.5), (40, 4, 40, 0.9), (30, 2, 5, 0.0)):
+        dense = np.zeros((n, G))
+        mask = rng.random((n, G)) < share
+        dense[mask] = rng.choice([-2.0, -0.5, 0.0, 1.0, 3.0], size=int(mask.sum())) * rng.random(
+            int(mask.sum())
+        )
+        s, m = np.nonzero(mask)
+        got = top_groups(dense[s, m], m.astype(np.int64), G, n, k)
+        np.testing.assert_array_equal(got, top(dense, k))
+        assert got.shape == (G, min(n, k))
+    assert (dense == 0).all()  # the last case has no pairs: all-zero tails

@@ -129,6 +129,35 @@ def _merge_sorted(a: FloatArray, b: FloatArray, k: int) -> FloatArray:
     return out
 
 
+@njit(cache=True, nogil=True)
+def top_groups(values: FloatArray, groups: IntArray, n_groups: int, n_rows: int, k: int) -> FloatArray:
+    """``[G, min(n_rows, k)]``: what :func:`top` gives for a dense ``[n_rows, G]`` array that holds
+    ``values`` in the rows of their ``groups`` and zeros elsewhere, without the dense array (the
+    disrupted pairs of a chunk: one sort per group of its values, zeros filled in between)."""
+    width = min(n_rows, k)
+    count = np.zeros(n_groups, dtype=np.int64)
+    for g in groups:
+        count[g] += 1
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    start[1:] = np.cumsum(count)
+    fill, buf = start[:-1].copy(), np.empty(values.size)
+    for i in range(values.size):
+        buf[fill[groups[i]]] = values[i]
+        fill[groups[i]] += 1
+    out = np.zeros((n_groups, width))
+    for g in range(n_groups):
+        v = np.sort(buf[start[g] : start[g + 1]])
+        t, j, zeros = 0, v.size - 1, n_rows - count[g]
+        while t < width and j >= 0 and v[j] > 0.0:  # the positive values, largest first
+            out[g, t] = v[j]
+            t, j = t + 1, j - 1
+        t = min(t + zeros, width)  # the rows without a value (out is zero there)
+        while t < width and j >= 0:  # zeros and negative values
+            out[g, t] = v[j]
+            t, j = t + 1, j - 1
+    return out
+
+
 @dataclass(frozen=True)
 class PairResults:
     """Kernel results of the disrupted (scenario, material) pairs of one chunk of ``n`` scenarios."""
@@ -163,8 +192,6 @@ def reduce_pairs(r: Reduction, p: PairResults) -> ChunkSummary:
         set_loss = np.bincount(p.sets[s] * M + m, weights=clean, minlength=B * M).astype(np.float64)
         set_loss = set_loss.reshape(B, M)
         set_count = np.bincount(p.sets, minlength=B).astype(np.int64)
-    dense = np.zeros((n, M))
-    dense[s, m] = clean
     total = np.bincount(s, weights=np.where(r.valued[m], clean, 0.0), minlength=n).astype(np.float64)
     member_n = _member_scenarios(r, p, M, K)
     bins = np.clip((np.log(p.peak) / r.log_cap[m] * PEAK_BINS).astype(np.int64), 0, PEAK_BINS - 1)
@@ -185,7 +212,7 @@ def reduce_pairs(r: Reduction, p: PairResults) -> ChunkSummary:
         peak_hist=hist.astype(np.int64),
         peak_min=peak_min,
         peak_max=peak_max,
-        tail_material=top(dense, r.tail_k),
+        tail_material=top_groups(clean, m, M, n, r.tail_k),
         tail_total=top(total, r.tail_k),
         tail_member=top(member_n, r.tail_k),
         tail_k=r.tail_k,

@@ -23,7 +23,9 @@ here reads files or parameters: see :mod:`critmin.disruption.inputs`.
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -328,6 +330,20 @@ def _cells(
     return failed
 
 
+def _serial(fn: Any) -> Any:
+    """The same compiled loop without ``prange``'s threads and without the GIL, for callers that run
+    several propagations in their own threads (``propagate(..., parallel=False)``). A copy of the Python
+    function under its own name: numba's cache key ignores the target options (numba issue 6845), so the
+    two variants must not share a cache entry."""
+    py = fn.py_func
+    copy = types.FunctionType(py.__code__, py.__globals__, f"{py.__name__}_serial", py.__defaults__)
+    copy.__qualname__ = f"{py.__qualname__}_serial"
+    return njit(cache=True, nogil=True, error_model="numpy")(copy)
+
+
+_cells_serial = _serial(_cells)
+
+
 def propagate(
     p: KernelParams,
     a: FloatArray,
@@ -338,6 +354,7 @@ def propagate(
     *,
     keep_paths: bool = False,
     restrictor: bool = True,
+    parallel: bool = True,
 ) -> KernelOutput:
     """Run the monthly steps for every scenario at once.
 
@@ -347,6 +364,7 @@ def propagate(
     ``releases_t``: ``[S, M, T]`` stockpile releases offered, tonnes per month;
     ``restrictor=False`` skips the restrictor zone's clearing (nothing of the outside zone depends on it):
     ``price_restrictor`` then repeats the outside price and ``restrictor_producer_loss_usd`` is NaN.
+    ``parallel=False`` runs the cells on the calling thread with the GIL released (same results).
     """
     _check(a, c, withheld, extra_gap=extra_gap, releases_t=releases_t)
     S, M, T = withheld.shape
@@ -365,7 +383,7 @@ def propagate(
     if keep_paths:
         for k, name in enumerate(PATHS):
             store[k] = PATHS[name]
-    failed = _cells(
+    failed = (_cells if parallel else _cells_serial)(
         rows,
         flat(p.world_t / 12.0),
         np.ascontiguousarray(a, dtype=np.float64).reshape(N),

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from critmin.disruption import perspective as persp
 from critmin.disruption.candidates import OECD_LISTED, Candidates, build_candidates
@@ -41,6 +42,7 @@ from critmin.disruption.inputs_cache import inputs_and_candidates
 from critmin.disruption.kernel import LOSS_PARTS, KernelOutput, KernelParams, propagate
 from critmin.disruption.risk_table import VAR_LEVEL, summarise, tables_from_summary, total_stats
 from critmin.disruption.uncertainty import KERNEL_FIELD, ParameterRanges, material_ranges
+from critmin.options import options
 from critmin.parameters import ParameterSet
 from critmin.provenance import RunMetadata
 
@@ -63,6 +65,7 @@ class ChunkSpec:
     ranges: ParameterRanges | None = None  # parameters drawn per scenario (None: values in force)
     param_u: np.ndarray | None = None  # [B, P] quantiles of the B parameter sets
     reduction: Reduction | None = None  # how a chunk reduces its scenarios (chunks.py)
+    parallel_kernel: bool = True  # False: the serial GIL-free kernel (chunks run in threads or processes)
 
 
 @dataclass(frozen=True)
@@ -159,16 +162,47 @@ def draw_events(spec: ChunkSpec, n: int, rng: np.random.Generator) -> Draw:
     )
 
 
+@njit(cache=True, nogil=True)
+def _pairs_compiled(
+    chosen: np.ndarray,
+    start: np.ndarray,
+    duration: np.ndarray,
+    severity: np.ndarray,
+    share: np.ndarray,
+    export_ratio: np.ndarray,
+    s_idx: np.ndarray,
+    m_idx: np.ndarray,
+    horizon: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    P = s_idx.size
+    a, c, w = np.empty(P), np.empty(P), np.zeros((P, horizon))
+    for i in range(P):
+        s, m = s_idx[i], m_idx[i]
+        k = chosen[s, m]
+        a_i = share[m, k]
+        e = a_i * export_ratio[m, k]
+        a[i], c[i] = a_i, a_i - e
+        v = severity[s, m] * e
+        for t in range(max(start[s, m], 0), min(start[s, m] + duration[s, m], horizon)):
+            w[i, t] = v
+    return a, c, w
+
+
 def _pair_arrays(spec: ChunkSpec, d: Draw, s_idx: np.ndarray, m_idx: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``a``, ``c`` and withheld ``[P, T]`` of the given (scenario, material) pairs."""
-    k = d.chosen[s_idx, m_idx]
-    a = spec.cands.share[m_idx, k]
-    e = a * spec.cands.export_ratio[m_idx, k]
-    months = np.arange(spec.horizon)[None, :]
-    first = d.start[s_idx, m_idx][:, None]
-    active = (months >= first) & (months < first + d.duration[s_idx, m_idx][:, None])
-    w = np.where(active, (d.severity[s_idx, m_idx] * e)[:, None], 0.0)
-    return a, a - e, w
+    """``a``, ``c`` and withheld ``[P, T]`` of the given (scenario, material) pairs: ``a`` the restrictor's
+    share, ``c = a - e`` with ``e = a x export ratio``, withheld ``severity x e`` in the active months
+    (compiled, one pass without ``[P, T]`` temporaries; the GIL is released for chunks in threads)."""
+    return _pairs_compiled(
+        d.chosen,
+        d.start,
+        d.duration,
+        d.severity,
+        spec.cands.share,
+        spec.cands.export_ratio,
+        s_idx,
+        m_idx,
+        spec.horizon,
+    )
 
 
 def draw_restrictions(spec: ChunkSpec, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -208,7 +242,9 @@ def _propagate_chunk(
     s_idx, m_idx = np.nonzero(d.chosen >= 0)
     a, c, w = _pair_arrays(spec, d, s_idx, m_idx)
     kp = _pair_params(spec, m_idx, None if sets is None else sets[s_idx])
-    out = propagate(kp, a[None], c[None], w[None], keep_paths=keep_paths, restrictor=False)
+    out = propagate(
+        kp, a[None], c[None], w[None], keep_paths=keep_paths, restrictor=False, parallel=spec.parallel_kernel
+    )
     return d, sets, s_idx, m_idx, w, out
 
 
@@ -357,17 +393,22 @@ def _execute(
     keep: str,
     progress: Callable[[int, int], None] | None,
     info: dict[str, Any],
+    threads: int,
 ) -> tuple[ChunkSummary, list[ChunkOutput]]:
     sizes = [min(chunk_size, n_scenarios - s) for s in range(0, n_scenarios, chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
     if backend == "local":
         from critmin.disruption.backends import local
 
-        return local.run_chunks(summarise_chunk, spec, sizes, seeds, keep, progress)
+        threads = min(threads, len(sizes))  # one chunk: the parallel kernel spreads it over the cores
+        spec = dataclasses.replace(spec, parallel_kernel=threads <= 1)
+        return local.run_chunks(summarise_chunk, spec, sizes, seeds, keep, progress, threads=threads)
     from critmin.disruption.backends import dask
 
+    if scheduler is None:  # a LocalCluster of ``threads`` one-thread workers: one core per worker
+        spec = dataclasses.replace(spec, parallel_kernel=False)
     return dask.run_chunks(
-        summarise_chunk, spec, sizes, seeds, keep, progress, scheduler=scheduler, info=info
+        summarise_chunk, spec, sizes, seeds, keep, progress, scheduler=scheduler, info=info, workers=threads
     )
 
 
@@ -419,6 +460,7 @@ def run_monte_carlo(
     perspective: str | None = None,
     param_draws: int = 40,
     as_of: str | None = None,
+    threads: int | None = None,
 ) -> MonteCarloResult:
     """Run ``n_scenarios`` random restriction scenarios over every modelled material.
 
@@ -428,9 +470,16 @@ def run_monte_carlo(
     parameter sets drawn within the documented ranges (0: the values in force only). Chunks return
     summaries (:mod:`critmin.disruption.chunks`): the client's memory does not grow with ``n_scenarios``
     beyond the exact tails, unless ``keep_scenarios`` (per-scenario ``[n, M]`` arrays) or ``keep_paths``
-    (also ``[n, M, T]`` paths; implies ``keep_scenarios``) asks for the scenarios.
+    (also ``[n, M, T]`` paths; implies ``keep_scenarios``) asks for the scenarios. ``threads``: chunks
+    the local backend runs at once, each in its own thread with the serial kernel (None: the options
+    tree's ``risk.threads``; 1: one chunk at a time, the kernel parallel over the cores); the results do
+    not depend on it.
     """
     _check_args(n_scenarios, chunk_size, horizon_months, param_draws, backend)
+    if threads is None:
+        threads = options().risk.threads
+    if threads < 1:
+        raise ValueError(f"threads: value {threads}; expected >= 1")
     ps = params if params is not None else ParameterSet()
     inp, cands = inputs_and_candidates(atlas, ps, as_of)  # built once per atlas and parameter set
     who = _perspective_of(inp, perspective)
@@ -444,7 +493,9 @@ def run_monte_carlo(
     spec = dataclasses.replace(spec, reduction=red)
     keep = KEEP_PATHS if keep_paths else (KEEP_SCENARIOS if keep_scenarios else KEEP_NONE)
     info: dict[str, Any] = {}  # what the backend reports (Dask: the workers' peak RSS)
-    reduced, outs = _execute(spec, n_scenarios, seed, chunk_size, backend, scheduler, keep, progress, info)
+    reduced, outs = _execute(
+        spec, n_scenarios, seed, chunk_size, backend, scheduler, keep, progress, info, threads
+    )
     summary, excluded, member_summary = tables_from_summary(inp, reduced, red.log_cap, param_draws)
     kept, names = _kept(outs, cands, keep)
     from critmin.disruption.simulate import run_metadata

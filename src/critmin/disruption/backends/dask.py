@@ -1,4 +1,7 @@
-"""Run Monte Carlo chunks on a Dask ``distributed`` cluster: a scheduler address or a local 2-worker cluster.
+"""Run Monte Carlo chunks on a Dask ``distributed`` cluster: a scheduler address or a local cluster.
+
+The local cluster has ``risk.threads`` one-thread worker processes (the run's ``threads``), each running
+the serial kernel (one core per worker; the parallel kernel would start two numba threads per worker).
 
 The chunk function and its seeds are the same as the local backend's, and the workers merge the chunk
 summaries in the same binary tree (:func:`critmin.disruption.chunks.tree_levels`: every merge is a task
@@ -38,13 +41,13 @@ def _scenarios(got: tuple[ChunkSummary, Any]) -> Any:
     return got[1]
 
 
-def _cluster(processes: bool) -> Any:
+def _cluster(processes: bool, workers: int) -> Any:
     import dask
     from distributed import LocalCluster
 
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         return LocalCluster(
-            n_workers=2,
+            n_workers=workers,
             threads_per_worker=1,
             processes=processes,
             host="127.0.0.1",
@@ -62,12 +65,14 @@ def run_chunks(
     scheduler: str | None = None,
     processes: bool = True,
     info: dict[str, Any] | None = None,
+    workers: int = 2,
 ) -> tuple[ChunkSummary, list[Any]]:
     """(merged summary, kept per-scenario outputs in chunk order); progress as chunks complete.
-    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``)."""
+    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``); ``workers``:
+    one-thread worker processes of the local cluster (no ``scheduler``)."""
     from distributed import Client, as_completed
 
-    cluster = _cluster(processes) if scheduler is None else None
+    cluster = _cluster(processes, workers) if scheduler is None else None
     client = Client(cluster if cluster is not None else scheduler)
     try:
         spec_f = client.scatter(spec, broadcast=True)
