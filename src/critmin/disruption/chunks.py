@@ -111,7 +111,7 @@ def top(values: FloatArray, k: int) -> FloatArray:
     return np.ascontiguousarray(np.sort(v, axis=1)[:, ::-1])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _merge_sorted(a: FloatArray, b: FloatArray, k: int) -> FloatArray:
     """The ``k`` largest of each row of two row-wise descending arrays, descending (one pass, O(k))."""
     X, na, nb = a.shape[0], a.shape[1], b.shape[1]
