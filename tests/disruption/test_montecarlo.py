@@ -161,3 +161,27 @@ def test_inputs_are_built_once_per_atlas_and_parameter_set(chain: SupplyChain) -
     r1 = run_monte_carlo(chain, 300, seed=4, chunk_size=100)
     r2 = run_monte_carlo(chain, 300, seed=4, chunk_size=100, params=other)
     assert not r1.summary.equals(r2.summary)
+
+
+def test_the_drawn_candidate_and_month_follow_the_cumulative_hazards(chain: SupplyChain) -> None:
+    """Replays the draw with numpy: the candidate is ``searchsorted(cum, u, "left")`` of the uniform
+    drawn second, the month the floor of the exponential time, where that time is inside the horizon."""
+    from critmin.disruption.montecarlo import draw_events
+
+    inp = build_inputs(chain)
+    spec = _spec(inp, build_candidates(inp, chain.wgi), 12)
+    d = draw_events(spec, 2_000, np.random.default_rng(8))
+    rng = np.random.default_rng(8)
+    M = spec.cands.share.shape[0]
+    u_time, u_who = rng.random((2_000, M)), rng.random((2_000, M))
+    h = spec.cands.hazard_per_month
+    total = h.sum(axis=1)
+    cum = np.cumsum(h, axis=1) / np.where(total > 0, total, 1.0)[:, None]
+    cum[:, -1] = 1.0
+    t0 = np.where(total > 0, -np.log1p(-u_time) / np.where(total > 0, total, 1.0), np.inf)
+    happen = t0 < 12
+    assert happen.any() and not happen.all()
+    for m in range(M):
+        want = np.where(happen[:, m], np.searchsorted(cum[m], u_who[:, m], side="left"), -1)
+        np.testing.assert_array_equal(d.chosen[:, m], want)
+    np.testing.assert_array_equal(d.start, np.where(happen, np.floor(np.where(happen, t0, 0.0)), 12))

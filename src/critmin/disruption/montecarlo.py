@@ -26,6 +26,7 @@ time with the summed hazard, then the candidate in proportion to its hazard).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,19 +148,36 @@ def draw_events(spec: ChunkSpec, n: int, rng: np.random.Generator) -> Draw:
     u_sev = rng.random((n, M))
     with np.errstate(divide="ignore"):
         t0 = np.where(total > 0, -np.log1p(-u_time) / total, np.inf)
-    happen = t0 < spec.horizon
-    # the candidate: the number of cumulative shares below u (a search per material, no [n, M, K] array)
-    chosen = np.empty((n, M), dtype=np.int64)
-    for m in range(M):
-        chosen[:, m] = np.searchsorted(cum[m], u_who[:, m], side="left")
+    chosen, start = _who_and_when(t0, u_who, cum, spec.horizon)
     dur = np.maximum(1.0, np.ceil(spec.duration_median * np.exp(spec.duration_sigma * z)))
     sev = spec.severity_min + (spec.severity_max - spec.severity_min) * u_sev
-    return Draw(
-        chosen=np.where(happen, chosen, -1),
-        start=np.where(happen, np.floor(np.where(happen, t0, 0.0)), spec.horizon).astype(np.int64),
-        duration=dur.astype(np.int64),
-        severity=sev,
-    )
+    return Draw(chosen=chosen, start=start, duration=dur.astype(np.int64), severity=sev)
+
+
+@njit(cache=True, nogil=True)
+def _who_and_when(
+    t0: np.ndarray, u_who: np.ndarray, cum: np.ndarray, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``[n, M]`` candidate (-1: none inside the horizon) and first month (the horizon: none): the
+    candidate is the number of cumulative shares below ``u`` (``searchsorted(..., side="left")``, no
+    ``[n, M, K]`` array)."""
+    n, M = t0.shape
+    K = cum.shape[1]
+    chosen, start = np.empty((n, M), dtype=np.int64), np.empty((n, M), dtype=np.int64)
+    for i in range(n):
+        for m in range(M):
+            if t0[i, m] < horizon:
+                lo, hi, u = 0, K, u_who[i, m]
+                while lo < hi:  # first k with cum[m, k] >= u
+                    mid = (lo + hi) // 2
+                    if cum[m, mid] < u:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                chosen[i, m], start[i, m] = lo, math.floor(t0[i, m])
+            else:
+                chosen[i, m], start[i, m] = -1, horizon
+    return chosen, start
 
 
 @njit(cache=True, nogil=True)
