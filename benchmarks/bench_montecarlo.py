@@ -67,11 +67,14 @@ def _dask_only(atlas: object, args: argparse.Namespace, run_monte_carlo: object)
     dask_s = time.perf_counter() - t0
     client = peak_rss_mb()
     workers = dres.extra["backend"].get("worker_peak_rss_mb", {})
+    cpu = dres.extra["backend"].get("worker_cpu_s", {})
     print(
         f"dask only (LocalCluster, {len(workers)} worker processes, reduced on the workers): {dask_s:.2f} s "
         f"for "
         f"{args.scenarios:,} ({load()}); client peak RSS {client:,.0f} MB; workers' peak RSS "
         + ", ".join(f"{v:,.0f} MB" for v in workers.values())
+        + "; workers' CPU (user + system, start-up included) "
+        + ", ".join(f"{v:,.1f} s" for v in cpu.values())
     )
     target = time_target(args.scenarios)
     ok = dask_s < target and client < MEMORY_TARGET_MB and all(v < MEMORY_TARGET_MB for v in workers.values())
@@ -182,6 +185,8 @@ def main() -> int:
             f"({load()}); "
             f"client peak RSS {peak_rss_mb():,.0f} MB (before the run {rss0:,.0f} MB); workers' peak RSS "
             + ", ".join(f"{v:,.0f} MB" for v in workers.values())
+            + "; workers' CPU "
+            + ", ".join(f"{v:,.1f} s" for v in dres.extra["backend"].get("worker_cpu_s", {}).values())
             + f"; summaries identical to local: {same}"
         )
         dask_ok = same and dask_s < time_target(args.scenarios)

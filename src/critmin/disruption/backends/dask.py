@@ -68,7 +68,8 @@ def run_chunks(
     workers: int = 2,
 ) -> tuple[ChunkSummary, list[Any]]:
     """(merged summary, kept per-scenario outputs in chunk order); progress as chunks complete.
-    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``); ``workers``:
+    ``info``, when given, receives each worker's peak RSS in MB (``worker_peak_rss_mb``) and CPU
+    seconds, user + system, since the worker started (``worker_cpu_s``); ``workers``:
     one-thread worker processes of the local cluster (no ``scheduler``)."""
     from distributed import Client, as_completed
 
@@ -102,6 +103,7 @@ def run_chunks(
         summary: ChunkSummary = root.result()
         if info is not None:
             info["worker_peak_rss_mb"] = client.run(_peak_rss_mb)
+            info["worker_cpu_s"] = client.run(_cpu_s)
         return summary, outs
     finally:
         client.close()
@@ -113,3 +115,10 @@ def _peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
