@@ -1,6 +1,6 @@
 """The Monte Carlo chunk contract: what a chunk receives, what it returns, and how two returns merge.
 
-**A chunk receives** ``(spec, size, seed)``: the run's :class:`~critmin.disruption.montecarlo.ChunkSpec`
+**A chunk receives** ``(spec, size, seed)``: the run's :class:`~critmin.disruption.draw.ChunkSpec`
 (plain arrays: kernel parameters, restriction candidates, parameter ranges, and the :class:`Reduction`
 below), the number of scenarios ``size`` and its ``numpy.random.SeedSequence`` (chunk ``i`` of a run gets
 ``SeedSequence(seed).spawn(n_chunks)[i]``), so the same seed and chunk size give the same scenarios on
