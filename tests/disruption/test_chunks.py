@@ -208,3 +208,16 @@ def test_top_groups_equals_top_of_the_dense_array() -> None:
         np.testing.assert_array_equal(got, top(dense, k))
         assert got.shape == (G, min(n, k))
     assert (dense == 0).all()  # the last case has no pairs: all-zero tails
+
+
+def test_tail_material_is_the_dense_tail_on_both_branches() -> None:
+    from critmin.disruption.chunks import _tail_material
+
+    rng = np.random.default_rng(9)
+    n, M = 60, 3
+    dense = np.zeros((n, M))
+    mask = rng.random((n, M)) < 0.4
+    dense[mask] = rng.random(int(mask.sum()))
+    s, m = np.nonzero(mask)
+    for k in (10, 60, 200):  # a partition (n > k), then the whole chunk sorted
+        np.testing.assert_array_equal(_tail_material(dense[s, m], s, m, (n, M), k), top(dense, k))

@@ -212,11 +212,23 @@ def reduce_pairs(r: Reduction, p: PairResults) -> ChunkSummary:
         peak_hist=hist.astype(np.int64),
         peak_min=peak_min,
         peak_max=peak_max,
-        tail_material=top_groups(clean, m, M, n, r.tail_k),
+        tail_material=_tail_material(clean, s, m, (n, M), r.tail_k),
         tail_total=top(total, r.tail_k),
         tail_member=top(member_n, r.tail_k),
         tail_k=r.tail_k,
     )
+
+
+def _tail_material(clean: FloatArray, s: IntArray, m: IntArray, shape: tuple[int, int], k: int) -> FloatArray:
+    """The per-material tails of a chunk: from the pairs when a partition is needed (``n > k``: 60 -> 16 ms
+    CPU per chunk of 10,000 at 1e5, ``k`` = 5,001), else numpy's sort of the dense array (12 against 16 ms
+    at 1e6, where ``k`` exceeds the chunk); the same values either way."""
+    n, M = shape
+    if n > k:
+        return top_groups(clean, m, M, n, k)
+    dense = np.zeros(shape)
+    dense[s, m] = clean
+    return top(dense, k)
 
 
 def _member_scenarios(r: Reduction, p: PairResults, M: int, K: int) -> FloatArray:
