@@ -107,6 +107,20 @@ def test_an_error_in_a_chunk_thread_reaches_the_caller() -> None:
     with pytest.raises(RuntimeError, match="chunk 3 failed"):
         local.run_chunks(chunk, None, list(range(1, 41)), seeds, "none", None, threads=2)
     assert len(ran) < 40  # no more chunks started once the error was seen
+    assert not [t for t in threading.enumerate() if t.name.startswith("critmin-chunk")]  # threads ended
+
+
+def test_a_progress_callback_that_raises_stops_the_run_and_its_threads(chain: SupplyChain) -> None:
+    class Cancelled(Exception):
+        pass
+
+    def cancel_at_300(done: int, total: int) -> None:
+        if done >= 300:
+            raise Cancelled  # as a cancelled job does
+
+    with pytest.raises(Cancelled):
+        run_monte_carlo(chain, 3_000, seed=1, chunk_size=100, threads=2, progress=cancel_at_300)
+    assert not [t for t in threading.enumerate() if t.name.startswith("critmin-chunk")]
 
 
 def test_threads_option_default_env_override_and_bound(

@@ -11,7 +11,7 @@ safe inside the API's job workers and needs no ``__main__`` guard.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +26,7 @@ def _in_order(
     pairs: list[tuple[int, np.random.SeedSequence]],
     keep: str,
     threads: int,
-) -> Iterator[tuple[ChunkSummary, Any]]:
+) -> Generator[tuple[ChunkSummary, Any], None, None]:
     """Chunk results in chunk order; at most ``threads`` chunks run and ``threads`` finished ones wait."""
     if threads <= 1 or len(pairs) <= 1:
         for n, s in pairs:
@@ -63,10 +63,10 @@ def run_chunks(
     circle)."""
     total, done, outs = sum(sizes), 0, []
     pairs = list(zip(sizes, seeds, strict=True))
+    results = _in_order(chunk_fn, spec, pairs, keep, threads)
 
     def summaries() -> Iterator[ChunkSummary]:
         nonlocal done
-        results = _in_order(chunk_fn, spec, pairs, keep, threads)
         for (n, _), (summary, out) in zip(pairs, results, strict=True):
             if out is not None:
                 outs.append(out)
@@ -75,4 +75,7 @@ def run_chunks(
                 progress(done, total)
             yield summary
 
-    return stream_tree(summaries(), merge), outs
+    try:
+        return stream_tree(summaries(), merge), outs
+    finally:  # an error (a failed chunk, a progress callback that cancels): the threads stop here
+        results.close()
