@@ -307,6 +307,91 @@ def clear_fused(
     return xa, 0.0, exp(es * xa), exp(ed * xa), exp(-sig * xa), False
 
 
+@njit(cache=True, error_model="numpy")
+def _cell(
+    i: int,
+    rows: FloatArray,
+    q: FloatArray,
+    a: FloatArray,
+    c: FloatArray,
+    withheld: FloatArray,
+    gap_extra: FloatArray,
+    offered: FloatArray,
+    keep: bool,
+    tot: FloatArray,
+    paths: FloatArray,
+    restrictor: bool,
+    lcap: float,
+    lfloor: float,
+) -> int:
+    """The monthly steps of cell ``i`` (see :func:`_cells`); returns its number of failed zone clearings."""
+    horizon = withheld.shape[1]
+    failed = 0
+    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
+    pr = rows[:, i]
+    d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
+    target = pr[9] / 365.0 * 12.0 * d0
+    stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
+    age_next, decay_next = 0.0, 1.0  # the elasticities' decay exp(-age / adjust) at age 0
+    for t in range(horizon):
+        w = withheld[i, t]
+        g = w + gap_extra[i, t] if has_gap else w
+        shocked = w > 0.0 or g != 0.0
+        started = started or shocked
+        if keep:
+            paths[4, i, t] = d0
+            paths[12, i, t] = stock
+        if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
+            if started:
+                age += 1.0
+            continue  # at the baseline: price 1, nothing unmet, no loss
+        decay = decay_next if age == age_next else exp(-age / pr[5])
+        age_next = age + 1.0  # next month's decay, off the path of this month's clearing
+        decay_next = exp(-age_next / pr[5])
+        ed = pr[1] + (pr[0] - pr[1]) * decay
+        es = pr[3] + (pr[2] - pr[3]) * decay
+        # the stock holders want: the target, raised by precaution while restricted (fading)
+        want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
+        hold = pr[10] * stock
+        gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
+        rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
+        left = max(gap, 0.0) - rel
+        spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
+        residual = left - spare if gap > 0.0 else gap
+        x, short_all, pes, ped, psig, ok = clear_fused(
+            s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x_prev, TOL, MAX_ITER
+        )
+        p_out = exp(x)
+        sold = hold - want * psig  # net sale of commercial stocks
+        unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
+        short = short_all - unmet_buy
+        stock = stock - sold - unmet_buy
+        destroyed = -d0 * math.expm1(ed * x)
+        la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
+        p_r, r_loss = p_out, 0.0
+        if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
+            xr, _, _, ok_r = clear_point(
+                ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
+            )
+            xr_prev, ok, p_r = xr, ok and ok_r, exp(xr)
+            r_loss = producer_point(p_r, ra, pr[4], pr[16])
+        failed += 0 if ok else 1
+        vals = (short, destroyed, la, lb, lc, ld, r_loss)
+        for k in range(7):
+            tot[k, i] += vals[k]
+        tot[7, i] = max(tot[7, i], p_out)
+        if keep:
+            bought = max(-sold, 0.0) - unmet_buy
+            got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
+            for k in range(8):
+                paths[k, i, t] = got[k]
+            for k in range(4):
+                paths[8 + k, i, t] = vals[2 + k]
+            paths[12, i, t] = stock
+        x_prev, age = x, age + 1.0
+    return failed
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def _cells(
     rows: FloatArray,
@@ -323,73 +408,15 @@ def _cells(
 ) -> int:
     """Monthly steps of every cell (rows of ``withheld``), compiled; adds to ``tot`` [8, N] (``_TOTALS``
     and the highest outside price) and, if ``keep``, fills ``paths`` [13, N, T] (``_PATH_ORDER``).
-    Returns the number of failed zone clearings."""
-    n, horizon = withheld.shape
+    Returns the number of failed zone clearings. Each cell is one call of :func:`_cell`, compiled on its
+    own (as optimised as a serial function; numba's parallel lowering of the same loop body was slower)."""
+    n = withheld.shape[0]
     failed = 0
     lcap, lfloor = np.log(rows[13]), np.log(rows[14])
-    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
     for i in prange(n):  # cells are independent: spread over the cores
-        pr = rows[:, i]
-        d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
-        target = pr[9] / 365.0 * 12.0 * d0
-        stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
-        age_next, decay_next = 0.0, 1.0  # the elasticities' decay exp(-age / adjust) at age 0
-        for t in range(horizon):
-            w = withheld[i, t]
-            g = w + gap_extra[i, t] if has_gap else w
-            shocked = w > 0.0 or g != 0.0
-            started = started or shocked
-            if keep:
-                paths[4, i, t] = d0
-                paths[12, i, t] = stock
-            if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
-                if started:
-                    age += 1.0
-                continue  # at the baseline: price 1, nothing unmet, no loss
-            decay = decay_next if age == age_next else exp(-age / pr[5])
-            age_next = age + 1.0  # next month's decay, off the path of this month's clearing
-            decay_next = exp(-age_next / pr[5])
-            ed = pr[1] + (pr[0] - pr[1]) * decay
-            es = pr[3] + (pr[2] - pr[3]) * decay
-            # the stock holders want: the target, raised by precaution while restricted (fading)
-            want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
-            hold = pr[10] * stock
-            gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
-            rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
-            left = max(gap, 0.0) - rel
-            spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
-            residual = left - spare if gap > 0.0 else gap
-            x, short_all, pes, ped, psig, ok = clear_fused(
-                s0, d0, es, ed, residual, lcap[i], lfloor[i], hold, want, pr[11], x_prev, TOL, MAX_ITER
-            )
-            p_out = exp(x)
-            sold = hold - want * psig  # net sale of commercial stocks
-            unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
-            short = short_all - unmet_buy
-            stock = stock - sold - unmet_buy
-            destroyed = -d0 * math.expm1(ed * x)
-            la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
-            p_r, r_loss = p_out, 0.0
-            if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
-                xr, _, _, ok_r = clear_point(
-                    ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
-                )
-                xr_prev, ok, p_r = xr, ok and ok_r, exp(xr)
-                r_loss = producer_point(p_r, ra, pr[4], pr[16])
-            failed += 0 if ok else 1
-            vals = (short, destroyed, la, lb, lc, ld, r_loss)
-            for k in range(7):
-                tot[k, i] += vals[k]
-            tot[7, i] = max(tot[7, i], p_out)
-            if keep:
-                bought = max(-sold, 0.0) - unmet_buy
-                got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
-                for k in range(8):
-                    paths[k, i, t] = got[k]
-                for k in range(4):
-                    paths[8 + k, i, t] = vals[2 + k]
-                paths[12, i, t] = stock
-            x_prev, age = x, age + 1.0
+        failed += _cell(
+            i, rows, q, a, c, withheld, gap_extra, offered, keep, tot, paths, restrictor, lcap[i], lfloor[i]
+        )
     return failed
 
 
