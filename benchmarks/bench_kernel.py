@@ -14,6 +14,17 @@ the kernel's compute bound, on the disrupted (scenario, material) pairs of rando
   further Newton steps and the restrictor zone are not counted, so the bound is optimistic and the ratio
   kernel / bound conservative. The issue's target is a kernel within 3x of its compute bound.
 
+What the bound leaves out is counted, not guessed: :func:`_work` replays the kernel's months serially with
+its own clearing steps (``kernel._fused_start``, ``kernel._fused_step``; the replay's highest prices equal
+the kernel's bit for bit, checked) and counts the months visited (restricted, and restocking after),
+the Newton evaluations (3 exp each) and the bound evaluations (2 expm1 + 1 exp), plus 4 per month
+visited (elasticity decay, price, demand destroyed, loss integral). The kernel's results are those of
+these exact steps; the printed "work the kernel does" is their exp/log count (an expm1 counted as one),
+priced like the bound. (The kernel's exp is glibc's, inlined: :mod:`critmin.disruption.libm_exp`, about
+half the cost of the ``math.exp`` call the bound prices every exp/log at; the bound is left as it is.)
+The count explains the gap to the bound (a solve to 1e-12 from last month's price takes several
+evaluations, not one); it does not replace the bound: the target stays ``kernel / compute bound <= 3``.
+
 Run: ``PYTHONPATH=src python benchmarks/bench_kernel.py [--scenarios N] [--horizon T]``. Prints the
 machine's load: it is shared, timings are pessimistic.
 """
@@ -31,6 +42,8 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from critmin.disruption.kernel import _ROWS, MAX_ITER, TOL, _fused_start, _fused_step
+
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCENDENTALS_PER_MONTH = 11  # see the module docstring
 BOUND_RATIO_TARGET = 3.0
@@ -43,6 +56,58 @@ def _exp_loop(x: np.ndarray) -> float:
     for i in prange(x.size):
         total += math.exp(x[i])
     return total
+
+
+@njit(cache=True, error_model="numpy")
+def _work(
+    rows: np.ndarray, q: np.ndarray, a: np.ndarray, c: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's months (outside zone, as ``run_chunk`` calls it) replayed serially, counting
+    ``[visited months, restricted months, Newton evaluations, bound evaluations, steps]``; returns the counts
+    and each cell's highest price index (to compare with the kernel's)."""
+    counts, top = np.zeros(5, dtype=np.int64), np.ones(w.shape[0])
+    lcap, lfloor = np.log(rows[13]), np.log(rows[14])
+    for i in range(w.shape[0]):
+        pr = rows[:, i]
+        d0, s0 = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i]
+        target = pr[9] / 365.0 * 12.0 * d0
+        stock, started, age, x_prev = target, False, 0.0, 0.0
+        for t in range(w.shape[1]):
+            g = w[i, t]
+            started = started or g > 0.0
+            if not started or (not g > 0.0 and abs(stock - target) <= 1e-9 * target):
+                age += 1.0 if started else 0.0
+                continue
+            counts[0] += 1
+            counts[1] += 1 if g > 0.0 else 0
+            decay = math.exp(-age / pr[5])
+            ed, es = pr[1] + (pr[0] - pr[1]) * decay, pr[3] + (pr[2] - pr[3]) * decay
+            want = pr[10] * target * (1.0 + (pr[12] * decay if g > 0.0 else 0.0))
+            hold, gap = pr[10] * stock, g * q[i]
+            spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), max(gap, 0.0))
+            res = max(gap, 0.0) - spare if gap > 0.0 else gap
+            sig = pr[11]
+            balanced, sc, lo, hi, rising, xa = _fused_start(
+                s0, d0, es, ed, res, lcap[i], lfloor[i], hold, want, sig, x_prev, TOL
+            )
+            x, short, psig, bound, checked = 0.0, 0.0, 1.0, hi if rising else lo, False
+            for _ in range(MAX_ITER if not balanced else 0):
+                top_check = xa == bound and not checked
+                done, x, short, _, _, psig, lo, hi, now = _fused_step(
+                    s0, d0, es, ed, res, hold, want, sig, sc, rising, lo, hi, xa, checked, bound
+                )
+                counts[4] += 1
+                counts[3] += 1 if now and not checked else 0
+                counts[2] += 0 if (done and top_check and x == bound) else 1  # a bound answer at the start
+                checked = now
+                if done:
+                    break
+                xa = x
+            top[i] = max(top[i], math.exp(x))
+            sold = hold - want * psig
+            stock = stock - sold - min(short, max(-sold, 0.0))
+            x_prev, age = x, age + 1.0
+    return counts, top
 
 
 def _reference() -> Any:
@@ -120,6 +185,13 @@ def main() -> int:
     evaluations = months * TRANSCENDENTALS_PER_MONTH
     bound_s = evaluations * per_exp
 
+    rows = np.stack([np.asarray(getattr(kp, k), dtype=np.float64) for k in _ROWS])
+    counts, top = _work(rows, np.asarray(kp.world_t, dtype=np.float64) / 12.0, a, c, w)
+    visited, restricted, newton, bounds, steps = (int(v) for v in counts)
+    replay_ok = np.array_equal(top, out.max_price_outside[0])
+    done_work = 3 * newton + 3 * bounds + 4 * visited  # + decay, price, demand destroyed, loss integral
+    work_s = done_work * per_exp
+
     k = min(args.reference_pairs, P)
     pick = np.random.default_rng(args.seed).choice(P, size=k, replace=False)
     reference = _reference()
@@ -140,11 +212,18 @@ def main() -> int:
         f"bound: {months:,} restricted pair-months x {TRANSCENDENTALS_PER_MONTH} = {evaluations:,} exp/log; "
         f"math.exp {per_exp * 1e9:.2f} ns each over {cores} cores"
     )
+    print(
+        f"work the kernel does (replayed, highest prices identical: {replay_ok}): {visited:,} months visited "
+        f"({visited - restricted:,} restocking after a restriction), {newton:,} Newton evaluations "
+        f"({newton / visited:.2f} per month), {bounds:,} bound evaluations, {steps:,} steps; "
+        f"{done_work:,} exp/log = {done_work / evaluations:.2f}x the bound's count, "
+        f"{work_s:.3f} s priced like the bound (kernel / that: {kernel_s / work_s:.2f})"
+    )
     print(f"kernel matches the strict reference on the sampled pairs: {match}")
     ratio = kernel_s / bound_s
     print(f"kernel / compute bound: {ratio:.1f} (target <= {BOUND_RATIO_TARGET:.0f})")
     print(f"load average (1 min): {os.getloadavg()[0]:.2f} on {cores} CPUs (shared machine)")
-    ok = match and ratio <= BOUND_RATIO_TARGET
+    ok = match and replay_ok and ratio <= BOUND_RATIO_TARGET
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
+from critmin.disruption.libm_exp import exp
 from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
 
@@ -141,13 +142,23 @@ PATHS: dict[str, float] = {  # path name -> value of a month at the baseline (co
 _TOTALS = ("shortfall_t", "demand_destroyed_t", *(f"{k}_t" for k in LOSS_PARTS), "restrictor_loss")
 
 
+@njit(cache=True)
+def _outside(w: FloatArray, top: FloatArray) -> bool:
+    """Whether any ``w[i, t]`` lies outside ``[0, top[i]]`` (one pass, no temporary arrays)."""
+    for i in range(w.shape[0]):
+        for t in range(w.shape[1]):
+            if w[i, t] < 0.0 or w[i, t] > top[i]:
+                return True
+    return False
+
+
 def _check(a: FloatArray, c: FloatArray, withheld: FloatArray, **arrays: FloatArray | None) -> None:
     S, M, T = withheld.shape
     if a.shape != (S, M) or c.shape != (S, M):
         raise ValueError(f"propagate: a and c must have shape {(S, M)}, got {a.shape} and {c.shape}")
     if np.any(c > a + 1e-12) or np.any(c < 0):
         raise ValueError("propagate: expected 0 <= c <= a (restrictor consumes at most what it produces)")
-    if np.any(withheld < 0) or np.any(withheld > (a - c)[..., None] + 1e-12):
+    if _outside(withheld.reshape(S * M, T), np.ascontiguousarray(a - c).reshape(S * M) + 1e-12):
         raise ValueError("propagate: withheld volume must lie in [0, a - c] (its exports)")
     for name, arr in arrays.items():
         if arr is not None and arr.shape != (S, M, T):
@@ -181,17 +192,87 @@ _PATH_ORDER: tuple[str, ...] = (*PATHS, "inventory_t")
 TOL, MAX_ITER = 1e-12, 100
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _bound_excess(
     x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
 ) -> tuple[float, float, float, float]:
     """Excess supply at a bound ``x`` (the choke or floor price; as ``market.equilibrium._excess``) and
     ``(p^es, p^ed, p^-sig)`` there."""
-    ua, ub, er = math.expm1(es * x), math.expm1(ed * x), math.exp(-sig * x)
+    ua, ub, er = math.expm1(es * x), math.expm1(ed * x), exp(-sig * x)
     return s0 * ua - d0 * ub + hold - want * er - g, ua + 1.0, ub + 1.0, er
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
+def _fused_start(
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    lcap: float,
+    lfloor: float,
+    hold: float,
+    want: float,
+    sig: float,
+    x0: float,
+    tol: float,
+) -> tuple[bool, float, float, float, bool, float]:
+    """The start of :func:`clear_fused`: ``(balanced, sc, lo, hi, rising, xa)`` with ``sc`` the stopping
+    scale, ``[lo, hi]`` the bracket (its bound is ``hi`` if ``rising`` else ``lo``) and ``xa`` the first
+    iterate (``x0``, or the linearised guess when ``x0 == 0``, kept in the bracket)."""
+    sc = tol * max(s0 + d0, 1e-300)
+    f0 = hold - want - g  # f at the baseline price
+    rising = f0 < 0.0
+    lo, hi = (0.0, lcap) if rising else (lfloor, 0.0)
+    xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
+    return abs(f0) <= sc, sc, lo, hi, rising, min(max(xa, lo), hi)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _fused_step(
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    hold: float,
+    want: float,
+    sig: float,
+    sc: float,
+    rising: bool,
+    lo: float,
+    hi: float,
+    xa: float,
+    checked: bool,
+    bound: float,
+) -> tuple[bool, float, float, float, float, float, float, float, bool]:
+    """One iteration of :func:`clear_fused` from ``xa`` in ``[lo, hi]``: ``(done, x, shortfall, p^es,
+    p^ed, p^-sig, lo, hi, checked)``; when not done, ``x`` is the next iterate and the powers are unset."""
+    if xa == bound and not checked:  # started on the bound (last month's choke): test it first
+        checked = True
+        fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
+        if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
+            return True, bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, lo, hi, checked
+    ea, eb, er = exp(es * xa), exp(ed * xa), exp(-sig * xa)
+    f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
+    if abs(f) <= sc:
+        return True, xa, 0.0, ea, eb, er, lo, hi, checked
+    if f < 0.0:
+        lo = xa
+    else:
+        hi = xa
+    fp = s0 * es * ea - d0 * ed * eb + want * sig * er
+    xn = xa - f / fp if fp > 0.0 else math.nan
+    inside = math.isfinite(xn) and lo < xn < hi
+    if not inside and not checked:
+        checked = True  # the step leaves the bracket: is the bound the answer?
+        fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
+        if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
+            return True, bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, lo, hi, checked
+    return False, xn if inside else 0.5 * (lo + hi), 0.0, 1.0, 1.0, 1.0, lo, hi, checked
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def clear_fused(
     s0: float,
     d0: float,
@@ -211,40 +292,106 @@ def clear_fused(
     Newton steps, same stopping rule), returning ``(ln p, shortfall, p^es, p^ed, p^-sig, converged)`` so
     the month's quantities and losses reuse the powers of the last evaluation. The bound (choke price when
     the price rises, floor when it falls) is evaluated only when a step leaves the bracket or starts on
-    it, not every month: the root lies inside the bracket exactly when the bound is not the answer."""
-    sc = tol * max(s0 + d0, 1e-300)
-    f0 = hold - want - g  # f at the baseline price
-    if abs(f0) <= sc:  # balanced: the baseline price
+    it, not every month: the root lies inside the bracket exactly when the bound is not the answer. Its two
+    parts (:func:`_fused_start`, :func:`_fused_step`) are also what ``benchmarks/bench_kernel.py`` replays
+    to count the kernel's work; all three are inlined into the cell loop."""
+    balanced, sc, lo, hi, rising, xa = _fused_start(s0, d0, es, ed, g, lcap, lfloor, hold, want, sig, x0, tol)
+    if balanced:  # the baseline price
         return 0.0, 0.0, 1.0, 1.0, 1.0, True
-    rising = f0 < 0.0
-    lo, hi = (0.0, lcap) if rising else (lfloor, 0.0)
-    bound = hi if rising else lo
-    checked = False
-    xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
-    xa = min(max(xa, lo), hi)
+    bound, checked = hi if rising else lo, False
     for _ in range(max_iter):
-        if xa == bound and not checked:  # started on the bound (last month's choke): test it first
-            checked = True
-            fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
-            if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
-                return bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, True
-        ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
-        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
-        if abs(f) <= sc:
-            return xa, 0.0, ea, eb, er, True
-        if f < 0.0:
-            lo = xa
-        else:
-            hi = xa
-        fp = s0 * es * ea - d0 * ed * eb + want * sig * er
-        xn = xa - f / fp if fp > 0.0 else math.nan
-        if not (math.isfinite(xn) and lo < xn < hi) and not checked:
-            checked = True  # the step leaves the bracket: is the bound the answer?
-            fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
-            if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
-                return bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, True
-        xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
-    return xa, 0.0, math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa), False
+        done, x, short, pes, ped, psig, lo, hi, checked = _fused_step(
+            s0, d0, es, ed, g, hold, want, sig, sc, rising, lo, hi, xa, checked, bound
+        )
+        if done:
+            return x, short, pes, ped, psig, True
+        xa = x
+    return xa, 0.0, exp(es * xa), exp(ed * xa), exp(-sig * xa), False
+
+
+@njit(cache=True, error_model="numpy")
+def _cell(
+    i: int,
+    rows: FloatArray,
+    q: FloatArray,
+    a: FloatArray,
+    c: FloatArray,
+    withheld: FloatArray,
+    gap_extra: FloatArray,
+    offered: FloatArray,
+    keep: bool,
+    tot: FloatArray,
+    paths: FloatArray,
+    restrictor: bool,
+    lcap: float,
+    lfloor: float,
+) -> int:
+    """The monthly steps of cell ``i`` (see :func:`_cells`); returns its number of failed zone clearings."""
+    horizon = withheld.shape[1]
+    failed = 0
+    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
+    pr = rows[:, i]
+    d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
+    target = pr[9] / 365.0 * 12.0 * d0
+    stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
+    age_next, decay_next = 0.0, 1.0  # the elasticities' decay exp(-age / adjust) at age 0
+    for t in range(horizon):
+        w = withheld[i, t]
+        g = w + gap_extra[i, t] if has_gap else w
+        shocked = w > 0.0 or g != 0.0
+        started = started or shocked
+        if keep:
+            paths[4, i, t] = d0
+            paths[12, i, t] = stock
+        if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
+            if started:
+                age += 1.0
+            continue  # at the baseline: price 1, nothing unmet, no loss
+        decay = decay_next if age == age_next else exp(-age / pr[5])
+        age_next = age + 1.0  # next month's decay, off the path of this month's clearing
+        decay_next = exp(-age_next / pr[5])
+        ed = pr[1] + (pr[0] - pr[1]) * decay
+        es = pr[3] + (pr[2] - pr[3]) * decay
+        # the stock holders want: the target, raised by precaution while restricted (fading)
+        want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
+        hold = pr[10] * stock
+        gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
+        rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
+        left = max(gap, 0.0) - rel
+        spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
+        residual = left - spare if gap > 0.0 else gap
+        x, short_all, pes, ped, psig, ok = clear_fused(
+            s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x_prev, TOL, MAX_ITER
+        )
+        p_out = exp(x)
+        sold = hold - want * psig  # net sale of commercial stocks
+        unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
+        short = short_all - unmet_buy
+        stock = stock - sold - unmet_buy
+        destroyed = -d0 * math.expm1(ed * x)
+        la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
+        p_r, r_loss = p_out, 0.0
+        if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
+            xr, _, _, ok_r = clear_point(
+                ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
+            )
+            xr_prev, ok, p_r = xr, ok and ok_r, exp(xr)
+            r_loss = producer_point(p_r, ra, pr[4], pr[16])
+        failed += 0 if ok else 1
+        vals = (short, destroyed, la, lb, lc, ld, r_loss)
+        for k in range(7):
+            tot[k, i] += vals[k]
+        tot[7, i] = max(tot[7, i], p_out)
+        if keep:
+            bought = max(-sold, 0.0) - unmet_buy
+            got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
+            for k in range(8):
+                paths[k, i, t] = got[k]
+            for k in range(4):
+                paths[8 + k, i, t] = vals[2 + k]
+            paths[12, i, t] = stock
+        x_prev, age = x, age + 1.0
+    return failed
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -263,70 +410,15 @@ def _cells(
 ) -> int:
     """Monthly steps of every cell (rows of ``withheld``), compiled; adds to ``tot`` [8, N] (``_TOTALS``
     and the highest outside price) and, if ``keep``, fills ``paths`` [13, N, T] (``_PATH_ORDER``).
-    Returns the number of failed zone clearings."""
-    n, horizon = withheld.shape
+    Returns the number of failed zone clearings. Each cell is one call of :func:`_cell`, compiled on its
+    own (as optimised as a serial function; numba's parallel lowering of the same loop body was slower)."""
+    n = withheld.shape[0]
     failed = 0
     lcap, lfloor = np.log(rows[13]), np.log(rows[14])
-    has_gap, has_offer = gap_extra.shape == withheld.shape, offered.shape == withheld.shape  # else [1, 1]
     for i in prange(n):  # cells are independent: spread over the cores
-        pr = rows[:, i]
-        d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
-        target = pr[9] / 365.0 * 12.0 * d0
-        stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
-        for t in range(horizon):
-            w = withheld[i, t]
-            g = w + gap_extra[i, t] if has_gap else w
-            shocked = w > 0.0 or g != 0.0
-            started = started or shocked
-            if keep:
-                paths[4, i, t] = d0
-                paths[12, i, t] = stock
-            if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
-                if started:
-                    age += 1.0
-                continue  # at the baseline: price 1, nothing unmet, no loss
-            decay = math.exp(-age / pr[5])
-            ed = pr[1] + (pr[0] - pr[1]) * decay
-            es = pr[3] + (pr[2] - pr[3]) * decay
-            # the stock holders want: the target, raised by precaution while restricted (fading)
-            want = pr[10] * target * (1.0 + (pr[12] * decay if w > 0.0 else 0.0))
-            hold = pr[10] * stock
-            gap = g * q[i]  # tonnes/month at the baseline price; stockpile releases close the physical gap
-            rel = min(offered[i, t], max(gap, 0.0)) if has_offer else 0.0
-            left = max(gap, 0.0) - rel
-            spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
-            residual = left - spare if gap > 0.0 else gap
-            x, short_all, pes, ped, psig, ok = clear_fused(
-                s0, d0, es, ed, residual, lcap[i], lfloor[i], hold, want, pr[11], x_prev, TOL, MAX_ITER
-            )
-            p_out = math.exp(x)
-            sold = hold - want * psig  # net sale of commercial stocks
-            unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
-            short = short_all - unmet_buy
-            stock = stock - sold - unmet_buy
-            destroyed = -d0 * math.expm1(ed * x)
-            la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
-            p_r, r_loss = p_out, 0.0
-            if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for
-                xr, _, _, ok_r = clear_point(
-                    ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
-                )
-                xr_prev, ok, p_r = xr, ok and ok_r, math.exp(xr)
-                r_loss = producer_point(p_r, ra, pr[4], pr[16])
-            failed += 0 if ok else 1
-            vals = (short, destroyed, la, lb, lc, ld, r_loss)
-            for k in range(7):
-                tot[k, i] += vals[k]
-            tot[7, i] = max(tot[7, i], p_out)
-            if keep:
-                bought = max(-sold, 0.0) - unmet_buy
-                got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
-                for k in range(8):
-                    paths[k, i, t] = got[k]
-                for k in range(4):
-                    paths[8 + k, i, t] = vals[2 + k]
-                paths[12, i, t] = stock
-            x_prev, age = x, age + 1.0
+        failed += _cell(
+            i, rows, q, a, c, withheld, gap_extra, offered, keep, tot, paths, restrictor, lcap[i], lfloor[i]
+        )
     return failed
 
 
