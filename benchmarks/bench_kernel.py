@@ -20,8 +20,7 @@ the kernel's bit for bit, checked) and counts the months visited (restricted, an
 the Newton evaluations (3 exp each) and the bound evaluations (2 expm1 + 1 exp), plus 4 per month
 visited (elasticity decay, price, demand destroyed, loss integral). The kernel's results are those of
 these exact steps; the printed "work the kernel does" is their exp/log count (an expm1 counted as one),
-priced like the bound. (The kernel's exp is glibc's, inlined: :mod:`critmin.disruption.libm_exp`, about
-half the cost of the ``math.exp`` call the bound prices every exp/log at; the bound is left as it is.)
+priced like the bound.
 The count explains the gap to the bound (a solve to 1e-12 from last month's price takes several
 evaluations, not one); it does not replace the bound: the target stays ``kernel / compute bound <= 3``.
 

@@ -31,7 +31,6 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from critmin.disruption.libm_exp import exp
 from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
 
@@ -198,7 +197,7 @@ def _bound_excess(
 ) -> tuple[float, float, float, float]:
     """Excess supply at a bound ``x`` (the choke or floor price; as ``market.equilibrium._excess``) and
     ``(p^es, p^ed, p^-sig)`` there."""
-    ua, ub, er = math.expm1(es * x), math.expm1(ed * x), exp(-sig * x)
+    ua, ub, er = math.expm1(es * x), math.expm1(ed * x), math.exp(-sig * x)
     return s0 * ua - d0 * ub + hold - want * er - g, ua + 1.0, ub + 1.0, er
 
 
@@ -253,7 +252,7 @@ def _fused_step(
         fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
         if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
             return True, bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, lo, hi, checked
-    ea, eb, er = exp(es * xa), exp(ed * xa), exp(-sig * xa)
+    ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
     f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
     if abs(f) <= sc:
         return True, xa, 0.0, ea, eb, er, lo, hi, checked
@@ -306,7 +305,7 @@ def clear_fused(
         if done:
             return x, short, pes, ped, psig, True
         xa = x
-    return xa, 0.0, exp(es * xa), exp(ed * xa), exp(-sig * xa), False
+    return xa, 0.0, math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa), False
 
 
 @njit(cache=True, error_model="numpy")
@@ -347,9 +346,9 @@ def _cell(
             if started:
                 age += 1.0
             continue  # at the baseline: price 1, nothing unmet, no loss
-        decay = decay_next if age == age_next else exp(-age / pr[5])
+        decay = decay_next if age == age_next else math.exp(-age / pr[5])
         age_next = age + 1.0  # next month's decay, off the path of this month's clearing
-        decay_next = exp(-age_next / pr[5])
+        decay_next = math.exp(-age_next / pr[5])
         ed = pr[1] + (pr[0] - pr[1]) * decay
         es = pr[3] + (pr[2] - pr[3]) * decay
         # the stock holders want: the target, raised by precaution while restricted (fading)
@@ -363,7 +362,7 @@ def _cell(
         x, short_all, pes, ped, psig, ok = clear_fused(
             s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x_prev, TOL, MAX_ITER
         )
-        p_out = exp(x)
+        p_out = math.exp(x)
         sold = hold - want * psig  # net sale of commercial stocks
         unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
         short = short_all - unmet_buy
@@ -375,7 +374,7 @@ def _cell(
             xr, _, _, ok_r = clear_point(
                 ra, rc, pr[4], ed, -w * q[i], pr[13], pr[14], 0.0, 0.0, 1.0, xr_prev, TOL, MAX_ITER
             )
-            xr_prev, ok, p_r = xr, ok and ok_r, exp(xr)
+            xr_prev, ok, p_r = xr, ok and ok_r, math.exp(xr)
             r_loss = producer_point(p_r, ra, pr[4], pr[16])
         failed += 0 if ok else 1
         vals = (short, destroyed, la, lb, lc, ld, r_loss)
