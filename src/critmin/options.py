@@ -9,6 +9,7 @@ defaults and bounds from here. ``options()`` is read once per process (cached); 
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -94,6 +95,15 @@ class Options(BaseSettings):
     atlas_dir: Path | None = Field(
         None,
         description="read the built atlas tables from this folder (None: the bundled critmin/data/built)",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "critmin",
+        description="where derived copies live that are rebuilt when missing (the parsed atlas tables)",
+    )
+    atlas_cache: bool = Field(
+        True,
+        description="keep a binary copy of the parsed atlas tables in cache_dir, keyed by the tables' "
+        "content digest (false: parse the CSVs on every load)",
     )
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "critmin",

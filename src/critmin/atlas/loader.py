@@ -50,13 +50,28 @@ def read_table(text: str, table: str) -> pd.DataFrame:
     return df
 
 
+def parse_tables(raw: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TABLES` parsed from its CSV bytes."""
+    return {t: read_table(raw[t].decode("utf-8"), t) for t in TABLES}
+
+
 @cache
 def _built_tables(folder_name: str | None) -> dict[str, pd.DataFrame]:
+    """The parsed tables of a built folder; through the binary copy of :mod:`critmin.atlas.tablecache`
+    (keyed by the tables' content) when ``options().atlas_cache``."""
+    from critmin.atlas import tablecache
+    from critmin.options import options
+
     folder: Any = Path(folder_name) if folder_name else resources.files("critmin.data").joinpath("built")
-    out = {}
-    for t in TABLES:
-        out[t] = read_table(folder.joinpath(f"{t}.csv").read_text(encoding="utf-8"), t)
-    return out
+    raw = {t: folder.joinpath(f"{t}.csv").read_bytes() for t in TABLES}
+    if not options().atlas_cache:
+        return parse_tables(raw)
+    key, where = tablecache.digest(raw), options().cache_dir
+    tables = tablecache.load(where, key, TABLES)
+    if tables is None:
+        tables = parse_tables(raw)
+        tablecache.store(where, key, tables)
+    return tables
 
 
 class AtlasConsistencyError(ValueError):
