@@ -1,5 +1,5 @@
-"""The binary copy of the parsed atlas tables (``critmin.atlas.tablecache``): the same frames as a parse,
-never stale (a changed CSV is a new key), and a broken or unwritable cache only costs the parse."""
+"""The binary copies of parsed atlas inputs (``critmin.atlas.tablecache``): the same frames and groups as a
+parse, never stale (a changed CSV is a new key), and a broken or unwritable cache only costs the parse."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from critmin.atlas import tablecache
-from critmin.atlas.loader import TABLES, _built_tables, parse_tables
+from critmin.atlas.groups import GroupSpec, bundled_group_specs, parse_group_file
+from critmin.atlas.loader import PARSE_CODE, TABLES, _built_tables, parse_tables
 from critmin.options import options
 
 
@@ -45,8 +46,16 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     _built_tables.cache_clear()
 
 
-def _copies(where: Path) -> list[Path]:
-    return sorted(where.glob(f"{tablecache.PREFIX}*.pickle"))
+KIND = "atlas-tables"
+VERSIONS = {"pandas": pd.__version__}
+
+
+def _copies(where: Path, kind: str = KIND) -> list[Path]:
+    return sorted(where.glob(f"{kind}-*.pickle"))
+
+
+def _key(folder: Path) -> str:
+    return tablecache.digest(_raw(folder), PARSE_CODE, VERSIONS)
 
 
 def test_cached_tables_equal_a_parse(built: Path, cache_dir: Path) -> None:
@@ -74,13 +83,15 @@ def test_a_changed_table_is_a_new_key_never_the_stale_copy(built: Path, cache_di
     assert len(_copies(cache_dir)) == 2
 
 
-def test_the_key_covers_bytes_table_names_and_parse_contract(built: Path) -> None:
+def test_the_key_covers_bytes_table_names_code_and_versions(built: Path) -> None:
     raw = _raw(built)
-    key = tablecache.digest(raw)
-    assert tablecache.digest(dict(raw)) == key
-    assert tablecache.digest({**raw, "gdp": raw["gdp"] + b"\n"}) != key
+    key = tablecache.digest(raw, PARSE_CODE, VERSIONS)
+    assert tablecache.digest(dict(raw), PARSE_CODE, dict(VERSIONS)) == key
+    assert tablecache.digest({**raw, "gdp": raw["gdp"] + b"\n"}, PARSE_CODE, VERSIONS) != key
     swapped = {**raw, "us_nir": raw["wgi"], "wgi": raw["us_nir"]}
-    assert tablecache.digest(swapped) != key
+    assert tablecache.digest(swapped, PARSE_CODE, VERSIONS) != key
+    assert tablecache.digest(raw, PARSE_CODE[:1], VERSIONS) != key  # the schema's source is in the key
+    assert tablecache.digest(raw, PARSE_CODE, {"pandas": "0"}) != key
 
 
 def test_a_corrupt_copy_is_parsed_again_and_replaced(built: Path, cache_dir: Path) -> None:
@@ -90,19 +101,23 @@ def test_a_corrupt_copy_is_parsed_again_and_replaced(built: Path, cache_dir: Pat
     _built_tables.cache_clear()
     tables = _built_tables(str(built))
     assert len(tables["production"]) > 10_000
-    assert tablecache.load(cache_dir, tablecache.digest(_raw(built)), TABLES) is not None
+    assert copy.read_bytes() != b"not a pickle"  # replaced by a readable copy
+    assert set(tablecache.load(cache_dir, KIND, copy.name[len(KIND) + 1 : -len(".pickle")])) == set(TABLES)
 
 
 def test_a_copy_of_other_tables_is_not_served(built: Path, cache_dir: Path) -> None:
-    key = tablecache.digest(_raw(built))
-    assert tablecache.store(cache_dir, key, {"production": pd.DataFrame()})
-    assert tablecache.load(cache_dir, key, TABLES) is None
+    _built_tables(str(built))
+    (copy,) = _copies(cache_dir)
+    key = copy.name[len(KIND) + 1 : -len(".pickle")]
+    assert tablecache.store(cache_dir, KIND, key, {"production": pd.DataFrame()})
+    _built_tables.cache_clear()
     assert len(_built_tables(str(built))["production"]) > 10_000
+    assert len(tablecache.load(cache_dir, KIND, key)["production"]) > 10_000  # replaced
 
 
 def test_an_unwritable_cache_dir_only_costs_the_parse(built: Path, cache_dir: Path) -> None:
     cache_dir.write_text("a file where the folder should be", encoding="utf-8")
-    assert not tablecache.store(cache_dir, "k", {})
+    assert not tablecache.store(cache_dir, KIND, "k", {})
     assert len(_built_tables(str(built))["production"]) > 10_000
 
 
@@ -115,5 +130,22 @@ def test_the_cache_can_be_turned_off(built: Path, cache_dir: Path, monkeypatch: 
 
 def test_only_the_most_recent_copies_are_kept(cache_dir: Path) -> None:
     for i in range(tablecache.KEEP + 2):
-        assert tablecache.store(cache_dir, f"k{i}", {})
+        assert tablecache.store(cache_dir, KIND, f"k{i}", {})
+    assert tablecache.store(cache_dir, "other-kind", "k", {})
     assert len(_copies(cache_dir)) == tablecache.KEEP
+    assert len(_copies(cache_dir, "other-kind")) == 1  # each kind is pruned on its own
+
+
+def test_cached_bundled_groups_equal_a_parse(cache_dir: Path) -> None:
+    bundled_group_specs.cache_clear()
+    try:
+        first = bundled_group_specs()
+        assert len(_copies(cache_dir, "bundled-groups")) == 1
+        bundled_group_specs.cache_clear()
+        second = bundled_group_specs()
+    finally:
+        bundled_group_specs.cache_clear()
+    text = resources.files("critmin.data").joinpath("groups.yaml").read_text(encoding="utf-8")
+    parsed = parse_group_file(text, "groups.yaml")
+    assert first == parsed and second == parsed and second is not first
+    assert all(isinstance(v, GroupSpec) for v in second.values()) and "eu27" in second
