@@ -4,6 +4,7 @@ the analytics; no other command, no optimiser, database, web or YAML/ISO library
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -104,3 +105,26 @@ def test_the_command_map_names_every_command_and_its_modules() -> None:
     assert {m for ms in COMMANDS.values() for m in ms} == set(command_modules())
     for name, modules in registered.items():
         assert modules <= {f"critmin.cli.{m}" for m in COMMANDS[name]}, name
+
+
+#: the console script's call (``app()`` with no arguments reads ``sys.argv``): the quick-exit path
+SCRIPT = "import sys; sys.argv = ['critmin', *sys.argv[1:]]; from critmin.cli import app; app()"
+
+
+def test_the_console_scripts_quick_exit_keeps_output_and_exit_codes() -> None:
+    """``critmin exposure`` ends with ``os._exit`` after flushing: the whole answer reaches a pipe and the
+    exit codes are the command's (0; 2 for an unknown material, with its message)."""
+    ok = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "exposure", "--format", "json"], capture_output=True, timeout=120
+    )
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    rows = json.loads(ok.stdout)
+    assert len(rows) > 80 and {r["material"] for r in rows} >= {"gallium", "cobalt", "lithium"}
+    bad = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "exposure", "-m", "nosuch"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: unknown material 'nosuch'")
