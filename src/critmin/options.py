@@ -9,14 +9,18 @@ defaults and bounds from here. ``options()`` is read once per process (cached); 
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ENV_PREFIX = "CRITMIN_"
+ENV_NESTED_DELIMITER = "__"
 
 
 class Bound(BaseModel):
@@ -81,10 +85,10 @@ class FloorOptions(_Section):
     page_paths: Bound = Bound(default=2_000, min=100, max=20_000)
 
 
-class Options(BaseSettings):
-    """critmin's options; see the module docstring for the environment overrides."""
+class Options(BaseModel):
+    """critmin's options (``Options()``: the defaults; :func:`options`: with the environment's overrides)."""
 
-    model_config = SettingsConfigDict(env_prefix="CRITMIN_", env_nested_delimiter="__", extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     alliance_group: str = Field(
         "ministerial-2026",
@@ -103,6 +107,15 @@ class Options(BaseSettings):
         None,
         description="read the built atlas tables from this folder (None: the bundled critmin/data/built)",
     )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "critmin",
+        description="where derived copies live that are rebuilt when missing (the parsed atlas tables)",
+    )
+    atlas_cache: bool = Field(
+        True,
+        description="keep a binary copy of the parsed atlas tables in cache_dir, keyed by the tables' "
+        "content digest (false: parse the CSVs on every load)",
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path.home() / ".local" / "share" / "critmin",
         description="where the embedded SQLite database and job artefacts live",
@@ -118,7 +131,49 @@ class Options(BaseSettings):
 STRICT_ATLAS: ContextVar[bool] = ContextVar("critmin_strict_atlas", default=False)
 
 
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The overrides in ``environ``: ``CRITMIN_NAME`` (any case) for a top-level option, ``__`` between
+    the levels of a section (``CRITMIN_RISK__SCENARIOS__DEFAULT``); a value for a section or a bound is a
+    JSON object (``CRITMIN_RISK='{"var_level": 0.9}'``), under the more nested variables. Unknown names
+    are ignored (other ``CRITMIN_`` variables belong to the tests or the service)."""
+    out: dict[str, Any] = {}
+    for name in sorted(environ, key=lambda n: (n.count(ENV_NESTED_DELIMITER), n)):  # wholes first
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(ENV_NESTED_DELIMITER)
+        kind = _kind(path)
+        if kind is None:
+            continue
+        value: Any = environ[name]
+        if kind == "model":
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{name}: expected a JSON object ({exc})") from exc
+        node = out
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[path[-1]] = value
+    return out
+
+
+def _kind(path: list[str]) -> str | None:
+    """``model`` (a section or a bound), ``value`` (a leaf) or None (no such option) for an option path."""
+    model: type[BaseModel] = Options
+    for i, key in enumerate(path):
+        field = model.model_fields.get(key)
+        if field is None:
+            return None
+        default = field.default
+        if not isinstance(default, BaseModel):
+            return "value" if i == len(path) - 1 else None
+        model = type(default)
+    return "model"
+
+
 @cache
 def options() -> Options:
     """The options of this process (environment read once)."""
-    return Options()
+    return Options.model_validate(from_environment(os.environ))

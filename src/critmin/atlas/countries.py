@@ -17,8 +17,6 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-import pycountry
-
 Kind = Literal["country", "combined", "other", "world", "former", "aggregate"]
 
 OTHER = "OTH"
@@ -64,6 +62,8 @@ def alias_table() -> dict[tuple[str, str], _Alias]:
 
 
 def _iso_exact(name: str) -> str | None:
+    import pycountry  # here: the ISO database loads only when a name is looked up
+
     name = name.strip()
     if len(name) == 3 and name.isupper():
         c = pycountry.countries.get(alpha_3=name)
@@ -125,6 +125,8 @@ def to_iso3(name: str, source: str = "any") -> str:
 
 def country_name(iso3: str) -> str:
     """Display name for an ISO3 code (falls back to the code itself for non-ISO codes)."""
+    import pycountry
+
     c = pycountry.countries.get(alpha_3=iso3)
     if c is None:
         return {"XKX": "Kosovo", OTHER: "Other countries", WORLD: "World"}.get(iso3, iso3)

@@ -20,8 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pycountry
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 GROUPS_ENV = "CRITMIN_GROUPS_FILE"
@@ -50,11 +48,15 @@ class GroupFile(BaseModel):
 
 
 def _is_iso3(code: str) -> bool:
+    import pycountry  # here: only a group file being parsed needs the ISO database
+
     return code in _NON_ISO_CODES or pycountry.countries.get(alpha_3=code) is not None
 
 
 def parse_group_file(text: str, name: str) -> dict[str, GroupSpec]:
     """Validate the YAML text of a group file; ``name`` is used in error messages."""
+    import yaml
+
     try:
         raw: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -103,9 +105,23 @@ def resolve_groups(specs: dict[str, GroupSpec], name: str) -> dict[str, frozense
 
 @cache
 def bundled_group_specs() -> dict[str, GroupSpec]:
-    """The validated bundled groups (``critmin/data/groups.yaml``)."""
-    text = resources.files("critmin.data").joinpath("groups.yaml").read_text(encoding="utf-8")
-    return parse_group_file(text, "critmin/data/groups.yaml")
+    """The validated bundled groups (``critmin/data/groups.yaml``), through a binary copy keyed by the
+    file, this module and the YAML and ISO libraries (:mod:`critmin.atlas.tablecache`)."""
+    from critmin.atlas import tablecache
+
+    raw = resources.files("critmin.data").joinpath("groups.yaml").read_bytes()
+    versions = tablecache.installed("pyyaml", "pycountry", "pydantic")
+    key = tablecache.digest({"groups.yaml": raw}, ["atlas/groups.py"], versions)
+
+    def valid(hit: Any) -> bool:
+        return isinstance(hit, dict) and all(isinstance(v, GroupSpec) for v in hit.values())
+
+    return tablecache.cached(
+        "bundled-groups",
+        key,
+        lambda: parse_group_file(raw.decode("utf-8"), "critmin/data/groups.yaml"),
+        valid,
+    )
 
 
 def load_groups(groups_file: str | Path | None = None) -> dict[str, frozenset[str]]:

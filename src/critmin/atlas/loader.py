@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -10,6 +11,7 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from critmin.atlas.chain import SupplyChain
@@ -50,13 +52,35 @@ def read_table(text: str, table: str) -> pd.DataFrame:
     return df
 
 
+def parse_tables(raw: dict[str, bytes]) -> dict[str, pd.DataFrame]:
+    """Every table of :data:`TABLES` parsed from its CSV bytes."""
+    return {t: read_table(raw[t].decode("utf-8"), t) for t in TABLES}
+
+
+#: what a parse of the built tables depends on besides their bytes (see :mod:`critmin.atlas.tablecache`)
+PARSE_CODE = ("atlas/loader.py", "atlas/schema.py")
+
+
 @cache
 def _built_tables(folder_name: str | None) -> dict[str, pd.DataFrame]:
+    """The parsed tables of a built folder, through a binary copy keyed by their content
+    (:mod:`critmin.atlas.tablecache`)."""
+    from critmin.atlas import tablecache
+
     folder: Any = Path(folder_name) if folder_name else resources.files("critmin.data").joinpath("built")
-    out = {}
-    for t in TABLES:
-        out[t] = read_table(folder.joinpath(f"{t}.csv").read_text(encoding="utf-8"), t)
-    return out
+    raw = {t: folder.joinpath(f"{t}.csv").read_bytes() for t in TABLES}
+    pa = sys.modules.get("pyarrow")  # pandas's string storage when installed (imported with pandas)
+    versions = {"pandas": pd.__version__, "numpy": np.__version__, "pyarrow": getattr(pa, "__version__", "-")}
+    key = tablecache.digest(raw, PARSE_CODE, versions)
+
+    def valid(hit: Any) -> bool:
+        return (
+            isinstance(hit, dict)
+            and tuple(hit) == TABLES
+            and all(isinstance(v, pd.DataFrame) for v in hit.values())
+        )
+
+    return tablecache.cached("atlas-tables", key, lambda: parse_tables(raw), valid)
 
 
 class AtlasConsistencyError(ValueError):

@@ -82,6 +82,7 @@ def _render_table(table: Any, title: str, caption: str) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     view = Table(
         title=title,
@@ -94,7 +95,7 @@ def _render_table(table: Any, title: str, caption: str) -> None:
     for h in heads:
         view.add_column(h, justify="left" if h in ("material", "stage", "top1") else "right", no_wrap=True)
     for r in table.itertuples(index=False):
-        view.add_row(
+        cells = (
             str(r.material),
             str(r.stage),
             str(r.year),
@@ -106,6 +107,7 @@ def _render_table(table: Any, title: str, caption: str) -> None:
             f"{r.alliance_share:.2f}",
             f"{r.supply_risk:.2f}",
         )
+        view.add_row(*(Text(c) for c in cells))  # plain text: no markup or emoji parsing per cell
     console = Console(width=None if sys.stdout.isatty() else 100)  # pipes and files get the full table
     console.print(view)
     console.print(caption, style="dim")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from critmin.parameters import ParameterSet
 
 PARAM_HELP = (
@@ -26,19 +28,21 @@ def param_option() -> list[str] | None:
     return typer.Option(None, "--param", "-p", "--set", help=PARAM_HELP)
 
 
-def parse_params(items: list[str] | None) -> dict[tuple[str, str], float]:
-    """Validated ``{(name, material): value}``; an invalid item exits with code 2 and says why."""
+def parse_params(items: list[str] | None, table: pd.DataFrame | None = None) -> dict[tuple[str, str], float]:
+    """Validated ``{(name, material): value}`` (against ``table``, default: the bundled parameter table);
+    an invalid item exits with code 2 and says why."""
     from critmin.parameters import OverrideError, parse_overrides
 
     try:
-        return parse_overrides(items or [])
+        return parse_overrides(items or [], table)
     except OverrideError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
 
 def param_set(items: list[str] | None) -> ParameterSet:
-    """The bundled parameters with the validated overrides of ``--param``."""
+    """The bundled parameters with the validated overrides of ``--param`` (the table is read once)."""
     from critmin.parameters import ParameterSet
 
-    return ParameterSet().with_overrides(parse_params(items))
+    base = ParameterSet()
+    return base.with_overrides(parse_params(items, base.table))
