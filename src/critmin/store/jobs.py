@@ -8,6 +8,7 @@ reason. A worker's writes are fenced by its attempt number, so a requeued job's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import secrets
@@ -16,12 +17,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
 from critmin.store.members import Principal
-from critmin.store.models import Job, utc_now
+from critmin.store.models import LIVE_JOB_SQL, Job, utc_now
 
 FINAL = ("succeeded", "failed", "cancelled")
 
@@ -46,6 +48,28 @@ def result_json(result: Any) -> str:
     return json.dumps(_plain(result), allow_nan=False, default=str)
 
 
+def params_text(params: dict[str, Any]) -> str:
+    """The stored text of a job's parameters (sorted keys: equal parameters, equal text)."""
+    return json.dumps(params, sort_keys=True)
+
+
+def once_key(kind: str, owner_id: int, params: dict[str, Any]) -> str:
+    """The key of a job that runs once per owner, kind and parameters (``jobs.once_key``)."""
+    digest = hashlib.sha256(params_text(params).encode("utf-8")).hexdigest()[:40]
+    return f"{kind}:{owner_id}:{digest}"
+
+
+def _audit_create(session: Session, who: Principal, job: Job, params: dict[str, Any]) -> None:
+    audit.append(
+        session,
+        who.label,
+        "job.create",
+        f"job:{job.id}",
+        {"kind": job.kind, "params": params},
+        rows=[f"job:{job.id}"],
+    )
+
+
 def create_job(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> Job:
     """A queued job owned by ``who``."""
     if who.member_id is None:
@@ -57,19 +81,74 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
         status="queued",
         progress=0.0,
         message="",
-        params=json.dumps(params, sort_keys=True),
+        params=params_text(params),
     )
     session.add(job)
     session.flush()
-    audit.append(
-        session,
-        who.label,
-        "job.create",
-        f"job:{job.id}",
-        {"kind": kind, "params": params},
-        rows=[f"job:{job.id}"],
-    )
+    _audit_create(session, who, job, params)
     return job
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    """What a lookup by key reads of a live job: its id, status and stored result (the text as stored)."""
+
+    id: str
+    status: str
+    result: str | None
+
+
+def live_jobs(session: Session, keys: Collection[str]) -> dict[str, LiveJob]:
+    """The live (queued, running or succeeded) job of each of ``keys`` that has one: one index entry each
+    (the query repeats the partial index's predicate word for word, so SQLite uses the index too), and
+    only the columns a lookup needs."""
+    if not keys:
+        return {}
+    stmt = select(Job.once_key, Job.id, Job.status, Job.result).where(
+        Job.once_key.in_(list(keys)), text(LIVE_JOB_SQL)
+    )
+    return {str(r.once_key): LiveJob(r.id, r.status, r.result) for r in session.execute(stmt)}
+
+
+def _insert_once(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on the live-key index, in the session's dialect."""
+    where = text(LIVE_JOB_SQL)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(Job).on_conflict_do_nothing(index_elements=[Job.once_key], index_where=where)
+    return sqlite.insert(Job).on_conflict_do_nothing(index_elements=[Job.once_key], index_where=where)
+
+
+def create_job_once(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> tuple[Job, bool]:
+    """The live job of ``who``'s ``kind`` and ``params``, or a new queued one; and whether it is new.
+
+    One job per key even when two processes ask at the same moment: the insert does nothing when a live
+    job of the key exists or is being inserted by another transaction (PostgreSQL waits for that one to
+    commit, then the key's job is read; SQLite's write transactions are serialized anyway)."""
+    if who.member_id is None:
+        raise PermissionError("jobs need an authenticated account")
+    key = once_key(kind, who.member_id, params)
+    for _ in range(3):  # a found job can end (failed, cancelled) between the insert and the read
+        found = live_jobs(session, [key]).get(key)
+        job = session.get(Job, found.id) if found is not None else None
+        if job is not None:
+            return job, False
+        values = {
+            "id": secrets.token_hex(8),
+            "kind": kind,
+            "owner_id": who.member_id,
+            "status": "queued",
+            "progress": 0.0,
+            "message": "",
+            "params": params_text(params),
+            "once_key": key,
+        }
+        new_id = session.execute(_insert_once(session).values(**values).returning(Job.id)).scalar()
+        if new_id is not None:
+            job = session.get(Job, new_id)
+            assert job is not None
+            _audit_create(session, who, job, params)
+            return job, True
+    raise RuntimeError(f"job {key} neither found nor inserted")
 
 
 def _storable(text: str) -> str:
