@@ -221,6 +221,7 @@ def test_misses_at_once_are_answered_in_batches(service: Service, monkeypatch: p
 
     monkeypatch.setattr(exposure_queue, "lookup", slow_lookup)
     monkeypatch.setattr(exposure_queue, "queue_many", counted)
+    monkeypatch.setattr(exposure_queue.ExposureQueue, "_siblings", lambda self, batch: [])  # next test
     woken: list[int] = []
     queue = exposure_queue.ExposureQueue(service.store, lambda: woken.append(1))
     keys = [ExposureJobParams(year=2000 + i, group="g7", edition="e") for i in range(21)]
@@ -252,3 +253,26 @@ def test_a_members_own_exposure_job_is_not_served_to_the_public(service: Service
     assert mine.status_code == 202, mine.text
     public = service.client.get(f"{API}/exposure", params={"year": 2012, "group": "g7"})
     assert public.status_code == 202 and public.json()["job"] != mine.json()["id"]
+
+
+def test_the_first_lookup_of_a_year_and_group_holds_their_stored_documents(service: Service) -> None:
+    """A miss of one key reads the stored documents of its year and group with it (one read): the
+    sibling that was computed before is then served from memory; a sibling never computed is not held."""
+    from critmin.api.exposure_jobs import ExposureJobParams, queue_many
+    from critmin.api.exposure_queue import ExposureQueue
+
+    edition = edition_digest(analytics._edition(analytics._atlas()))
+    sibling = ExposureJobParams(year=2013, group="g7", material="cobalt", stage="refine", edition=edition)
+    (job,) = queue_many(service.store, [sibling]).values()
+    with service.store.write() as s:
+        s.execute(
+            text("UPDATE jobs SET status = 'succeeded', result = '{\"b\": 2}' WHERE id = :i"), {"i": job.job}
+        )
+    analytics.CACHE.clear()
+    queue = ExposureQueue(service.store, lambda: None)
+    table = queue.submit(ExposureJobParams(year=2013, group="g7", edition=edition)).result(30)
+    assert table.status == "queued" and table.stored is None
+    assert analytics.CACHE.detail(2013, "g7", "cobalt", "refine") == '{"b": 2}'
+    assert analytics.CACHE.detail(2013, "g7", "gallium", "refine") is None
+    r = service.client.get(f"{API}/exposure/cobalt/refine", params={"year": 2013, "group": "g7"})
+    assert r.status_code == 200 and r.json() == {"b": 2}

@@ -66,7 +66,7 @@ def create_app(
         app.state.exposure_worker = Worker(store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds)
         app.state.exposure_worker.start()
         app.state.exposure_queue = ExposureQueue(store, app.state.exposure_worker.notify)
-        analytics.warm()  # the atlas and its pairs in memory before the first request, not inside one
+        analytics.warm(app.state.exposure_queue)  # the atlas, its pairs and the miss path before serving
         if precompute:
             start_queue_precompute(store, app.state.exposure_worker.notify)
         try:

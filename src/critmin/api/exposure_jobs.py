@@ -32,7 +32,7 @@ from critmin.api.exposure_cache import CACHE, _atlas, _edition, exposure_pairs
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.store import Store
-from critmin.store.jobs import create_job_once, live_jobs, once_key, params_text
+from critmin.store.jobs import create_job_once, create_jobs_once, live_jobs, once_key, params_text
 from critmin.store.members import Principal, create_member, principal_of
 from critmin.store.models import Job, Member
 
@@ -94,9 +94,10 @@ def exposure_job_kind() -> JobKind:
 _OWNERS: weakref.WeakKeyDictionary[Store, Principal] = weakref.WeakKeyDictionary()
 
 
-def _service_principal(store: Store) -> Principal:
-    """The account owning the public's exposure jobs, created on first use (two processes racing to
-    create it: the loser reads the winner's); read once per store and process."""
+def _service_principal(store: Store, create: bool = True) -> Principal | None:
+    """The account owning the public's exposure jobs, created on first use unless ``create`` is false
+    (two processes racing to create it: the loser reads the winner's); read once per store and process.
+    ``None`` when it does not exist and ``create`` is false (no exposure job exists either)."""
     if store in _OWNERS:
         return _OWNERS[store]
     for _ in range(2):
@@ -104,6 +105,8 @@ def _service_principal(store: Store) -> Principal:
             found = s.execute(select(Member).where(Member.name == SERVICE_ACCOUNT)).scalar_one_or_none()
             if found is not None:
                 return _OWNERS.setdefault(store, principal_of(found))
+        if not create:
+            return None
         try:
             with store.write() as s:
                 made = principal_of(create_member(s, SYSTEM, SERVICE_ACCOUNT, "participant", None))
@@ -111,6 +114,12 @@ def _service_principal(store: Store) -> Principal:
         except IntegrityError:
             continue
     raise RuntimeError(f"account {SERVICE_ACCOUNT!r} could not be created or read")
+
+
+def _owner(store: Store) -> Principal:
+    owner = _service_principal(store)
+    assert owner is not None
+    return owner
 
 
 def job_state(job: Job) -> dict[str, Any]:
@@ -151,9 +160,11 @@ def params_key(params: ExposureJobParams) -> str:
 
 
 def lookup(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found]:
-    """The live jobs of these keys that exist (by :func:`params_key`): one read for all of them."""
-    owner = _service_principal(store)
-    assert owner.member_id is not None
+    """The live jobs of these keys that exist (by :func:`params_key`): one read for all of them (none
+    before the service account exists: a lookup writes nothing)."""
+    owner = _service_principal(store, create=False)
+    if owner is None or owner.member_id is None:
+        return {}
     by_key = {once_key(EXPOSURE_KIND, owner.member_id, p.model_dump(mode="json")): p for p in params}
     with store.read() as s:
         rows = live_jobs(s, by_key)
@@ -165,21 +176,24 @@ def lookup(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found
 
 
 def queue_many(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found]:
-    """The live job of each key, queued when there is none: one write transaction (one commit) for all."""
-    owner = _service_principal(store)
+    """The live job of each key, queued when there is none: one write transaction for all, whose commit
+    does not wait for the disk (``Store.write(durable=False)``)."""
+    owner = _owner(store)
+    wanted = list(params)
+    with store.write(durable=False) as s:  # a job lost to a power cut is queued again on the next miss
+        jobs = create_jobs_once(s, owner, EXPOSURE_KIND, [p.model_dump(mode="json") for p in wanted])
     done = {}
-    with store.write() as s:
-        for p in params:
-            job, created = create_job_once(s, owner, EXPOSURE_KIND, p.model_dump(mode="json"))
-            stored = job.result if job.status == "succeeded" else None
-            done[params_key(p)] = Found(job.id, job.status, stored, created)
+    for p, (job, created) in zip(wanted, jobs, strict=True):
+        done[params_key(p)] = Found(
+            job.id, job.status, job.result if job.status == "succeeded" else None, created
+        )
     return done
 
 
 def find_or_queue(store: Store, params: ExposureJobParams) -> tuple[dict[str, Any], bool]:
     """The live job of these parameters (queued, running or succeeded), or a new queued one; and whether
     it was created here (the caller wakes the embedded worker)."""
-    owner = _service_principal(store)
+    owner = _owner(store)
     with store.write() as s:
         job, created = create_job_once(s, owner, EXPOSURE_KIND, params.model_dump(mode="json"))
         return job_state(job), created

@@ -13,7 +13,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,36 +119,73 @@ def _insert_once(session: Session) -> Any:
 
 
 def create_job_once(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> tuple[Job, bool]:
-    """The live job of ``who``'s ``kind`` and ``params``, or a new queued one; and whether it is new.
+    """The live job of ``who``'s ``kind`` and ``params``, or a new queued one; and whether it is new
+    (:func:`create_jobs_once` of one)."""
+    ((found, created),) = create_jobs_once(session, who, kind, [params])
+    job = session.get(Job, found.id)
+    assert job is not None
+    return job, created
 
-    One job per key even when two processes ask at the same moment: the insert does nothing when a live
-    job of the key exists or is being inserted by another transaction (PostgreSQL waits for that one to
+
+def create_jobs_once(
+    session: Session, who: Principal, kind: str, params: Sequence[dict[str, Any]]
+) -> list[tuple[LiveJob, bool]]:
+    """For each of ``params`` (in order): the live job of ``who``'s ``kind`` and those parameters, or a new
+    queued one; and whether it is new. One read of the keys, one insert of the missing ones and one audit
+    append for them all (an entry per job).
+
+    One job per key even when two processes ask at the same moment: the insert does nothing for a key
+    whose live job exists or is being inserted by another transaction (PostgreSQL waits for that one to
     commit, then the key's job is read; SQLite's write transactions are serialized anyway)."""
     if who.member_id is None:
         raise PermissionError("jobs need an authenticated account")
-    key = once_key(kind, who.member_id, params)
+    owner = who.member_id
+    by_key = {once_key(kind, owner, p): p for p in params}
+    made: dict[str, LiveJob] = {}
     for _ in range(3):  # a found job can end (failed, cancelled) between the insert and the read
-        found = live_jobs(session, [key]).get(key)
-        job = session.get(Job, found.id) if found is not None else None
-        if job is not None:
-            return job, False
-        values = {
-            "id": secrets.token_hex(8),
-            "kind": kind,
-            "owner_id": who.member_id,
-            "status": "queued",
-            "progress": 0.0,
-            "message": "",
-            "params": params_text(params),
-            "once_key": key,
-        }
-        new_id = session.execute(_insert_once(session).values(**values).returning(Job.id)).scalar()
-        if new_id is not None:
-            job = session.get(Job, new_id)
-            assert job is not None
-            _audit_create(session, who, job, params)
-            return job, True
-    raise RuntimeError(f"job {key} neither found nor inserted")
+        found = live_jobs(session, [k for k in by_key if k not in made])
+        missing = [k for k in by_key if k not in made and k not in found]
+        if not missing:
+            break
+        rows = [
+            {
+                "id": secrets.token_hex(8),
+                "kind": kind,
+                "owner_id": owner,
+                "status": "queued",
+                "progress": 0.0,
+                "message": "",
+                "params": params_text(by_key[k]),
+                "once_key": k,
+                "created_at": utc_now(),
+                "updated_at": utc_now(),
+                "attempts": 0,
+                "max_attempts": 3,
+            }
+            for k in missing
+        ]
+        inserted = list(session.scalars(_insert_once(session).returning(Job), rows))  # kept: the audit
+        new = {str(j.once_key): LiveJob(j.id, j.status, None) for j in inserted}  # reads them from memory
+        audit.append_many(
+            session,
+            [
+                audit.Pending(
+                    who.label,
+                    "job.create",
+                    f"job:{j.id}",
+                    {"kind": kind, "params": by_key[k]},
+                    (f"job:{j.id}",),
+                )
+                for k, j in new.items()
+            ],
+        )
+        made.update(new)
+    else:
+        found = live_jobs(session, [k for k in by_key if k not in made])
+    if any(k not in made and k not in found for k in by_key):
+        raise RuntimeError(f"{kind} jobs neither found nor inserted")
+    done = {k: (made[k], True) if k in made else (found[k], False) for k in by_key}
+    return [done[once_key(kind, owner, p)] for p in params]
 
 
 def _storable(text: str) -> str:

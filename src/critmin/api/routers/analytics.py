@@ -31,6 +31,7 @@ from critmin.api.exposure_cache import (  # noqa: F401  (CACHE, exposure_pairs a
     start_precompute,
 )
 from critmin.api.exposure_jobs import ExposureJobIn
+from critmin.api.exposure_queue import ExposureQueue
 from critmin.options import options
 from critmin.serialize import dumps
 
@@ -93,9 +94,14 @@ def _check(group: str, material: str | None = None, stage: str | None = None) ->
         )
 
 
-def warm() -> None:
-    """Load the atlas and its material-stage pairs (``critmin serve`` does it before serving)."""
+def warm(queue: ExposureQueue | None = None) -> None:
+    """Load the atlas and its material-stage pairs, and look the default exposure table up in ``queue``
+    (``critmin serve`` does it before serving: the first requests do not pay for it)."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest
+
     _pairs(_edition(_atlas()))
+    if queue is not None:
+        queue.warm(ExposureJobParams(edition=edition_digest(_edition(_atlas()))))
 
 
 @functools.lru_cache(maxsize=4)
