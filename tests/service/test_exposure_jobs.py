@@ -18,9 +18,10 @@ from critmin.api.exposure_jobs import EXPOSURE_KIND, SERVICE_ACCOUNT, edition_di
 from critmin.api.routers import analytics
 from critmin.runs.exposure import ExposureRequest, run
 from critmin.serialize import dumps
+from critmin.store import audit
 from critmin.store.jobs import create_job
 from critmin.store.members import principal_of
-from critmin.store.models import Job, Member
+from critmin.store.models import AuditEntry, Job, Member
 from service.exposure_follow import follow
 from service.support import Service
 
@@ -235,6 +236,10 @@ def test_misses_at_once_are_answered_in_batches(service: Service, monkeypatch: p
     assert [f.job for f in found[1:21]] == [f.job for f in found[21:]]
     assert len({f.job for f in found}) == 21 == len(_jobs(service))
     assert all(f.status == "queued" and f.stored is None for f in found)
+    with service.store.read() as s:  # an audit entry per job, chained one after the other
+        assert audit.verify(s).ok
+        created = s.execute(select(AuditEntry.target).where(AuditEntry.action == "job.create")).scalars()
+        assert sorted(created) == sorted(f"job:{f.job}" for f in found[:21])
     with service.store.write() as s:
         s.execute(
             text("UPDATE jobs SET status = 'succeeded', result = '{\"a\": 1}' WHERE id = :i"),
