@@ -10,17 +10,21 @@ stored in the jobs table); the benchmark waits until every one answers 200. Rows
 * ``cached``: the document is held in the answering process's memory (after a warm-up): ``table`` =
   ``GET /api/v1/exposure?year=2024``, ``detail`` = ``GET /api/v1/exposure/{material}/{stage}`` cycling
   over every pair;
-* ``uncached``: the server is restarted before each row, so no process holds anything in memory; each
-  detail is requested once, so every request is the first for its key in its process: it is answered from
-  the exposure job's stored result (a database read), not computed (that is what "uncached" means here:
-  after a restart, or with the memory cache cleared);
+* ``uncached``: the server is restarted before each row with ``CRITMIN_EXPOSURE_PRECOMPUTE=0`` (a restart
+  with it on puts every stored document of the default key in memory at once), so no process holds
+  anything; each detail is requested once, so every request is the first for its key in its process: it
+  is answered from the exposure job's stored result (a database read), not computed;
 * ``miss 202``: a year nobody computed (2019, 2018, 2017 for 1, 10, 50 clients): the GET queues a job and
-  answers 202 (p50/p95 of that answer); ``computed`` then times, at one client, the wait until a document
-  is available (the job's computation, 2-3 s of CPU per detail).
+  answers 202 (p50/p95 of that answer; the jobs an earlier row queued compute meanwhile); ``computed``
+  then times, at one client, the wait until a document is available (the job's computation).
 
+Each row starts once the server's processes are idle (every API process has started: ``/healthz`` answers
+as soon as the first does) and prints the server's CPU time per request (user + sys of every server
+process, from ``/proc``: a figure the machine's other load does not inflate much, unlike wall times).
 It also prints the direct library call as a reference, checks that the JSON has no indentation, and prints
-the load average. Exits 1 when a p95 of a cached or uncached row is >= 100 ms or any request fails.
-Timings are pessimistic on a shared machine (the load generator and the server share the CPU).
+the load average. Exits 1 when a p95 of a cached or uncached row is >= 40 ms (issue 19: < 100 ms; 40 ms
+keeps the margin), a miss's 202 p95 at 50 clients is >= 100 ms, or any request fails. Timings are
+pessimistic on a shared machine (the load generator and the server share the CPU).
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from pathlib import Path
 
 import httpx
 
-TARGET_P95_S = 0.100
+TARGET_P95_S = 0.040  # cached and uncached (issue 19: < 100 ms; this keeps a margin)
+MISS_TARGET_P95_S = 0.100  # a miss's 202 at 50 clients
 TABLE_PATH = "/api/v1/exposure?year=2024"
 CLIENTS = (1, 10, 50)
 
@@ -49,14 +54,57 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(port: int, workdir: Path, workers: int) -> subprocess.Popen[bytes]:
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the API processes of ``critmin serve --workers N``), from ``/proc``."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(parents.get(p, []))
+    return found
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + sys) the server's processes have used so far (0 where ``/proc`` is absent)."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK") if Path("/proc").is_dir() else 0.0
+
+
+def _settle(pid: int, timeout: float = 60.0) -> None:
+    """Wait until the server's processes use under 10% of a CPU over half a second."""
+    deadline = time.monotonic() + timeout
+    used = _cpu(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _cpu(pid)
+        if now - used < 0.05:
+            return
+        used = now
+
+
+def _start_server(port: int, workdir: Path, workers: int, precompute: bool = True) -> subprocess.Popen[bytes]:
     critmin = str(Path(sys.executable).parent / "critmin")
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     args = ["serve", "--no-seed", "--port", str(port), "--database-url", url, "--workers", str(workers)]
+    env = {**os.environ, "CRITMIN_EXPOSURE_PRECOMPUTE": "1" if precompute else "0"}
     proc = subprocess.Popen(
         [critmin, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -167,13 +215,30 @@ def _computed(base: str, paths: list[str]) -> list[float]:
     return waits
 
 
-def _row(name: str, clients: int, lat: list[float], failures: int, wall: float) -> tuple[str, float]:
+def _row(
+    name: str, clients: int, lat: list[float], failures: int, wall: float, cpu: float
+) -> tuple[str, float]:
     p50, p95 = _percentile(lat, 0.50), _percentile(lat, 0.95)
     line = (
         f"{name:<14} {clients:>7} {len(lat):>8} {len(lat) / wall:>7.0f} {p50 * 1e3:>8.1f} {p95 * 1e3:>8.1f} "
-        f"{max(lat) * 1e3:>8.1f} {failures:>6}"
+        f"{max(lat) * 1e3:>8.1f} {failures:>6} {cpu / len(lat) * 1e3:>8.2f}"
     )
     return line, p95
+
+
+def _timed(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    paths: list[str],
+    clients: int,
+    n: int,
+    seconds: float,
+    **kw: int,
+) -> tuple[list[float], int, float, float]:
+    """One row's load, and the server's CPU seconds during it."""
+    before = _cpu(proc.pid)
+    lat, fails, wall = asyncio.run(_load(port, paths, clients, n, seconds, **kw))
+    return lat, fails, wall, _cpu(proc.pid) - before
 
 
 def _emit(lines: list[str], line: str) -> None:
@@ -182,8 +247,8 @@ def _emit(lines: list[str], line: str) -> None:
     print(line, flush=True)
 
 
-def _server(port: int, tmp: Path, workers: int) -> subprocess.Popen[bytes]:
-    return _start_server(port, tmp, workers)
+def _server(port: int, tmp: Path, workers: int, precompute: bool = True) -> subprocess.Popen[bytes]:
+    return _start_server(port, tmp, workers, precompute)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -193,10 +258,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def _measure(
     port: int, tmp: Path, args: argparse.Namespace, detail: list[str]
-) -> tuple[list[str], float, int]:
-    """Every row of the module docstring; returns the lines, the worst cached/uncached p95, failures."""
+) -> tuple[list[str], float, float, int]:
+    """Every row of the module docstring; returns the lines, the worst cached/uncached p95, the miss's
+    202 p95 at 50 clients, failures."""
     lines: list[str] = []
-    worst, failed = 0.0, 0
+    worst, miss50, failed = 0.0, 0.0, 0
     base = f"http://127.0.0.1:{port}"
     proc = _server(port, tmp, args.workers)
     try:
@@ -207,10 +273,11 @@ def _measure(
         )
         for paths in ([TABLE_PATH], detail):  # warm-up: every process holds every document
             asyncio.run(_load(port, paths, 10, 20 * len(paths), args.seconds))
+        _settle(proc.pid)
         for name, paths in (("cached table", [TABLE_PATH]), ("cached detail", detail)):
             for clients in CLIENTS:
-                lat, fails, wall = asyncio.run(_load(port, paths, clients, args.requests, args.seconds))
-                line, p95 = _row(name, clients, lat, fails, wall)
+                lat, fails, wall, cpu = _timed(proc, port, paths, clients, args.requests, args.seconds)
+                line, p95 = _row(name, clients, lat, fails, wall, cpu)
                 _emit(lines, line)
                 worst, failed = max(worst, p95), failed + fails
         waits = _computed(base, [f"{path}?year=2016" for path in detail[:10]])  # the queue is empty
@@ -222,24 +289,27 @@ def _measure(
     finally:
         _stop(proc)
     for clients in CLIENTS:  # restart: no process holds anything; each detail asked once
-        proc = _server(port, tmp, args.workers)
+        proc = _server(port, tmp, args.workers, precompute=False)
         try:
-            lat, fails, wall = asyncio.run(_load(port, detail, clients, len(detail), args.seconds))
-            line, p95 = _row("uncached", clients, lat, fails, wall)
+            _settle(proc.pid)
+            lat, fails, wall, cpu = _timed(proc, port, detail, clients, len(detail), args.seconds)
+            line, p95 = _row("uncached", clients, lat, fails, wall, cpu)
             _emit(lines, line + "  (after a restart: stored job result)")
             worst, failed = max(worst, p95), failed + fails
         finally:
             _stop(proc)
     proc = _server(port, tmp, args.workers)  # last: the jobs these rows queue load the machine afterwards
     try:
+        _settle(proc.pid)
         for clients, year in zip(CLIENTS, (2019, 2018, 2017), strict=True):
             miss = [f"{path}?year={year}" for path in detail]
-            lat, fails, wall = asyncio.run(_load(port, miss, clients, len(miss), args.seconds, expect=202))
-            _emit(lines, _row("miss 202", clients, lat, fails, wall)[0] + f"  (year {year}: a job is queued)")
-            failed += fails
+            lat, fails, wall, cpu = _timed(proc, port, miss, clients, len(miss), args.seconds, expect=202)
+            line, p95 = _row("miss 202", clients, lat, fails, wall, cpu)
+            _emit(lines, line + f"  (year {year}: a job is queued)")
+            miss50, failed = p95, failed + fails
     finally:
         _stop(proc)
-    return lines, worst, failed
+    return lines, worst, miss50, failed
 
 
 def main() -> int:
@@ -267,11 +337,11 @@ def main() -> int:
     print(f"{len(pairs)} material-stage pairs; critmin serve --workers {args.workers}")
     print(
         f"{'row':<14} {'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'max ms':>8} {'failed':>6}",
+        f"{'max ms':>8} {'failed':>6} {'cpu ms/req':>8}",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        _, worst, failed = _measure(_free_port(), Path(tmp), args, detail)
+        _, worst, miss50, failed = _measure(_free_port(), Path(tmp), args, detail)
     print(f"reference: exposure_detail() called directly in process: median {lib * 1e3:.1f} ms per call")
     print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     ok = worst < TARGET_P95_S and failed == 0
@@ -279,7 +349,12 @@ def main() -> int:
         f"worst p95 (cached, uncached) {worst * 1e3:.1f} ms, target < {TARGET_P95_S * 1e3:.0f} ms: "
         + ("PASS" if ok else "FAIL")
     )
-    return 0 if ok else 1
+    miss_ok = miss50 < MISS_TARGET_P95_S and failed == 0
+    print(
+        f"miss 202 p95 at {CLIENTS[-1]} clients {miss50 * 1e3:.1f} ms, target < "
+        f"{MISS_TARGET_P95_S * 1e3:.0f} ms: " + ("PASS" if miss_ok else "FAIL")
+    )
+    return 0 if ok and miss_ok else 1
 
 
 if __name__ == "__main__":

@@ -6,19 +6,22 @@ queue nothing (each backend)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from critmin.api.exposure_jobs import EXPOSURE_KIND, SERVICE_ACCOUNT, edition_digest
 from critmin.api.routers import analytics
 from critmin.runs.exposure import ExposureRequest, run
 from critmin.serialize import dumps
+from critmin.store import audit
 from critmin.store.jobs import create_job
 from critmin.store.members import principal_of
-from critmin.store.models import Job, Member
+from critmin.store.models import AuditEntry, Job, Member
 from service.exposure_follow import follow
 from service.support import Service
 
@@ -97,7 +100,8 @@ def test_another_process_serves_the_stored_result(service: Service) -> None:
     analytics.CACHE.clear()
     r = service.client.get(path, params=params)
     assert r.status_code == 200 and r.json() == want and len(want["rows"]) > 40
-    assert len(_jobs(service)) == 1
+    (job,) = _jobs(service)
+    assert r.text == job.result  # the stored text, served as it is (not parsed and dumped again)
     assert analytics.CACHE.table(2020, "g7") == r.text  # and it is held again
 
 
@@ -190,3 +194,90 @@ def test_exposure_jobs_have_their_own_thread(db_url: str, monkeypatch: pytest.Mo
         with store.read() as s:
             assert s.execute(select(func.count()).select_from(Job)).scalar_one() == 0
     store.dispose()
+
+
+def test_misses_at_once_are_answered_in_batches(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys missed while the queue answers a batch go in the next one: 20 keys (each asked twice) handed
+    over while the first is being looked up take one more read, and the 21 misses at most two write
+    transactions (the first key's alone, or with the 20), one job per key; a stored result is served as
+    stored."""
+    from concurrent.futures import Future
+
+    from critmin.api import exposure_queue
+    from critmin.api.exposure_jobs import ExposureJobParams, Found
+
+    held = threading.Event()
+    reads: list[int] = []
+    writes: list[int] = []
+    lookup, queue_many = exposure_queue.lookup, exposure_queue.queue_many
+
+    def slow_lookup(store: Any, params: list[ExposureJobParams]) -> dict[str, Found]:
+        reads.append(len(params))
+        held.wait(10)  # the first batch is answered once every other key has been handed over
+        return lookup(store, params)
+
+    def counted(store: Any, params: list[ExposureJobParams]) -> dict[str, Found]:
+        writes.append(len(params))
+        return queue_many(store, params)
+
+    monkeypatch.setattr(exposure_queue, "lookup", slow_lookup)
+    monkeypatch.setattr(exposure_queue, "queue_many", counted)
+    monkeypatch.setattr(exposure_queue.ExposureQueue, "_siblings", lambda self, batch: [])  # next test
+    woken: list[int] = []
+    queue = exposure_queue.ExposureQueue(service.store, lambda: woken.append(1))
+    keys = [ExposureJobParams(year=2000 + i, group="g7", edition="e") for i in range(21)]
+    futures: list[Future[Found]] = [queue.submit(keys[0])]
+    while not reads:
+        time.sleep(0.01)
+    futures += [queue.submit(p) for p in keys[1:] + keys[1:]]
+    held.set()
+    found = [f.result(30) for f in futures]
+    assert reads == [1, 20] and sum(writes) == 21 and len(writes) <= 2 and woken
+    assert [f.job for f in found[1:21]] == [f.job for f in found[21:]]
+    assert len({f.job for f in found}) == 21 == len(_jobs(service))
+    assert all(f.status == "queued" and f.stored is None for f in found)
+    with service.store.read() as s:  # an audit entry per job, chained one after the other
+        assert audit.verify(s).ok
+        created = s.execute(select(AuditEntry.target).where(AuditEntry.action == "job.create")).scalars()
+        assert sorted(created) == sorted(f"job:{f.job}" for f in found[:21])
+    with service.store.write() as s:
+        s.execute(
+            text("UPDATE jobs SET status = 'succeeded', result = '{\"a\": 1}' WHERE id = :i"),
+            {"i": found[0].job},
+        )
+    again = queue.submit(keys[0]).result(30)
+    assert (again.job, again.stored, again.created) == (found[0].job, '{"a": 1}', False)
+
+
+def test_a_members_own_exposure_job_is_not_served_to_the_public(service: Service) -> None:
+    """``POST /jobs`` of an exposure job by a member makes that member's job; the public's miss of the same
+    key queues the service account's own (a job is only ever read back by its owner's key)."""
+    edition = edition_digest(analytics._edition(analytics._atlas()))
+    body = {"kind": EXPOSURE_KIND, "params": {"year": 2012, "group": "g7", "edition": edition}}
+    mine = service.client.post(f"{API}/jobs", json=body, headers=service.auth("member_a"))
+    assert mine.status_code == 202, mine.text
+    public = service.client.get(f"{API}/exposure", params={"year": 2012, "group": "g7"})
+    assert public.status_code == 202 and public.json()["job"] != mine.json()["id"]
+
+
+def test_the_first_lookup_of_a_year_and_group_holds_their_stored_documents(service: Service) -> None:
+    """A miss of one key reads the stored documents of its year and group with it (one read): the
+    sibling that was computed before is then served from memory; a sibling never computed is not held."""
+    from critmin.api.exposure_jobs import ExposureJobParams, queue_many
+    from critmin.api.exposure_queue import ExposureQueue
+
+    edition = edition_digest(analytics._edition(analytics._atlas()))
+    sibling = ExposureJobParams(year=2013, group="g7", material="cobalt", stage="refine", edition=edition)
+    (job,) = queue_many(service.store, [sibling]).values()
+    with service.store.write() as s:
+        s.execute(
+            text("UPDATE jobs SET status = 'succeeded', result = '{\"b\": 2}' WHERE id = :i"), {"i": job.job}
+        )
+    analytics.CACHE.clear()
+    queue = ExposureQueue(service.store, lambda: None)
+    table = queue.submit(ExposureJobParams(year=2013, group="g7", edition=edition)).result(30)
+    assert table.status == "queued" and table.stored is None
+    assert analytics.CACHE.detail(2013, "g7", "cobalt", "refine") == '{"b": 2}'
+    assert analytics.CACHE.detail(2013, "g7", "gallium", "refine") is None
+    r = service.client.get(f"{API}/exposure/cobalt/refine", params={"year": 2013, "group": "g7"})
+    assert r.status_code == 200 and r.json() == {"b": 2}

@@ -165,3 +165,17 @@ def test_audit_verify_detects_deleted_and_relinked_entries(store: Store) -> None
     with store.read() as s:
         report = audit.verify(s)
     assert report.first_broken == 4 and report.checked == 2
+
+
+def test_a_lazy_write_commits_without_waiting_for_the_disk_and_others_stay_durable(store: Store) -> None:
+    """``write(durable=False)`` (the public exposure jobs' queue): SQLite ``synchronous=NORMAL``, PostgreSQL
+    ``synchronous_commit=off`` inside it; every other write keeps ``FULL`` / ``on``; both commit."""
+    setting = "SHOW synchronous_commit" if store.is_postgres else "PRAGMA synchronous"
+    with store.write(durable=False) as s:
+        lazy = s.execute(text(setting)).scalar_one()
+        s.execute(text("INSERT INTO members (name, role, created_at) VALUES ('lazy', 'participant', 't')"))
+    with store.write() as s:
+        durable = s.execute(text(setting)).scalar_one()
+    with store.read() as s:
+        names = s.execute(text("SELECT name FROM members")).scalars().all()
+    assert (lazy, durable) == (("off", "on") if store.is_postgres else (1, 2)) and "lazy" in names

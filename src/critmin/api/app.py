@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 import critmin
 from critmin.api.errors import ALL_ERRORS, ERRORS, install_error_handlers
 from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind, start_queue_precompute
+from critmin.api.exposure_queue import ExposureQueue
 from critmin.api.guard import Guard
 from critmin.api.jobs import LEASE_SECONDS, JobKind, JobRunner, Worker
 from critmin.api.routers import analytics, audit, jobs, members, price_releases, reserves, submissions
@@ -64,8 +65,9 @@ def create_app(
         app.state.jobs.start()
         app.state.exposure_worker = Worker(store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds)
         app.state.exposure_worker.start()
+        app.state.exposure_queue = ExposureQueue(store, app.state.exposure_worker.notify)
+        analytics.warm(app.state.exposure_queue)  # the atlas, its pairs and the miss path before serving
         if precompute:
-            analytics.warm()  # the atlas in memory before the first request, not inside one
             start_queue_precompute(store, app.state.exposure_worker.notify)
         try:
             yield

@@ -6,8 +6,9 @@ in memory (a key other than the one precomputed at start-up, or any key right af
 CPU each. On such a miss the GET answers ``202`` with the job to poll (``Location`` and ``Retry-After``);
 ``POST /exposure/jobs`` queues the same job explicitly and ``GET /exposure/jobs/{id}`` polls it (public,
 exposure jobs only). The job lives in the service's durable queue (the ``jobs`` table, run by the embedded
-worker or ``critmin worker``); once it succeeded the GET answers ``200`` from its stored result. One job per
-key: a miss finds the queued, running or succeeded job of the same parameters before queueing a new one.
+worker or ``critmin worker``); once it succeeded the GET answers ``200`` from its stored result, served as
+stored. One job per key, even across processes: the ``exposure`` kind runs ``once`` (the jobs table's unique
+live key, :func:`critmin.store.jobs.create_job_once`); a miss reads the key's job through that index.
 ``critmin serve`` queues the default year and group's keys at start-up (:func:`queue_precompute`), so they
 are computed once per data edition for every API process, and survive restarts in the jobs table.
 Jobs need an owner account: the public's are owned by a service account without any token
@@ -19,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
-from typing import Any
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
@@ -30,14 +32,13 @@ from critmin.api.exposure_cache import CACHE, _atlas, _edition, exposure_pairs
 from critmin.api.jobs import JobKind, ProgressFn
 from critmin.options import options
 from critmin.store import Store
-from critmin.store.jobs import create_job
+from critmin.store.jobs import create_job_once, create_jobs_once, live_jobs, once_key, params_text
 from critmin.store.members import Principal, create_member, principal_of
 from critmin.store.models import Job, Member
 
 EXPOSURE_KIND = "exposure"
 SERVICE_ACCOUNT = "critmin service (public exposure jobs)"
 SYSTEM = Principal(None, "api", "system", None)
-LIVE = ("queued", "running", "succeeded")
 SLUG = r"^[a-z][a-z0-9-]*$"
 GROUP = r"^[A-Za-z0-9_.+-]+$"
 API_PREFIX = "/api/v1"
@@ -83,24 +84,42 @@ def run_exposure(params: BaseModel, progress: ProgressFn) -> Any:
 
 
 def exposure_job_kind() -> JobKind:
-    """The ``exposure`` job kind (any signed-in role may also submit it through ``POST /jobs``)."""
-    return JobKind(EXPOSURE_KIND, ExposureJobParams, run_exposure, "exposure table or detail (cache miss)")
+    """The ``exposure`` job kind (any signed-in role may also submit it through ``POST /jobs``; one job
+    per owner and parameters)."""
+    return JobKind(
+        EXPOSURE_KIND, ExposureJobParams, run_exposure, "exposure table or detail (cache miss)", once=True
+    )
 
 
-def _service_principal(store: Store) -> Principal:
-    """The account owning the public's exposure jobs, created on first use (two processes racing to
-    create it: the loser reads the winner's)."""
+_OWNERS: weakref.WeakKeyDictionary[Store, Principal] = weakref.WeakKeyDictionary()
+
+
+def _service_principal(store: Store, create: bool = True) -> Principal | None:
+    """The account owning the public's exposure jobs, created on first use unless ``create`` is false
+    (two processes racing to create it: the loser reads the winner's); read once per store and process.
+    ``None`` when it does not exist and ``create`` is false (no exposure job exists either)."""
+    if store in _OWNERS:
+        return _OWNERS[store]
     for _ in range(2):
         with store.read() as s:
             found = s.execute(select(Member).where(Member.name == SERVICE_ACCOUNT)).scalar_one_or_none()
             if found is not None:
-                return principal_of(found)
+                return _OWNERS.setdefault(store, principal_of(found))
+        if not create:
+            return None
         try:
             with store.write() as s:
-                return principal_of(create_member(s, SYSTEM, SERVICE_ACCOUNT, "participant", None))
+                made = principal_of(create_member(s, SYSTEM, SERVICE_ACCOUNT, "participant", None))
+            return _OWNERS.setdefault(store, made)
         except IntegrityError:
             continue
     raise RuntimeError(f"account {SERVICE_ACCOUNT!r} could not be created or read")
+
+
+def _owner(store: Store) -> Principal:
+    owner = _service_principal(store)
+    assert owner is not None
+    return owner
 
 
 def job_state(job: Job) -> dict[str, Any]:
@@ -125,45 +144,67 @@ def poll_path(job_id: str) -> str:
     return f"{API_PREFIX}/exposure/jobs/{job_id}"
 
 
+class Found(NamedTuple):
+    """A key's job as a miss sees it: its id, status, stored document (the text as stored, once it
+    succeeded) and whether this call queued it."""
+
+    job: str
+    status: str
+    stored: str | None
+    created: bool
+
+
+def params_key(params: ExposureJobParams) -> str:
+    """The stored parameter text of an exposure job (a miss's key within one process)."""
+    return params_text(params.model_dump(mode="json"))
+
+
+def lookup(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found]:
+    """The live jobs of these keys that exist (by :func:`params_key`): one read for all of them (none
+    before the service account exists: a lookup writes nothing)."""
+    owner = _service_principal(store, create=False)
+    if owner is None or owner.member_id is None:
+        return {}
+    by_key = {once_key(EXPOSURE_KIND, owner.member_id, p.model_dump(mode="json")): p for p in params}
+    with store.read() as s:
+        rows = live_jobs(s, by_key)
+    found = {}
+    for key, row in rows.items():
+        stored = row.result if row.status == "succeeded" else None
+        found[params_key(by_key[key])] = Found(row.id, row.status, stored, False)
+    return found
+
+
+def queue_many(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found]:
+    """The live job of each key, queued when there is none: one write transaction for all, whose commit
+    does not wait for the disk (``Store.write(durable=False)``)."""
+    owner = _owner(store)
+    wanted = list(params)
+    with store.write(durable=False) as s:  # a job lost to a power cut is queued again on the next miss
+        jobs = create_jobs_once(s, owner, EXPOSURE_KIND, [p.model_dump(mode="json") for p in wanted])
+    done = {}
+    for p, (job, created) in zip(wanted, jobs, strict=True):
+        done[params_key(p)] = Found(
+            job.id, job.status, job.result if job.status == "succeeded" else None, created
+        )
+    return done
+
+
 def find_or_queue(store: Store, params: ExposureJobParams) -> tuple[dict[str, Any], bool]:
     """The live job of these parameters (queued, running or succeeded), or a new queued one; and whether
     it was created here (the caller wakes the embedded worker)."""
-    text = json.dumps(params.model_dump(mode="json"), sort_keys=True)  # as create_job stores params
-    stmt = (
-        select(Job)
-        .where(Job.kind == EXPOSURE_KIND, Job.params == text, Job.status.in_(LIVE))
-        .order_by(Job.created_at.desc())
-        .limit(1)
-    )
-    with store.read() as s:
-        job = s.execute(stmt).scalar_one_or_none()
-        if job is not None:
-            return job_state(job), False
-    owner = _service_principal(store)
+    owner = _owner(store)
     with store.write() as s:
-        job = s.execute(stmt).scalar_one_or_none()
-        if job is not None:
-            return job_state(job), False
-        return job_state(create_job(s, owner, EXPOSURE_KIND, params.model_dump(mode="json"))), True
+        job, created = create_job_once(s, owner, EXPOSURE_KIND, params.model_dump(mode="json"))
+        return job_state(job), created
 
 
-def on_miss(store: Store, params: ExposureJobParams) -> tuple[str, str, str | None, bool]:
-    """A cache miss: ``(job id, status, stored result text or None, created here)`` of the key's live job
-    (one light read when it exists; the stored text is served as it is, no re-serialisation)."""
-    text = json.dumps(params.model_dump(mode="json"), sort_keys=True)
-    stmt = (
-        select(Job.id, Job.status, Job.result)
-        .where(Job.kind == EXPOSURE_KIND, Job.params == text, Job.status.in_(LIVE))
-        .order_by(Job.created_at.desc())
-        .limit(1)
-    )
-    with store.read() as s:
-        row = s.execute(stmt).first()
-    if row is not None:
-        return str(row.id), str(row.status), row.result if row.status == "succeeded" else None, False
-    job, created = find_or_queue(store, params)
-    done = job["status"] == "succeeded"
-    return job["id"], job["status"], json.dumps(job["result"]) if done else None, created
+def on_miss(store: Store, params: ExposureJobParams) -> Found:
+    """A cache miss of one key, answered at once (:class:`critmin.api.exposure_queue.ExposureQueue`
+    answers many together)."""
+    key = params_key(params)
+    found = lookup(store, [params]).get(key)
+    return found if found is not None else queue_many(store, [params])[key]
 
 
 def exposure_job(store: Store, job_id: str) -> dict[str, Any] | None:
@@ -184,13 +225,15 @@ def queue_precompute(
     y = options().default_year if year is None else year
     g = options().alliance_group if group is None else group
     keys: list[tuple[str | None, str | None]] = [(None, None), *exposure_pairs()]
-    for material, stage in keys:
-        params = ExposureJobParams(year=y, group=g, material=material, stage=stage, edition=ed)
-        _, _, stored, created = on_miss(store, params)
-        if created:
-            notify()  # the exposure thread starts while the rest is queued
-        elif stored is not None:  # computed before (a restart, another process): held in memory now
-            CACHE.put(y, g, stored, None if material is None or stage is None else (material, stage))
+    wanted = [ExposureJobParams(year=y, group=g, material=m, stage=st, edition=ed) for m, st in keys]
+    found = lookup(store, wanted)  # one read; the missing keys queued in one write
+    found.update(queue_many(store, [p for p in wanted if params_key(p) not in found]))
+    if any(f.created for f in found.values()):
+        notify()
+    for p in wanted:
+        stored = found[params_key(p)].stored
+        if stored is not None:  # computed before (a restart, another process): held in memory now
+            CACHE.put(y, g, stored, None if p.material is None or p.stage is None else (p.material, p.stage))
     return len(keys)
 
 

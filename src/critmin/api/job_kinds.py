@@ -232,7 +232,9 @@ def library_job_kinds(store: Store | None = None) -> dict[str, JobKind]:
         JobKind("simulate", SimulateParams, run_simulate, "one disruption scenario (critmin.disruption)"),
         JobKind("montecarlo", MonteCarloParams, run_montecarlo, "Monte Carlo of restriction scenarios"),
         JobKind("stockpile", ReserveSizingRequest, run_stockpile, "reserve sizing over the horizon (LP)"),
-        JobKind("reserve_finance", ReserveFinanceRequest, run_reserve_finance, "the Vault's finances"),
+        JobKind(
+            "reserve_finance", ReserveFinanceRequest, run_reserve_finance, "the Vault's finances", once=True
+        ),  # once: two tabs showing a finished sizing at the same moment queue one finance job
         JobKind("floor", FloorParams, run_floor, "a price mechanism costed on paths (critmin.runs.floor)"),
         JobKind("price", PriceRequest, run_price, "reference-price assessment from reported deals"),
         JobKind("plan", PlanRequest, run_plan_job, "capacity-expansion plan (MILP)"),

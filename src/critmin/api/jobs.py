@@ -41,13 +41,15 @@ SIGNED_IN_ROLES = ("secretariat", "member", "reserve_operator", "participant")
 @dataclass(frozen=True)
 class JobKind:
     """A job kind: its parameter model (validated on submission), the function that runs it, and the roles
-    allowed to submit it."""
+    allowed to submit it. A ``once`` kind runs once per owner and parameters: submitting it again while
+    its job is queued, running or succeeded returns that job (:func:`critmin.store.jobs.create_job_once`)."""
 
     name: str
     params: type[BaseModel]
     run: Callable[[BaseModel, ProgressFn], Any]
     description: str = ""
     roles: tuple[str, ...] = SIGNED_IN_ROLES
+    once: bool = False
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,31 +48,54 @@ def append(
     """Append an entry inside the caller's write transaction (it commits or rolls back with the write);
     ``rows`` names the data rows the write touched (``member:5``, ``submission:12``, ...), whose digests
     after the write the entry records."""
-    if len(actor) > ACTOR_LENGTH:
-        raise ValueError(f"audit actor: {len(actor)} characters; the column holds {ACTOR_LENGTH}")
+    return append_many(session, [Pending(actor, action, target, payload, tuple(rows))])[0]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An entry to append: who, what, on which target, its payload and the rows it wrote."""
+
+    actor: str
+    action: str
+    target: str
+    payload: Any
+    rows: tuple[str, ...] = ()
+
+
+def append_many(session: Session, pending: Sequence[Pending]) -> list[AuditEntry]:
+    """:func:`append` of several entries in order, chained one after the other (one read of the chain's
+    head and one flush for all of them: a batch of writes of one transaction)."""
+    for p in pending:
+        if len(p.actor) > ACTOR_LENGTH:
+            raise ValueError(f"audit actor: {len(p.actor)} characters; the column holds {ACTOR_LENGTH}")
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
     last = session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
-    seq = 1 if last is None else last.seq + 1
+    seq = 0 if last is None else last.seq
     prev = GENESIS_HASH if last is None else last.hash
-    created = utc_now()
-    body = canonical_json(payload)
     session.flush()
-    digests = canonical_json({key: row_digest(session, key) for key in rows})
-    entry = AuditEntry(
-        seq=seq,
-        created_at=created,
-        actor=actor,
-        action=action,
-        target=target,
-        payload=body,
-        prev_hash=prev,
-        rows=digests,
-        hash=entry_hash(seq, created, actor, action, target, body, prev, digests),
-    )
-    session.add(entry)
+    entries = []
+    for p in pending:
+        seq += 1
+        created = utc_now()
+        body = canonical_json(p.payload)
+        digests = canonical_json({key: row_digest(session, key) for key in p.rows})
+        entry = AuditEntry(
+            seq=seq,
+            created_at=created,
+            actor=p.actor,
+            action=p.action,
+            target=p.target,
+            payload=body,
+            prev_hash=prev,
+            rows=digests,
+            hash=entry_hash(seq, created, p.actor, p.action, p.target, body, prev, digests),
+        )
+        prev = entry.hash
+        entries.append(entry)
+    session.add_all(entries)
     session.flush()
-    return entry
+    return entries
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,11 @@
 """Engines and transactions: WAL SQLite with serialized writes (BEGIN IMMEDIATE), or PostgreSQL.
 
 ``Store.read()`` opens a read transaction; ``Store.write()`` a write transaction that commits on success
-and rolls back on any error, so a request's writes land together or not at all.
+and rolls back on any error, so a request's writes land together or not at all. ``Store.write(durable=
+False)`` commits without waiting for the disk (SQLite ``synchronous=NORMAL`` in WAL mode, PostgreSQL
+``synchronous_commit=off``): a power cut (not a crash of the process) may lose the last such commits, never
+corrupt or reorder anything (a later durable commit makes the earlier ones durable too). Only for writes
+that are recreated on demand (the public exposure jobs, queued again on the next miss).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATION_LOCK = 7_310_002  # PostgreSQL advisory lock serializing migrations at start-up
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+def _sqlite_engine(url: str, begin: str, synchronous: str = "FULL") -> Engine:
     """A SQLite engine whose transactions start with ``begin`` (``BEGIN`` or ``BEGIN IMMEDIATE``)."""
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
@@ -28,7 +32,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.close()
@@ -53,11 +57,13 @@ class Store:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(url, "BEGIN")
+            self.lazy_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", synchronous="NORMAL")
         else:
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
-            self.read_engine = self.engine
+            self.read_engine = self.lazy_engine = self.engine
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._lazy_sessions = sessionmaker(self.lazy_engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -99,13 +105,16 @@ class Store:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write transaction: serialized on SQLite, committed on success, rolled back on error."""
-        with self._write_sessions() as session, session.begin():
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """A write transaction: serialized on SQLite, committed on success, rolled back on error; with
+        ``durable=False`` the commit does not wait for the disk (see the module docstring)."""
+        sessions = self._write_sessions if durable else self._lazy_sessions
+        with sessions() as session, session.begin():
+            if not durable and self.is_postgres:
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""
-        self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
+        for engine in {self.engine, self.read_engine, self.lazy_engine}:
+            engine.dispose()

@@ -8,20 +8,22 @@ reason. A worker's writes are fenced by its attempt number, so a requeued job's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import secrets
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from critmin.store import audit
 from critmin.store.members import Principal
-from critmin.store.models import Job, utc_now
+from critmin.store.models import LIVE_JOB_SQL, Job, utc_now
 
 FINAL = ("succeeded", "failed", "cancelled")
 
@@ -46,6 +48,28 @@ def result_json(result: Any) -> str:
     return json.dumps(_plain(result), allow_nan=False, default=str)
 
 
+def params_text(params: dict[str, Any]) -> str:
+    """The stored text of a job's parameters (sorted keys: equal parameters, equal text)."""
+    return json.dumps(params, sort_keys=True)
+
+
+def once_key(kind: str, owner_id: int, params: dict[str, Any]) -> str:
+    """The key of a job that runs once per owner, kind and parameters (``jobs.once_key``)."""
+    digest = hashlib.sha256(params_text(params).encode("utf-8")).hexdigest()[:40]
+    return f"{kind}:{owner_id}:{digest}"
+
+
+def _audit_create(session: Session, who: Principal, job: Job, params: dict[str, Any]) -> None:
+    audit.append(
+        session,
+        who.label,
+        "job.create",
+        f"job:{job.id}",
+        {"kind": job.kind, "params": params},
+        rows=[f"job:{job.id}"],
+    )
+
+
 def create_job(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> Job:
     """A queued job owned by ``who``."""
     if who.member_id is None:
@@ -57,19 +81,111 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
         status="queued",
         progress=0.0,
         message="",
-        params=json.dumps(params, sort_keys=True),
+        params=params_text(params),
     )
     session.add(job)
     session.flush()
-    audit.append(
-        session,
-        who.label,
-        "job.create",
-        f"job:{job.id}",
-        {"kind": kind, "params": params},
-        rows=[f"job:{job.id}"],
-    )
+    _audit_create(session, who, job, params)
     return job
+
+
+@dataclass(frozen=True)
+class LiveJob:
+    """What a lookup by key reads of a live job: its id, status and stored result (the text as stored)."""
+
+    id: str
+    status: str
+    result: str | None
+
+
+def live_jobs(session: Session, keys: Collection[str]) -> dict[str, LiveJob]:
+    """The live (queued, running or succeeded) job of each of ``keys`` that has one: one index entry each
+    (the query repeats the partial index's predicate word for word, so SQLite uses the index too), and
+    only the columns a lookup needs."""
+    if not keys:
+        return {}
+    stmt = select(Job.once_key, Job.id, Job.status, Job.result).where(
+        Job.once_key.in_(list(keys)), text(LIVE_JOB_SQL)
+    )
+    return {str(r.once_key): LiveJob(r.id, r.status, r.result) for r in session.execute(stmt)}
+
+
+def _insert_once(session: Session) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on the live-key index, in the session's dialect."""
+    where = text(LIVE_JOB_SQL)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(Job).on_conflict_do_nothing(index_elements=[Job.once_key], index_where=where)
+    return sqlite.insert(Job).on_conflict_do_nothing(index_elements=[Job.once_key], index_where=where)
+
+
+def create_job_once(session: Session, who: Principal, kind: str, params: dict[str, Any]) -> tuple[Job, bool]:
+    """The live job of ``who``'s ``kind`` and ``params``, or a new queued one; and whether it is new
+    (:func:`create_jobs_once` of one)."""
+    ((found, created),) = create_jobs_once(session, who, kind, [params])
+    job = session.get(Job, found.id)
+    assert job is not None
+    return job, created
+
+
+def create_jobs_once(
+    session: Session, who: Principal, kind: str, params: Sequence[dict[str, Any]]
+) -> list[tuple[LiveJob, bool]]:
+    """For each of ``params`` (in order): the live job of ``who``'s ``kind`` and those parameters, or a new
+    queued one; and whether it is new. One read of the keys, one insert of the missing ones and one audit
+    append for them all (an entry per job).
+
+    One job per key even when two processes ask at the same moment: the insert does nothing for a key
+    whose live job exists or is being inserted by another transaction (PostgreSQL waits for that one to
+    commit, then the key's job is read; SQLite's write transactions are serialized anyway)."""
+    if who.member_id is None:
+        raise PermissionError("jobs need an authenticated account")
+    owner = who.member_id
+    by_key = {once_key(kind, owner, p): p for p in params}
+    made: dict[str, LiveJob] = {}
+    for _ in range(3):  # a found job can end (failed, cancelled) between the insert and the read
+        found = live_jobs(session, [k for k in by_key if k not in made])
+        missing = [k for k in by_key if k not in made and k not in found]
+        if not missing:
+            break
+        rows = [
+            {
+                "id": secrets.token_hex(8),
+                "kind": kind,
+                "owner_id": owner,
+                "status": "queued",
+                "progress": 0.0,
+                "message": "",
+                "params": params_text(by_key[k]),
+                "once_key": k,
+                "created_at": utc_now(),
+                "updated_at": utc_now(),
+                "attempts": 0,
+                "max_attempts": 3,
+            }
+            for k in missing
+        ]
+        inserted = list(session.scalars(_insert_once(session).returning(Job), rows))  # kept: the audit
+        new = {str(j.once_key): LiveJob(j.id, j.status, None) for j in inserted}  # reads them from memory
+        audit.append_many(
+            session,
+            [
+                audit.Pending(
+                    who.label,
+                    "job.create",
+                    f"job:{j.id}",
+                    {"kind": kind, "params": by_key[k]},
+                    (f"job:{j.id}",),
+                )
+                for k, j in new.items()
+            ],
+        )
+        made.update(new)
+    else:
+        found = live_jobs(session, [k for k in by_key if k not in made])
+    if any(k not in made and k not in found for k in by_key):
+        raise RuntimeError(f"{kind} jobs neither found nor inserted")
+    done = {k: (made[k], True) if k in made else (found[k], False) for k in by_key}
+    return [done[once_key(kind, owner, p)] for p in params]
 
 
 def _storable(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -93,11 +93,26 @@ class SubmissionRow(Base):
     buyer: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+LIVE_JOB = ("queued", "running", "succeeded")  # a job of a ``once`` kind is not queued again while live
+LIVE_JOB_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in LIVE_JOB))  # the index's predicate
+
+
 class Job(Base):
-    """A background computation with its progress, status and stored result."""
+    """A background computation with its progress, status and stored result. ``once_key`` is set on the
+    jobs of a kind that runs once per owner and parameters (:func:`critmin.store.jobs.create_job_once`):
+    unique among live jobs."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_status", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_status", "status", "created_at"),
+        Index(
+            "uq_jobs_once_key",
+            "once_key",
+            unique=True,
+            sqlite_where=text(LIVE_JOB_SQL),
+            postgresql_where=text(LIVE_JOB_SQL),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -114,6 +129,7 @@ class Job(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     worker_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires: Mapped[float | None] = mapped_column(Float, nullable=True)
+    once_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
 class Reserve(Base):

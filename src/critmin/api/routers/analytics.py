@@ -5,18 +5,20 @@ function of the bundled data edition, the year and the group, so its JSON (compa
 computed once per (edition, year, group[, material, stage]) and served from memory afterwards;
 :func:`precompute_exposure` fills the details of every material and stage of a (year, group) at once
 (``critmin serve`` runs it for the default year and group at start-up, in a background thread).
-A key that is not held (a cache miss, 2-3 s of CPU) is not computed inside the request: the GET answers
-``202`` with an ``exposure`` job to poll (:mod:`critmin.api.exposure_jobs`), and ``200`` once it is done.
+A key that is not held (a cache miss, 0.1-3 s of CPU) is not computed inside the request: the GET answers
+``202`` with an ``exposure`` job to poll (:mod:`critmin.api.exposure_jobs`), and ``200`` from the job's
+stored result once it is done; the misses of a process are looked up and queued in batches, off the
+request path (:mod:`critmin.api.exposure_queue`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from critmin.api.deps import JobId
@@ -29,6 +31,7 @@ from critmin.api.exposure_cache import (  # noqa: F401  (CACHE, exposure_pairs a
     start_precompute,
 )
 from critmin.api.exposure_jobs import ExposureJobIn
+from critmin.api.exposure_queue import ExposureQueue
 from critmin.options import options
 from critmin.serialize import dumps
 
@@ -91,9 +94,14 @@ def _check(group: str, material: str | None = None, stage: str | None = None) ->
         )
 
 
-def warm() -> None:
-    """Load the atlas and its material-stage pairs (``critmin serve`` does it before serving)."""
+def warm(queue: ExposureQueue | None = None) -> None:
+    """Load the atlas and its material-stage pairs, and look the default exposure table up in ``queue``
+    (``critmin serve`` does it before serving: the first requests do not pay for it)."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest
+
     _pairs(_edition(_atlas()))
+    if queue is not None:
+        queue.warm(ExposureJobParams(edition=edition_digest(_edition(_atlas()))))
 
 
 @functools.lru_cache(maxsize=4)
@@ -101,22 +109,22 @@ def _pairs(edition: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
     return frozenset(exposure_pairs())
 
 
-def _queued(request: Request, year: int, group: str, pair: tuple[str, str] | None) -> Response:
-    """A cache miss: the stored result of this key's job when it is done, else 202 with the job to poll."""
-    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, on_miss, poll_path
+async def _queued(request: Request, year: int, group: str, pair: tuple[str, str] | None) -> Response:
+    """A cache miss: the stored result of this key's job when it is done, else 202 with the job to poll
+    (awaited from this process's :class:`~critmin.api.exposure_queue.ExposureQueue`, which answers the
+    misses in batches)."""
+    from critmin.api.exposure_jobs import ExposureJobParams, edition_digest, poll_path
 
     material, stage = pair if pair is not None else (None, None)
     params = ExposureJobParams(
         year=year, group=group, material=material, stage=stage, edition=edition_digest(_edition(_atlas()))
     )
-    job_id, status, stored, created = on_miss(request.app.state.store, params)
-    if created:
-        request.app.state.exposure_worker.notify()
-    if stored is not None:
-        CACHE.put(year, group, stored, pair)
-        return _text(stored)
-    poll = poll_path(job_id)
-    body = {"status": status, "job": job_id, "poll": poll}
+    found = await asyncio.wrap_future(request.app.state.exposure_queue.submit(params))
+    if found.stored is not None:
+        CACHE.put(year, group, found.stored, pair)
+        return _text(found.stored)
+    poll = poll_path(found.job)
+    body = {"status": found.status, "job": found.job, "poll": poll}
     return JSONResponse(body, status_code=202, headers={"Location": poll, "Retry-After": "1"})
 
 
@@ -128,7 +136,7 @@ async def exposure(request: Request, year: Year = DEFAULT_YEAR, group: Group = D
     if cached is not None:  # served on the event loop, no thread hop
         return _text(cached)
     _check(group)
-    return await run_in_threadpool(_queued, request, year, group, None)
+    return await _queued(request, year, group, None)
 
 
 @router.post("/exposure/jobs", status_code=202, response_model=dict[str, Any])
@@ -166,4 +174,4 @@ async def exposure_one(
     if cached is not None:
         return _text(cached)
     _check(group, material, stage)
-    return await run_in_threadpool(_queued, request, year, group, (material, stage))
+    return await _queued(request, year, group, (material, stage))

@@ -12,7 +12,7 @@ from critmin.api.deps import SIGNED_IN, JobId, get_store, require
 from critmin.api.jobs import JobRunner
 from critmin.api.schemas import JobIn, JobOut
 from critmin.store import Store
-from critmin.store.jobs import create_job, request_cancel, visible_jobs
+from critmin.store.jobs import create_job, create_job_once, request_cancel, visible_jobs
 from critmin.store.members import Principal
 from critmin.store.models import Job
 
@@ -60,7 +60,8 @@ def submit_job(
     who: Principal = Depends(require(*SIGNED_IN)),
     store: Store = Depends(get_store),
 ) -> JobOut:
-    """Queue a job; poll ``GET /jobs/{id}`` for progress and result."""
+    """Queue a job; poll ``GET /jobs/{id}`` for progress and result. A kind that runs once per request
+    (``reserve_finance``, ``exposure``) returns the caller's live job of the same parameters instead."""
     runner = _runner(request)
     kind = runner.kinds.get(body.kind)
     if kind is None:
@@ -75,10 +76,16 @@ def submit_job(
         params = kind.params.model_validate(body.params)
     except ValidationError as exc:
         raise HTTPException(status_code=422, detail=json.loads(exc.json(include_url=False))) from exc
+    plain = params.model_dump(mode="json")
     with store.write() as s:
-        job = create_job(s, who, body.kind, params.model_dump(mode="json"))
+        job, created = (
+            create_job_once(s, who, body.kind, plain)
+            if kind.once
+            else (create_job(s, who, body.kind, plain), True)
+        )
         out = _out(job)
-    runner.notify()
+    if created:
+        runner.notify()
     return out
 
 
