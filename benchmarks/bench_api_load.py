@@ -22,9 +22,10 @@ Each row starts once the server's processes are idle (every API process has star
 as soon as the first does) and prints the server's CPU time per request (user + sys of every server
 process, from ``/proc``: a figure the machine's other load does not inflate much, unlike wall times).
 It also prints the direct library call as a reference, checks that the JSON has no indentation, and prints
-the load average. Exits 1 when a p95 of a cached or uncached row is >= 40 ms (issue 19: < 100 ms; 40 ms
-keeps the margin), a miss's 202 p95 at 50 clients is >= 100 ms, or any request fails. Timings are
-pessimistic on a shared machine (the load generator and the server share the CPU).
+the load average. Exits 1 when a p95 of a cached or uncached row is >= 100 ms (issue 19's target; the
+40 ms the rows were tuned for is printed as the margin), a miss's 202 p95 at 50 clients is >= 100 ms,
+or any request fails. Timings are pessimistic on a shared machine (the load generator and the server
+share the CPU).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from pathlib import Path
 
 import httpx
 
-TARGET_P95_S = 0.040  # cached and uncached (issue 19: < 100 ms; this keeps a margin)
+TARGET_P95_S = 0.100  # cached and uncached (issue 19)
+MARGIN_P95_S = 0.040  # what the rows were tuned for: printed, not a pass condition
 MISS_TARGET_P95_S = 0.100  # a miss's 202 at 50 clients
 TABLE_PATH = "/api/v1/exposure?year=2024"
 CLIENTS = (1, 10, 50)
@@ -348,6 +350,7 @@ def main() -> int:
     print(
         f"worst p95 (cached, uncached) {worst * 1e3:.1f} ms, target < {TARGET_P95_S * 1e3:.0f} ms: "
         + ("PASS" if ok else "FAIL")
+        + f" (margin aim < {MARGIN_P95_S * 1e3:.0f} ms: {'met' if worst < MARGIN_P95_S else 'not met'})"
     )
     miss_ok = miss50 < MISS_TARGET_P95_S and failed == 0
     print(

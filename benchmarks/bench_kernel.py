@@ -15,7 +15,7 @@ the kernel's compute bound, on the disrupted (scenario, material) pairs of rando
   kernel / bound conservative. The issue's target is a kernel within 3x of its compute bound.
 
 What the bound leaves out is counted, not guessed: :func:`_work` replays the kernel's months serially with
-its own clearing steps (``kernel._fused_start``, ``kernel._fused_step``; the replay's highest prices equal
+its own clearing steps (``clearing._fused_start``, ``clearing._fused_step``; the replay's highest prices equal
 the kernel's bit for bit, checked) and counts the months visited (restricted, and restocking after),
 the Newton evaluations (3 exp each) and the bound evaluations (2 expm1 + 1 exp), plus 4 per month
 visited (elasticity decay, price, demand destroyed, loss integral). The kernel's results are those of
@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from critmin.disruption.kernel import _ROWS, MAX_ITER, TOL, _fused_start, _fused_step
+from critmin.disruption.clearing import _fused_start, _fused_step
+from critmin.disruption.kernel import _ROWS, MAX_ITER, TOL
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCENDENTALS_PER_MONTH = 11  # see the module docstring
