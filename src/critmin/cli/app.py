@@ -7,12 +7,10 @@ unknown name, ``typer.main.get_command(app)`` as the tests' ``CliRunner`` does) 
 
 from __future__ import annotations
 
-import gc
-import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -51,28 +49,6 @@ def command_modules() -> list[str]:
 
     here = [str(Path(__file__).parent)]
     return sorted(m.name for m in pkgutil.iter_modules(here) if m.name.endswith("_cmds"))
-
-
-#: commands run from the console script without the cyclic garbage collector and ending with ``os._exit``
-#: once their output is flushed: a cold ``critmin exposure`` spends ~0.1 s of CPU in collections of the
-#: import-time objects and ~0.2 s in the interpreter's teardown (measured in docs/methods/disruption.md).
-#: Only for commands that read: no database, no thread, no file left open when they return.
-QUICK_EXIT: frozenset[str] = frozenset({"exposure"})
-
-
-def _exit_now(code: object) -> NoReturn:
-    """Flush the standard streams and end the process with ``code`` (SystemExit's meaning), skipping the
-    interpreter's teardown."""
-    if isinstance(code, str):
-        sys.stderr.write(code + "\n")
-        code = 1
-    status = code if isinstance(code, int) else 0 if code is None else 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (critmin exposure | head): as Python's own exit
-            status = status or 120
-    os._exit(status)
 
 
 class _Group(TyperGroup):
@@ -140,14 +116,7 @@ class _App(typer.Typer):
         self._import(modules)
         self._partial = True
         try:
-            if args or kwargs or words[0] not in QUICK_EXIT:  # called from Python: a normal return
-                return super().__call__(*args, **kwargs)
-            gc.disable()  # the console script's process ends with the command
-            try:
-                super().__call__()
-            except SystemExit as exc:
-                _exit_now(exc.code)
-            _exit_now(0)
+            return super().__call__(*args, **kwargs)
         finally:
             self._partial = False
 
