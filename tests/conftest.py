@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import traceback
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 _SESSION_TAG = secrets.token_hex(4)
 _schemas: list[str] = []
@@ -124,6 +129,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = _fresh_pg_schema(base)
     _tested.add("postgresql")
     return url
+
+
+_pg_opened: list[tuple[weakref.ref[Any], str]] = []  # every psycopg connection the tests' engines opened
+
+
+@event.listens_for(Engine, "connect")
+def _record_pg_connection(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        ours = [f for f in traceback.extract_stack()[:-1] if "site-packages" not in f.filename]
+        _pg_opened.append((weakref.ref(dbapi_connection), "".join(traceback.format_list(ours[-6:]))))
+
+
+@pytest.fixture(autouse=True)
+def _no_pg_connection_left_open() -> Iterator[None]:
+    """A PostgreSQL connection a test opened is closed by its end (``Store.dispose()``, ``engine.dispose()``):
+    one left to the garbage collector warns "was deleted while still open" from psycopg, at any later
+    moment (even at interpreter teardown, where no test owns it)."""
+    first = len(_pg_opened)
+    yield
+    left = [where for ref, where in _pg_opened[first:] if (c := ref()) is not None and not c.closed]
+    del _pg_opened[first:]
+    if left:
+        pytest.fail(f"{len(left)} PostgreSQL connection(s) left open, the first opened at:\n{left[0]}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -61,19 +61,23 @@ def create_app(
         load_atlas(strict=options().strict_atlas)  # refuse to serve an inconsistent atlas (names the problem)
         store.upgrade()
         worker = Worker(store, general, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
-        app.state.jobs = JobRunner(store, kinds, worker)
-        app.state.jobs.start()
-        app.state.exposure_worker = Worker(store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds)
-        app.state.exposure_worker.start()
-        app.state.exposure_queue = ExposureQueue(store, app.state.exposure_worker.notify)
+        # this lifespan stops the threads it started, even when another lifespan of the same app (a test
+        # client's) has replaced app.state's runners meanwhile
+        app.state.jobs = jobs_runner = JobRunner(store, kinds, worker)
+        jobs_runner.start()
+        app.state.exposure_worker = exposure_worker = Worker(
+            store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds
+        )
+        exposure_worker.start()
+        app.state.exposure_queue = ExposureQueue(store, exposure_worker.notify)
         analytics.warm(app.state.exposure_queue)  # the atlas, its pairs and the miss path before serving
         if precompute:
-            start_queue_precompute(store, app.state.exposure_worker.notify)
+            start_queue_precompute(store, exposure_worker.notify)
         try:
             yield
         finally:
-            app.state.exposure_worker.stop()
-            app.state.jobs.shutdown()
+            exposure_worker.stop()
+            jobs_runner.shutdown()
             store.dispose()
 
     app = FastAPI(

@@ -85,7 +85,10 @@ def serve(
             lease_seconds=lease,
             precompute_exposure=True,
         )
-        uvicorn.run(api, host=host, port=port, log_level="info")
+        try:
+            uvicorn.run(api, host=host, port=port, log_level="info")
+        finally:
+            store.dispose()  # the app's lifespan disposes it too, but not when uvicorn never started the app
         return
     store.dispose()
     os.environ["CRITMIN_DATABASE_URL"] = url
