@@ -59,14 +59,28 @@ def once_key(kind: str, owner_id: int, params: dict[str, Any]) -> str:
     return f"{kind}:{owner_id}:{digest}"
 
 
-def _audit_create(session: Session, who: Principal, job: Job, params: dict[str, Any]) -> None:
-    audit.append(
-        session,
-        who.label,
-        "job.create",
-        f"job:{job.id}",
-        {"kind": job.kind, "params": params},
-        rows=[f"job:{job.id}"],
+def _queued(kind: str, owner_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a new queued job (one place for create_job and create_jobs_once)."""
+    now = utc_now()
+    return {
+        "id": secrets.token_hex(8),
+        "kind": kind,
+        "owner_id": owner_id,
+        "status": "queued",
+        "progress": 0.0,
+        "message": "",
+        "params": params_text(params),
+        "created_at": now,
+        "updated_at": now,
+        "attempts": 0,
+        "max_attempts": 3,
+    }
+
+
+def _created(who: Principal, job_id: str, kind: str, params: dict[str, Any]) -> audit.Pending:
+    """The audit entry of a job's creation."""
+    return audit.Pending(
+        who.label, "job.create", f"job:{job_id}", {"kind": kind, "params": params}, (f"job:{job_id}",)
     )
 
 
@@ -74,18 +88,10 @@ def create_job(session: Session, who: Principal, kind: str, params: dict[str, An
     """A queued job owned by ``who``."""
     if who.member_id is None:
         raise PermissionError("jobs need an authenticated account")
-    job = Job(
-        id=secrets.token_hex(8),
-        kind=kind,
-        owner_id=who.member_id,
-        status="queued",
-        progress=0.0,
-        message="",
-        params=params_text(params),
-    )
+    job = Job(**_queued(kind, who.member_id, params))
     session.add(job)
     session.flush()
-    _audit_create(session, who, job, params)
+    audit.append_many(session, [_created(who, job.id, kind, params)])
     return job
 
 
@@ -147,38 +153,10 @@ def create_jobs_once(
         missing = [k for k in by_key if k not in made and k not in found]
         if not missing:
             break
-        rows = [
-            {
-                "id": secrets.token_hex(8),
-                "kind": kind,
-                "owner_id": owner,
-                "status": "queued",
-                "progress": 0.0,
-                "message": "",
-                "params": params_text(by_key[k]),
-                "once_key": k,
-                "created_at": utc_now(),
-                "updated_at": utc_now(),
-                "attempts": 0,
-                "max_attempts": 3,
-            }
-            for k in missing
-        ]
+        rows = [{**_queued(kind, owner, by_key[k]), "once_key": k} for k in missing]
         inserted = list(session.scalars(_insert_once(session).returning(Job), rows))  # kept: the audit
         new = {str(j.once_key): LiveJob(j.id, j.status, None) for j in inserted}  # reads them from memory
-        audit.append_many(
-            session,
-            [
-                audit.Pending(
-                    who.label,
-                    "job.create",
-                    f"job:{j.id}",
-                    {"kind": kind, "params": by_key[k]},
-                    (f"job:{j.id}",),
-                )
-                for k, j in new.items()
-            ],
-        )
+        audit.append_many(session, [_created(who, j.id, kind, by_key[k]) for k, j in new.items()])
         made.update(new)
     else:
         found = live_jobs(session, [k for k in by_key if k not in made])
