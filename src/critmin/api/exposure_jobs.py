@@ -199,12 +199,20 @@ def find_or_queue(store: Store, params: ExposureJobParams) -> tuple[dict[str, An
         return job_state(job), created
 
 
+def lookup_or_queue(store: Store, params: Iterable[ExposureJobParams]) -> dict[str, Found]:
+    """The live job of each key: one read for those that exist, one write queueing the rest."""
+    wanted = list(params)
+    found = lookup(store, wanted)
+    missing = [p for p in wanted if params_key(p) not in found]
+    if missing:
+        found.update(queue_many(store, missing))
+    return found
+
+
 def on_miss(store: Store, params: ExposureJobParams) -> Found:
     """A cache miss of one key, answered at once (:class:`critmin.api.exposure_queue.ExposureQueue`
     answers many together)."""
-    key = params_key(params)
-    found = lookup(store, [params]).get(key)
-    return found if found is not None else queue_many(store, [params])[key]
+    return lookup_or_queue(store, [params])[params_key(params)]
 
 
 def exposure_job(store: Store, job_id: str) -> dict[str, Any] | None:
@@ -224,17 +232,28 @@ def queue_precompute(
     ed = edition_digest(_edition(_atlas()))
     y = options().default_year if year is None else year
     g = options().alliance_group if group is None else group
-    keys: list[tuple[str | None, str | None]] = [(None, None), *exposure_pairs()]
-    wanted = [ExposureJobParams(year=y, group=g, material=m, stage=st, edition=ed) for m, st in keys]
-    found = lookup(store, wanted)  # one read; the missing keys queued in one write
-    found.update(queue_many(store, [p for p in wanted if params_key(p) not in found]))
+    wanted = scope_params(ed, y, g)
+    found = lookup_or_queue(store, wanted)
     if any(f.created for f in found.values()):
         notify()
     for p in wanted:
         stored = found[params_key(p)].stored
         if stored is not None:  # computed before (a restart, another process): held in memory now
-            CACHE.put(y, g, stored, None if p.material is None or p.stage is None else (p.material, p.stage))
-    return len(keys)
+            hold(p, stored)
+    return len(wanted)
+
+
+def scope_params(edition: str, year: int, group: str) -> list[ExposureJobParams]:
+    """The keys of one (edition, year, group): its table and the detail of every material and stage."""
+    keys: list[tuple[str | None, str | None]] = [(None, None), *exposure_pairs()]
+    at = {"edition": edition, "year": year, "group": group}
+    return [ExposureJobParams(**at, material=m, stage=st) for m, st in keys]
+
+
+def hold(params: ExposureJobParams, stored: str) -> None:
+    """Keep a key's stored document in this process's memory (the table, or one material and stage)."""
+    pair = None if params.material is None or params.stage is None else (params.material, params.stage)
+    CACHE.put(params.year, params.group, stored, pair)
 
 
 def start_queue_precompute(store: Store, notify: Callable[[], None]) -> threading.Thread:

@@ -18,8 +18,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from critmin.api.exposure_cache import CACHE, exposure_pairs
-from critmin.api.exposure_jobs import ExposureJobParams, Found, lookup, params_key, queue_many
+from critmin.api.exposure_jobs import (
+    ExposureJobParams,
+    Found,
+    hold,
+    lookup,
+    params_key,
+    queue_many,
+    scope_params,
+)
 from critmin.store import Store
 
 IDLE_SECONDS = 5.0
@@ -90,7 +97,6 @@ class ExposureQueue:
         self._writes = _Lane("exposure-queue", self._queue)
         self._reads = _Lane("exposure-lookup", self._lookup)
         self._scopes: set[tuple[str, int, str]] = set()  # read once (lookup thread only)
-        self._pairs: list[tuple[str, str]] | None = None
 
     def warm(self, params: ExposureJobParams) -> None:
         """Look ``params`` up once, in this thread (``critmin serve`` does it before serving): the first
@@ -111,13 +117,7 @@ class ExposureQueue:
         if len(self._scopes) + len(scopes) > SCOPES_HELD:
             self._scopes.clear()
         self._scopes |= scopes
-        self._pairs = self._pairs if self._pairs is not None else exposure_pairs()
-        pairs: list[tuple[str | None, str | None]] = [(None, None), *self._pairs]
-        return [
-            ExposureJobParams(edition=ed, year=y, group=g, material=m, stage=st)
-            for ed, y, g in sorted(scopes)
-            for m, st in pairs
-        ]
+        return [p for ed, y, g in sorted(scopes) for p in scope_params(ed, y, g)]
 
     def _lookup(self, batch: Batch) -> None:
         siblings = self._siblings(batch)
@@ -125,8 +125,7 @@ class ExposureQueue:
         for p in siblings:
             stored = found.get(params_key(p))
             if stored is not None and stored.stored is not None and params_key(p) not in batch:
-                pair = None if p.material is None or p.stage is None else (p.material, p.stage)
-                CACHE.put(p.year, p.group, stored.stored, pair)
+                hold(p, stored.stored)
         for key, item in batch.items():
             if key in found:
                 _answer(item, found[key])
