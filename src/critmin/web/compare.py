@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from critmin.provenance import DATA_EDITIONS
 from critmin.web import figures
 from critmin.web.apiclient import call, token_of, whoami
-from critmin.web.page import Block, Page, PageError
-from critmin.web.render import csv_response, environment, render_page
+from critmin.web.page import Block, Page
+from critmin.web.render import block_csv, environment, render_page
 from critmin.web.scenario_results import shock_summary
 
 MAX_RUNS = 6
@@ -94,10 +94,7 @@ def build_compare_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         page = await _page(request)
         if isinstance(page, tuple):
             return Response(page[1] + "\n", page[0], media_type="text/plain")
-        try:
-            return csv_response(page.block(block).frame, f"scenario-comparison-{block}")
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
+        return block_csv(page, block, f"scenario-comparison-{block}")
 
     router.add_api_route("/scenarios/compare", show, methods=["GET"])
     router.add_api_route("/scenarios/compare/download.csv", download, methods=["GET"])

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin.provenance import DATA_EDITIONS
 from critmin.web.apiclient import COOKIE, Me, call, token_of, whoami
-from critmin.web.page import Block, Page, PageError
-from critmin.web.render import csv_response, environment, render_page
+from critmin.web.page import Block, Page
+from critmin.web.render import block_csv, environment, render_page
 from critmin.web.security import checked_form, cookie_options
 from critmin.web.uploads import HeaderError, column_specs, normalise, template_csv
 
@@ -339,11 +339,7 @@ class _MembersRoutes:
         except Refusal as err:
             return Response(f"{err}\n", err.status, media_type="text/plain")
         page = await member_page(request, member_id, token, me)
-        try:
-            frame = page.block(block).frame
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
-        return csv_response(frame, f"member-{member_id}-{block}")
+        return block_csv(page, block, f"member-{member_id}-{block}")
 
     def template(self, kind: str) -> Response:
         """The header row of an upload kind, as a CSV file to fill in."""

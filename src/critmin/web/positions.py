@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmin.web.apiclient import Me, call, token_of, whoami
-from critmin.web.page import Block, Page, PageError
-from critmin.web.render import csv_response, money, render_page
+from critmin.web.page import Block, Page
+from critmin.web.render import block_csv, money, render_page
 from critmin.web.reserve import _error_page
 
 READERS = ("participant", "reserve_operator", "secretariat")
@@ -112,11 +112,7 @@ def build_positions_router(nav: Nav) -> APIRouter:
             return Response("Sign in as a participant to download your positions.\n", page.status_code,
                             media_type="text/plain")  # fmt: skip
         who = page.intro.removeprefix("Signed in as ").split(" (")[0]
-        try:
-            frame = page.block(block).frame
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
-        return csv_response(frame, f"reserve-positions-{who}")
+        return block_csv(page, block, f"reserve-positions-{who}")
 
     router.add_api_route("/reserve/positions", show, methods=["GET"])
     router.add_api_route("/reserve/positions/download.csv", download, methods=["GET"])

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin.web.apiclient import call, token_of, whoami
-from critmin.web.page import Block, Page, PageError
-from critmin.web.render import csv_response, environment, render_page
+from critmin.web.page import Block, Page
+from critmin.web.render import block_csv, environment, render_page
 from critmin.web.security import checked_form
 
 KEY = ["material", "stage", "specification", "incoterm"]
@@ -116,10 +116,7 @@ def build_published_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         page = await _page(request)
         if isinstance(page, tuple):
             return Response(page[1] + "\n", page[0], media_type="text/plain")
-        try:
-            return csv_response(page.block(block).frame, f"reference-prices-{block}")
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
+        return block_csv(page, block, f"reference-prices-{block}")
 
     async def publish(request: Request) -> Response:
         form = await checked_form(request)

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import jinja2
 import pandas as pd
 
-from critmin.web.page import STATIC_PATH, Page
+from critmin.web.page import STATIC_PATH, Page, PageError
 from critmin.web.security import csrf_field, current_path, viewer
 
 # (path, label) of the navigation bar, in order; only pages that are registered appear
@@ -141,6 +141,18 @@ def csv_response(frame: pd.DataFrame, name: str) -> Any:
     headers = {"Content-Disposition": f'attachment; filename="{safe}.csv"'}
     return Response(frame.to_csv(index=False, lineterminator="\n"), media_type="text/csv; charset=utf-8",
                     headers=headers)  # fmt: skip
+
+
+def block_csv(page: Page, block: str, name: str) -> Any:
+    """The page's block ``block`` as a CSV download named ``name``; an unknown block is a plain-text
+    error with the page's status."""
+    from fastapi.responses import Response
+
+    try:
+        frame = page.block(block).frame
+    except PageError as err:
+        return Response(f"{err}\n", err.status, media_type="text/plain")
+    return csv_response(frame, name)
 
 
 def render_page(page: Page, nav: list[tuple[str, str, str]], user: str = "") -> str:

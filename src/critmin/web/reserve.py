@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from critmin.web import figures
 from critmin.web.apiclient import call, token_of, whoami
 from critmin.web.page import Block, Page, PageError, int_param
-from critmin.web.render import csv_response, environment, render_page
+from critmin.web.render import block_csv, environment, render_page
 from critmin.web.security import checked_form
 
 PARAM_KEYS = ("budget", "scenarios", "seed", "horizon", "cvar")
@@ -348,11 +348,7 @@ def build_operations_router(nav: list[tuple[str, str, str]]) -> APIRouter:
         page = await _page(request)
         if isinstance(page, tuple):
             return Response(page[1] + "\n", page[0], media_type="text/plain")
-        try:
-            frame = page.block(block).frame
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
-        return csv_response(frame, f"reserve-operations-{block}")
+        return block_csv(page, block, f"reserve-operations-{block}")
 
     router.add_api_route("/reserve/operations", show, methods=["GET"])
     router.add_api_route("/reserve/operations/apply", apply, methods=["POST"])

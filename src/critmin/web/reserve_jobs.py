@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from critmin.web.apiclient import Me, call, token_of, whoami
 from critmin.web.page import Page, PageError
-from critmin.web.render import csv_response, render_page
+from critmin.web.render import block_csv, render_page
 from critmin.web.reserve import PARAM_KEYS, _error_page, _request, finance_request, form_values, sizing_page
 from critmin.web.security import checked_form
 
@@ -199,11 +199,7 @@ class _ReserveRoutes:
         page = await self._finished_page(request, job_id)
         if isinstance(page, Response):
             return page
-        try:
-            frame = page.block(block).frame
-        except PageError as err:
-            return Response(f"{err}\n", err.status, media_type="text/plain")
-        return csv_response(frame, f"reserve-{_label(page)}-{block}")
+        return block_csv(page, block, f"reserve-{_label(page)}-{block}")
 
     async def brief(self, job_id: str, request: Request) -> Response:
         """The PDF brief of the finished plan (:func:`critmin.web.brief.reserve_brief`)."""
