@@ -69,13 +69,15 @@ def create_app(
             store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds
         )
         exposure_worker.start()
-        app.state.exposure_queue = ExposureQueue(store, exposure_worker.notify)
-        analytics.warm(app.state.exposure_queue)  # the atlas, its pairs and the miss path before serving
-        if precompute:
-            start_queue_precompute(store, exposure_worker.notify)
+        app.state.exposure_queue = exposure_queue = ExposureQueue(store, exposure_worker.notify)
+        analytics.warm(exposure_queue)  # the atlas, its pairs and the miss path before serving
+        queuing = start_queue_precompute(store, exposure_worker.notify) if precompute else None
         try:
             yield
         finally:
+            if queuing is not None:
+                queuing.join()
+            exposure_queue.close()
             exposure_worker.stop()
             jobs_runner.shutdown()
             store.dispose()

@@ -57,18 +57,33 @@ class _Lane:
         self._cond = threading.Condition()
         self._items: Batch = {}
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def put(self, key: str, params: ExposureJobParams, futures: list[Future[Found]]) -> None:
         with self._cond:
+            if self._closed:  # the service is stopping: the request gets an error, not a hang
+                for future in futures:
+                    future.set_exception(RuntimeError("exposure queue closed: the service is stopping"))
+                return
             self._items.setdefault(key, _Item(params)).futures.extend(futures)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, daemon=True, name=self._name)
                 self._thread.start()
             self._cond.notify()
 
+    def close(self) -> None:
+        """Take no more keys and wait for the thread to finish its batch (before the store is disposed:
+        no connection is left checked out)."""
+        with self._cond:
+            self._closed = True
+            thread = self._thread
+            self._cond.notify()
+        if thread is not None:
+            thread.join()
+
     def _next(self) -> Batch | None:
         with self._cond:
-            if not self._items:
+            if not self._items and not self._closed:
                 self._cond.wait(IDLE_SECONDS)
             if not self._items:
                 self._thread = None  # a later put starts a new thread
@@ -97,6 +112,11 @@ class ExposureQueue:
         self._writes = _Lane("exposure-queue", self._queue)
         self._reads = _Lane("exposure-lookup", self._lookup)
         self._scopes: set[tuple[str, int, str]] = set()  # read once (lookup thread only)
+
+    def close(self) -> None:
+        """Stop both lanes (the lookups first: they hand keys to the writes) after their current batch."""
+        self._reads.close()
+        self._writes.close()
 
     def warm(self, params: ExposureJobParams) -> None:
         """Look ``params`` up once, in this thread (``critmin serve`` does it before serving): the first
