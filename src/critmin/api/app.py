@@ -61,8 +61,7 @@ def create_app(
         load_atlas(strict=options().strict_atlas)  # refuse to serve an inconsistent atlas (names the problem)
         store.upgrade()
         worker = Worker(store, general, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
-        # this lifespan stops the threads it started, even when another lifespan of the same app (a test
-        # client's) has replaced app.state's runners meanwhile
+        # stops what it started, even if another lifespan of this app (a test client's) replaced app.state's
         app.state.jobs = jobs_runner = JobRunner(store, kinds, worker)
         jobs_runner.start()
         app.state.exposure_worker = exposure_worker = Worker(
