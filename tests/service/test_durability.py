@@ -129,25 +129,35 @@ def _assert_consistent(db_url: str) -> int:
 
 
 def test_sigkill_inside_the_upload_transaction(db_url: str) -> None:
+    """A SIGKILL while the upload's insert is in progress leaves the database consistent (nothing or the
+    whole upload). The kill's moment depends on the machine's load: an attempt whose upload finished
+    before the insert was seen is repeated (at most 3), each checked for consistency."""
     token = _member_token(db_url)
-    port = _free_port()
-    proc = _start(db_url, port)
-    wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
-    baseline = wal.stat().st_size if db_url.startswith("sqlite") and wal.exists() else 0
-    answered: list[int] = []
-    sender = _upload_in_background(port, token, _body(), answered)
-    caught = False
-    deadline = time.monotonic() + 90
-    while not answered and time.monotonic() < deadline:
-        if _insert_in_progress(db_url, baseline):
-            caught = True
+    landed, stored = 0, 0
+    for _ in range(3):
+        port = _free_port()
+        proc = _start(db_url, port)
+        wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
+        baseline = wal.stat().st_size if db_url.startswith("sqlite") and wal.exists() else 0
+        answered: list[int] = []
+        sender = _upload_in_background(port, token, _body(), answered)
+        caught = False
+        deadline = time.monotonic() + 90
+        while not answered and time.monotonic() < deadline:
+            if _insert_in_progress(db_url, baseline):
+                caught = True
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        sender.join(timeout=30)
+        now = _assert_consistent(db_url)
+        assert now - stored in (0, 1)  # this attempt's upload: all of it or nothing
+        stored = now
+        if caught and not answered:
+            landed += 1
             break
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    sender.join(timeout=30)
-    assert caught and not answered, "the kill did not land inside the upload's transaction"
-    assert _assert_consistent(db_url) in (0, 1)
+    assert landed == 1, "the kill did not land inside the upload's transaction in 3 attempts"
 
 
 @pytest.mark.slow
