@@ -12,6 +12,15 @@ import math
 
 from numba import njit
 
+from critmin.market.equilibrium import exp_small, taylor_step
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def first_guess(x1: float, x2: float) -> float:
+    """A month's first iterate from the answers of the last two months visited, ``x1`` (last) and ``x2``:
+    their linear extrapolation when both left the baseline, else ``x1`` (0: the linearised guess)."""
+    return 2.0 * x1 - x2 if x1 != 0.0 and x2 != 0.0 else x1
+
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _bound_excess(
@@ -82,9 +91,21 @@ def _fused_step(
         lo = xa
     else:
         hi = xa
-    fp = s0 * es * ea - d0 * ed * eb + want * sig * er
-    xn = xa - f / fp if fp > 0.0 else math.nan
+    step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
+    xn = xa + step
     inside = math.isfinite(xn) and lo < xn < hi
+    if certain and inside:  # the root, certified without evaluating f there: powers by their series
+        return (
+            True,
+            xn,
+            0.0,
+            ea * exp_small(es * step),
+            eb * exp_small(ed * step),
+            er * exp_small(-sig * step),
+            lo,
+            hi,
+            checked,
+        )
     if not inside and not checked:
         checked = True  # the step leaves the bracket: is the bound the answer?
         fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)

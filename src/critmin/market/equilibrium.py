@@ -114,6 +114,45 @@ def solve_zone(
     )
 
 
+SMALL_STEP = 5e-3  # |elasticity x step| below which exp of the step is its Taylor series to 1e-20
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def exp_small(y: float) -> float:
+    """``exp(y)`` for ``|y| <= SMALL_STEP`` by its Taylor series to ``y^6`` (truncation below 2e-20
+    relative: the double nearest ``exp(y)`` or its neighbour)."""
+    return 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y / 720.0)))))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def taylor_step(
+    f: float, a: float, b: float, r: float, es: float, ed: float, sig: float, sc: float
+) -> tuple[float, bool]:
+    """The step ``d`` from ``x`` to the root of the cubic Taylor model of ``f`` at ``x``, and whether
+    ``|f(x + d)| <= sc`` is certain without evaluating ``f`` there.
+
+    ``f`` is the excess at ``x``; ``a = S0 e^(es x)``, ``b = D0 e^(ed x)``, ``r = want e^(-sig x)`` its three
+    exponential terms, so ``f^(n) = a es^n - b ed^n - r (-sig)^n`` costs no further exp. The model's root
+    is two Newton steps on the cubic from the Newton step ``-f / f'``. Certain when the step is small
+    (``k |d| <= SMALL_STEP``, ``k`` the largest rate) and the model's residual plus the Lagrange bound of
+    the remainder, ``max |f| d^4 / 24`` with ``max |f| <= (a es^4 + b ed^4 + r sig^4) e^(k |d|)``,
+    is at most ``sc / 2`` (``docs/methods/market.md``, "Solver"). ``(nan, False)`` when ``f' <= 0``."""
+    f1 = a * es - b * ed + r * sig
+    if not f1 > 0.0:
+        return math.nan, False
+    f2 = 0.5 * (a * es * es - b * ed * ed - r * sig * sig)
+    f3 = (a * es**3 - b * ed**3 + r * sig**3) / 6.0
+    d = -f / f1
+    k = max(es, -ed, sig)
+    if k * abs(d) > 0.1:  # far from the root: the Newton step
+        return d, False
+    for _ in range(2):
+        d -= (f + d * (f1 + d * (f2 + d * f3))) / (f1 + d * (2.0 * f2 + 3.0 * d * f3))
+    rest = (f + d * (f1 + d * (f2 + d * f3))) if k * abs(d) <= SMALL_STEP else math.inf
+    f4 = (a * es**4 + b * ed**4 + r * sig**4) * 1.006  # e^(k |d|) <= e^0.005 < 1.006
+    return d, abs(rest) + f4 * d**4 / 24.0 <= 0.5 * sc
+
+
 @njit(cache=True, error_model="numpy")
 def _excess(
     x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
@@ -165,9 +204,12 @@ def clear_point(
             lo = xa
         else:
             hi = xa
-        fp = s0 * es * ea - d0 * ed * eb + want * sig * er
-        xn = xa - f / fp if fp > 0.0 else math.nan
-        xa = xn if (math.isfinite(xn) and lo < xn < hi) else 0.5 * (lo + hi)
+        step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
+        xn = xa + step
+        inside = math.isfinite(xn) and lo < xn < hi
+        if certain and inside:
+            return xn, 0.0, 0.0, True
+        xa = xn if inside else 0.5 * (lo + hi)
     return xa, 0.0, 0.0, False
 
 
