@@ -17,8 +17,10 @@ the kernel's compute bound, on the disrupted (scenario, material) pairs of rando
 What the bound leaves out is counted, not guessed: :func:`_work` replays the kernel's months serially with
 its own clearing steps (``clearing._fused_start``, ``clearing._fused_step``; the replay's highest prices equal
 the kernel's bit for bit, checked) and counts the months visited (restricted, and restocking after),
-the Newton evaluations (3 exp each) and the bound evaluations (2 expm1 + 1 exp), plus 4 per month
-visited (elasticity decay, price, demand destroyed, loss integral). The kernel's results are those of
+the Newton evaluations (3 exp each; a step certified without evaluating ``f`` at its end, see
+``market.equilibrium.taylor_step``, costs none) and the bound evaluations (2 expm1 + 1 exp), plus 3 per
+month visited (price, demand destroyed, loss integral) and 1 per pair (the elasticities' monthly decay
+factor: the decay itself is a running product). The kernel's results are those of
 these exact steps; the printed "work the kernel does" is their exp/log count (an expm1 counted as one),
 priced like the bound.
 The count explains the gap to the bound (a solve to 1e-12 from last month's price takes several
@@ -41,7 +43,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from critmin.disruption.clearing import _fused_start, _fused_step
+from critmin.disruption.clearing import _fused_start, _fused_step, first_guess
 from critmin.disruption.kernel import _ROWS, MAX_ITER, TOL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,16 +73,17 @@ def _work(
         pr = rows[:, i]
         d0, s0 = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i]
         target = pr[9] / 365.0 * 12.0 * d0
-        stock, started, age, x_prev = target, False, 0.0, 0.0
+        stock, started, age, x_prev, x_prev2 = target, False, 0.0, 0.0, 0.0
+        decay, fade = 1.0, math.exp(-1.0 / pr[5])
         for t in range(w.shape[1]):
             g = w[i, t]
             started = started or g > 0.0
             if not started or (not g > 0.0 and abs(stock - target) <= 1e-9 * target):
-                age += 1.0 if started else 0.0
+                if started:
+                    age, decay = age + 1.0, decay * fade
                 continue
             counts[0] += 1
             counts[1] += 1 if g > 0.0 else 0
-            decay = math.exp(-age / pr[5])
             ed, es = pr[1] + (pr[0] - pr[1]) * decay, pr[3] + (pr[2] - pr[3]) * decay
             want = pr[10] * target * (1.0 + (pr[12] * decay if g > 0.0 else 0.0))
             hold, gap = pr[10] * stock, g * q[i]
@@ -88,7 +91,7 @@ def _work(
             res = max(gap, 0.0) - spare if gap > 0.0 else gap
             sig = pr[11]
             balanced, sc, lo, hi, rising, xa = _fused_start(
-                s0, d0, es, ed, res, lcap[i], lfloor[i], hold, want, sig, x_prev, TOL
+                s0, d0, es, ed, res, lcap[i], lfloor[i], hold, want, sig, first_guess(x_prev, x_prev2), TOL
             )
             x, short, psig, bound, checked = 0.0, 0.0, 1.0, hi if rising else lo, False
             for _ in range(MAX_ITER if not balanced else 0):
@@ -106,7 +109,7 @@ def _work(
             top[i] = max(top[i], math.exp(x))
             sold = hold - want * psig
             stock = stock - sold - min(short, max(-sold, 0.0))
-            x_prev, age = x, age + 1.0
+            x_prev2, x_prev, age, decay = x_prev, x, age + 1.0, decay * fade
     return counts, top
 
 
@@ -189,7 +192,7 @@ def main() -> int:
     counts, top = _work(rows, np.asarray(kp.world_t, dtype=np.float64) / 12.0, a, c, w)
     visited, restricted, newton, bounds, steps = (int(v) for v in counts)
     replay_ok = np.array_equal(top, out.max_price_outside[0])
-    done_work = 3 * newton + 3 * bounds + 4 * visited  # + decay, price, demand destroyed, loss integral
+    done_work = 3 * newton + 3 * bounds + 3 * visited + P  # + price, demand destroyed, loss integral; decay
     work_s = done_work * per_exp
 
     k = min(args.reference_pairs, P)

@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from critmin.disruption.clearing import clear_fused
+from critmin.disruption.clearing import clear_fused, first_guess
 from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
 
@@ -234,8 +234,8 @@ def _cell(
     pr = rows[:, i]
     d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
     target = pr[9] / 365.0 * 12.0 * d0
-    stock, started, age, x_prev, xr_prev = target, False, 0.0, 0.0, 0.0
-    age_next, decay_next = 0.0, 1.0  # the elasticities' decay exp(-age / adjust) at age 0
+    stock, started, age, x_prev, xr_prev, x_prev2 = target, False, 0.0, 0.0, 0.0, 0.0
+    decay, fade = 1.0, math.exp(-1.0 / pr[5])  # the elasticities' decay exp(-age / adjust), one month's
     for t in range(horizon):
         w = withheld[i, t]
         g = w + gap_extra[i, t] if has_gap else w
@@ -246,11 +246,8 @@ def _cell(
             paths[12, i, t] = stock
         if not started or (not shocked and abs(stock - target) <= 1e-9 * target):
             if started:
-                age += 1.0
+                age, decay = age + 1.0, decay * fade
             continue  # at the baseline: price 1, nothing unmet, no loss
-        decay = decay_next if age == age_next else math.exp(-age / pr[5])
-        age_next = age + 1.0  # next month's decay, off the path of this month's clearing
-        decay_next = math.exp(-age_next / pr[5])
         ed = pr[1] + (pr[0] - pr[1]) * decay
         es = pr[3] + (pr[2] - pr[3]) * decay
         # the stock holders want: the target, raised by precaution while restricted (fading)
@@ -261,8 +258,9 @@ def _cell(
         left = max(gap, 0.0) - rel
         spare = min(pr[6] * q[i] * min(max((age - pr[7] + 1.0) / pr[8], 0.0), 1.0), left)
         residual = left - spare if gap > 0.0 else gap
+        x0 = first_guess(x_prev, x_prev2)
         x, short_all, pes, ped, psig, ok = clear_fused(
-            s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x_prev, TOL, MAX_ITER
+            s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x0, TOL, MAX_ITER
         )
         p_out = math.exp(x)
         sold = hold - want * psig  # net sale of commercial stocks
@@ -287,7 +285,7 @@ def _cell(
             bought = max(-sold, 0.0) - unmet_buy
             got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
             _keep(paths, i, t, got, (la, lb, lc, ld), stock)
-        x_prev, age = x, age + 1.0
+        x_prev2, x_prev, age, decay = x_prev, x, age + 1.0, decay * fade
     return failed
 
 
