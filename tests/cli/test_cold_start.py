@@ -8,8 +8,12 @@ import json
 import subprocess
 import sys
 
+from typer.testing import CliRunner
+
 from critmin.cli import app
 from critmin.cli.app import COMMANDS, command_modules
+
+runner = CliRunner()
 
 HELP_PROBE = """
 import sys
@@ -18,7 +22,8 @@ try:
     app(["--help"])
 except SystemExit as exc:
     code = exc.code
-heavy = sorted(m for m in ("pandas", "numpy", "scipy", "pyarrow") if m in sys.modules)
+heavy = ("pandas", "numpy", "scipy", "pyarrow", "pydantic", "rich", "markdown_it")
+heavy = sorted(m for m in heavy if m in sys.modules)
 print("HEAVY=" + ",".join(heavy) + f" CODE={code}")
 """
 
@@ -55,12 +60,26 @@ NOT_FOR_EXPOSURE = (
 
 
 def test_help_imports_no_pandas() -> None:
+    """``--help`` is click's plain help: no pandas or numpy, and no pydantic, rich or markdown-it (typer's
+    rich help imports its Markdown renderer)."""
     out = subprocess.run(
         [sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, check=True, timeout=120
     )
     last = out.stdout.strip().splitlines()[-1]
     assert last == "HEAVY= CODE=0", last
     assert "exposure" in out.stdout and "vault" in out.stdout  # the help lists every command
+
+
+def test_help_lists_each_command_with_its_whole_first_paragraph() -> None:
+    """The command lists (top level and sub-apps) carry the whole first paragraph of each command's help,
+    not click's first sentence; help texts are printed as written (no markup read in ``[...]``)."""
+    top = " ".join(runner.invoke(app, ["--help"], terminal_width=100).stdout.split())
+    assert "exposure Exposure report. With --material and --stage: one object" in top
+    assert "top1_share, china_share, alliance_share. history" in top
+    vault = " ".join(runner.invoke(app, ["vault", "--help"], terminal_width=100).stdout.split())
+    assert "size Size the reserve over the horizon (stochastic LP on the full loss); compare" in vault
+    exposure = " ".join(runner.invoke(app, ["exposure", "--help"], terminal_width=100).stdout.split())
+    assert "e.g. price_cap_index[gallium]=3;" in exposure
 
 
 def test_exposure_imports_only_what_it_needs() -> None:

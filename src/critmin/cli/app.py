@@ -51,7 +51,23 @@ def command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(here) if m.name.endswith("_cmds"))
 
 
-class _Group(TyperGroup):
+class HelpGroup(TyperGroup):
+    """A command group whose help lists each command with its whole first paragraph (click's plain help
+    cuts it at the first sentence or about 45 characters)."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                text = cmd.short_help or (cmd.help or "").partition("\n\n")[0]
+                rows.append((name, " ".join(text.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(HelpGroup):
     """The command group: an inconsistent atlas (strict mode) ends any command with exit 2 and the error
     naming the problem, not a traceback."""
 
@@ -107,6 +123,11 @@ class _App(typer.Typer):
         self._import(command_modules())
         self._complete = True
 
+    def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
+        """A sub-app's group lists its commands as the top one does (:class:`HelpGroup`)."""
+        kwargs.setdefault("cls", HelpGroup)
+        super().add_typer(typer_instance, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         argv = kwargs.get("args", args[0] if args else None)
         words = list(sys.argv[1:] if argv is None else argv)
@@ -128,6 +149,9 @@ app = _App(
     "for a critical-minerals alliance.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # click's plain help and error messages: typer's rich help imports rich's Markdown renderer and
+    # markdown-it (about half of a cold ``critmin --help``) and reads ``[word]`` in help texts as markup
+    rich_markup_mode=None,
 )
 
 
