@@ -12,7 +12,8 @@ import math
 
 from numba import njit
 
-from critmin.market.equilibrium import exp_small, taylor_step
+from critmin.market.equilibrium import taylor_step
+from critmin.market.series import exp_small
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -85,8 +86,6 @@ def _fused_step(
             return True, bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, lo, hi, checked
     ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
     f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
-    if abs(f) <= sc:
-        return True, xa, 0.0, ea, eb, er, lo, hi, checked
     if f < 0.0:
         lo = xa
     else:
@@ -94,7 +93,8 @@ def _fused_step(
     step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
     xn = xa + step
     inside = math.isfinite(xn) and lo < xn < hi
-    if certain and inside:  # the root, certified without evaluating f there: powers by their series
+    if certain and inside:  # certified without evaluating f there (or a polish of an iterate that
+        # already meets the rule): the powers by their series
         return (
             True,
             xn,
@@ -106,6 +106,8 @@ def _fused_step(
             hi,
             checked,
         )
+    if abs(f) <= sc:
+        return True, xa, 0.0, ea, eb, er, lo, hi, checked
     if not inside and not checked:
         checked = True  # the step leaves the bracket: is the bound the answer?
         fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)

@@ -27,6 +27,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from critmin.market.series import SMALL_STEP
+
 FloatArray = NDArray[np.float64]
 
 
@@ -114,43 +116,45 @@ def solve_zone(
     )
 
 
-SMALL_STEP = 5e-3  # |elasticity x step| below which exp of the step is its Taylor series to 1e-20
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def exp_small(y: float) -> float:
-    """``exp(y)`` for ``|y| <= SMALL_STEP`` by its Taylor series to ``y^6`` (truncation below 2e-20
-    relative: the double nearest ``exp(y)`` or its neighbour)."""
-    return 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y / 720.0)))))
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def taylor_step(
     f: float, a: float, b: float, r: float, es: float, ed: float, sig: float, sc: float
 ) -> tuple[float, bool]:
-    """The step ``d`` from ``x`` to the root of the cubic Taylor model of ``f`` at ``x``, and whether
+    """The step ``d`` from ``x`` to the root of the quintic Taylor model of ``f`` at ``x``, and whether
     ``|f(x + d)| <= sc`` is certain without evaluating ``f`` there.
 
     ``f`` is the excess at ``x``; ``a = S0 e^(es x)``, ``b = D0 e^(ed x)``, ``r = want e^(-sig x)`` its three
-    exponential terms, so ``f^(n) = a es^n - b ed^n - r (-sig)^n`` costs no further exp. The model's root
-    is two Newton steps on the cubic from the Newton step ``-f / f'``. Certain when the step is small
-    (``k |d| <= SMALL_STEP``, ``k`` the largest rate) and the model's residual plus the Lagrange bound of
-    the remainder, ``max |f| d^4 / 24`` with ``max |f| <= (a es^4 + b ed^4 + r sig^4) e^(k |d|)``,
-    is at most ``sc / 2`` (``docs/methods/market.md``, "Solver"). ``(nan, False)`` when ``f' <= 0``."""
-    f1 = a * es - b * ed + r * sig
-    if not f1 > 0.0:
+    exponential terms, so the model's coefficients ``c_n = (a es^n - b ed^n - r (-sig)^n) / n!`` cost no
+    further exp and do not wait for ``f``. The model's root is its series reversion in the Newton step
+    ``u = -f / c_1`` to ``u^5`` (one division; ``u`` alone when ``k |u| > 0.1``, ``k`` the largest rate).
+    Certain when ``k |d| <= SMALL_STEP`` and the model's residual plus the Lagrange bound of the remainder,
+    ``(a es^6 + b ed^6 + r sig^6) e^(k |d|) d^6 / 720``, is at most ``sc / 20`` (``docs/methods/market.md``,
+    "Solver"). ``(nan, False)`` when ``f' <= 0``."""
+    ae, be, re = a * es, b * ed, r * sig  # the n-th terms a es^n, b ed^n, r sig^n, by hand
+    c1 = ae - be + re
+    if not c1 > 0.0:
         return math.nan, False
-    f2 = 0.5 * (a * es * es - b * ed * ed - r * sig * sig)
-    f3 = (a * es**3 - b * ed**3 + r * sig**3) / 6.0
-    d = -f / f1
+    inv = 1.0 / c1
+    u = -f * inv
     k = max(es, -ed, sig)
-    if k * abs(d) > 0.1:  # far from the root: the Newton step
-        return d, False
-    for _ in range(2):
-        d -= (f + d * (f1 + d * (f2 + d * f3))) / (f1 + d * (2.0 * f2 + 3.0 * d * f3))
-    rest = (f + d * (f1 + d * (f2 + d * f3))) if k * abs(d) <= SMALL_STEP else math.inf
-    f4 = (a * es**4 + b * ed**4 + r * sig**4) * 1.006  # e^(k |d|) <= e^0.005 < 1.006
-    return d, abs(rest) + f4 * d**4 / 24.0 <= 0.5 * sc
+    if k * abs(u) > 0.1:  # far from the root: the Newton step
+        return u, False
+    ae, be, re = ae * es, be * ed, re * sig
+    c2 = 0.5 * (ae - be - re)
+    ae, be, re = ae * es, be * ed, re * sig
+    c3 = (ae - be + re) / 6.0
+    ae, be, re = ae * es, be * ed, re * sig
+    c4 = (ae - be - re) / 24.0
+    ae, be, re = ae * es, be * ed, re * sig
+    c5 = (ae - be + re) / 120.0
+    b2, b3, b4, b5 = c2 * inv, c3 * inv, c4 * inv, c5 * inv
+    b22 = b2 * b2
+    r5 = 14.0 * b22 * b22 - 21.0 * b22 * b3 + 6.0 * b2 * b4 + 3.0 * b3 * b3 - b5
+    d = u * (1.0 + u * (-b2 + u * (2.0 * b22 - b3 + u * (5.0 * b2 * (b3 - b22) - b4 + u * r5))))
+    rest = f + d * (c1 + d * (c2 + d * (c3 + d * (c4 + d * c5)))) if k * abs(d) <= SMALL_STEP else math.inf
+    six = (ae * es + be * ed + re * sig) * 1.021  # a es^6 + b ed^6 + r sig^6; e^(k |d|) <= e^0.02 < 1.021
+    d3 = d * d * d
+    return d, abs(rest) + six * d3 * d3 / 720.0 <= 0.05 * sc
 
 
 @njit(cache=True, error_model="numpy")
@@ -198,8 +202,6 @@ def clear_point(
     for _ in range(max_iter):
         ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
         f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
-        if abs(f) <= sc:
-            return xa, 0.0, 0.0, True
         if f < 0.0:
             lo = xa
         else:
@@ -207,8 +209,10 @@ def clear_point(
         step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
         xn = xa + step
         inside = math.isfinite(xn) and lo < xn < hi
-        if certain and inside:
+        if certain and inside:  # certified (also a polish of an iterate that already meets the rule)
             return xn, 0.0, 0.0, True
+        if abs(f) <= sc:
+            return xa, 0.0, 0.0, True
         xa = xn if inside else 0.5 * (lo + hi)
     return xa, 0.0, 0.0, False
 
