@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 from critmin.disruption.clearing import clear_fused, first_guess
 from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
+from critmin.market.series import expm1_known
 
 FloatArray = NDArray[np.float64]
 
@@ -267,7 +268,7 @@ def _cell(
         unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
         short = short_all - unmet_buy
         stock = stock - sold - unmet_buy
-        destroyed = -d0 * math.expm1(ed * x)
+        destroyed = -d0 * expm1_known(ed * x, ped)
         la, lb, lc, ld = loss_log_point(x, p_out, ped, d0, ed, short, s0 * pes + spare, pr[16], pr[15])
         p_r, r_loss = p_out, 0.0
         if restrictor and ra > 0.0:  # the restrictor's zone only when its price or loss is asked for

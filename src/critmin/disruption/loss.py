@@ -28,6 +28,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
+from critmin.market.series import expm1_known
+
 FloatArray = NDArray[np.float64]
 
 
@@ -60,6 +62,15 @@ def integral_log(lp: float, e: float) -> float:
     return math.expm1(k * lp) / k
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def integral_known(lp: float, e: float, pk: float) -> float:
+    """``I(p)`` from ``lp = ln p`` and ``pk = p^(e+1)``, without an exp (``series.expm1_known``)."""
+    k = e + 1.0
+    if abs(k) < 1e-9:
+        return lp
+    return expm1_known(k * lp, pk) / k
+
+
 @njit(cache=True, error_model="numpy")
 def integral_point(p: float, e: float) -> float:
     """``I(p) = integral of s^e ds from 1 to p`` for one element (``ln p`` at ``e = -1``)."""
@@ -76,7 +87,7 @@ def loss_log_point(
     demand = d0 * pe
     rise = p - 1.0
     extra = rise * p0 * (demand - short)
-    priced_out = p0 * (d0 * integral_log(lp, ed) - rise * demand)
+    priced_out = p0 * (d0 * integral_known(lp, ed, p * pe) - rise * demand)
     if priced_out < 0.0:  # rounding only (the integral dominates); NaN stays NaN
         priced_out = 0.0
     unmet = short * vpt if math.isfinite(p0) else math.nan
