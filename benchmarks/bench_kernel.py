@@ -18,10 +18,11 @@ What the bound leaves out is counted, not guessed: :func:`_work` replays the ker
 its own clearing steps (``clearing._fused_start``, ``clearing._fused_step``; the replay's highest prices equal
 the kernel's bit for bit, checked) and counts the months visited (restricted, and restocking after),
 the Newton evaluations (3 exp each; a step certified without evaluating ``f`` at its end, see
-``market.equilibrium.taylor_step``, costs none) and the bound evaluations (2 expm1 + 1 exp), plus 1 per
-month visited (the price ``exp(x)``; demand destroyed and the loss integral take their ``expm1`` from the
-powers the clearing returned, ``market.series.expm1_known``) and 1 per pair (the elasticities' monthly
-decay factor: the decay itself is a running product). The kernel's results are those of
+``market.equilibrium.taylor_step``, costs none) and the bound evaluations (2 expm1 + 1 exp), plus the
+months whose price moved by more than ``SMALL_STEP`` in log (the price ``exp(x)``; after a smaller move it
+is last month's times a series, ``market.series.exp_small``; demand destroyed and the loss integral take
+their ``expm1`` from the powers the clearing returned, ``market.series.expm1_known``) and 1 per pair (the
+elasticities' monthly decay factor: the decay itself is a running product). The kernel's results are those of
 these exact steps; the printed "work the kernel does" is their exp/log count (an expm1 counted as one),
 priced like the bound.
 The count explains the gap to the bound (a solve to 1e-12 from last month's price takes several
@@ -49,6 +50,7 @@ from numba import njit, prange
 
 from critmin.disruption.clearing import _fused_start, _fused_step, first_guess
 from critmin.disruption.kernel import _ROWS, MAX_ITER, TOL
+from critmin.market.series import SMALL_STEP, exp_small
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSCENDENTALS_PER_MONTH = 11  # see the module docstring
@@ -69,15 +71,16 @@ def _work(
     rows: np.ndarray, q: np.ndarray, a: np.ndarray, c: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The kernel's months (outside zone, as ``run_chunk`` calls it) replayed serially, counting
-    ``[visited months, restricted months, Newton evaluations, bound evaluations, steps]``; returns the counts
+    ``[visited months, restricted months, Newton evaluations, bound evaluations, steps, price exps]``; returns
+    the counts
     and each cell's highest price index (to compare with the kernel's)."""
-    counts, top = np.zeros(5, dtype=np.int64), np.ones(w.shape[0])
+    counts, top = np.zeros(6, dtype=np.int64), np.ones(w.shape[0])
     lcap, lfloor = np.log(rows[13]), np.log(rows[14])
     for i in range(w.shape[0]):
         pr = rows[:, i]
         d0, s0 = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i]
         target = pr[9] / 365.0 * 12.0 * d0
-        stock, started, age, x_prev, x_prev2 = target, False, 0.0, 0.0, 0.0
+        stock, started, age, x_prev, x_prev2, p_prev = target, False, 0.0, 0.0, 0.0, 1.0
         decay, fade = 1.0, math.exp(-1.0 / pr[5])
         for t in range(w.shape[1]):
             g = w[i, t]
@@ -110,7 +113,10 @@ def _work(
                 if done:
                     break
                 xa = x
-            top[i] = max(top[i], math.exp(x))
+            far = abs(x - x_prev) > SMALL_STEP  # the kernel's price: a running product over small moves
+            counts[5] += 1 if far else 0
+            p_prev = math.exp(x) if far else p_prev * exp_small(x - x_prev)
+            top[i] = max(top[i], p_prev)
             sold = hold - want * psig
             stock = stock - sold - min(short, max(-sold, 0.0))
             x_prev2, x_prev, age, decay = x_prev, x, age + 1.0, decay * fade
@@ -191,9 +197,9 @@ def main() -> int:
 
     rows = np.stack([np.asarray(getattr(kp, k), dtype=np.float64) for k in _ROWS])
     counts, top = _work(rows, np.asarray(kp.world_t, dtype=np.float64) / 12.0, a, c, w)
-    visited, restricted, newton, bounds, steps = (int(v) for v in counts)
+    visited, restricted, newton, bounds, steps, prices = (int(v) for v in counts)
     replay_ok = np.array_equal(top, out.max_price_outside[0])
-    done_work = 3 * newton + 3 * bounds + visited + P  # + the price of each month, the decay factor
+    done_work = 3 * newton + 3 * bounds + prices + P  # + the prices that moved far, the decay factor
     work_s = done_work * per_exp
 
     k = min(args.reference_pairs, P)
@@ -219,7 +225,8 @@ def main() -> int:
     print(
         f"work the kernel does (replayed, highest prices identical: {replay_ok}): {visited:,} months visited "
         f"({visited - restricted:,} restocking after a restriction), {newton:,} Newton evaluations "
-        f"({newton / visited:.2f} per month), {bounds:,} bound evaluations, {steps:,} steps; "
+        f"({newton / visited:.2f} per month), {bounds:,} bound evaluations, {steps:,} steps, "
+        f"{prices:,} price exps; "
         f"{done_work:,} exp/log = {done_work / evaluations:.2f}x the bound's count, "
         f"{work_s:.3f} s priced like the bound (kernel / that: {kernel_s / work_s:.2f})"
     )

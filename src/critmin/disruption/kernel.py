@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from critmin.disruption.clearing import clear_fused, first_guess
 from critmin.disruption.loss import loss_log_point, producer_point
 from critmin.market.equilibrium import clear_point
-from critmin.market.series import expm1_known
+from critmin.market.series import SMALL_STEP, exp_small, expm1_known
 
 FloatArray = NDArray[np.float64]
 
@@ -235,7 +235,7 @@ def _cell(
     pr = rows[:, i]
     d0, s0, ra, rc = (1.0 - c[i]) * q[i], (1.0 - a[i]) * q[i], a[i] * q[i], c[i] * q[i]
     target = pr[9] / 365.0 * 12.0 * d0
-    stock, started, age, x_prev, xr_prev, x_prev2 = target, False, 0.0, 0.0, 0.0, 0.0
+    stock, started, age, x_prev, xr_prev, x_prev2, p_prev = target, False, 0.0, 0.0, 0.0, 0.0, 1.0
     decay, fade = 1.0, math.exp(-1.0 / pr[5])  # the elasticities' decay exp(-age / adjust), one month's
     for t in range(horizon):
         w = withheld[i, t]
@@ -263,7 +263,7 @@ def _cell(
         x, short_all, pes, ped, psig, ok = clear_fused(
             s0, d0, es, ed, residual, lcap, lfloor, hold, want, pr[11], x0, TOL, MAX_ITER
         )
-        p_out = math.exp(x)
+        p_out = p_prev * exp_small(x - x_prev) if abs(x - x_prev) <= SMALL_STEP else math.exp(x)
         sold = hold - want * psig  # net sale of commercial stocks
         unmet_buy = min(short_all, max(-sold, 0.0))  # rationing cuts stock purchases first
         short = short_all - unmet_buy
@@ -286,7 +286,7 @@ def _cell(
             bought = max(-sold, 0.0) - unmet_buy
             got = (p_out, p_r, short, destroyed, d0 - destroyed - short, rel, max(sold, 0.0), bought)
             _keep(paths, i, t, got, (la, lb, lc, ld), stock)
-        x_prev2, x_prev, age, decay = x_prev, x, age + 1.0, decay * fade
+        x_prev2, x_prev, p_prev, age, decay = x_prev, x, p_out, age + 1.0, decay * fade
     return failed
 
 
