@@ -38,16 +38,19 @@ def _excess(x: float, s0: float, d0: float, es: float, ed: float, g: float, want
 
 
 rates = st.floats(0.01, 2.0)
+ZONE = {  # a zone's baseline, elasticities and wanted stock
+    "s0": st.floats(0.5, 100.0),
+    "d0": st.floats(0.5, 100.0),
+    "es": rates,
+    "ed": rates.map(lambda v: -v),
+    "sig": rates,
+    "want": st.floats(0.0, 50.0),
+}
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    s0=st.floats(0.5, 100.0),
-    d0=st.floats(0.5, 100.0),
-    es=rates,
-    ed=rates.map(lambda v: -v),
-    sig=rates,
-    want=st.floats(0.0, 50.0),
+    **ZONE,
     root=st.floats(-0.5, 0.5),
     off=st.floats(-0.05, 0.05),
 )
@@ -72,12 +75,7 @@ def test_a_certified_step_lands_where_the_stopping_rule_holds(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    s0=st.floats(0.5, 100.0),
-    d0=st.floats(0.5, 100.0),
-    es=rates,
-    ed=rates.map(lambda v: -v),
-    sig=rates,
-    want=st.floats(0.0, 50.0),
+    **ZONE,
     gap=st.floats(-20.0, 20.0),
     x0=st.floats(-0.3, 0.3),
 )
