@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from critmin.market.equilibrium import taylor_step
+from critmin.market.equilibrium import newton_iterate
 from critmin.market.series import exp_small
 
 
@@ -84,30 +84,13 @@ def _fused_step(
         fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)
         if (rising and fb <= 0.0) or (not rising and fb >= 0.0):
             return True, bound, max(-fb, 0.0) if rising else 0.0, ba, bb, br, lo, hi, checked
-    ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
-    f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
-    if f < 0.0:
-        lo = xa
-    else:
-        hi = xa
-    step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
+    done, step, inside, ea, eb, er, lo, hi = newton_iterate(
+        xa, s0, d0, es, ed, g, hold, want, sig, sc, lo, hi
+    )
+    if done:  # the powers at the answer by their series (exactly the evaluated ones when step == 0)
+        pes, ped, psig = ea * exp_small(es * step), eb * exp_small(ed * step), er * exp_small(-sig * step)
+        return True, xa + step, 0.0, pes, ped, psig, lo, hi, checked
     xn = xa + step
-    inside = math.isfinite(xn) and lo < xn < hi
-    if certain and inside:  # certified without evaluating f there (or a polish of an iterate that
-        # already meets the rule): the powers by their series
-        return (
-            True,
-            xn,
-            0.0,
-            ea * exp_small(es * step),
-            eb * exp_small(ed * step),
-            er * exp_small(-sig * step),
-            lo,
-            hi,
-            checked,
-        )
-    if abs(f) <= sc:
-        return True, xa, 0.0, ea, eb, er, lo, hi, checked
     if not inside and not checked:
         checked = True  # the step leaves the bracket: is the bound the answer?
         fb, ba, bb, br = _bound_excess(bound, s0, d0, es, ed, g, hold, want, sig)

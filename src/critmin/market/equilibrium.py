@@ -157,6 +157,42 @@ def taylor_step(
     return d, abs(rest) + six * d3 * d3 / 720.0 <= 0.05 * sc
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def newton_iterate(
+    xa: float,
+    s0: float,
+    d0: float,
+    es: float,
+    ed: float,
+    g: float,
+    hold: float,
+    want: float,
+    sig: float,
+    sc: float,
+    lo: float,
+    hi: float,
+) -> tuple[bool, float, bool, float, float, float, float, float]:
+    """One evaluation of ``f`` at ``xa`` in ``[lo, hi]`` and the step from it, the one stopping rule of the
+    zone solvers (:func:`clear_point`, the kernel's ``clearing._fused_step``): ``(done, d, inside, e^(es xa),
+    e^(ed xa), e^(-sig xa), lo, hi)``. Done with the answer ``xa + d`` when the step is certified
+    (:func:`taylor_step`; also a polish of an iterate that already meets the rule) or, with ``d = 0``, when
+    ``|f(xa)| <= sc``; else ``xa + d`` is the next iterate if ``inside`` the narrowed bracket."""
+    ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
+    f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
+    if f < 0.0:
+        lo = xa
+    else:
+        hi = xa
+    step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
+    xn = xa + step
+    inside = math.isfinite(xn) and lo < xn < hi
+    if certain and inside:
+        return True, step, inside, ea, eb, er, lo, hi
+    if abs(f) <= sc:
+        return True, 0.0, inside, ea, eb, er, lo, hi
+    return False, step, inside, ea, eb, er, lo, hi
+
+
 @njit(cache=True, error_model="numpy")
 def _excess(
     x: float, s0: float, d0: float, es: float, ed: float, g: float, hold: float, want: float, sig: float
@@ -200,20 +236,12 @@ def clear_point(
     xa = x0 if x0 != 0.0 else -f0 / max(s0 * es - d0 * ed + want * sig, 1e-300)
     xa = min(max(xa, lo), hi)
     for _ in range(max_iter):
-        ea, eb, er = math.exp(es * xa), math.exp(ed * xa), math.exp(-sig * xa)
-        f = s0 * (ea - 1.0) - d0 * (eb - 1.0) + hold - want * er - g
-        if f < 0.0:
-            lo = xa
-        else:
-            hi = xa
-        step, certain = taylor_step(f, s0 * ea, d0 * eb, want * er, es, ed, sig, sc)
-        xn = xa + step
-        inside = math.isfinite(xn) and lo < xn < hi
-        if certain and inside:  # certified (also a polish of an iterate that already meets the rule)
-            return xn, 0.0, 0.0, True
-        if abs(f) <= sc:
-            return xa, 0.0, 0.0, True
-        xa = xn if inside else 0.5 * (lo + hi)
+        done, step, inside, _, _, _, lo, hi = newton_iterate(
+            xa, s0, d0, es, ed, g, hold, want, sig, sc, lo, hi
+        )
+        if done:
+            return xa + step, 0.0, 0.0, True
+        xa = xa + step if inside else 0.5 * (lo + hi)
     return xa, 0.0, 0.0, False
 
 
