@@ -6,10 +6,17 @@ False)`` commits without waiting for the disk (SQLite ``synchronous=NORMAL`` in 
 ``synchronous_commit=off``): a power cut (not a crash of the process) may lose the last such commits, never
 corrupt or reorder anything (a later durable commit makes the earlier ones durable too). Only for writes
 that are recreated on demand (the public exposure jobs, queued again on the next miss).
+
+SQLite's write lock is taken by ``BEGIN IMMEDIATE``, retried every millisecond while another connection
+(another process: the API queueing jobs, the worker storing results) holds it, for up to
+:data:`BUSY_SECONDS`: SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms
+between tries, so a waiter kept waiting tens of milliseconds after a write of a few milliseconds ended.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,6 +27,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+BUSY_SECONDS = 60.0  # how long a SQLite connection waits for the write lock (or a busy database)
 MIGRATION_LOCK = 7_310_002  # PostgreSQL advisory lock serializing migrations at start-up
 
 
@@ -34,14 +42,35 @@ def _sqlite_engine(url: str, begin: str, synchronous: str = "FULL") -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        if begin == "BEGIN IMMEDIATE":
+            _begin_immediate(conn.connection.dbapi_connection)
+        else:
+            conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _begin_immediate(raw: Any) -> None:
+    """``BEGIN IMMEDIATE`` on a DBAPI connection, retried every millisecond while the database is locked
+    (see the module docstring); ``database is locked`` only after :data:`BUSY_SECONDS`."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.001)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
 
 class Store:
