@@ -4,7 +4,9 @@ A job kind is a function ``run(params, progress) -> JSON-able result``; ``progre
 records progress and raises :class:`JobCancelled` once a cancellation was requested, so long work stops at
 its next step. A heartbeat thread renews the job's lease while it runs; a worker that dies stops renewing,
 and another worker requeues the job when the lease expires (:func:`critmin.store.jobs.reap`).
-``critmin serve`` runs an embedded :class:`Worker`; ``critmin worker`` runs them apart from the API.
+``critmin worker`` runs them apart from the API (``critmin serve`` starts one as a child process,
+:mod:`critmin.api.worker_process`); :func:`critmin.api.app.create_app` embeds a :class:`Worker` in the API
+process by default (tests, a single process).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from critmin.store import Store
-from critmin.store.jobs import Claim, claim, finish, heartbeat, reap, release
+from critmin.store.jobs import Claim, claim, finish, has_queued, heartbeat, reap, release
 
 ProgressFn = Callable[[float, str], None]
 LEASE_SECONDS = 30.0
@@ -109,7 +111,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
-        self._threads.clear()
+        self._threads = [t for t in self._threads if t.is_alive()]  # a later stop() joins them
 
     def run_forever(self) -> None:
         """Start and block until :meth:`stop` (``critmin worker``)."""
@@ -129,6 +131,9 @@ class Worker:
                 self._wake.set()
 
     def _next(self, worker_id: str) -> Claim | None:
+        with self.store.read() as s:  # idle polls and wake-ups of other kinds take no write lock
+            if not has_queued(s, self.kinds):
+                return None
         with self.store.write() as s:
             return claim(s, worker_id, self.kinds, self.lease_seconds)
 
@@ -201,12 +206,20 @@ class Worker:
 
 
 class JobRunner:
-    """The API's view of the queue: the job kinds it accepts, and an optional embedded worker."""
+    """The API's view of the queue: the job kinds it accepts, an optional embedded worker, and ``wake``:
+    how a worker in another process learns that a job was queued (:mod:`critmin.api.wake`)."""
 
-    def __init__(self, store: Store, kinds: Mapping[str, JobKind], worker: Worker | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        kinds: Mapping[str, JobKind],
+        worker: Worker | None = None,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.kinds = dict(kinds)
         self.worker = worker
+        self.wake = wake
 
     def start(self) -> None:
         """Start the embedded worker, if any."""
@@ -214,9 +227,11 @@ class JobRunner:
             self.worker.start()
 
     def notify(self) -> None:
-        """A job was queued: wake the embedded worker."""
+        """A job was queued: wake the embedded worker, or the worker process."""
         if self.worker is not None:
             self.worker.notify()
+        elif self.wake is not None:
+            self.wake()
 
     def shutdown(self) -> None:
         """Stop the embedded worker (its running jobs return to the queue)."""

@@ -212,6 +212,15 @@ class Claim:
     worker_id: str
 
 
+def has_queued(session: Session, kinds: Collection[str]) -> bool:
+    """Whether a job of one of ``kinds`` is queued (a read: a worker takes the write lock to claim only
+    when there is something to claim)."""
+    if not kinds:
+        return False
+    stmt = select(Job.id).where(Job.status == "queued", Job.kind.in_(list(kinds))).limit(1)
+    return session.execute(stmt).first() is not None
+
+
 def claim(session: Session, worker_id: str, kinds: Collection[str], lease_seconds: float) -> Claim | None:
     """Take the oldest queued job of one of ``kinds``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (workers
     never wait for one another), a conditional update on SQLite; the lease runs ``lease_seconds``."""
