@@ -48,21 +48,27 @@ def serve(
     database_url: DatabaseOpt = None,
     seed: Annotated[bool, typer.Option(help="Create the demo alliance on an empty database.")] = True,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="API processes (uvicorn).")] = 1,
-    embedded_worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Run job workers inside the API process(es).")
+    run_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run the jobs in a child process (`critmin worker` at lower CPU priority, restarted if it "
+            "dies, stopped with serve); --no-worker: none (start `critmin worker` apart).",
+        ),
     ] = True,
-    job_threads: Annotated[int, typer.Option(min=1, max=64, help="Job threads per worker.")] = 2,
+    job_threads: Annotated[
+        int, typer.Option(min=1, max=64, help="Threads of that worker for the users' jobs.")
+    ] = 2,
     scheduler: SchedulerOpt = None,
     lease: LeaseOpt = 30.0,
 ) -> None:
-    """Start the API and the dashboard (migrations run first; demo tokens are printed once). Jobs run on
-    an embedded worker unless ``--no-worker`` (then start ``critmin worker``)."""
+    """Start the API and the dashboard (migrations run first; demo tokens are printed once). The API
+    processes run no job: a worker process started here does, unless ``--no-worker`` (then start
+    ``critmin worker``)."""
     import os
 
-    import uvicorn
-
-    from critmin.api.app import EMBEDDED_WORKER_ENV, JOB_LEASE_ENV, JOB_THREADS_ENV, create_app
     from critmin.api.job_kinds import DASK_ENV
+    from critmin.api.worker_process import WORKER_NICE, WorkerProcess, worker_command
     from critmin.store import Store
 
     url = _url(database_url)
@@ -70,31 +76,90 @@ def serve(
     store.upgrade()
     if seed:
         _print_demo_tokens(store)
+    store.dispose()
     if scheduler:
         os.environ[DASK_ENV] = scheduler
     typer.echo(
         f"critmin service on http://{host}:{port}  (database: {store.dialect}, API: /api/v1, docs: /docs)"
     )
-    where = f"embedded, {job_threads} thread(s) per process" if embedded_worker else "none (critmin worker)"
+    wake_dir, wake_path = _wake_path() if run_worker else (None, None)
+    child = None
+    if run_worker:
+        command = worker_command(job_threads, lease, WORKER_NICE, wake_path)
+        child = WorkerProcess(command, env={**os.environ, "CRITMIN_DATABASE_URL": url})
+    where = (
+        f"a child process (critmin worker, nice +{WORKER_NICE}): {job_threads} thread(s), 1 for exposure"
+        if child
+        else "none (start critmin worker)"
+    )
     typer.echo(f"API processes: {workers}; job workers: {where}")
+    _exit_on_sigterm()
+    try:
+        if child is not None:
+            child.start()
+        _run_api(host, port, workers, url, lease, wake_path)
+    finally:
+        if child is not None:
+            child.stop()
+        if wake_dir is not None:
+            import shutil
+
+            shutil.rmtree(wake_dir, ignore_errors=True)
+
+
+def _wake_path() -> tuple[str | None, str | None]:
+    """A private directory and the path of the worker's wake socket in it (none where Unix sockets are
+    missing: the worker then polls)."""
+    import os
+    import tempfile
+
+    if os.name != "posix":
+        return None, None
+    wake_dir = tempfile.mkdtemp(prefix="critmin-serve-")
+    return wake_dir, os.path.join(wake_dir, "wake.sock")
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM ends serve through its ``finally`` (uvicorn re-raises the signal once it has stopped; by
+    default that would end the process before the worker process is stopped)."""
+    import signal
+
+    def _exit(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _run_api(host: str, port: int, workers: int, url: str, lease: float, wake_path: str | None) -> None:
+    """uvicorn with ``workers`` API processes running no job worker (they wake the worker process)."""
+    import os
+
+    import uvicorn
+
+    from critmin.api.app import EMBEDDED_WORKER_ENV, JOB_LEASE_ENV, create_app
+    from critmin.api.wake import WAKE_ENV, waker
+    from critmin.store import Store
+
     if workers == 1:
+        store = Store(url)
         api = create_app(
             store,
-            embedded_worker=embedded_worker,
-            job_workers=job_threads,
+            embedded_worker=False,
             lease_seconds=lease,
             precompute_exposure=True,
+            wake=waker(wake_path),
+            freeze_gc=True,
         )
         try:
             uvicorn.run(api, host=host, port=port, log_level="info")
         finally:
             store.dispose()  # the app's lifespan disposes it too, but not when uvicorn never started the app
         return
-    store.dispose()
     os.environ["CRITMIN_DATABASE_URL"] = url
-    os.environ[EMBEDDED_WORKER_ENV] = "1" if embedded_worker else "0"
-    os.environ[JOB_THREADS_ENV] = str(job_threads)
+    os.environ[EMBEDDED_WORKER_ENV] = "0"
     os.environ[JOB_LEASE_ENV] = str(lease)
+    if wake_path:
+        os.environ[WAKE_ENV] = wake_path
     uvicorn.run(
         "critmin.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
@@ -122,31 +187,70 @@ def worker(
     threads: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once by this worker.")] = 2,
     scheduler: SchedulerOpt = None,
     lease: LeaseOpt = 30.0,
+    exposure_threads: Annotated[
+        int, typer.Option(min=0, max=8, help="Threads for the public exposure jobs, apart (0: none).")
+    ] = 1,
+    nice: Annotated[
+        int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by N (os.nice).")
+    ] = 0,
+    parent_pid: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop when this process ends (critmin serve).")
+    ] = None,
+    wake_socket: Annotated[
+        str | None, typer.Option(hidden=True, help="Unix datagram socket the API wakes this worker on.")
+    ] = None,
 ) -> None:
-    """Run job workers apart from the API: claim queued jobs from the database, run them, store the
-    outcome; stops on SIGINT / SIGTERM (running jobs go back to the queue)."""
+    """Run job workers apart from the API: claim queued jobs (the users' jobs on ``--threads`` threads,
+    the public exposure jobs on threads of their own) from the database, run them, store the outcome;
+    stops on SIGINT / SIGTERM (running jobs go back to the queue). ``critmin serve`` starts one itself,
+    at ``--nice 10``, unless ``--no-worker``."""
     import os
     import signal
+    import threading
 
+    if nice:
+        os.nice(nice)  # before the imports: the whole start-up already yields the CPU
     from critmin.api.app import default_job_kinds
+    from critmin.api.exposure_jobs import EXPOSURE_KIND, exposure_job_kind
     from critmin.api.job_kinds import DASK_ENV
     from critmin.api.jobs import Worker
+    from critmin.api.wake import WakeListener
+    from critmin.api.worker_process import watch_parent
     from critmin.cli.atlas_cmds import checked_atlas
     from critmin.store import Store
 
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    if parent_pid is not None:
+        watch_parent(parent_pid, stopping.set)
     checked_atlas()  # strict: refuse to run jobs on an inconsistent atlas (names the problem)
     if scheduler:
         os.environ[DASK_ENV] = scheduler
     store = Store(_url(database_url))
     store.upgrade()
-    w = Worker(store, default_job_kinds(store), threads, lease_seconds=lease)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: w.stop(timeout=0.0))
-    typer.echo(f"critmin worker {w.name}: {threads} thread(s), kinds {sorted(w.kinds)} ({store.dialect})")
+    pool = [Worker(store, default_job_kinds(store), threads, lease_seconds=lease)]
+    if exposure_threads:
+        exposure = {EXPOSURE_KIND: exposure_job_kind()}
+        pool.append(Worker(store, exposure, exposure_threads, lease_seconds=lease))
+    listener = WakeListener(wake_socket, [w.notify for w in pool]) if wake_socket else None
+    kinds = sorted(k for w in pool for k in w.kinds)
+    typer.echo(
+        f"critmin worker {pool[0].name}: {threads} thread(s) + {exposure_threads} for exposure, "
+        f"kinds {kinds} ({store.dialect}{f', nice +{nice}' if nice else ''})"
+    )
     try:
-        w.run_forever()
+        for w in pool:
+            w.start()
+        while not stopping.wait(1.0):
+            pass
     finally:
-        w.stop()
+        if listener is not None:
+            listener.close()
+        for w in pool:
+            w.stop(timeout=0.0)  # every worker stops claiming at once
+        for w in pool:
+            w.stop()
         store.dispose()
 
 

@@ -149,7 +149,7 @@ def queue_exposure(body: ExposureJobIn, request: Request) -> dict[str, Any]:
     params = ExposureJobParams(**body.model_dump(), edition=edition_digest(_edition(_atlas())))
     job, created = find_or_queue(request.app.state.store, params)
     if created:
-        request.app.state.exposure_worker.notify()
+        request.app.state.notify_exposure()
     return job
 
 
