@@ -67,6 +67,41 @@ def start_worker(db_url: str, *extra: str) -> subprocess.Popen[bytes]:
     return _spawn(["worker", "--database-url", db_url, *extra])
 
 
+def children(pid: int) -> dict[int, str]:
+    """The child processes of ``pid`` and their command lines (from ``/proc``)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        if ppid == pid:
+            found[int(stat.parent.name)] = cmdline
+    return found
+
+
+def worker_child(serve_pid: int, other_than: int | None = None, timeout: float = 60.0) -> int:
+    """The pid of `critmin serve`'s worker process (``python -m critmin worker``), once it runs (one
+    other than ``other_than``: the one that replaced it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p, cmd in children(serve_pid).items() if " critmin worker " in cmd and p != other_than]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"critmin serve {serve_pid} has no worker process after {timeout:.0f} s")
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def jobs(db_url: str) -> dict[str, Job]:
     """Every job row by id."""
     store = Store(db_url)

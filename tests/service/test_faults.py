@@ -1,10 +1,11 @@
-"""Fault test: the API process (with its embedded worker) and a separate `critmin worker` are SIGKILLed at
-random moments while Monte Carlo jobs run. Every job a dead process held is requeued within lease + margin,
-every job ends succeeded, failed (attempts used up, reason stored) or cancelled, and none is completed
-twice (one final transition in the audit log, a result only on succeeded jobs)."""
+"""Fault test: the worker process of `critmin serve` (which serve restarts) and a separate `critmin worker`
+are SIGKILLed at random moments while Monte Carlo jobs run. Every job a dead process held is requeued within
+lease + margin, every job ends succeeded, failed (attempts used up, reason stored) or cancelled, and none is
+completed twice (one final transition in the audit log, a result only on succeeded jobs)."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from service.procs import (
     start_api,
     start_worker,
     stop,
+    worker_child,
 )
 
 LEASE = 2.0
@@ -55,32 +57,32 @@ def _await_requeue(db_url: str, held: dict[str, int], killed_at: float) -> float
         time.sleep(0.1)
 
 
-def _chaos(
-    db_url: str, port: int, procs: dict[str, subprocess.Popen[bytes]], rng: random.Random
-) -> list[float]:
+def _chaos(db_url: str, procs: dict[str, subprocess.Popen[bytes]], rng: random.Random) -> list[float]:
     delays: list[float] = []
     worker_args = ("--lease", str(LEASE), "--threads", "1")
+    pids = {"api": worker_child(procs["api"].pid), "worker": procs["worker"].pid}  # who runs the jobs
     for _ in range(KILLS):
         victim = rng.choice(["api", "worker"])
         survivor = "worker" if victim == "api" else "api"
         deadline = time.monotonic() + 30
         # kill while the victim runs a job and the survivor is up (it holds a job too, or none is queued)
         while time.monotonic() < deadline and not (
-            _held_by(db_url, procs[victim].pid)
-            and (_held_by(db_url, procs[survivor].pid) or not _queued(db_url))
+            _held_by(db_url, pids[victim]) and (_held_by(db_url, pids[survivor]) or not _queued(db_url))
         ):
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 1.0))
-        held = _held_by(db_url, procs[victim].pid)
-        procs[victim].send_signal(signal.SIGKILL)
+        held = _held_by(db_url, pids[victim])
+        os.kill(pids[victim], signal.SIGKILL)
         killed_at = time.monotonic()
-        procs[victim].wait(timeout=10)
+        if victim == "worker":
+            procs["worker"].wait(timeout=10)
         if held:
             delays.append(_await_requeue(db_url, held, killed_at))
-        if victim == "api":
-            procs["api"] = start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1")
+        if victim == "api":  # serve starts another worker process by itself
+            pids["api"] = worker_child(procs["api"].pid, other_than=pids["api"])
         else:
             procs["worker"] = start_worker(db_url, *worker_args)
+            pids["worker"] = procs["worker"].pid
     return delays
 
 
@@ -99,7 +101,7 @@ def test_sigkill_api_and_worker_while_jobs_run(db_url: str) -> None:
             assert r.status_code == 202, r.text
             ids.append(r.json()["id"])
         assert post(port, f"/jobs/{ids[-1]}/cancel", token).status_code == 200  # queued: cancelled at once
-        delays = _chaos(db_url, port, procs, rng)
+        delays = _chaos(db_url, procs, rng)
         assert post(port, f"/jobs/{ids[-2]}/cancel", token).status_code == 200
         assert delays, "no kill landed while a job ran"
         deadline = time.monotonic() + 60
