@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "api": 7,
     "web": 7,
     "cli": 7,
+    "__main__": 7,  # `python -m critmin`: the command line
     "data": 7,  # build time: reads raw files with the atlas parsers; nothing at run time imports it
 }
 

@@ -43,22 +43,16 @@ def create_app(
     wake: Callable[[], None] | None = None,
     freeze_gc: bool = False,
 ) -> FastAPI:
-    """The service app on ``store`` (default: :func:`critmin.store.database_url`); with
-    ``embedded_worker`` it also runs, in this process, ``job_workers`` worker threads on the store's job
-    queue and one thread of its own for the exposure jobs (:mod:`critmin.api.exposure_jobs`), so public
-    reads never wait behind (or delay) the users' jobs. Without it the jobs run elsewhere (``critmin
-    serve``'s worker process, ``critmin worker``), and ``wake`` (if any) is called whenever this process
-    queued a job (:mod:`critmin.api.wake`). With ``precompute_exposure`` (unless the environment sets
-    ``CRITMIN_EXPOSURE_PRECOMPUTE=0``) it queues the exposure jobs of the default year and group at
-    start-up: one computation per data edition, shared by every API process. With ``freeze_gc`` (the
-    service's processes, not tests: it is process-wide) every object alive once started is moved out of
-    the garbage collector's sight (:func:`gc.freeze`): a full collection of the ~240,000 objects of the
-    atlas, the app and the libraries took ~200 ms, during which the process answered nothing."""
+    """The service app on ``store`` (default: :func:`critmin.store.database_url`). With ``embedded_worker``
+    this process also runs ``job_workers`` threads on the job queue and one of its own for the exposure
+    jobs (:mod:`critmin.api.exposure_jobs`); without, the jobs run elsewhere (``critmin serve``'s worker
+    process, ``critmin worker``) and ``wake`` (if any) is called when this process queued a job
+    (:mod:`critmin.api.wake`). ``precompute_exposure`` (unless ``CRITMIN_EXPOSURE_PRECOMPUTE=0``) queues
+    the exposure jobs of the default year and group at start-up (once per data edition for every API
+    process). ``freeze_gc``: :func:`_freeze_gc` (process-wide: the service's processes, not tests)."""
     store = store if store is not None else Store(database_url())
     kinds = dict(job_kinds) if job_kinds is not None else default_job_kinds(store)
-    exposure = exposure_job_kind()
-    kinds.setdefault(EXPOSURE_KIND, exposure)  # submitted like any kind; run by the exposure thread only
-    general = {name: kind for name, kind in kinds.items() if name != EXPOSURE_KIND}
+    kinds.setdefault(EXPOSURE_KIND, exposure_job_kind())  # submitted like any kind; run by exposure threads
     precompute = precompute_exposure and os.environ.get(PRECOMPUTE_ENV, "1") != "0"
 
     @asynccontextmanager
@@ -68,24 +62,15 @@ def create_app(
 
         load_atlas(strict=options().strict_atlas)  # refuse to serve an inconsistent atlas (names the problem)
         store.upgrade()
-        worker = Worker(store, general, job_workers, lease_seconds=lease_seconds) if embedded_worker else None
         # stops what it started, even if another lifespan of this app (a test client's) replaced app.state's
-        app.state.jobs = jobs_runner = JobRunner(store, kinds, worker, wake)
-        jobs_runner.start()
-        exposure_worker: Worker | None = None
-        if embedded_worker:
-            exposure_worker = Worker(store, {EXPOSURE_KIND: exposure}, 1, lease_seconds=lease_seconds)
-        app.state.exposure_worker = exposure_worker
-        notify = exposure_worker.notify if exposure_worker is not None else (wake or _nobody)
-        app.state.notify_exposure = notify
-        if exposure_worker is not None:
-            exposure_worker.start()
+        jobs_runner, exposure_worker, notify = _start_workers(
+            app, store, kinds, job_workers if embedded_worker else 0, lease_seconds, wake
+        )
         app.state.exposure_queue = exposure_queue = ExposureQueue(store, notify)
         analytics.warm(exposure_queue)  # the atlas, its pairs and the miss path before serving
         queuing = start_queue_precompute(store, notify) if precompute else None
         if freeze_gc:
-            gc.collect()  # the start-up's garbage first: what is frozen is never collected
-            gc.freeze()
+            _freeze_gc()
         try:
             yield
         finally:
@@ -127,6 +112,39 @@ def create_app(
     mount_dashboard(app)
     _mount_dashboard(app)
     return app
+
+
+def _start_workers(
+    app: FastAPI,
+    store: Store,
+    kinds: Mapping[str, JobKind],
+    threads: int,
+    lease_seconds: float,
+    wake: Callable[[], None] | None,
+) -> tuple[JobRunner, Worker | None, Callable[[], None]]:
+    """The app's job runner and, with ``threads`` (0: none, the jobs run in another process), its embedded
+    workers: ``threads`` for the users' jobs and one for the exposure jobs. Returns the runner, the
+    exposure worker and what wakes whoever runs the exposure jobs."""
+    general = {name: kind for name, kind in kinds.items() if name != EXPOSURE_KIND}
+    worker = Worker(store, general, threads, lease_seconds=lease_seconds) if threads else None
+    app.state.jobs = runner = JobRunner(store, kinds, worker, wake)
+    runner.start()
+    exposure = None
+    if threads:
+        exposure = Worker(store, {EXPOSURE_KIND: kinds[EXPOSURE_KIND]}, 1, lease_seconds=lease_seconds)
+        exposure.start()
+    app.state.exposure_worker = exposure
+    app.state.notify_exposure = notify = exposure.notify if exposure is not None else (wake or _nobody)
+    return runner, exposure, notify
+
+
+def _freeze_gc() -> None:
+    """Move every object alive after start-up out of the garbage collector's sight (:func:`gc.freeze`): a
+    full collection of the ~240,000 objects of the atlas, the app and the libraries took ~200 ms, during
+    which the process answered nothing. The start-up's garbage is collected first (what is frozen is
+    never collected)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _nobody() -> None:
