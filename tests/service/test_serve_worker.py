@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -60,3 +62,21 @@ def test_worker_restarted_when_it_dies_and_gone_when_serve_is_killed(db_url: str
         assert _gone(second), "the worker process outlived a SIGKILLed serve"
     finally:
         stop(serve)
+
+
+def test_the_api_wakes_the_worker_process_over_its_socket(tmp_path: Path) -> None:
+    """One datagram calls every callback of the listener; waking a worker that is not listening (it is
+    restarting) raises nothing; the listener removes its socket file when closed."""
+    from critmin.api.wake import WakeListener, waker
+
+    path = str(tmp_path / "wake.sock")
+    woken = threading.Event()
+    also = threading.Event()
+    listener = WakeListener(path, [woken.set, also.set])
+    wake = waker(path)
+    assert wake is not None and waker(None) is None
+    wake()
+    assert woken.wait(5.0) and also.wait(5.0)
+    listener.close()
+    assert not Path(path).exists()
+    wake()  # nobody listens: no error

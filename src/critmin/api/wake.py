@@ -23,12 +23,12 @@ def waker(path: str | None) -> Callable[[], None] | None:
     """A function that wakes the worker listening at ``path`` (``None`` without a path)."""
     if not path or not hasattr(socket, "AF_UNIX"):
         return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.setblocking(False)
 
     def wake() -> None:
+        # a socket per wake (one per queued batch, a few microseconds): none is left open
         # no listener (restarting) or its buffer is full: the worker polls anyway
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)
             sock.sendto(b"!", path)
 
     return wake
