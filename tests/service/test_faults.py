@@ -1,7 +1,8 @@
-"""Fault test: the worker process of `critmin serve` (which serve restarts) and a separate `critmin worker`
-are SIGKILLed at random moments while Monte Carlo jobs run. Every job a dead process held is requeued within
-lease + margin, every job ends succeeded, failed (attempts used up, reason stored) or cancelled, and none is
-completed twice (one final transition in the audit log, a result only on succeeded jobs)."""
+"""Fault test: `critmin serve` itself, its worker process (which serve restarts) and a separate `critmin
+worker` are SIGKILLed at random moments while Monte Carlo jobs run; serve's worker process ends when serve
+is killed. Every job a dead process held is requeued within lease + margin, every job ends succeeded, failed
+(attempts used up, reason stored) or cancelled, and none is completed twice (one final transition in the
+audit log, a result only on succeeded jobs)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 from service.procs import (
     FINAL,
+    alive,
     final_entries,
     free_port,
     jobs,
@@ -29,6 +32,7 @@ MARGIN = 5.0  # reap interval (lease / 4) + the write lock + a loaded 2-core mac
 WORK = {"n_scenarios": 30_000, "horizon_months": 12, "chunk_size": 1000}
 N_JOBS = 6
 KILLS = 4
+VICTIMS = ("serve", "serve-worker", "worker")
 
 
 def _held_by(db_url: str, pid: int) -> dict[str, int]:
@@ -57,51 +61,84 @@ def _await_requeue(db_url: str, held: dict[str, int], killed_at: float) -> float
         time.sleep(0.1)
 
 
-def _chaos(db_url: str, procs: dict[str, subprocess.Popen[bytes]], rng: random.Random) -> list[float]:
+def _chaos(
+    db_url: str,
+    port: int,
+    procs: dict[str, subprocess.Popen[bytes]],
+    rng: random.Random,
+    submit: Callable[[], None],
+) -> list[float]:
+    """SIGKILL, in a random order, serve itself (its worker process ends on its own; serve is started
+    again), serve's worker process (serve starts another) and the separate worker, each at least once.
+    Before each kill, ``submit`` queues jobs until two are unfinished (a fast machine finishes the first
+    ones while serve restarts)."""
     delays: list[float] = []
     worker_args = ("--lease", str(LEASE), "--threads", "1")
-    pids = {"api": worker_child(procs["api"].pid), "worker": procs["worker"].pid}  # who runs the jobs
-    for _ in range(KILLS):
-        victim = rng.choice(["api", "worker"])
-        survivor = "worker" if victim == "api" else "api"
+    runners = {"serve": worker_child(procs["serve"].pid), "worker": procs["worker"].pid}  # who runs jobs
+    victims = [*VICTIMS, *rng.choices(VICTIMS, k=KILLS - len(VICTIMS))]
+    rng.shuffle(victims)
+    for victim in victims:
+        while sum(j.status not in FINAL for j in jobs(db_url).values()) < 2:
+            submit()
+        runner = "worker" if victim == "worker" else "serve"
+        other = "serve" if runner == "worker" else "worker"
         deadline = time.monotonic() + 30
-        # kill while the victim runs a job and the survivor is up (it holds a job too, or none is queued)
+        # kill while the victim runs a job and the other is up (it holds a job too, or none is queued)
         while time.monotonic() < deadline and not (
-            _held_by(db_url, pids[victim]) and (_held_by(db_url, pids[survivor]) or not _queued(db_url))
+            _held_by(db_url, runners[runner]) and (_held_by(db_url, runners[other]) or not _queued(db_url))
         ):
             time.sleep(0.05)
         time.sleep(rng.uniform(0.0, 1.0))
-        held = _held_by(db_url, pids[victim])
-        os.kill(pids[victim], signal.SIGKILL)
+        held = _held_by(db_url, runners[runner])
+        os.kill(procs["serve"].pid if victim == "serve" else runners[runner], signal.SIGKILL)
         killed_at = time.monotonic()
-        if victim == "worker":
-            procs["worker"].wait(timeout=10)
+        if victim != "serve-worker":
+            procs[victim].wait(timeout=10)
         if held:
             delays.append(_await_requeue(db_url, held, killed_at))
-        if victim == "api":  # serve starts another worker process by itself
-            pids["api"] = worker_child(procs["api"].pid, other_than=pids["api"])
+        if victim == "serve":
+            assert _ends(runners["serve"]), "serve's worker process outlived a SIGKILLed serve"
+            procs["serve"] = start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1")
+            runners["serve"] = worker_child(procs["serve"].pid)
+        elif victim == "serve-worker":  # serve starts another worker process by itself
+            runners["serve"] = worker_child(procs["serve"].pid, other_than=runners["serve"])
         else:
             procs["worker"] = start_worker(db_url, *worker_args)
-            pids["worker"] = procs["worker"].pid
+            runners["worker"] = procs["worker"].pid
     return delays
 
 
-def test_sigkill_api_and_worker_while_jobs_run(db_url: str) -> None:
+def _ends(pid: int) -> bool:
+    """Whether process ``pid`` ends within the lease and margin."""
+    deadline = time.monotonic() + LEASE + MARGIN
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_sigkill_serve_and_workers_while_jobs_run(db_url: str) -> None:
     rng = random.Random(14)
     token = member_token(db_url)
     port = free_port()
     procs = {
-        "api": start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1"),
+        "serve": start_api(db_url, port, "--lease", str(LEASE), "--job-threads", "1"),
         "worker": start_worker(db_url, "--lease", str(LEASE), "--threads", "1"),
     }
+    ids: list[str] = []
+
+    def submit() -> None:
+        r = post(port, "/jobs", token, {"kind": "montecarlo", "params": {**WORK, "seed": len(ids)}})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+
     try:
-        ids = []
-        for seed in range(N_JOBS):
-            r = post(port, "/jobs", token, {"kind": "montecarlo", "params": {**WORK, "seed": seed}})
-            assert r.status_code == 202, r.text
-            ids.append(r.json()["id"])
-        assert post(port, f"/jobs/{ids[-1]}/cancel", token).status_code == 200  # queued: cancelled at once
-        delays = _chaos(db_url, procs, rng)
+        for _ in range(N_JOBS):
+            submit()
+        cancelled = ids[-1]
+        assert post(port, f"/jobs/{cancelled}/cancel", token).status_code == 200  # queued: cancelled at once
+        delays = _chaos(db_url, port, procs, rng, submit)
         assert post(port, f"/jobs/{ids[-2]}/cancel", token).status_code == 200
         assert delays, "no kill landed while a job ran"
         deadline = time.monotonic() + 60
@@ -121,5 +158,5 @@ def test_sigkill_api_and_worker_while_jobs_run(db_url: str) -> None:
         assert (job.result is not None) == (job.status == "succeeded")
         if job.status == "failed":
             assert "no attempts left" in (job.error or ""), job.error
-    assert rows[ids[-1]].status == "cancelled" and rows[ids[-1]].attempts == 0
-    assert sum(j.status == "succeeded" for j in rows.values()) >= N_JOBS - 3
+    assert rows[cancelled].status == "cancelled" and rows[cancelled].attempts == 0
+    assert sum(j.status == "succeeded" for j in rows.values()) >= len(ids) - 3
