@@ -53,7 +53,7 @@ def _start(db_url: str, port: int) -> subprocess.Popen[bytes]:
 def _state(db_url: str) -> tuple[list[int], int, bool, str]:
     store = Store(db_url)
     try:
-        with store.read() as s:
+        with store.snapshot() as s:
             counts = [int(c) for c in s.execute(select(Submission.row_count)).scalars()]
             rows = s.execute(select(func.count()).select_from(SubmissionRow)).scalar_one()
             chain_ok = verify(s).ok

@@ -111,6 +111,33 @@ def _append_n(store: Store, n: int) -> None:
             audit.append(s, "tester", "test.write", f"thing:{i}", {"i": i, "text": "é"})
 
 
+def test_verify_on_a_snapshot_is_not_fooled_by_a_write_committed_mid_check(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member created (its audit entry and its row) by another connection after the chain was walked and
+    before the rows are read: the snapshot sees neither, so the chain is intact; on PostgreSQL a plain
+    READ COMMITTED session would see the row without its entry and report it "not in the chain"."""
+    with store.write() as s:
+        create_member(s, ADMIN, "Chile", "member", "CHL")
+    real = audit.actual_digests
+    raced = []
+
+    def racing(session: object, since: str) -> dict[str, str]:
+        with store.write() as w:  # commits while the check's session is open
+            raced.append(create_member(w, ADMIN, "Peru", "member", "PER").id)
+        return real(session, since)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audit, "actual_digests", racing)
+    with store.snapshot() as s:
+        report = audit.verify(s)
+    assert raced and report.ok, report
+    assert report.rows_checked == 1  # Chile only: Peru committed after the snapshot began
+    monkeypatch.undo()
+    with store.snapshot() as s:
+        after = audit.verify(s)
+    assert after.ok and after.rows_checked == 2
+
+
 def test_audit_chain_links_every_entry(store: Store) -> None:
     _append_n(store, 5)
     with store.read() as s:

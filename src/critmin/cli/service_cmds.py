@@ -323,7 +323,7 @@ def audit_verify(
     store = _audited_store(_url(database_url))
     assert isinstance(store, Store)
     try:
-        with store.read() as s:
+        with store.snapshot() as s:
             report = verify(s, head, key)
     finally:
         store.dispose()

@@ -205,7 +205,9 @@ def _walk(session: Session) -> tuple[ChainReport, dict[int, str], dict[str, str 
 def verify(session: Session, checkpoint: Checkpoint | None = None, key: bytes | None = None) -> ChainReport:
     """Check the chain (links, sequence, hashes), then every covered data row against the digest the
     chain last recorded for it, then the chain against an exported ``checkpoint`` (its HMAC under ``key``
-    when given): a truncated tail or a re-computed chain no longer contains the checkpoint's head."""
+    when given): a truncated tail or a re-computed chain no longer contains the checkpoint's head. Give it
+    a session of :meth:`critmin.store.Store.snapshot` while the service runs: the chain and the rows must
+    be read in one committed state."""
     report, hashes, expected, since = _walk(session)
     if not report.ok:
         return report

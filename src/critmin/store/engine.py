@@ -134,6 +134,19 @@ class Store:
             yield session
 
     @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read session whose statements all see one committed state, for checks that read several
+        tables while the service writes (the audit chain, then the rows it covers): PostgreSQL
+        ``REPEATABLE READ``, read only (under the default ``READ COMMITTED`` each statement sees the
+        latest commits, so an entry and its row committed between two statements read as a break);
+        SQLite's read transaction already is one snapshot in WAL mode."""
+        with self._read_sessions() as session:
+            if self.is_postgres:
+                options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                session.connection(execution_options=options)
+            yield session
+
+    @contextmanager
     def write(self, *, durable: bool = True) -> Iterator[Session]:
         """A write transaction: serialized on SQLite, committed on success, rolled back on error; with
         ``durable=False`` the commit does not wait for the disk (see the module docstring)."""

@@ -42,7 +42,7 @@ def verify_audit(
     who: Principal = Depends(require("secretariat")), store: Store = Depends(get_store)
 ) -> ChainOut:
     """Check the hash chain; names the first broken entry."""
-    with store.read() as s:
+    with store.snapshot() as s:
         report = verify(s)
     return ChainOut(
         ok=report.ok, checked=report.checked, first_broken=report.first_broken, reason=report.reason
