@@ -57,9 +57,13 @@ def test_worker_restarted_when_it_dies_and_gone_when_serve_is_killed(db_url: str
         os.kill(first, signal.SIGKILL)
         second = worker_child(serve.pid, other_than=first, timeout=30)
         assert _gone(first) and alive(second)
+        cmd = children(serve.pid)[second].split()
+        wake_dir = Path(cmd[cmd.index("--wake-socket") + 1]).parent
+        assert wake_dir.is_dir()
         serve.send_signal(signal.SIGKILL)  # no clean-up in serve: the child notices its parent's death
         serve.wait(timeout=10)
         assert _gone(second), "the worker process outlived a SIGKILLed serve"
+        assert not wake_dir.exists(), "the wake socket's directory outlived serve and its worker"
     finally:
         stop(serve)
 

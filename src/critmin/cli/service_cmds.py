@@ -204,6 +204,7 @@ def worker(
     the public exposure jobs on threads of their own) from the database, run them, store the outcome;
     stops on SIGINT / SIGTERM (running jobs go back to the queue). ``critmin serve`` starts one itself,
     at ``--nice 10``, unless ``--no-worker``."""
+    import contextlib
     import os
     import signal
     import threading
@@ -247,6 +248,9 @@ def worker(
     finally:
         if listener is not None:
             listener.close()
+            if parent_pid is not None and os.getppid() != parent_pid:  # serve died: nobody else cleans up
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(listener.path))  # serve's private directory, now empty
         for w in pool:
             w.stop(timeout=0.0)  # every worker stops claiming at once
         for w in pool:
