@@ -33,6 +33,9 @@ WORK = {"n_scenarios": 30_000, "horizon_months": 12, "chunk_size": 1000}
 N_JOBS = 6
 KILLS = 4
 VICTIMS = ("serve", "serve-worker", "worker")
+# an orphaned worker stops within its pools' stop timeouts (10 s each; a job stops at its next step, and a
+# fresh checkout's first job may be inside numba's first compilation) and Python's exit
+ORPHAN_SECONDS = 30.0
 
 
 def _held_by(db_url: str, pid: int) -> dict[str, int]:
@@ -109,8 +112,8 @@ def _chaos(
 
 
 def _ends(pid: int) -> bool:
-    """Whether process ``pid`` ends within the lease and margin."""
-    deadline = time.monotonic() + LEASE + MARGIN
+    """Whether process ``pid`` ends within :data:`ORPHAN_SECONDS`."""
+    deadline = time.monotonic() + ORPHAN_SECONDS
     while alive(pid):
         if time.monotonic() > deadline:
             return False
